@@ -1,0 +1,122 @@
+/**
+ * The kernel contract: one kernel = a WGSL shader + a batched GPU dispatch + an f64 CPU path with the same
+ * output conventions (NaN where history is missing). Parameters are declared once and validated here, so the
+ * CLI, the conformance tests and the bench all derive from the same definition.
+ */
+import { Compute, withFallback } from "../runtime/backend.ts";
+import { UsageError } from "../runtime/errors.ts";
+import type { GpuRuntime } from "../runtime/gpu.ts";
+
+/** A declared kernel parameter. */
+export type ParamSpec =
+  | { type: "int"; doc: string; default?: number; min?: number; max?: number }
+  | { type: "float"; doc: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean }
+  | { type: "bool"; doc: string; default: boolean }
+  | { type: "choice"; doc: string; default: string; choices: readonly string[] };
+
+/** Parameter values by name. */
+export type Params = Record<string, number | boolean | string>;
+
+/** f32-vs-f64 tolerance: |gpu - ref| <= atol + rtol * |ref|, on the conformance fixture matrix. */
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+}
+
+/** A kernel producing one output series per input column (or per pair of columns). */
+export interface Kernel<P extends Params = Params> {
+  name: string;
+  /** One line for `--help`. */
+  summary: string;
+  /** 1 for single-series kernels, 2 for pairwise ones (rolling correlation). */
+  inputs: 1 | 2;
+  params: Record<string, ParamSpec>;
+  /** Causal kernels use only inputs at or before t for the output at t (property-tested). */
+  causal: boolean;
+  tolerance: Tolerance;
+  /** History (points before t) an output needs; the chunker's halo. */
+  history: (p: P) => number;
+  /** f64 CPU path: inputs (one array per input series) to one output series. */
+  cpu: (inputs: Float64Array[], p: P) => Float64Array;
+  /** WebGPU path for many columns at once (columns[c][input]); no await between dispatches inside. */
+  gpu: (rt: GpuRuntime, columns: Float64Array[][], p: P) => Promise<Float64Array[]>;
+}
+
+/** Declares a kernel (identity helper that fixes the types). */
+export function defineKernel<P extends Params>(k: Kernel<P>): Kernel<P> {
+  return k;
+}
+
+/**
+ * Validates raw parameter values (numbers, booleans or CLI strings) against the kernel's declaration,
+ * filling defaults. Throws UsageError naming the parameter and what was expected.
+ */
+export function parseParams<P extends Params>(kernel: Kernel<P>, raw: Record<string, unknown>): P {
+  const out: Params = {};
+  for (const key of Object.keys(raw)) {
+    if (!(key in kernel.params)) {
+      const known = Object.keys(kernel.params).map((k) => `--${k}`).join(", ") || "none";
+      throw new UsageError(`kernel ${kernel.name}: unknown parameter --${key} (parameters: ${known})`);
+    }
+  }
+  for (const [key, spec] of Object.entries(kernel.params)) {
+    const v = raw[key];
+    const where = `kernel ${kernel.name}: --${key}`;
+    if (v === undefined) {
+      if (spec.default === undefined) throw new UsageError(`${where} is required (${spec.doc})`);
+      out[key] = spec.default;
+      continue;
+    }
+    if (spec.type === "bool") {
+      if (typeof v === "boolean") out[key] = v;
+      else if (v === "true" || v === "false") out[key] = v === "true";
+      else throw new UsageError(`${where} expects true or false, got ${JSON.stringify(v)}`);
+    } else if (spec.type === "choice") {
+      if (!spec.choices.includes(String(v))) {
+        throw new UsageError(`${where} expects one of ${spec.choices.join(", ")}, got ${JSON.stringify(v)}`);
+      }
+      out[key] = String(v);
+    } else {
+      const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+      if (!Number.isFinite(n) || (spec.type === "int" && !Number.isInteger(n))) {
+        throw new UsageError(
+          `${where} expects ${spec.type === "int" ? "an integer" : "a number"}, got ${JSON.stringify(v)}`,
+        );
+      }
+      const tooLow = spec.min !== undefined &&
+        (n < spec.min || (spec.type === "float" && spec.exclusiveMin && n === spec.min));
+      if (tooLow || (spec.max !== undefined && n > spec.max)) {
+        const lo = spec.min === undefined
+          ? ""
+          : `${spec.type === "float" && spec.exclusiveMin ? ">" : ">="} ${spec.min}`;
+        const hi = spec.max === undefined ? "" : `<= ${spec.max}`;
+        throw new UsageError(`${where} expects a value ${[lo, hi].filter(Boolean).join(" and ")}, got ${n}`);
+      }
+      out[key] = n;
+    }
+  }
+  return out as P;
+}
+
+/** Runs a kernel on many columns with the context's backend (GPU with CPU fallback under `auto`). */
+export function runKernel<P extends Params>(
+  kernel: Kernel<P>,
+  columns: Float64Array[][],
+  params: P,
+  compute: Compute,
+): Promise<Float64Array[]> {
+  for (const c of columns) {
+    if (c.length !== kernel.inputs) {
+      throw new UsageError(`kernel ${kernel.name} takes ${kernel.inputs} input series`);
+    }
+    if (c.some((x) => x.length !== c[0].length)) {
+      throw new UsageError(`kernel ${kernel.name}: inputs differ in length`);
+    }
+  }
+  return withFallback(
+    compute,
+    kernel.name,
+    (rt) => kernel.gpu(rt, columns, params),
+    () => columns.map((c) => kernel.cpu(c, params)),
+  );
+}

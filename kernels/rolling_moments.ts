@@ -1,0 +1,153 @@
+/**
+ * Rolling mean, rolling standard deviation (ddof 0 or 1) and rolling z-score over trailing windows
+ * (shaders/rolling_moments.wgsl). Both paths use the same block decomposition: the window ending at t is a
+ * suffix of the previous block of W points merged with a prefix of the current one, so each point costs
+ * O(1) whatever W is, and only Welford additions and Chan merges are used (no running-sum differences).
+ * Output at t is NaN when t < W - 1 or the window holds a NaN/Inf; the z-score is NaN where the std is 0.
+ */
+import type { GpuRuntime } from "../runtime/gpu.ts";
+import { centre, runSegmented } from "../runtime/segments.ts";
+import { defineKernel, Tolerance } from "./kernel.ts";
+
+/** Which moment to output. */
+export type MomentKind = "mean" | "std" | "zscore";
+const MODE: Record<MomentKind, number> = { mean: 0, std: 1, zscore: 2 };
+
+/** f64 CPU path: the rolling `kind` of `x` over windows of `w` points. */
+export function rollingMomentsCpu(x: Float64Array, w: number, kind: MomentKind, ddof = 1): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(n).fill(NaN);
+  // Suffix states of the previous block, indexed by offset k within it.
+  const sMean = new Float64Array(w), sM2 = new Float64Array(w), sN = new Float64Array(w);
+  const sBad = new Uint8Array(w);
+  for (let start = 0; start < n; start += w) {
+    if (start > 0) {
+      let c = 0, m = 0, m2 = 0, bad = 0;
+      for (let k = w - 1; k >= 1; k--) {
+        const v = x[start - w + k];
+        if (!Number.isFinite(v)) bad = 1;
+        else {
+          c++;
+          const d = v - m;
+          m += d / c;
+          m2 += d * (v - m);
+        }
+        sMean[k] = m, sM2[k] = m2, sN[k] = c, sBad[k] = bad;
+      }
+    }
+    let c = 0, m = 0, m2 = 0, bad = 0;
+    const end = Math.min(start + w, n);
+    for (let t = start; t < end; t++) {
+      const v = x[t];
+      if (!Number.isFinite(v)) bad = 1;
+      else {
+        c++;
+        const d = v - m;
+        m += d / c;
+        m2 += d * (v - m);
+      }
+      if (t + 1 < w || bad) continue;
+      let mean = m, sq = m2;
+      const k = t - start + 1;
+      if (k < w) {
+        if (sBad[k]) continue;
+        const nt = sN[k] + c, d = m - sMean[k];
+        mean = sMean[k] + d * (c / nt);
+        sq = sM2[k] + m2 + d * d * (sN[k] * c / nt);
+      }
+      const sd = Math.sqrt(Math.max(sq / (w - ddof), 0));
+      out[t] = kind === "mean" ? mean : kind === "std" ? sd : sd > 0 ? (v - mean) / sd : NaN;
+    }
+  }
+  return out;
+}
+
+/**
+ * WebGPU path: the rolling `kind` of every column for every window, in one submit.
+ * Returns out[column][window index].
+ */
+export async function rollingMomentsGpu(
+  rt: GpuRuntime,
+  columns: Float64Array[],
+  windows: number[],
+  kind: MomentKind,
+  ddof = 1,
+): Promise<Float64Array[][]> {
+  const planes = windows.length;
+  const pipeline = await rt.pipeline("rolling_moments", { MODE: MODE[kind] });
+  return runSegmented(rt, {
+    columns: columns.map((x) => [x]),
+    halo: Math.max(...windows) - 1,
+    planes,
+    bindBytesPerPoint: Math.max(16, 4 * planes),
+    totalBytesPerPoint: 8 + 8 * planes + 16,
+    prepare: (c) => {
+      const off = centre(c[0]);
+      return { offsets: [off], restore: (_p, v) => (kind === "mean" ? v + off : v) };
+    },
+    encode: (b, io) => {
+      const scratch = b.storage(io.total * 16);
+      windows.forEach((w, plane) => {
+        const params = new ArrayBuffer(16);
+        new Uint32Array(params, 0, 1)[0] = w;
+        new Float32Array(params, 4, 1)[0] = ddof;
+        new Uint32Array(params, 8, 2).set([plane, io.total]);
+        const blocks = Math.ceil(io.maxLen / w);
+        const gx = Math.min(Math.ceil(blocks / 64), rt.limits.maxWorkgroupsPerDim);
+        b.dispatch(pipeline, [io.inputs[0], io.segs, io.out, scratch, b.uniform(params)], [gx, io.nSegs]);
+      });
+      return Promise.resolve();
+    },
+  });
+}
+
+const window = { type: "int", min: 1, doc: "window length in points" } as const;
+const TOL: Tolerance = { atol: 2e-5, rtol: 2e-5 };
+
+/** Rolling mean over a trailing window (causal). */
+export const rollingMean = defineKernel<{ window: number }>({
+  name: "rolling_mean",
+  summary: "rolling mean over a trailing window",
+  inputs: 1,
+  params: { window },
+  causal: true,
+  tolerance: TOL,
+  history: (p) => p.window - 1,
+  cpu: ([x], p) => rollingMomentsCpu(x, p.window, "mean"),
+  gpu: async (rt, cols, p) =>
+    (await rollingMomentsGpu(rt, cols.map((c) => c[0]), [p.window], "mean")).map((o) => o[0]),
+});
+
+/** Rolling standard deviation over a trailing window (causal), ddof 0 (population) or 1 (sample). */
+export const rollingStd = defineKernel<{ window: number; ddof: number }>({
+  name: "rolling_std",
+  summary: "rolling standard deviation over a trailing window",
+  inputs: 1,
+  params: {
+    window: { ...window, min: 2 },
+    ddof: { type: "int", min: 0, max: 1, default: 1, doc: "delta degrees of freedom" },
+  },
+  causal: true,
+  tolerance: TOL,
+  history: (p) => p.window - 1,
+  cpu: ([x], p) => rollingMomentsCpu(x, p.window, "std", p.ddof),
+  gpu: async (rt, cols, p) =>
+    (await rollingMomentsGpu(rt, cols.map((c) => c[0]), [p.window], "std", p.ddof)).map((o) => o[0]),
+});
+
+/** Rolling z-score (x_t - mean) / std over a trailing window (causal), sample std (ddof 1) as pandas. */
+export const zscore = defineKernel<{ window: number; ddof: number }>({
+  name: "zscore",
+  summary: "rolling z-score (x - rolling mean) / rolling std",
+  inputs: 1,
+  params: {
+    window: { ...window, min: 2 },
+    ddof: { type: "int", min: 0, max: 1, default: 1, doc: "delta degrees of freedom" },
+  },
+  causal: true,
+  tolerance: { atol: 1e-4, rtol: 1e-4 },
+  history: (p) => p.window - 1,
+  cpu: ([x], p) => rollingMomentsCpu(x, p.window, "zscore", p.ddof),
+  gpu: async (rt, cols, p) =>
+    (await rollingMomentsGpu(rt, cols.map((c) => c[0]), [p.window], "zscore", p.ddof)).map((o) => o[0]),
+});

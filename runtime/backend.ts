@@ -1,0 +1,71 @@
+/**
+ * Backend choice: `webgpu`, `cpu`, or `auto` (WebGPU when an adapter exists, else CPU). One GPU runtime is
+ * shared per process and options; with `auto`, a GPU failure falls back to the CPU path with a warning.
+ */
+import { GpuError } from "./errors.ts";
+import { GpuOptions, GpuRuntime } from "./gpu.ts";
+import { log } from "./log.ts";
+
+/** The user's backend choice. */
+export type BackendChoice = "auto" | "webgpu" | "cpu";
+
+/** Options shared by everything that computes. */
+export interface ComputeOptions extends GpuOptions {
+  backend?: BackendChoice;
+}
+
+/** A resolved compute context: the GPU runtime, or null for the CPU path. */
+export interface Compute {
+  choice: BackendChoice;
+  gpu: GpuRuntime | null;
+}
+
+const runtimes = new Map<string, Promise<GpuRuntime>>();
+
+/** The process-wide GPU runtime for these options (created once). */
+export function sharedGpu(opts: GpuOptions = {}): Promise<GpuRuntime> {
+  const key = JSON.stringify([opts.memoryBudget, opts.maxBindingBytes]);
+  let rt = runtimes.get(key);
+  if (!rt) {
+    rt = GpuRuntime.create(opts);
+    rt.catch(() => runtimes.delete(key));
+    runtimes.set(key, rt);
+  }
+  return rt;
+}
+
+/** Resolves the backend choice to a Compute context, logging which backend is used. */
+export async function openCompute(opts: ComputeOptions = {}): Promise<Compute> {
+  const choice = opts.backend ?? "auto";
+  if (choice === "cpu") {
+    log("info", "backend: cpu (f64)");
+    return { choice, gpu: null };
+  }
+  try {
+    return { choice, gpu: await sharedGpu(opts) };
+  } catch (e) {
+    if (choice === "webgpu") throw e;
+    log("warn", `no usable WebGPU adapter (${(e as Error).message}); using the CPU backend`);
+    return { choice, gpu: null };
+  }
+}
+
+/**
+ * Runs `gpuFn` on the GPU when the context has one, else `cpuFn`. With `auto`, a GpuError (device lost,
+ * validation, out of memory) is logged as a warning and the CPU path runs instead.
+ */
+export async function withFallback<T>(
+  compute: Compute,
+  what: string,
+  gpuFn: (rt: GpuRuntime) => Promise<T>,
+  cpuFn: () => T | Promise<T>,
+): Promise<T> {
+  if (!compute.gpu) return await cpuFn();
+  try {
+    return await gpuFn(compute.gpu);
+  } catch (e) {
+    if (compute.choice !== "auto" || !(e instanceof GpuError)) throw e;
+    log("warn", `${what}: WebGPU failed (${e.message}); falling back to the CPU path`);
+    return await cpuFn();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The WebGPU runtime: adapter and device acquisition, limits, pipeline cache, buffer pool, and `Batch`,
+ * which encodes many dispatches into one submit and maps every read-back at once (each awaited GPU
+ * promise costs ~11 ms in Deno, so a batch awaits once).
+ */
+import { GpuError } from "./errors.ts";
+import { log } from "./log.ts";
+import { BufferPool } from "./pool.ts";
+import { loadShader } from "./shaders.ts";
+
+/** Largest workgroup used by any kernel: the browser's maxComputeInvocationsPerWorkgroup is 256. */
+export const MAX_WORKGROUP = 256;
+
+/** Options for acquiring a GPU runtime. */
+export interface GpuOptions {
+  /** Bytes of GPU memory the pool may hold (compute.memory_budget). Default 1 GiB or the adapter's max buffer. */
+  memoryBudget?: number;
+  /** Override (lower) the adapter's maxStorageBufferBindingSize: used by tests to force chunking. */
+  maxBindingBytes?: number;
+}
+
+/** The adapter limits the kernels plan against (WebGPU may report BigInt in Deno: coerced to number). */
+export interface GpuLimits {
+  maxBindingBytes: number;
+  maxBufferBytes: number;
+  maxWorkgroupsPerDim: number;
+}
+
+/** A WebGPU device with its pool and pipeline cache. */
+export class GpuRuntime {
+  readonly pool: BufferPool;
+  #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  #lost: string | null = null;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly adapterName: string,
+    readonly limits: GpuLimits,
+    budget: number,
+  ) {
+    this.pool = new BufferPool(device, budget);
+    device.lost.then((info) => {
+      this.#lost = `${info.reason}: ${info.message}`;
+      log("error", "WebGPU device lost", { adapter: adapterName, reason: this.#lost });
+    });
+  }
+
+  /** Requests an adapter and device; throws GpuError("no-adapter") when WebGPU is unavailable. */
+  static async create(opts: GpuOptions = {}): Promise<GpuRuntime> {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!gpu) throw new GpuError("WebGPU is not available in this runtime", "no-adapter");
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    if (!adapter) throw new GpuError("no WebGPU adapter found", "no-adapter");
+    const al = adapter.limits;
+    const maxBinding = Number(al.maxStorageBufferBindingSize);
+    const maxBuffer = Number(al.maxBufferSize);
+    const device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: maxBinding,
+        maxBufferSize: maxBuffer,
+        maxStorageBuffersPerShaderStage: Math.min(8, Number(al.maxStorageBuffersPerShaderStage)),
+      },
+    });
+    const info = adapter.info;
+    const name = [info.description || info.device, info.vendor ? `vendor ${info.vendor}` : ""]
+      .filter(Boolean).join(", ") + (info.isFallbackAdapter ? " (software)" : "");
+    const limits: GpuLimits = {
+      maxBindingBytes: Math.min(maxBinding, opts.maxBindingBytes ?? Infinity),
+      maxBufferBytes: maxBuffer,
+      maxWorkgroupsPerDim: Number(al.maxComputeWorkgroupsPerDimension),
+    };
+    const budget = opts.memoryBudget ?? Math.min(2 ** 30, maxBuffer * 4);
+    log("info", `WebGPU adapter: ${name}`, { maxBindingBytes: limits.maxBindingBytes, budget });
+    return new GpuRuntime(device, name, limits, budget);
+  }
+
+  /** Throws if the device was lost (a lost device never comes back; `auto` falls back to CPU). */
+  checkAlive(): void {
+    if (this.#lost) throw new GpuError(`WebGPU device lost (${this.#lost})`, "device-lost");
+  }
+
+  /** A compute pipeline for `shaders/NAME.wgsl`, specialized by override constants; cached. */
+  pipeline(shader: string, constants: Record<string, number> = {}): Promise<GPUComputePipeline> {
+    const key = shader + JSON.stringify(constants);
+    let p = this.#pipelines.get(key);
+    if (!p) {
+      p = loadShader(shader).then(async (code) => {
+        this.device.pushErrorScope("validation");
+        const module = this.device.createShaderModule({ code, label: shader });
+        const pipe = this.device.createComputePipeline({
+          layout: "auto",
+          label: shader,
+          compute: { module, entryPoint: "main", constants },
+        });
+        const err = await this.device.popErrorScope();
+        if (err) throw new GpuError(`shader ${shader}.wgsl failed to compile: ${err.message}`, "validation");
+        return pipe;
+      });
+      p.catch(() => this.#pipelines.delete(key));
+      this.#pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Starts a batch of uploads, dispatches and read-backs that is submitted once. */
+  batch(): Batch {
+    this.checkAlive();
+    return new Batch(this);
+  }
+
+  /** Releases the device. */
+  destroy(): void {
+    this.pool.trim();
+    this.device.destroy();
+  }
+}
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+const READBACK = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+
+/** Collects GPU work and runs it with one submit and one await. */
+export class Batch {
+  readonly encoder: GPUCommandEncoder;
+  #held: GPUBuffer[] = [];
+  #sizes = new Map<GPUBuffer, number>();
+  #reads: { buffer: GPUBuffer; bytes: number }[] = [];
+
+  constructor(readonly rt: GpuRuntime) {
+    rt.device.pushErrorScope("out-of-memory");
+    rt.device.pushErrorScope("validation");
+    this.encoder = rt.device.createCommandEncoder();
+  }
+
+  /** A storage buffer holding `data` (uploaded before the batch's dispatches run). */
+  upload(data: Float32Array | Uint32Array | Int32Array): GPUBuffer {
+    const buf = this.storage(data.byteLength);
+    this.rt.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buf;
+  }
+
+  /** A uniform buffer holding `data` (16-byte aligned). */
+  uniform(data: ArrayBuffer): GPUBuffer {
+    const buf = this.#take(
+      Math.ceil(data.byteLength / 16) * 16,
+      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    );
+    this.rt.device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  /** An uninitialized storage buffer of at least `bytes` bytes (outputs, scratch). */
+  storage(bytes: number): GPUBuffer {
+    if (bytes > this.rt.limits.maxBindingBytes) {
+      throw new GpuError(
+        `buffer of ${bytes} bytes exceeds the binding limit ${this.rt.limits.maxBindingBytes}`,
+        "internal",
+      );
+    }
+    return this.#take(Math.max(bytes, 16), STORAGE);
+  }
+
+  /** Encodes one compute dispatch binding `buffers` to @binding(0..n-1) of group 0. */
+  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], groups: [number, number?, number?]): void {
+    const max = this.rt.limits.maxWorkgroupsPerDim;
+    if (groups.some((g) => (g ?? 1) > max)) {
+      throw new GpuError(`dispatch ${groups.join("x")} exceeds ${max} workgroups per dimension`, "internal");
+    }
+    if (groups.some((g) => g === 0)) return;
+    const bindGroup = this.rt.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({
+        binding,
+        resource: { buffer, size: this.#sizes.get(buffer) },
+      })),
+    });
+    const pass = this.encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    pass.end();
+  }
+
+  /** Schedules a copy of the first `bytes` of `src` back to the host; returns its index in `run()`'s result. */
+  read(src: GPUBuffer, bytes: number): number {
+    const dst = this.#take(bytes, READBACK);
+    this.encoder.copyBufferToBuffer(src, 0, dst, 0, Math.ceil(bytes / 4) * 4);
+    this.#reads.push({ buffer: dst, bytes });
+    return this.#reads.length - 1;
+  }
+
+  /** Submits everything, waits once, and returns each read-back as a Float32Array (in `read` order). */
+  async run(): Promise<Float32Array[]> {
+    const { device } = this.rt;
+    try {
+      device.queue.submit([this.encoder.finish()]);
+      const [validation, oom] = await Promise.all([
+        device.popErrorScope(),
+        device.popErrorScope(),
+        ...this.#reads.map((r) => r.buffer.mapAsync(GPUMapMode.READ, 0, Math.ceil(r.bytes / 4) * 4)),
+      ]);
+      if (oom) throw new GpuError(`GPU out of memory: ${oom.message}`, "out-of-memory");
+      if (validation) throw new GpuError(`WebGPU validation error: ${validation.message}`, "validation");
+      return this.#reads.map((r) => {
+        const copy = new Float32Array(r.bytes / 4);
+        copy.set(new Float32Array(r.buffer.getMappedRange(0, Math.ceil(r.bytes / 4) * 4), 0, r.bytes / 4));
+        r.buffer.unmap();
+        return copy;
+      });
+    } catch (e) {
+      this.rt.checkAlive();
+      if (e instanceof GpuError) throw e;
+      throw new GpuError(`WebGPU batch failed: ${(e as Error).message}`, "internal");
+    } finally {
+      for (const b of this.#held) this.rt.pool.release(b);
+    }
+  }
+
+  #take(bytes: number, usage: number): GPUBuffer {
+    const b = this.rt.pool.acquire(bytes, usage);
+    this.#held.push(b);
+    this.#sizes.set(b, Math.ceil(bytes / 16) * 16);
+    return b;
+  }
+}
+
+/** Workgroup counts for `n` invocations of size `wg`, folded into 2D when over the per-dimension limit. */
+export function grid(n: number, wg: number, maxPerDim: number): [number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y];
+}

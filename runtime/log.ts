@@ -1,0 +1,32 @@
+/** Structured logging to stderr, so stdout stays free for data (CSV/JSON results). */
+
+/** Log levels, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** A log sink: receives one record per call. Tests and the web page replace it. */
+export type LogSink = (level: LogLevel, msg: string, fields: Record<string, unknown>) => void;
+
+let minLevel: LogLevel = "info";
+let sink: LogSink = (level, msg, fields) => {
+  const extra = Object.keys(fields).length ? " " + JSON.stringify(fields) : "";
+  console.error(`[feature-genesis] ${level}: ${msg}${extra}`);
+};
+
+/** Sets the lowest level that is emitted. */
+export function setLogLevel(level: LogLevel): void {
+  minLevel = level;
+}
+
+/** Replaces the log sink; returns the previous one so callers can restore it. */
+export function setLogSink(next: LogSink): LogSink {
+  const prev = sink;
+  sink = next;
+  return prev;
+}
+
+/** Emits one log record. */
+export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
+  if (ORDER[level] >= ORDER[minLevel]) sink(level, msg, fields);
+}

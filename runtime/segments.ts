@@ -1,0 +1,168 @@
+/**
+ * Chunking with halos and column batching. Columns are cut into segments that fit one storage binding
+ * (and the memory budget); each segment after the first starts `halo` points early so windowed kernels
+ * see the history they need, and only the points after the halo are kept, so the result equals the
+ * unchunked one. Segments of many columns are packed into one buffer and run in one dispatch.
+ *
+ * GPU layout shared by the segmented shaders: input `k` is an array<f32> of `total` points, segments
+ * are `array<Seg>` with `struct Seg { offset: u32, len: u32, init: f32, col: u32 }`, and output plane `p`
+ * of segment `s` is at `out[p * total + seg.offset + i]`.
+ */
+import { UsageError } from "./errors.ts";
+import { Batch, GpuRuntime } from "./gpu.ts";
+
+/** A piece of one column: points [start, end) are computed, [keepFrom, end) are kept. */
+export interface Segment {
+  column: number;
+  start: number;
+  end: number;
+  keepFrom: number;
+}
+
+/** Splits a column of length `n` into segments of at most `maxLen` points overlapping by `halo`. */
+export function planSegments(column: number, n: number, halo: number, maxLen: number): Segment[] {
+  if (n > maxLen && maxLen <= halo) {
+    throw new UsageError(
+      `a window needing ${halo + 1} points does not fit in one GPU chunk of ${maxLen} points`,
+    );
+  }
+  const segs: Segment[] = [];
+  let keepFrom = 0;
+  while (keepFrom < n) {
+    const start = Math.max(0, keepFrom - halo);
+    const end = Math.min(n, start + maxLen);
+    segs.push({ column, start, end, keepFrom });
+    keepFrom = end;
+  }
+  return segs;
+}
+
+/** Buffers a kernel's `encode` receives for one batch. */
+export interface SegmentIO {
+  inputs: GPUBuffer[];
+  segs: GPUBuffer;
+  out: GPUBuffer;
+  nSegs: number;
+  total: number;
+  /** Longest segment in the batch, in points. */
+  maxLen: number;
+  /** The batch's segments, in table order, with their offsets in the packed buffers. */
+  segments: (Segment & { offset: number })[];
+}
+
+/** How one column is converted to f32 and its outputs converted back. */
+export interface ColumnPrep {
+  /** Subtracted (in f64) from each input before the f32 conversion, so f32 keeps the significant digits. */
+  offsets: number[];
+  /** Maps an f32 output of plane `plane` at point `t` back to the caller's units (e.g. adds the offset back). */
+  restore: (plane: number, v: number, t: number) => number;
+}
+
+/** A segmented GPU job over columns (each column: one or more equal-length inputs). */
+export interface SegmentedJob {
+  columns: Float64Array[][];
+  /** History points each output needs (window - 1). */
+  halo: number;
+  /** Output planes per column. */
+  planes: number;
+  /** Largest number of bytes per point held in any single binding (output planes, scratch). */
+  bindBytesPerPoint: number;
+  /** All GPU bytes per point of a batch (inputs, outputs, scratch, read-back), for the memory budget. */
+  totalBytesPerPoint: number;
+  prepare: (column: Float64Array[]) => ColumnPrep;
+  /** Optional per-segment value passed as `Seg.init` (e.g. a carried running minimum). */
+  init?: (seg: Segment) => number;
+  encode: (batch: Batch, io: SegmentIO) => Promise<void>;
+}
+
+const MAX_SEGMENTS_PER_BATCH = 65535;
+
+/** Runs a segmented job; returns outputs[column][plane], each as long as the column. */
+export async function runSegmented(rt: GpuRuntime, job: SegmentedJob): Promise<Float64Array[][]> {
+  const capacity = Math.floor(
+    Math.min(rt.limits.maxBindingBytes / job.bindBytesPerPoint, rt.pool.budgetBytes / job.totalBytesPerPoint),
+  );
+  const preps = job.columns.map((c) => job.prepare(c));
+  const outputs = job.columns.map((c) =>
+    Array.from({ length: job.planes }, () => new Float64Array(c[0].length))
+  );
+  const segments = job.columns.flatMap((c, i) => planSegments(i, c[0].length, job.halo, capacity));
+  let batch: Segment[] = [];
+  let used = 0;
+  for (const seg of segments) {
+    const len = seg.end - seg.start;
+    if (batch.length && (used + len > capacity || batch.length === MAX_SEGMENTS_PER_BATCH)) {
+      await runBatch(rt, job, batch, preps, outputs);
+      batch = [];
+      used = 0;
+    }
+    batch.push(seg);
+    used += len;
+  }
+  if (batch.length) await runBatch(rt, job, batch, preps, outputs);
+  return outputs;
+}
+
+async function runBatch(
+  rt: GpuRuntime,
+  job: SegmentedJob,
+  segs: Segment[],
+  preps: ColumnPrep[],
+  outputs: Float64Array[][],
+): Promise<void> {
+  const total = segs.reduce((a, s) => a + s.end - s.start, 0);
+  const nInputs = job.columns[0].length;
+  const inputs = Array.from({ length: nInputs }, () => new Float32Array(total));
+  const table = new ArrayBuffer(segs.length * 16);
+  const u32 = new Uint32Array(table);
+  const f32 = new Float32Array(table);
+  let offset = 0;
+  const offsets: number[] = [];
+  segs.forEach((s, i) => {
+    const prep = preps[s.column];
+    for (let k = 0; k < nInputs; k++) {
+      const src = job.columns[s.column][k];
+      const dst = inputs[k];
+      const off = prep.offsets[k] ?? 0;
+      for (let j = s.start; j < s.end; j++) dst[offset + j - s.start] = src[j] - off;
+    }
+    u32[i * 4] = offset;
+    u32[i * 4 + 1] = s.end - s.start;
+    f32[i * 4 + 2] = job.init ? job.init(s) : 0;
+    u32[i * 4 + 3] = s.column;
+    offsets.push(offset);
+    offset += s.end - s.start;
+  });
+  const b = rt.batch();
+  const io: SegmentIO = {
+    inputs: inputs.map((a) => b.upload(a)),
+    segs: b.upload(u32),
+    out: b.storage(total * job.planes * 4),
+    nSegs: segs.length,
+    total,
+    maxLen: Math.max(...segs.map((s) => s.end - s.start)),
+    segments: segs.map((s, i) => ({ ...s, offset: offsets[i] })),
+  };
+  await job.encode(b, io);
+  b.read(io.out, total * job.planes * 4);
+  const [out] = await b.run();
+  segs.forEach((s, i) => {
+    const prep = preps[s.column];
+    for (let p = 0; p < job.planes; p++) {
+      const dst = outputs[s.column][p];
+      const base = p * total + offsets[i] - s.start;
+      for (let j = s.keepFrom; j < s.end; j++) dst[j] = prep.restore(p, out[base + j], j);
+    }
+  });
+}
+
+/** Offset that centres a column's finite values: the midpoint of their range (0 when there are none). */
+export function centre(x: Float64Array): number {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of x) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? (lo + hi) / 2 : 0;
+}
