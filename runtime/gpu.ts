@@ -134,7 +134,7 @@ export class Batch {
   /** A storage buffer holding `data` (uploaded before the batch's dispatches run). */
   upload(data: Float32Array | Uint32Array | Int32Array): GPUBuffer {
     const buf = this.storage(data.byteLength);
-    this.rt.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.rt.device.queue.writeBuffer(buf, 0, data as Float32Array<ArrayBuffer>);
     return buf;
   }
 
