@@ -17,10 +17,15 @@ export type ParamSpec =
 /** Parameter values by name. */
 export type Params = Record<string, number | boolean | string>;
 
-/** f32-vs-f64 tolerance: |gpu - ref| <= atol + rtol * |ref|, on the conformance fixture matrix. */
+/**
+ * f32-vs-f64 tolerance on the conformance fixture matrix: |gpu - ref| <= atol + rtol |ref| + stol S, where
+ * S = max |x - x_0| over the inputs: f32 stores a centred input with an error proportional to S, so kernels
+ * whose output is a linear combination of inputs (FFD) state that part relative to the input's scale.
+ */
 export interface Tolerance {
   atol: number;
   rtol: number;
+  stol?: number;
 }
 
 /** A kernel producing one output series per input column (or per pair of columns). */
@@ -31,8 +36,8 @@ export interface Kernel<P extends Params = Params> {
   /** 1 for single-series kernels, 2 for pairwise ones (rolling correlation). */
   inputs: 1 | 2;
   params: Record<string, ParamSpec>;
-  /** Causal kernels use only inputs at or before t for the output at t (property-tested). */
-  causal: boolean;
+  /** Whether outputs at t use only inputs at or before t for these parameters (property-tested when true). */
+  causal: (p: P) => boolean;
   tolerance: Tolerance;
   /** History (points before t) an output needs; the chunker's halo. */
   history: (p: P) => number;

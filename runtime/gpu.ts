@@ -79,9 +79,13 @@ export class GpuRuntime {
     if (this.#lost) throw new GpuError(`WebGPU device lost (${this.#lost})`, "device-lost");
   }
 
-  /** A compute pipeline for `shaders/NAME.wgsl`, specialized by override constants; cached. */
-  pipeline(shader: string, constants: Record<string, number> = {}): Promise<GPUComputePipeline> {
-    const key = shader + JSON.stringify(constants);
+  /** A compute pipeline for entry point `entry` of `shaders/NAME.wgsl`, specialized by override constants; cached. */
+  pipeline(
+    shader: string,
+    constants: Record<string, number> = {},
+    entry = "main",
+  ): Promise<GPUComputePipeline> {
+    const key = `${shader}:${entry}:${JSON.stringify(constants)}`;
     let p = this.#pipelines.get(key);
     if (!p) {
       p = loadShader(shader).then(async (code) => {
@@ -90,7 +94,7 @@ export class GpuRuntime {
         const pipe = this.device.createComputePipeline({
           layout: "auto",
           label: shader,
-          compute: { module, entryPoint: "main", constants },
+          compute: { module, entryPoint: entry, constants },
         });
         const err = await this.device.popErrorScope();
         if (err) throw new GpuError(`shader ${shader}.wgsl failed to compile: ${err.message}`, "validation");
@@ -159,8 +163,12 @@ export class Batch {
     return this.#take(Math.max(bytes, 16), STORAGE);
   }
 
-  /** Encodes one compute dispatch binding `buffers` to @binding(0..n-1) of group 0. */
-  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], groups: [number, number?, number?]): void {
+  /** Encodes one compute dispatch binding `buffers[i]` to @binding(i) of group 0 (null: binding unused). */
+  dispatch(
+    pipeline: GPUComputePipeline,
+    buffers: (GPUBuffer | null)[],
+    groups: [number, number?, number?],
+  ): void {
     const max = this.rt.limits.maxWorkgroupsPerDim;
     if (groups.some((g) => (g ?? 1) > max)) {
       throw new GpuError(`dispatch ${groups.join("x")} exceeds ${max} workgroups per dimension`, "internal");
@@ -168,10 +176,9 @@ export class Batch {
     if (groups.some((g) => g === 0)) return;
     const bindGroup = this.rt.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({
-        binding,
-        resource: { buffer, size: this.#sizes.get(buffer) },
-      })),
+      entries: buffers.flatMap((buffer, binding) =>
+        buffer ? [{ binding, resource: { buffer, size: this.#sizes.get(buffer) } }] : []
+      ),
     });
     const pass = this.encoder.beginComputePass();
     pass.setPipeline(pipeline);

@@ -156,13 +156,11 @@ async function runBatch(
   });
 }
 
-/** Offset that centres a column's finite values: the midpoint of their range (0 when there are none). */
+/**
+ * Offset subtracted before the f32 conversion so f32 keeps the significant digits: the column's first
+ * finite value (0 when none). It depends only on the past, so centring cannot leak the future into an output.
+ */
 export function centre(x: Float64Array): number {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of x) {
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return lo <= hi ? (lo + hi) / 2 : 0;
+  for (const v of x) if (Number.isFinite(v)) return v;
+  return 0;
 }

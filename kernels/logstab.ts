@@ -1,0 +1,97 @@
+/**
+ * Variance stabilization by a shifted log: y_t = log(x_t - m_t + shift) (shaders/logstab.wgsl).
+ * The rule: m is the minimum of the finite points and shift (default 1, in the units of x) keeps the
+ * argument >= shift > 0, so the minimum maps to log(shift) and the transform is defined for any series.
+ * `causal` (default) uses the expanding minimum m_t = min(x_0..x_t), so no future point moves an output;
+ * the non-causal variant uses the minimum of the whole series (one fixed shift, not safe for features).
+ * NaN where x_t is NaN/Inf.
+ */
+import type { GpuRuntime } from "../runtime/gpu.ts";
+import { centre, runSegmented } from "../runtime/segments.ts";
+import { defineKernel } from "./kernel.ts";
+
+/** Log-stabilization parameters. */
+export interface LogStabParams {
+  shift: number;
+  causal: boolean;
+  [k: string]: number | boolean | string;
+}
+
+/** f64 CPU path. */
+export function logStabCpu(x: Float64Array, p: LogStabParams): Float64Array {
+  let m = p.causal ? Infinity : x.reduce((a, v) => (Number.isFinite(v) ? Math.min(a, v) : a), Infinity);
+  return x.map((v) => {
+    if (!Number.isFinite(v)) return NaN;
+    m = Math.min(m, v);
+    return Math.log(v - m + p.shift);
+  });
+}
+
+const BLOCK = 256;
+
+/** WebGPU path for many columns. */
+export async function logStabGpu(
+  rt: GpuRuntime,
+  columns: Float64Array[],
+  p: LogStabParams,
+): Promise<Float64Array[]> {
+  const [minPipe, scanPipe, mainPipe] = await Promise.all(
+    ["block_min", "scan", "main"].map((e) => rt.pipeline("logstab", {}, e)),
+  );
+  const offsets = columns.map(centre);
+  // Running minimum of each column before each point (the carry into a chunk), in f64.
+  const before = columns.map((x) => {
+    const m = new Float64Array(x.length + 1);
+    m[0] = Infinity;
+    x.forEach((v, i) => (m[i + 1] = Number.isFinite(v) ? Math.min(m[i], v) : m[i]));
+    return m;
+  });
+  const out = await runSegmented(rt, {
+    columns: columns.map((x) => [x]),
+    halo: 0,
+    planes: 1,
+    bindBytesPerPoint: 4,
+    totalBytesPerPoint: 12 + 4 / BLOCK,
+    prepare: (c) => ({ offsets: [centre(c[0])], restore: (_p, v) => v }),
+    init: (s) => {
+      const m = p.causal ? before[s.column][s.start] : before[s.column][columns[s.column].length];
+      return Number.isFinite(m) ? m - offsets[s.column] : 3.0e38;
+    },
+    encode: (b, io) => {
+      const mins = b.storage((Math.ceil(io.total / BLOCK) + io.nSegs + 1) * 4);
+      const params = new ArrayBuffer(16);
+      new Float32Array(params, 0, 1)[0] = p.shift;
+      new Uint32Array(params, 4, 1)[0] = io.total;
+      const uniform = b.uniform(params);
+      const gx = Math.min(Math.ceil(Math.ceil(io.maxLen / BLOCK) / 64), rt.limits.maxWorkgroupsPerDim);
+      b.dispatch(minPipe, [io.inputs[0], io.segs, null, mins], [gx, io.nSegs]);
+      b.dispatch(scanPipe, [null, io.segs, null, mins], [Math.ceil(io.nSegs / 64)]);
+      b.dispatch(mainPipe, [io.inputs[0], io.segs, io.out, mins, uniform], [gx, io.nSegs]);
+      return Promise.resolve();
+    },
+  });
+  return out.map((o) => o[0]);
+}
+
+/** Shifted-log variance stabilization (causal by default). */
+export const logstab = defineKernel<LogStabParams>({
+  name: "logstab",
+  summary: "variance stabilization log(x - min + shift); causal uses the expanding minimum",
+  inputs: 1,
+  params: {
+    shift: {
+      type: "float",
+      min: 0,
+      exclusiveMin: true,
+      default: 1,
+      doc: "added after subtracting the minimum",
+    },
+    causal: { type: "bool", default: true, doc: "expanding minimum (true) or whole-series minimum (false)" },
+  },
+  causal: (p) => p.causal,
+  // f32 stores x - x_0 with an error ~6e-8 |x - x_0|, which log(. + shift) turns into ~6e-8 S / shift.
+  tolerance: { atol: 1e-5, rtol: 1e-5, stol: 1e-7 },
+  history: () => 0,
+  cpu: ([x], p) => logStabCpu(x, p),
+  gpu: (rt, cols, p) => logStabGpu(rt, cols.map((c) => c[0]), p),
+});

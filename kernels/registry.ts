@@ -1,0 +1,17 @@
+/**
+ * The one list of kernels: the `kernel` CLI dispatches by name from it, the conformance suite runs every
+ * entry on both backends, and the bench iterates it.
+ */
+import { fracdiff } from "./fracdiff.ts";
+import type { Kernel } from "./kernel.ts";
+import { logstab } from "./logstab.ts";
+import { rollingCorr } from "./rolling_corr.ts";
+import { rollingMean, rollingStd, zscore } from "./rolling_moments.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyKernel = Kernel<any>;
+
+/** Every series kernel, by name. */
+export const KERNELS: ReadonlyMap<string, AnyKernel> = new Map(
+  [fracdiff, rollingMean, rollingStd, zscore, logstab, rollingCorr].map((k) => [k.name, k as AnyKernel]),
+);

@@ -1,0 +1,91 @@
+/**
+ * The conformance suite: every registered kernel, WebGPU path (the software adapter here) against the f64
+ * CPU path over the fixture matrix, chunked (a forced small binding limit) against unchunked, and the
+ * no-look-ahead property for causal kernels on both paths.
+ */
+import { strict as assert } from "node:assert";
+import { KERNELS } from "../kernels/registry.ts";
+import type { Params } from "../kernels/kernel.ts";
+import { GpuRuntime } from "../runtime/gpu.ts";
+import { setLogLevel } from "../runtime/log.ts";
+import { assertClose, fixtureMatrix, inputScale, logPrice, returns } from "./data.ts";
+
+setLogLevel("warn");
+const gpu = await GpuRuntime.create();
+// 16 KiB bindings: a 20,000-point series needs several chunks (with halos) in every kernel.
+const small = await GpuRuntime.create({ maxBindingBytes: 1 << 14 });
+
+/** Parameter sets per kernel: short and long windows, short (direct) and long (FFT) filters. */
+const PARAMS: Record<string, Params[]> = {
+  fracdiff: [{ d: 0.4, threshold: 1e-3 }, { d: 0.4 }, { d: 0.1, threshold: 1e-4 }, { d: 1 }],
+  rolling_mean: [{ window: 1 }, { window: 10 }, { window: 200 }],
+  rolling_std: [{ window: 2, ddof: 0 }, { window: 10 }, { window: 200, ddof: 0 }],
+  zscore: [{ window: 10 }, { window: 200 }],
+  logstab: [{}, { causal: false }, { shift: 10 }],
+  rolling_corr: [{ window: 10 }, { window: 200 }],
+};
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+for (const kernel of KERNELS.values()) {
+  assert.ok(PARAMS[kernel.name], `no conformance parameters for kernel ${kernel.name}`);
+  for (const raw of PARAMS[kernel.name]) {
+    const p = {
+      ...Object.fromEntries(Object.entries(kernel.params).map(([k, s]) => [k, s.default])),
+      ...raw,
+    };
+    const label = `${kernel.name} ${JSON.stringify(raw)}`;
+    const history = kernel.history(p);
+
+    Deno.test(`${label}: WebGPU matches the f64 path on the fixture matrix`, opts, async () => {
+      const cases = fixtureMatrix(kernel.inputs, history);
+      const outs = await kernel.gpu(gpu, cases.map((c) => c.inputs), p);
+      cases.forEach((c, i) => {
+        const ref = kernel.cpu(c.inputs, p);
+        assertClose(outs[i], ref, kernel.tolerance, `${label} on ${c.name}`, inputScale(c.inputs));
+        if (c.inputs[0].length > history + 1 && !/NaN|constant/.test(c.name)) {
+          assert.ok(ref.some((v) => !Number.isNaN(v)), `${label} on ${c.name}: all NaN`);
+        }
+      });
+    });
+
+    Deno.test(`${label}: a series longer than one binding gives the unchunked result`, opts, async () => {
+      const n = 20_000;
+      const inputs = kernel.inputs === 1 ? [logPrice(n, 21)] : [returns(n, 22), returns(n, 23)];
+      const [chunked] = await kernel.gpu(small, [inputs], p);
+      const [whole] = await kernel.gpu(gpu, [inputs], p);
+      assertClose(chunked, whole, kernel.tolerance, `${label} chunked vs whole`, inputScale(inputs));
+      assertClose(
+        chunked,
+        kernel.cpu(inputs, p),
+        kernel.tolerance,
+        `${label} chunked vs f64`,
+        inputScale(inputs),
+      );
+    });
+
+    if (kernel.causal(p)) {
+      Deno.test(
+        `${label}: no look-ahead (changing inputs after t leaves outputs up to t)`,
+        opts,
+        async () => {
+          const n = 2000, t = 1000;
+          const base = kernel.inputs === 1 ? [logPrice(n, 31)] : [returns(n, 32), returns(n, 33)];
+          // The future is replaced by wildly different values: any dependence on it would show.
+          const changed = base.map((x, j) =>
+            x.map((v, i) => (i <= t ? v : 50 + 100 * Math.sin(i * (j + 1))))
+          );
+          const [a, b] = [kernel.cpu(base, p), kernel.cpu(changed, p)];
+          assert.deepEqual(a.subarray(0, t + 1), b.subarray(0, t + 1), `${label}: f64 path looks ahead`);
+          const [ga, gb] = await kernel.gpu(gpu, [base, changed], p);
+          const what = `${label}: WebGPU path looks ahead`;
+          assertClose(gb.subarray(0, t + 1), ga.subarray(0, t + 1), kernel.tolerance, what, inputScale(base));
+          assert.ok(
+            b.subarray(t + 1).some((v, i) => v !== a[t + 1 + i] && !Number.isNaN(v)),
+            "the change had no effect",
+          );
+        },
+      );
+    }
+  }
+}

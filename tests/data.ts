@@ -1,0 +1,116 @@
+/** Deterministic test series: realistic market data and adversarial shapes. */
+
+/** A seeded uniform generator (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal draws (Box-Muller) from a seeded generator. */
+export function normals(n: number, seed: number): Float64Array {
+  const u = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u() || 1e-300)) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+/** A random-walk log price around 9 (1-minute bars, sd 1e-3 per step). */
+export function logPrice(n: number, seed = 1): Float64Array {
+  const e = normals(n, seed);
+  let p = 9;
+  return e.map((v) => (p += 1e-3 * v));
+}
+
+/** I.i.d. returns with sd 1e-2. */
+export function returns(n: number, seed = 2): Float64Array {
+  return normals(n, seed).map((v) => 1e-2 * v);
+}
+
+/** A price around 1e4 (geometric random walk). */
+export function price1e4(n: number, seed = 3): Float64Array {
+  return logPrice(n, seed).map((v) => 1e4 * Math.exp(v - 9));
+}
+
+/** A log price with NaN runs, isolated NaNs and an Inf. */
+export function withGaps(n: number, seed = 4): Float64Array {
+  const x = logPrice(n, seed);
+  for (let i = 0; i < n; i++) {
+    if ((i >= 100 && i < 130) || i % 997 === 500 || (i >= n - 3 && n > 400)) x[i] = NaN;
+  }
+  if (n > 300) x[300] = Infinity;
+  return x;
+}
+
+/** A named input (one or two series) for the conformance matrix. */
+export interface Case {
+  name: string;
+  inputs: Float64Array[];
+}
+
+/** The fixture matrix for a kernel with `inputs` series and `history` points of warm-up. */
+export function fixtureMatrix(inputs: 1 | 2, history: number): Case[] {
+  const pair = (x: Float64Array, seed: number): Float64Array[] => {
+    if (inputs === 1) return [x];
+    const e = normals(x.length, seed);
+    return [x, x.map((v, i) => 0.6 * v + 0.4 * (Number.isFinite(v) ? 1e-3 * e[i] + v : v))];
+  };
+  const ret2 = (n: number) => [returns(n), returns(n, 7).map((v, i) => 0.5 * v + 0.5 * returns(n)[i])];
+  return [
+    { name: "log price ~9", inputs: pair(logPrice(5000), 11) },
+    { name: "returns", inputs: inputs === 1 ? [returns(5000)] : ret2(5000) },
+    { name: "price ~1e4", inputs: pair(price1e4(5000), 12) },
+    { name: "NaN runs and Inf", inputs: pair(withGaps(3000), 13) },
+    { name: "constant", inputs: Array.from({ length: inputs }, () => new Float64Array(777).fill(7.5)) },
+    { name: "length 0", inputs: Array.from({ length: inputs }, () => new Float64Array(0)) },
+    { name: "length 1", inputs: pair(logPrice(1), 14) },
+    { name: "length = history", inputs: pair(logPrice(history), 15) },
+    { name: "length = history + 1", inputs: pair(logPrice(history + 1), 16) },
+    { name: "length 1001 (not a workgroup multiple)", inputs: pair(logPrice(1001), 17) },
+  ];
+}
+
+/** max |x - x_0| over the finite points of the inputs (the scale f32 storage errors are relative to). */
+export function inputScale(inputs: Float64Array[]): number {
+  let s = 0;
+  for (const x of inputs) {
+    const x0 = x.find(Number.isFinite) ?? 0;
+    for (const v of x) if (Number.isFinite(v)) s = Math.max(s, Math.abs(v - x0));
+  }
+  return s;
+}
+
+/** Asserts two series agree: same NaN positions, |a - b| <= atol + rtol |b| elsewhere. Returns the max error. */
+export function assertClose(
+  actual: Float64Array,
+  expected: Float64Array,
+  tol: { atol: number; rtol: number; stol?: number },
+  what: string,
+  scale = 0,
+): number {
+  const base = tol.atol + (tol.stol ?? 0) * scale;
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length} != ${expected.length}`);
+  }
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], b = expected[i];
+    if (Number.isNaN(a) || Number.isNaN(b)) {
+      if (Number.isNaN(a) !== Number.isNaN(b)) {
+        throw new Error(`${what}: NaN mismatch at ${i}: got ${a}, expected ${b}`);
+      }
+      continue;
+    }
+    const err = Math.abs(a - b);
+    if (!(err <= base + tol.rtol * Math.abs(b))) {
+      throw new Error(`${what}: at ${i} got ${a}, expected ${b} (|err| ${err.toExponential(2)})`);
+    }
+    worst = Math.max(worst, err / (base + tol.rtol * Math.abs(b)));
+  }
+  return worst;
+}
