@@ -1,0 +1,121 @@
+/** Parquet decoding via hyparquet (all codecs through hyparquet-compressors). */
+
+import {
+  type FileMetaData,
+  parquetMetadata,
+  type ParquetParsers,
+  parquetRead,
+  parquetSchema,
+} from "hyparquet";
+import type { SchemaTree } from "hyparquet";
+import { compressors } from "hyparquet-compressors";
+import { DataError } from "../runtime/errors.ts";
+import { type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
+import { daysToMs, epochToMs, pickTimestampName, requireTimestamps } from "./timestamps.ts";
+
+type Kind = "number" | "time";
+
+/** hyparquet parsers that turn timestamps and dates into epoch-ms numbers instead of Date objects. */
+const PARSERS: Partial<ParquetParsers> = {
+  timestampFromMilliseconds: (v: bigint) => Number(v),
+  timestampFromMicroseconds: (v: bigint) => Number(v) / 1e3,
+  timestampFromNanoseconds: (v: bigint) => Number(v) / 1e6,
+  dateFromDays: (d: number) => daysToMs(d),
+};
+
+function classify(node: SchemaTree): Kind | string {
+  const el = node.element;
+  if (node.children.length > 0 || el.repetition_type === "REPEATED") return "nested type";
+  const lt = el.logical_type?.type;
+  const ct = el.converted_type;
+  if (lt === "TIMESTAMP" || ct === "TIMESTAMP_MILLIS" || ct === "TIMESTAMP_MICROS" || lt === "DATE") {
+    return "time";
+  }
+  if (ct === "DATE" || (el.type === "INT96" && !ct)) return "time";
+  if (ct === "DECIMAL" || lt === "FLOAT16") return "number";
+  if (el.type === "INT32" || el.type === "INT64" || el.type === "FLOAT" || el.type === "DOUBLE") {
+    return "number";
+  }
+  const what = lt ?? ct ?? el.type ?? "group";
+  return `type ${what}${lt === "STRING" || ct === "UTF8" || el.type === "BYTE_ARRAY" ? " (text)" : ""}`;
+}
+
+/** Converts one decoded value (number, bigint, Date, null) to f64; null/undefined give NaN. */
+function toF64(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof Date) return v.getTime();
+  return NaN;
+}
+
+/**
+ * Decodes Parquet bytes into a Frame. INT32/INT64 (incl. BigInt), FLOAT, DOUBLE, DECIMAL and FLOAT16
+ * become f64 (nulls NaN); TIMESTAMP/DATE/INT96 columns become epoch ms. The timestamp column is the
+ * timestamp-typed column named timestamp/datetime/time/date/ts (or the first timestamp-typed column),
+ * else a numeric column with such a name (epoch unit inferred). Text, boolean and nested columns are
+ * listed in `frame.skipped`. Throws `DataError` when the bytes are not a readable Parquet file.
+ */
+export async function decodeParquet(bytes: Uint8Array, source: string): Promise<Frame> {
+  let metadata: FileMetaData;
+  try {
+    metadata = parquetMetadata(bytes, { parsers: PARSERS as ParquetParsers });
+  } catch (e) {
+    throw new DataError(
+      `${source}: not a readable Parquet file (${errText(e)}); expected a valid Parquet file`,
+    );
+  }
+  const rows = Number(metadata.num_rows);
+  const kinds = new Map<string, Kind>();
+  const skipped: SkippedColumn[] = [];
+  for (const child of parquetSchema(metadata).children) {
+    const k = classify(child);
+    if (k === "number" || k === "time") kinds.set(child.element.name, k);
+    else skipped.push({ name: child.element.name, reason: k });
+  }
+  const data = new Map<string, Float64Array>();
+  for (const name of kinds.keys()) data.set(name, new Float64Array(rows).fill(NaN));
+  if (kinds.size > 0 && rows > 0) {
+    const file = {
+      byteLength: bytes.byteLength,
+      slice: (start: number, end?: number) =>
+        bytes.buffer.slice(
+          bytes.byteOffset + start,
+          bytes.byteOffset + (end ?? bytes.byteLength),
+        ) as ArrayBuffer,
+    };
+    try {
+      await parquetRead({
+        file,
+        metadata,
+        columns: [...kinds.keys()],
+        compressors,
+        parsers: PARSERS,
+        onChunk: ({ columnName, columnData, rowStart }) => {
+          const out = data.get(columnName);
+          if (!out) return;
+          const n = Math.min(columnData.length, rows - rowStart);
+          for (let i = 0; i < n; i++) out[rowStart + i] = toF64(columnData[i]);
+        },
+      });
+    } catch (e) {
+      throw new DataError(`${source}: cannot decode Parquet data (${errText(e)})`);
+    }
+  }
+  const timeCols = [...kinds].filter(([, k]) => k === "time").map(([n]) => n);
+  let tsName: string | undefined = pickTimestampName(timeCols) ?? timeCols[0];
+  let tsValues = tsName === undefined ? undefined : data.get(tsName);
+  if (tsName === undefined) {
+    tsName = pickTimestampName([...kinds.keys()]);
+    if (tsName !== undefined) tsValues = epochToMs(data.get(tsName)!);
+  }
+  const columns = new Map([...data].filter(([n]) => n !== tsName));
+  if (tsName !== undefined && tsValues) {
+    requireTimestamps(tsValues, source, tsName);
+    return makeFrame(source, rows, columns, skipped, { column: tsName, values: tsValues });
+  }
+  return makeFrame(source, rows, columns, skipped);
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

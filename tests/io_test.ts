@@ -1,0 +1,433 @@
+import { strict as assert } from "node:assert";
+import {
+  compressionRegistry,
+  CompressionType,
+  Decimal,
+  Float64,
+  Int32,
+  Int64,
+  makeVector,
+  Table,
+  tableToIPC,
+  TimestampMillisecond,
+  Utf8,
+  vectorFromArray,
+} from "apache-arrow";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { decompressZstd } from "hyparquet-compressors";
+import { DataError, UsageError } from "../runtime/errors.ts";
+import { getColumn } from "../io/frame.ts";
+import { decodeCsv } from "../io/csv.ts";
+import { decompressLz4Frame } from "../io/lz4.ts";
+import { decodeFrame, formatFromBytes, readFrameFile } from "../io/read.ts";
+import { epochToMs, inferEpochUnit, parseIsoTimestamp } from "../io/timestamps.ts";
+import { encodeCsv, writeFileAtomic } from "../io/write.ts";
+import { registerArrowDecoders } from "../io/arrow.ts";
+
+const enc = new TextEncoder();
+const T0 = Date.UTC(2024, 0, 2, 9, 30); // 2024-01-02T09:30:00Z
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "io_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function assertSameF64(actual: Float64Array | undefined, expected: number[], what: string): void {
+  assert.ok(actual, `${what} missing`);
+  assert.equal(actual.length, expected.length, `${what} length`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Object.is(actual[i], expected[i]), `${what}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+async function rejectsWith(
+  p: Promise<unknown>,
+  type: typeof DataError | typeof UsageError,
+  ...fragments: string[]
+): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof type, `expected ${type.name}, got ${e}`);
+    for (const f of fragments) {
+      assert.ok((e as Error).message.includes(f), `"${(e as Error).message}" lacks "${f}"`);
+    }
+    return true;
+  });
+}
+
+// ---------- CSV ----------
+
+Deno.test("csv: ISO timestamps, numbers, missing values, skipped text column", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/bars.csv`;
+    await Deno.writeTextFile(
+      path,
+      "\ufeffTimestamp,symbol,open,close,volume\r\n" +
+        "2024-01-02T09:30:00Z,AAPL,185.5,186.25,1000\r\n" +
+        "2024-01-02 09:31:00,AAPL,,NaN,1e3\r\n" +
+        "2024-01-02T10:32:00.250+01:00,AAPL,null,nan,-2.5\r\n",
+    );
+    const f = await readFrameFile(path);
+    assert.equal(f.rows, 3);
+    assert.equal(f.source, path);
+    assert.equal(f.timestampColumn, "Timestamp");
+    assertSameF64(f.timestamps, [T0, T0 + 60_000, T0 + 120_250], "timestamps");
+    assert.deepEqual([...f.columns.keys()], ["open", "close", "volume"]);
+    assertSameF64(f.columns.get("open"), [185.5, NaN, NaN], "open");
+    assertSameF64(f.columns.get("close"), [186.25, NaN, NaN], "close");
+    assertSameF64(f.columns.get("volume"), [1000, 1000, -2.5], "volume");
+    assert.deepEqual(f.skipped.map((s) => s.name), ["symbol"]);
+    assert.match(f.skipped[0].reason, /non-numeric value "AAPL" at row 1/);
+  });
+});
+
+Deno.test("csv: epoch-second timestamps, quoted fields, blank trailing lines", async () => {
+  const s = T0 / 1000;
+  const text = `ts,"close, adj",x\n${s},"1.25",3\n${s + 60},"-0.5",4\n\n`;
+  const f = await decodeFrame(enc.encode(text), "q.csv");
+  assertSameF64(f.timestamps, [T0, T0 + 60_000], "ts");
+  assertSameF64(f.columns.get("close, adj"), [1.25, -0.5], "close, adj");
+  assertSameF64(f.columns.get("x"), [3, 4], "x");
+});
+
+Deno.test("csv: ragged row and bad timestamp are DataErrors naming file and position", async () => {
+  await rejectsWith(
+    decodeFrame(enc.encode("a,b\n1,2\n3\n"), "r.csv"),
+    DataError,
+    "r.csv",
+    "line 3",
+    "expected 2",
+  );
+  await rejectsWith(
+    decodeFrame(enc.encode("time,a\n2024-01-02,1\nyesterday,2\n"), "t.csv"),
+    DataError,
+    "t.csv",
+    '"time"',
+    '"yesterday"',
+    "row 2",
+  );
+  await rejectsWith(
+    decodeFrame(enc.encode("sym\nAAPL\n"), "s.csv"),
+    DataError,
+    "s.csv",
+    "no numeric columns",
+    "sym",
+  );
+  await rejectsWith(decodeFrame(enc.encode("a,b\n"), "h.csv"), DataError, "h.csv", "no data rows");
+});
+
+Deno.test("timestamps: ISO parsing and epoch unit inference", () => {
+  assert.equal(parseIsoTimestamp("2024-01-02"), Date.UTC(2024, 0, 2));
+  assert.equal(parseIsoTimestamp("2024-01-02T09:30:00-0530"), T0 + 5.5 * 3_600_000);
+  assert.ok(Number.isNaN(parseIsoTimestamp("2024-02-30")));
+  assert.ok(Number.isNaN(parseIsoTimestamp("Jan 2 2024")));
+  assert.equal(inferEpochUnit([T0 / 1000]), "s");
+  assert.equal(inferEpochUnit([T0]), "ms");
+  assert.equal(inferEpochUnit([T0 * 1000]), "us");
+  assert.equal(inferEpochUnit([T0 * 1e6]), "ns");
+  assert.equal(inferEpochUnit([20240102, 20240103]), "yyyymmdd");
+  assertSameF64(epochToMs([20240102]), [Date.UTC(2024, 0, 2)], "yyyymmdd");
+});
+
+// ---------- Parquet ----------
+
+Deno.test("parquet: timestamp, double, int32, int64 (BigInt), decimal, nulls and text", async () => {
+  await withTempDir(async (dir) => {
+    const n = 5;
+    const times = Array.from({ length: n }, (_, i) => new Date(T0 + i * 60_000));
+    const close = [100.25, 101.5, null, 99.75, 1e-9];
+    const buf = parquetWriteBuffer({
+      columnData: [
+        { name: "timestamp", data: times },
+        { name: "close", data: close },
+        { name: "volume", data: [1, 2, 3, 4, 2147483647] },
+        { name: "trades", data: [9007199254740991n, -5n, 0n, null, 7n] },
+        { name: "price", data: [12.34, -0.01, 0, 5, 99.99] },
+        { name: "symbol", data: ["A", "B", "C", "D", "E"] },
+      ],
+      schema: [
+        { name: "root", num_children: 6 },
+        { name: "timestamp", type: "INT64", converted_type: "TIMESTAMP_MILLIS", repetition_type: "REQUIRED" },
+        { name: "close", type: "DOUBLE", repetition_type: "OPTIONAL" },
+        { name: "volume", type: "INT32", repetition_type: "REQUIRED" },
+        { name: "trades", type: "INT64", repetition_type: "OPTIONAL" },
+        {
+          name: "price",
+          type: "INT64",
+          converted_type: "DECIMAL",
+          scale: 2,
+          precision: 10,
+          repetition_type: "REQUIRED",
+        },
+        { name: "symbol", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
+      ],
+    });
+    const path = `${dir}/bars.parquet`;
+    await Deno.writeFile(path, new Uint8Array(buf));
+    const f = await readFrameFile(path);
+    assert.equal(f.rows, n);
+    assert.equal(f.timestampColumn, "timestamp");
+    assertSameF64(f.timestamps, times.map((d) => d.getTime()), "timestamps");
+    assert.deepEqual([...f.columns.keys()], ["close", "volume", "trades", "price"]);
+    assertSameF64(f.columns.get("close"), [100.25, 101.5, NaN, 99.75, 1e-9], "close");
+    assertSameF64(f.columns.get("volume"), [1, 2, 3, 4, 2147483647], "volume");
+    assertSameF64(f.columns.get("trades"), [9007199254740991, -5, 0, NaN, 7], "trades");
+    const price = f.columns.get("price")!;
+    [12.34, -0.01, 0, 5, 99.99].forEach((v, i) => assert.ok(Math.abs(price[i] - v) < 1e-12, `price[${i}]`));
+    assert.deepEqual(f.skipped.map((s) => s.name), ["symbol"]);
+    assert.match(f.skipped[0].reason, /text/);
+  });
+});
+
+Deno.test("parquet: ZSTD pages over several row groups, detected by magic bytes", async () => {
+  const n = 2500;
+  const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 1e3);
+  const ts = Array.from({ length: n }, (_, i) => BigInt(T0 + i * 1000) * 1000n); // epoch microseconds
+  const buf = parquetWriteBuffer({
+    columnData: [{ name: "ts", data: ts, type: "INT64" }, { name: "x", data: x, type: "DOUBLE" }],
+    codec: "ZSTD",
+    compressors: { ZSTD: zstdFrameEncode }, // decoded by hyparquet-compressors (fzstd)
+    rowGroupSize: 1000,
+  });
+  const bytes = new Uint8Array(buf);
+  assert.equal(formatFromBytes(bytes), "parquet");
+  const f = await decodeFrame(bytes, "upload.bin");
+  assert.equal(f.rows, n);
+  assertSameF64(f.columns.get("x"), [...x], "x");
+  assert.equal(f.timestampColumn, "ts"); // plain INT64 named ts: unit inferred (microseconds)
+  assertSameF64(f.timestamps, Array.from({ length: n }, (_, i) => T0 + i * 1000), "ts");
+});
+
+// ---------- Arrow / Feather ----------
+
+function arrowTable(n: number): { table: Table; close: number[]; times: number[] } {
+  const times = Array.from({ length: n }, (_, i) => T0 + i * 60_000);
+  const close = Array.from({ length: n }, (_, i) => (i % 10) * 0.5 + 100);
+  const table = new Table({
+    time: vectorFromArray(times.map((t) => new Date(t)), new TimestampMillisecond()),
+    close: vectorFromArray(close, new Float64()),
+    volume: vectorFromArray(Array.from({ length: n }, (_, i) => (i === 1 ? null : i % 7)), new Int32()),
+    big: vectorFromArray(Array.from({ length: n }, (_, i) => BigInt(i) * 3n), new Int64()),
+    symbol: vectorFromArray(Array.from({ length: n }, () => "AAPL"), new Utf8()),
+  });
+  return { table, close, times };
+}
+
+Deno.test("arrow: IPC file, IPC stream and Feather v2 round-trip", async () => {
+  await withTempDir(async (dir) => {
+    const n = 50;
+    const { table, close, times } = arrowTable(n);
+    const cases: [string, Uint8Array][] = [
+      [`${dir}/bars.arrow`, tableToIPC(table, "file")],
+      [`${dir}/bars.feather`, tableToIPC(table, "file")],
+      [`${dir}/bars.ipc`, tableToIPC(table, "stream")],
+      [`${dir}/bars_stream.data`, tableToIPC(table, "stream")], // unknown extension: 0xFFFFFFFF marker
+    ];
+    for (const [path, bytes] of cases) {
+      await Deno.writeFile(path, bytes);
+      const f = await readFrameFile(path);
+      assert.equal(f.rows, n, path);
+      assert.equal(f.timestampColumn, "time", path);
+      assertSameF64(f.timestamps, times, `${path} time`);
+      assertSameF64(f.columns.get("close"), close, `${path} close`);
+      assertSameF64(
+        f.columns.get("volume"),
+        Array.from({ length: n }, (_, i) => (i === 1 ? NaN : i % 7)),
+        `${path} volume`,
+      );
+      assertSameF64(f.columns.get("big"), Array.from({ length: n }, (_, i) => i * 3), `${path} big`);
+      assert.deepEqual(f.skipped.map((s) => s.name), ["symbol"], path);
+    }
+  });
+});
+
+Deno.test("arrow: decimal column is scaled to f64", async () => {
+  const words = new Uint32Array([12345, 0, 0, 0, 0xffffffff - 99, 0xffffffff, 0xffffffff, 0xffffffff]);
+  const price = makeVector({ type: new Decimal(2, 10, 128), data: words, length: 2 });
+  const table = new Table({ price, x: vectorFromArray([1, 2], new Float64()) });
+  const f = await decodeFrame(tableToIPC(table, "file"), "d.arrow");
+  assertSameF64(f.columns.get("price"), [123.45, -1], "price");
+});
+
+/** Test-only LZ4 block compressor (greedy, 4-byte hash matches) producing valid LZ4 frames. */
+function lz4FrameEncode(src: Uint8Array): Uint8Array {
+  const out: number[] = [0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82];
+  const pushLen = (to: number[], len: number) => {
+    for (; len >= 255; len -= 255) to.push(255);
+    to.push(len);
+  };
+  for (let start = 0; start < src.length; start += 65536) {
+    const block = src.subarray(start, Math.min(src.length, start + 65536));
+    const seq: number[] = [];
+    const seen = new Map<number, number>();
+    let anchor = 0;
+    const emit = (litEnd: number, offset: number, mlen: number) => {
+      const lit = litEnd - anchor;
+      seq.push((Math.min(lit, 15) << 4) | (mlen ? Math.min(mlen - 4, 15) : 0));
+      if (lit >= 15) pushLen(seq, lit - 15);
+      for (let k = anchor; k < litEnd; k++) seq.push(block[k]);
+      if (!mlen) return;
+      seq.push(offset & 255, offset >> 8);
+      if (mlen - 4 >= 15) pushLen(seq, mlen - 4 - 15);
+    };
+    let i = 0;
+    while (i + 12 <= block.length) {
+      const key = block[i] | (block[i + 1] << 8) | (block[i + 2] << 16) | (block[i + 3] << 24);
+      const cand = seen.get(key);
+      seen.set(key, i);
+      if (cand !== undefined && i - cand <= 65535) {
+        let m = 4;
+        while (i + m < block.length - 5 && block[cand + m] === block[i + m]) m++;
+        emit(i, i - cand, m);
+        i += m;
+        anchor = i;
+      } else i++;
+    }
+    emit(block.length, 0, 0);
+    const size = seq.length;
+    out.push(size & 255, (size >> 8) & 255, (size >> 16) & 255, size >>> 24);
+    for (const byte of seq) out.push(byte);
+  }
+  out.push(0, 0, 0, 0);
+  return new Uint8Array(out);
+}
+
+/** Test-only ZSTD "compressor": a valid frame of RLE blocks (byte runs) and raw blocks. */
+function zstdFrameEncode(src: Uint8Array): Uint8Array {
+  const out: number[] = [0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+  let size = src.length;
+  for (let k = 0; k < 8; k++, size = Math.floor(size / 256)) out.push(size & 255);
+  const blocks: [type: number, start: number, end: number][] = [];
+  let i = 0;
+  let raw = 0;
+  while (i < src.length) {
+    let j = i;
+    while (j < src.length && src[j] === src[i] && j - i < 131072) j++;
+    if (j - i >= 16) {
+      for (let s = raw; s < i; s += 131072) blocks.push([0, s, Math.min(i, s + 131072)]);
+      blocks.push([1, i, j]);
+      raw = j;
+    }
+    i = j;
+  }
+  for (let s = raw; s < src.length; s += 131072) blocks.push([0, s, Math.min(src.length, s + 131072)]);
+  if (blocks.length === 0) blocks.push([0, 0, 0]);
+  blocks.forEach(([type, s, e], k) => {
+    const header = ((e - s) << 3) | (type << 1) | (k === blocks.length - 1 ? 1 : 0);
+    out.push(header & 255, (header >> 8) & 255, (header >> 16) & 255);
+    if (type === 1) out.push(src[s]);
+    else for (let k = s; k < e; k++) out.push(src[k]);
+  });
+  return new Uint8Array(out);
+}
+
+Deno.test("lz4: decodes real lz4 CLI frames (with and without content size / linked blocks)", () => {
+  const expected = "open,high,low,close\n" + "1.5,2.5,1.0,2.0\n".repeat(5) + "end\n";
+  const hex = [
+    "04224d186440a72e000000ff146f70656e2c686967682c6c6f772c636c6f73650a312e352c322e352c312e302c322e30" +
+    "10002d500a656e640a00000000fcaf8efd",
+    "04224d186c406800000000000000182e000000ff146f70656e2c686967682c6c6f772c636c6f73650a312e352c322e35" +
+    "2c312e302c322e3010002d500a656e640a00000000fcaf8efd",
+  ];
+  for (const h of hex) {
+    const bytes = Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
+    assert.equal(new TextDecoder().decode(decompressLz4Frame(bytes)), expected);
+  }
+  const data = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) % 13);
+  const packed = lz4FrameEncode(data);
+  assert.ok(packed.length < data.length / 4, "test encoder compresses");
+  assert.deepEqual(decompressLz4Frame(packed), data);
+  assert.deepEqual(decompressZstd(zstdFrameEncode(data)), data);
+});
+
+Deno.test("arrow: LZ4_FRAME and ZSTD compressed Feather v2 files decode", async () => {
+  await withTempDir(async (dir) => {
+    const n = 4000;
+    const { table, close, times } = arrowTable(n);
+    registerArrowDecoders();
+    const encoders: [CompressionType, (b: Uint8Array) => Uint8Array, string][] = [
+      [CompressionType.LZ4_FRAME, lz4FrameEncode, "lz4"],
+      [CompressionType.ZSTD, zstdFrameEncode, "zstd"],
+    ];
+    for (const [type, encode, label] of encoders) {
+      const decoder = compressionRegistry.get(type)!;
+      compressionRegistry.set(type, { encode, decode: decoder.decode });
+      const bytes = tableToIPC(table, "file", type);
+      const plain = tableToIPC(table, "file");
+      assert.ok(bytes.length < plain.length, `${label} file is actually compressed`);
+      const path = `${dir}/bars_${label}.feather`;
+      await Deno.writeFile(path, bytes);
+      const f = await readFrameFile(path);
+      assert.equal(f.rows, n);
+      assertSameF64(f.timestamps, times, `${label} time`);
+      assertSameF64(f.columns.get("close"), close, `${label} close`);
+      assertSameF64(f.columns.get("big"), Array.from({ length: n }, (_, i) => i * 3), `${label} big`);
+    }
+  });
+});
+
+// ---------- bad paths ----------
+
+Deno.test("errors: missing file, empty file, garbage parquet, truncated arrow, unknown binary", async () => {
+  await withTempDir(async (dir) => {
+    await rejectsWith(readFrameFile(`${dir}/nope.parquet`), UsageError, `${dir}/nope.parquet`, "not found");
+    await rejectsWith(readFrameFile(dir), UsageError, dir);
+    await Deno.writeFile(`${dir}/empty.csv`, new Uint8Array());
+    await rejectsWith(readFrameFile(`${dir}/empty.csv`), DataError, "empty.csv", "empty");
+    const garbage = Uint8Array.from({ length: 300 }, (_, i) => (i * 31 + 7) & 255);
+    await Deno.writeFile(`${dir}/bad.parquet`, garbage);
+    await rejectsWith(readFrameFile(`${dir}/bad.parquet`), DataError, "bad.parquet", "Parquet");
+    const fakePar = new Uint8Array([...enc.encode("PAR1"), ...garbage, 50, 0, 0, 0, ...enc.encode("PAR1")]);
+    await rejectsWith(decodeFrame(fakePar, "fake.parquet"), DataError, "fake.parquet", "Parquet");
+    const arrow = tableToIPC(arrowTable(10).table, "file");
+    await rejectsWith(decodeFrame(arrow.subarray(0, 100), "cut.feather"), DataError, "cut.feather", "Arrow");
+    await rejectsWith(
+      decodeFrame(new Uint8Array([1, 0, 2, 0]), "blob"),
+      DataError,
+      "blob",
+      "unknown file format",
+    );
+  });
+});
+
+Deno.test("errors: missing column names the file, the column and the available columns", async () => {
+  const f = await decodeFrame(enc.encode("timestamp,open,close,sym\n2024-01-02,1,2,X\n"), "data/bars.csv");
+  assertSameF64(getColumn(f, "close"), [2], "close");
+  assert.throws(() => getColumn(f, "volume"), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /data\/bars\.csv/);
+    assert.match(e.message, /"volume"/);
+    assert.match(e.message, /"open", "close"/);
+    return true;
+  });
+  assert.throws(() => getColumn(f, "sym"), /"sym" is not numeric/);
+});
+
+// ---------- writing ----------
+
+Deno.test("write: encodeCsv round-trips through decodeCsv and writeFileAtomic leaves no temp file", async () => {
+  await withTempDir(async (dir) => {
+    const a = new Float64Array([0.1 + 0.2, NaN, -1e-300, 123456789.123456789, Infinity]);
+    const b = new Float64Array([1, 2, 3, 4, 5]);
+    const ts = Float64Array.from({ length: 5 }, (_, i) => T0 + i * 1500);
+    const bytes = encodeCsv([{ name: "a", values: a }, { name: "b,c", values: b }], { values: ts });
+    const text = new TextDecoder().decode(bytes);
+    assert.equal(text.split("\n")[0], 'timestamp,a,"b,c"');
+    assert.equal(text.split("\n")[2], "2024-01-02T09:30:01.500Z,,2");
+    const path = `${dir}/out.csv`;
+    await Deno.writeTextFile(path, "old contents");
+    await writeFileAtomic(path, bytes);
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.csv"]);
+    const f = decodeCsv(await Deno.readFile(path), path);
+    assertSameF64(f.timestamps, [...ts], "ts");
+    assertSameF64(f.columns.get("a"), [...a], "a");
+    assertSameF64(f.columns.get("b,c"), [...b], "b,c");
+    const msText = new TextDecoder().decode(
+      encodeCsv([{ name: "a", values: a }], { values: ts, format: "ms" }),
+    );
+    assert.equal(msText.split("\n")[1], `${T0},0.30000000000000004`);
+  });
+});
