@@ -4,7 +4,7 @@
 export interface OutputColumn {
   /** Column header. */
   name: string;
-  /** Values; NaN is written as an empty field. */
+  /** Values; NaN is written as "NaN" (an empty field would make a one-column row a blank line). */
   values: Float64Array;
 }
 
@@ -31,7 +31,7 @@ function formatTs(ms: number, format: "iso" | "ms"): string {
 
 /**
  * Encodes columns as UTF-8 CSV with a header row and "\n" line ends. Numbers are written with full
- * precision via `String(v)` (round-trips exactly), NaN as an empty field, ±Infinity as "Infinity"/"-Infinity".
+ * precision via `String(v)` (round-trips exactly), NaN as "NaN" (never a blank line), ±Infinity as "Infinity"/"-Infinity".
  * Timestamps, when given, form the first column. Throws when column lengths differ.
  */
 export function encodeCsv(columns: OutputColumn[], timestamps?: OutputTimestamps): Uint8Array {
@@ -50,7 +50,7 @@ export function encodeCsv(columns: OutputColumn[], timestamps?: OutputTimestamps
     if (timestamps) fields[k++] = formatTs(timestamps.values[r], tsFormat);
     for (const c of columns) {
       const v = c.values[r];
-      fields[k++] = Number.isNaN(v) ? "" : String(v);
+      fields[k++] = String(v);
     }
     lines.push(fields.join(","));
   }

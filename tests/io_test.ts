@@ -416,7 +416,7 @@ Deno.test("write: encodeCsv round-trips through decodeCsv and writeFileAtomic le
     const bytes = encodeCsv([{ name: "a", values: a }, { name: "b,c", values: b }], { values: ts });
     const text = new TextDecoder().decode(bytes);
     assert.equal(text.split("\n")[0], 'timestamp,a,"b,c"');
-    assert.equal(text.split("\n")[2], "2024-01-02T09:30:01.500Z,,2");
+    assert.equal(text.split("\n")[2], "2024-01-02T09:30:01.500Z,NaN,2");
     const path = `${dir}/out.csv`;
     await Deno.writeTextFile(path, "old contents");
     await writeFileAtomic(path, bytes);

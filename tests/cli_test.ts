@@ -1,0 +1,161 @@
+/** The `kernel` command end to end: every kernel through the CLI on a real Parquet file, and its errors. */
+import { strict as assert } from "node:assert";
+import { join } from "node:path";
+import { main } from "../cli/main.ts";
+import { decodeCsv } from "../io/csv.ts";
+import { encodeParquet } from "../io/parquet_write.ts";
+import { syntheticBars } from "../io/synthetic.ts";
+import { KERNELS } from "../kernels/registry.ts";
+import { parseParams } from "../kernels/kernel.ts";
+import { setLogLevel } from "../runtime/log.ts";
+import { assertClose, inputScale } from "./data.ts";
+
+setLogLevel("error");
+const dir = await Deno.makeTempDir();
+const bars = syntheticBars("TEST", { rows: 3001, seed: 5 });
+const input = join(dir, "bars.parquet");
+await Deno.writeFile(input, encodeParquet(bars.columns, { name: "timestamp", values: bars.timestamps! }));
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+const CLI_PARAMS: Record<string, string[]> = {
+  fracdiff: ["--d", "0.4", "--threshold", "1e-4"],
+  rolling_mean: ["--window", "20"],
+  rolling_std: ["--window", "20", "--ddof", "0"],
+  zscore: ["--window", "50"],
+  logstab: ["--shift", "0.5"],
+  rolling_corr: ["--window", "30", "--column2", "volume"],
+};
+
+for (const kernel of KERNELS.values()) {
+  for (const backend of ["webgpu", "cpu"]) {
+    Deno.test(`kernel ${kernel.name} via the CLI (${backend}) writes the kernel's column`, opts, async () => {
+      const out = join(dir, `${kernel.name}-${backend}.csv`);
+      const extra = CLI_PARAMS[kernel.name];
+      assert.ok(extra, `no CLI parameters for ${kernel.name}`);
+      const code = await main([
+        "kernel",
+        kernel.name,
+        "--input",
+        input,
+        "--column",
+        "close",
+        ...extra,
+        "--backend",
+        backend,
+        "--output",
+        out,
+      ]);
+      assert.equal(code, 0);
+      const frame = decodeCsv(await Deno.readFile(out), out);
+      assert.equal(frame.rows, bars.rows);
+      const got = frame.columns.get(kernel.name);
+      assert.ok(got, `output has no column ${kernel.name}`);
+      const raw: Record<string, string> = {};
+      for (let i = 0; i < extra.length; i += 2) {
+        if (extra[i] !== "--column2") raw[extra[i].slice(2)] = extra[i + 1];
+      }
+      const inputs = [
+        bars.columns.get("close")!,
+        ...(kernel.inputs === 2 ? [bars.columns.get("volume")!] : []),
+      ];
+      const ref = kernel.cpu(inputs, parseParams(kernel, raw));
+      assertClose(got, ref, kernel.tolerance, `${kernel.name} CLI`, inputScale(inputs));
+    });
+  }
+}
+
+Deno.test("kernel CLI errors: one clear message and exit code 2", opts, async () => {
+  const cases: [string[], RegExp][] = [
+    [["kernel", "nope", "--input", input, "--column", "close"], /unknown kernel "nope"/],
+    [
+      ["kernel", "zscore", "--input", input, "--column", "close", "--window", "10", "--windw", "3"],
+      /unknown parameter --windw/,
+    ],
+    [["kernel", "zscore", "--input", input, "--column", "clsoe", "--window", "10"], /no column "clsoe"/],
+    [
+      ["kernel", "zscore", "--input", input, "--column", "close", "--window", "ten"],
+      /--window expects an integer/,
+    ],
+    [["kernel", "zscore", "--input", input, "--column", "close"], /--window is required/],
+    [
+      ["kernel", "zscore", "--input", join(dir, "missing.csv"), "--column", "close", "--window", "5"],
+      /missing\.csv/,
+    ],
+    [["kernel", "rolling_corr", "--input", input, "--column", "close", "--window", "5"], /--column2/],
+    [
+      ["kernel", "zscore", "--input", input, "--column", "close", "--window", "5", "--backend", "tpu"],
+      /--backend/,
+    ],
+    [["frobnicate"], /unknown command/],
+  ];
+  for (const [argv, re] of cases) {
+    const lines: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      assert.equal(await main(argv), 2, argv.join(" "));
+    } finally {
+      console.error = orig;
+    }
+    assert.equal(lines.length, 1, `one message for ${argv.join(" ")}: ${lines.join(" | ")}`);
+    assert.match(lines[0], re);
+  }
+});
+
+Deno.test("the CLI process exits 2 on a bad kernel name and writes CSV to stdout", opts, async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../cli/main.ts", import.meta.url).pathname, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const bad = await run(["kernel", "nope", "--input", input, "--column", "close"]);
+  assert.equal(bad.code, 2);
+  assert.match(new TextDecoder().decode(bad.stderr), /error: kernel: unknown kernel "nope"/);
+  const ok = await run([
+    "kernel",
+    "rolling_mean",
+    "--input",
+    input,
+    "--column",
+    "close",
+    "--window",
+    "3",
+    "--backend",
+    "cpu",
+  ]);
+  assert.equal(ok.code, 0);
+  const lines = new TextDecoder().decode(ok.stdout).trim().split("\n");
+  assert.equal(lines[0], "rolling_mean");
+  assert.equal(lines.length, bars.rows + 1);
+  const c = bars.columns.get("close")!;
+  assert.ok(Math.abs(Number(lines[3]) - (c[0] + c[1] + c[2]) / 3) < 1e-12);
+});
+
+Deno.test("run: the demo job writes one Parquet file per instrument that reads back", opts, async () => {
+  const out = join(dir, "demo");
+  const logs: string[] = [];
+  const orig = console.log;
+  console.log = (s: string) => logs.push(s);
+  try {
+    assert.equal(
+      await main(["run", "--rows", "3000", "--instruments", "2", "--output", out, "--backend", "cpu"]),
+      0,
+    );
+  } finally {
+    console.log = orig;
+  }
+  const summary = JSON.parse(logs.join("\n"));
+  assert.equal(summary.tasks.length, 2);
+  const { decodeFrame } = await import("../io/read.ts");
+  for (const t of summary.tasks) {
+    const f = await decodeFrame(await Deno.readFile(t.path), t.path);
+    assert.equal(f.rows, 3000);
+    assert.ok(
+      f.columns.has("close_fd_0.4") && f.columns.has("close_z_200") && f.columns.has("close_logstab"),
+    );
+    assert.equal(f.timestamps![1] - f.timestamps![0], 60_000);
+    const z = f.columns.get("close_z_10")!;
+    assert.ok(Number.isNaN(z[8]) && Number.isFinite(z[9]));
+  }
+});
