@@ -1,0 +1,59 @@
+/**
+ * Feature Genesis: WebGPU kernels for financial time-series features, with f64 CPU paths.
+ * This module is the public API used by the CLI and the browser page alike.
+ * @module
+ */
+
+export {
+  type BackendChoice,
+  type Compute,
+  type ComputeOptions,
+  openCompute,
+  withFallback,
+} from "./runtime/backend.ts";
+export { DataError, GpuError, UsageError } from "./runtime/errors.ts";
+export { Batch, type GpuLimits, type GpuOptions, GpuRuntime, MAX_WORKGROUP } from "./runtime/gpu.ts";
+export { log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./runtime/log.ts";
+export { centre, planSegments, runSegmented, type Segment, type SegmentedJob } from "./runtime/segments.ts";
+export { loadShader } from "./runtime/shaders.ts";
+
+export {
+  defineKernel,
+  type Kernel,
+  type Params,
+  type ParamSpec,
+  parseParams,
+  runKernel,
+  type Tolerance,
+} from "./kernels/kernel.ts";
+export { KERNELS } from "./kernels/registry.ts";
+export {
+  convolveCausalCpu,
+  convolveCausalDirectGpu,
+  ffdWeights,
+  fracdiff,
+  fracdiffGpu,
+} from "./kernels/fracdiff.ts";
+export {
+  type MomentKind,
+  rollingMean,
+  rollingMomentsCpu,
+  rollingMomentsGpu,
+  rollingStd,
+  zscore,
+} from "./kernels/rolling_moments.ts";
+export { rollingCorr, rollingCorrCpu, rollingCorrGpu } from "./kernels/rolling_corr.ts";
+export { logstab, logStabCpu, logStabGpu, type LogStabParams } from "./kernels/logstab.ts";
+
+export {
+  type EngineResult,
+  STATIONARIZATION_DEFAULTS,
+  type StationarizationConfig,
+  stationarize,
+} from "./engines/stationarization.ts";
+
+export { columnNames, type Frame, getColumn, makeFrame } from "./io/frame.ts";
+export { decodeFrame, readFrameFile } from "./io/read.ts";
+export { encodeCsv, type OutputColumn, writeFileAtomic } from "./io/write.ts";
+export { encodeParquet } from "./io/parquet_write.ts";
+export { syntheticBars, type SyntheticBarsOptions } from "./io/synthetic.ts";
