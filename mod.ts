@@ -13,8 +13,17 @@ export {
 } from "./runtime/backend.ts";
 export { DataError, GpuError, UsageError } from "./runtime/errors.ts";
 export { Batch, type GpuLimits, type GpuOptions, GpuRuntime, MAX_WORKGROUP } from "./runtime/gpu.ts";
+export type { BufferPool } from "./runtime/pool.ts";
 export { log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./runtime/log.ts";
-export { centre, planSegments, runSegmented, type Segment, type SegmentedJob } from "./runtime/segments.ts";
+export {
+  centre,
+  type ColumnPrep,
+  planSegments,
+  runSegmented,
+  type Segment,
+  type SegmentedJob,
+  type SegmentIO,
+} from "./runtime/segments.ts";
 export { loadShader } from "./runtime/shaders.ts";
 
 export {
@@ -26,7 +35,7 @@ export {
   runKernel,
   type Tolerance,
 } from "./kernels/kernel.ts";
-export { KERNELS } from "./kernels/registry.ts";
+export { type AnyKernel, KERNELS } from "./kernels/registry.ts";
 export {
   convolveCausalCpu,
   convolveCausalDirectGpu,
@@ -52,8 +61,8 @@ export {
   stationarize,
 } from "./engines/stationarization.ts";
 
-export { columnNames, type Frame, getColumn, makeFrame } from "./io/frame.ts";
+export { columnNames, type Frame, getColumn, makeFrame, type SkippedColumn } from "./io/frame.ts";
 export { decodeFrame, readFrameFile } from "./io/read.ts";
-export { encodeCsv, type OutputColumn, writeFileAtomic } from "./io/write.ts";
-export { encodeParquet } from "./io/parquet_write.ts";
+export { encodeCsv, type OutputColumn, type OutputTimestamps, writeFileAtomic } from "./io/write.ts";
+export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 export { syntheticBars, type SyntheticBarsOptions } from "./io/synthetic.ts";

@@ -26,6 +26,7 @@ export interface StationarizationConfig {
   logstab: { shift: number; causal: boolean } | null;
   /** Rolling correlation pairs [a, b] and their window. */
   corr_pairs: [string, string][];
+  /** Window of the rolling correlations, in points. */
   corr_window: number;
 }
 
@@ -42,7 +43,9 @@ export const STATIONARIZATION_DEFAULTS: StationarizationConfig = {
 
 /** What an engine returns: new named columns and a report. */
 export interface EngineResult {
+  /** New columns by name (e.g. `close_fd_0.4`, `close_z_20`), each as long as the input frame. */
   columns: Map<string, Float64Array>;
+  /** Run summary for logs/JSON output (stationarize: timings_ms per step, ffd_window per d, columns count). */
   report: Record<string, unknown>;
 }
 

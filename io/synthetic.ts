@@ -7,7 +7,9 @@ import { type Frame, makeFrame } from "./frame.ts";
 
 /** Parameters of the synthetic bar process. */
 export interface SyntheticBarsOptions {
+  /** Number of bars (one per minute). */
   rows: number;
+  /** PRNG seed; the same seed gives the same bars. */
   seed: number;
   /** Starting price (default 1.1, a EUR/USD-like level). */
   start?: number;
@@ -15,7 +17,9 @@ export interface SyntheticBarsOptions {
   t0?: number;
   /** GARCH(1,1) parameters of 1-minute log returns (defaults: omega 1e-10, alpha 0.05, beta 0.93). */
   omega?: number;
+  /** GARCH ARCH coefficient: weight of the last squared return (default 0.05). */
   alpha?: number;
+  /** GARCH persistence: weight of the last conditional variance (default 0.93). */
   beta?: number;
 }
 

@@ -3,7 +3,7 @@
  * output conventions (NaN where history is missing). Parameters are declared once and validated here, so the
  * CLI, the conformance tests and the bench all derive from the same definition.
  */
-import { Compute, withFallback } from "../runtime/backend.ts";
+import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 
@@ -23,21 +23,27 @@ export type Params = Record<string, number | boolean | string>;
  * whose output is a linear combination of inputs (FFD) state that part relative to the input's scale.
  */
 export interface Tolerance {
+  /** Absolute tolerance, in output units. */
   atol: number;
+  /** Relative tolerance, as a fraction of |ref|. */
   rtol: number;
+  /** Tolerance relative to the input's scale S (default 0). */
   stol?: number;
 }
 
 /** A kernel producing one output series per input column (or per pair of columns). */
 export interface Kernel<P extends Params = Params> {
+  /** Name used on the CLI (`kernel NAME`) and in the registry, e.g. "rolling_mean". */
   name: string;
   /** One line for `--help`. */
   summary: string;
   /** 1 for single-series kernels, 2 for pairwise ones (rolling correlation). */
   inputs: 1 | 2;
+  /** Declared parameters by name; `parseParams` validates against them and fills defaults. */
   params: Record<string, ParamSpec>;
   /** Whether outputs at t use only inputs at or before t for these parameters (property-tested when true). */
   causal: (p: P) => boolean;
+  /** GPU (f32) vs CPU (f64) tolerance used by the conformance suite. */
   tolerance: Tolerance;
   /** History (points before t) an output needs; the chunker's halo. */
   history: (p: P) => number;

@@ -8,12 +8,15 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
-import { defineKernel } from "./kernel.ts";
+import { defineKernel, type Kernel } from "./kernel.ts";
 
 /** Log-stabilization parameters. */
 export interface LogStabParams {
+  /** Added after subtracting the minimum, in the units of x; must be > 0 (default 1). */
   shift: number;
+  /** Expanding minimum (true, the default) or the minimum of the whole series (false). */
   causal: boolean;
+  /** Index signature so the type satisfies `Params`. */
   [k: string]: number | boolean | string;
 }
 
@@ -74,7 +77,7 @@ export async function logStabGpu(
 }
 
 /** Shifted-log variance stabilization (causal by default). */
-export const logstab = defineKernel<LogStabParams>({
+export const logstab: Kernel<LogStabParams> = defineKernel<LogStabParams>({
   name: "logstab",
   summary: "variance stabilization log(x - min + shift); causal uses the expanding minimum",
   inputs: 1,

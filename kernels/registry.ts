@@ -8,8 +8,9 @@ import { logstab } from "./logstab.ts";
 import { rollingCorr } from "./rolling_corr.ts";
 import { rollingMean, rollingStd, zscore } from "./rolling_moments.ts";
 
+/** A kernel with any parameter type (the registry's element type; validate params with `parseParams`). */
 // deno-lint-ignore no-explicit-any
-type AnyKernel = Kernel<any>;
+export type AnyKernel = Kernel<any>;
 
 /** Every series kernel, by name. */
 export const KERNELS: ReadonlyMap<string, AnyKernel> = new Map(

@@ -7,7 +7,7 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
-import { defineKernel } from "./kernel.ts";
+import { defineKernel, type Kernel } from "./kernel.ts";
 
 /** f64 CPU path: rolling Pearson correlation of x and y over windows of `w` points. */
 export function rollingCorrCpu(x: Float64Array, y: Float64Array, w: number): Float64Array {
@@ -83,7 +83,7 @@ export async function rollingCorrGpu(
 }
 
 /** Rolling Pearson correlation between two series (causal). */
-export const rollingCorr = defineKernel<{ window: number }>({
+export const rollingCorr: Kernel<{ window: number }> = defineKernel<{ window: number }>({
   name: "rolling_corr",
   summary: "rolling Pearson correlation of --column and --column2",
   inputs: 2,

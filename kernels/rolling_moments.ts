@@ -7,7 +7,7 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
-import { defineKernel, Tolerance } from "./kernel.ts";
+import { defineKernel, type Kernel, type Tolerance } from "./kernel.ts";
 
 /** Which moment to output. */
 export type MomentKind = "mean" | "std" | "zscore";
@@ -105,7 +105,7 @@ const window = { type: "int", min: 1, doc: "window length in points" } as const;
 const TOL: Tolerance = { atol: 2e-5, rtol: 2e-5 };
 
 /** Rolling mean over a trailing window (causal). */
-export const rollingMean = defineKernel<{ window: number }>({
+export const rollingMean: Kernel<{ window: number }> = defineKernel<{ window: number }>({
   name: "rolling_mean",
   summary: "rolling mean over a trailing window",
   inputs: 1,
@@ -119,7 +119,9 @@ export const rollingMean = defineKernel<{ window: number }>({
 });
 
 /** Rolling standard deviation over a trailing window (causal), ddof 0 (population) or 1 (sample). */
-export const rollingStd = defineKernel<{ window: number; ddof: number }>({
+export const rollingStd: Kernel<{ window: number; ddof: number }> = defineKernel<
+  { window: number; ddof: number }
+>({
   name: "rolling_std",
   summary: "rolling standard deviation over a trailing window",
   inputs: 1,
@@ -136,7 +138,9 @@ export const rollingStd = defineKernel<{ window: number; ddof: number }>({
 });
 
 /** Rolling z-score (x_t - mean) / std over a trailing window (causal), sample std (ddof 1) as pandas. */
-export const zscore = defineKernel<{ window: number; ddof: number }>({
+export const zscore: Kernel<{ window: number; ddof: number }> = defineKernel<
+  { window: number; ddof: number }
+>({
   name: "zscore",
   summary: "rolling z-score (x - rolling mean) / rolling std",
   inputs: 1,

@@ -3,7 +3,7 @@
  * shared per process and options; with `auto`, a GPU failure falls back to the CPU path with a warning.
  */
 import { GpuError } from "./errors.ts";
-import { GpuOptions, GpuRuntime } from "./gpu.ts";
+import { type GpuOptions, GpuRuntime } from "./gpu.ts";
 import { log } from "./log.ts";
 
 /** The user's backend choice. */
@@ -11,12 +11,15 @@ export type BackendChoice = "auto" | "webgpu" | "cpu";
 
 /** Options shared by everything that computes. */
 export interface ComputeOptions extends GpuOptions {
+  /** Which backend to use (default "auto"). */
   backend?: BackendChoice;
 }
 
 /** A resolved compute context: the GPU runtime, or null for the CPU path. */
 export interface Compute {
+  /** The backend that was requested (`auto` stays `auto` even when resolved to CPU). */
   choice: BackendChoice;
+  /** The GPU runtime in use, or null when computing on the CPU. */
   gpu: GpuRuntime | null;
 }
 

@@ -21,13 +21,17 @@ export interface GpuOptions {
 
 /** The adapter limits the kernels plan against (WebGPU may report BigInt in Deno: coerced to number). */
 export interface GpuLimits {
+  /** Largest storage buffer binding, in bytes (maxStorageBufferBindingSize, possibly lowered by `GpuOptions`). */
   maxBindingBytes: number;
+  /** Largest single buffer, in bytes (maxBufferSize). */
   maxBufferBytes: number;
+  /** Most workgroups per dispatch dimension (maxComputeWorkgroupsPerDimension). */
   maxWorkgroupsPerDim: number;
 }
 
 /** A WebGPU device with its pool and pipeline cache. */
 export class GpuRuntime {
+  /** Buffer pool bounded by the memory budget (`GpuOptions.memoryBudget`). */
   readonly pool: BufferPool;
   #pipelines = new Map<string, Promise<GPUComputePipeline>>();
   #lost: string | null = null;
@@ -124,11 +128,13 @@ const READBACK = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 
 /** Collects GPU work and runs it with one submit and one await. */
 export class Batch {
+  /** Command encoder the batch's copies and compute passes are recorded into. */
   readonly encoder: GPUCommandEncoder;
   #held: GPUBuffer[] = [];
   #sizes = new Map<GPUBuffer, number>();
   #reads: { buffer: GPUBuffer; bytes: number }[] = [];
 
+  /** Starts a batch on `rt` (prefer `rt.batch()`, which first checks the device is alive). */
   constructor(readonly rt: GpuRuntime) {
     rt.device.pushErrorScope("out-of-memory");
     rt.device.pushErrorScope("validation");

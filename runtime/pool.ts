@@ -18,6 +18,7 @@ export class BufferPool {
   /** Highest number of bytes held at once (for run summaries). */
   peakBytes = 0;
 
+  /** A pool allocating from `device`, holding at most `budgetBytes` bytes of buffers (in use or idle). */
   constructor(private device: GPUDevice, readonly budgetBytes: number) {}
 
   /** Bytes currently allocated (in use or idle). */

@@ -9,13 +9,17 @@
  * of segment `s` is at `out[p * total + seg.offset + i]`.
  */
 import { UsageError } from "./errors.ts";
-import { Batch, GpuRuntime } from "./gpu.ts";
+import type { Batch, GpuRuntime } from "./gpu.ts";
 
 /** A piece of one column: points [start, end) are computed, [keepFrom, end) are kept. */
 export interface Segment {
+  /** Index of the column in the job's `columns`. */
   column: number;
+  /** First point computed (inclusive), including the halo. */
   start: number;
+  /** One past the last point computed and kept. */
   end: number;
+  /** First point kept in the output; points in [start, keepFrom) are halo history only. */
   keepFrom: number;
 }
 
@@ -39,10 +43,15 @@ export function planSegments(column: number, n: number, halo: number, maxLen: nu
 
 /** Buffers a kernel's `encode` receives for one batch. */
 export interface SegmentIO {
+  /** One packed f32 buffer per input series (`total` points each). */
   inputs: GPUBuffer[];
+  /** The `array<Seg>` segment table. */
   segs: GPUBuffer;
+  /** Output buffer: `planes * total` f32 values, plane-major. */
   out: GPUBuffer;
+  /** Number of segments in the batch (entries of `segs`). */
   nSegs: number;
+  /** Points packed in each input buffer (sum of the segment lengths). */
   total: number;
   /** Longest segment in the batch, in points. */
   maxLen: number;
@@ -60,6 +69,7 @@ export interface ColumnPrep {
 
 /** A segmented GPU job over columns (each column: one or more equal-length inputs). */
 export interface SegmentedJob {
+  /** Input columns; each is one or more equal-length series (columns[c][input]). */
   columns: Float64Array[][];
   /** History points each output needs (window - 1). */
   halo: number;
@@ -69,9 +79,11 @@ export interface SegmentedJob {
   bindBytesPerPoint: number;
   /** All GPU bytes per point of a batch (inputs, outputs, scratch, read-back), for the memory budget. */
   totalBytesPerPoint: number;
+  /** Per-column f32 conversion (offsets) and the mapping of outputs back to f64. */
   prepare: (column: Float64Array[]) => ColumnPrep;
   /** Optional per-segment value passed as `Seg.init` (e.g. a carried running minimum). */
   init?: (seg: Segment) => number;
+  /** Encodes the dispatches for one batch of segments into `batch` (must not submit or await the GPU). */
   encode: (batch: Batch, io: SegmentIO) => Promise<void>;
 }
 
