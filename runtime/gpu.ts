@@ -45,7 +45,10 @@ export class GpuRuntime {
     this.pool = new BufferPool(device, budget);
     device.lost.then((info) => {
       this.#lost = `${info.reason}: ${info.message}`;
-      log("error", "WebGPU device lost", { adapter: adapterName, reason: this.#lost });
+      // "destroyed" is our own destroy(); anything else is a real loss worth an error line.
+      if (info.reason !== "destroyed") {
+        log("error", "WebGPU device lost", { adapter: adapterName, reason: this.#lost });
+      }
     });
   }
 
@@ -92,7 +95,10 @@ export class GpuRuntime {
     const key = `${shader}:${entry}:${JSON.stringify(constants)}`;
     let p = this.#pipelines.get(key);
     if (!p) {
-      p = loadShader(shader).then(async (code) => {
+      const source = loadShader(shader).catch((e) => {
+        throw new GpuError(`cannot load shader ${shader}.wgsl: ${(e as Error).message}`, "internal");
+      });
+      p = source.then(async (code) => {
         this.device.pushErrorScope("validation");
         const module = this.device.createShaderModule({ code, label: shader });
         const pipe = this.device.createComputePipeline({

@@ -8,7 +8,7 @@
  * are `array<Seg>` with `struct Seg { offset: u32, len: u32, init: f32, col: u32 }`, and output plane `p`
  * of segment `s` is at `out[p * total + seg.offset + i]`.
  */
-import { UsageError } from "./errors.ts";
+import { GpuError } from "./errors.ts";
 import type { Batch, GpuRuntime } from "./gpu.ts";
 
 /** A piece of one column: points [start, end) are computed, [keepFrom, end) are kept. */
@@ -26,8 +26,10 @@ export interface Segment {
 /** Splits a column of length `n` into segments of at most `maxLen` points overlapping by `halo`. */
 export function planSegments(column: number, n: number, halo: number, maxLen: number): Segment[] {
   if (n > maxLen && maxLen <= halo) {
-    throw new UsageError(
-      `a window needing ${halo + 1} points does not fit in one GPU chunk of ${maxLen} points`,
+    throw new GpuError(
+      `a window needing ${halo + 1} points does not fit in one GPU chunk of ${maxLen} points ` +
+        `(binding limit or compute.memory_budget too small)`,
+      "out-of-memory",
     );
   }
   const segs: Segment[] = [];
