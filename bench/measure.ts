@@ -1,0 +1,153 @@
+/**
+ * Timing helpers and synthetic market data for the bench.
+ */
+import type { Kernel, Params } from "../kernels/kernel.ts";
+
+/** A seeded uniform generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` standard normal draws (Box-Muller, both outputs used). */
+function normals(n: number, seed: number): Float64Array {
+  const u = rng(seed);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(u() || 1e-300)), a = 2 * Math.PI * u();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+  }
+  return out;
+}
+
+/**
+ * Long synthetic series that benchmark columns are cut from (column c of n points is points [c n, (c + 1) n)):
+ * `price`, a random-walk log price around 9 (1-minute bars, sd 1e-3 per step), and `other`, a second log
+ * price whose returns have correlation 0.6 with the first (for pairwise kernels).
+ */
+export function marketData(total: number): { price: Float64Array; other: Float64Array } {
+  const e1 = normals(total, 1), e2 = normals(total, 2);
+  const price = new Float64Array(total), other = new Float64Array(total);
+  let p = 9, q = 9;
+  for (let i = 0; i < total; i++) {
+    p += 1e-3 * e1[i];
+    q += 1e-3 * (0.6 * e1[i] + 0.8 * e2[i]);
+    price[i] = p;
+    other[i] = q;
+  }
+  return { price, other };
+}
+
+/** Inputs of `cols` columns of `n` points each for a kernel taking `inputs` series (views, not copies). */
+export function columnsOf(
+  data: { price: Float64Array; other: Float64Array },
+  inputs: 1 | 2,
+  n: number,
+  cols: number,
+): Float64Array[][] {
+  return Array.from({ length: cols }, (_, c) => {
+    const x = data.price.subarray(c * n, (c + 1) * n);
+    return inputs === 1 ? [x] : [x, data.other.subarray(c * n, (c + 1) * n)];
+  });
+}
+
+/** Best-of-repetitions timing. */
+export interface Timing {
+  /** Best wall time of one repetition, in seconds. */
+  seconds: number;
+  /** Median wall time, in seconds. */
+  median: number;
+  reps: number;
+}
+
+/**
+ * Runs `fn` repeatedly: at least `minReps` times, then until `budgetS` seconds have passed or `maxReps`
+ * repetitions are done; only once when that one run took more than 4x the budget. Returns the best and
+ * median times.
+ */
+export async function repeat(
+  fn: () => unknown,
+  budgetS: number,
+  minReps = 2,
+  maxReps = 7,
+): Promise<Timing> {
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < maxReps) {
+    const t0 = performance.now();
+    await fn();
+    times.push((performance.now() - t0) / 1e3);
+    if (times.length >= minReps && (performance.now() - start) / 1e3 >= budgetS) break;
+    // A single repetition far over the budget is already a steady-state measurement: do not double it.
+    if (times.length === 1 && times[0] > 4 * budgetS) break;
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { seconds: sorted[0], median: sorted[Math.floor((sorted.length - 1) / 2)], reps: times.length };
+}
+
+/** A CPU measurement, possibly on a subset of the columns (or a prefix of one column) and scaled. */
+export interface CpuTiming {
+  pointsPerSec: number;
+  /** Seconds for the whole configuration (measured, or extrapolated from the subset when `scaled`). */
+  seconds: number;
+  /** What was actually timed. */
+  measuredColumns: number;
+  measuredPointsPerColumn: number;
+  scaled: boolean;
+}
+
+/**
+ * Times `kernel.cpu` on every column when that fits in `budgetS`; otherwise on as many whole columns as fit
+ * (at least one), or on a prefix of the first column when even one column would take more than twice the
+ * budget. A pilot run on a prefix (which also warms up the JIT) estimates the cost first.
+ */
+export function timeCpu<P extends Params>(
+  kernel: Kernel<P>,
+  params: P,
+  columns: Float64Array[][],
+  budgetS: number,
+): CpuTiming {
+  const n = columns[0][0].length, cols = columns.length;
+  const history = kernel.history(params);
+  const time = (inputs: Float64Array[][]): number => {
+    const t0 = performance.now();
+    for (const c of inputs) kernel.cpu(c, params);
+    return (performance.now() - t0) / 1e3;
+  };
+  const prefix = (len: number): Float64Array[][] => [columns[0].map((x) => x.subarray(0, len))];
+  // Pilot: long enough past the warm-up that per-point costs are those of the steady state.
+  const pilotLen = Math.min(n, Math.max(100_000, 20 * (history + 1)));
+  time(prefix(Math.min(pilotLen, 20_000))); // JIT warm-up
+  const pilot = time(prefix(pilotLen));
+  const rate = pilotLen / Math.max(pilot, 1e-6);
+  let measuredColumns: number, measuredPointsPerColumn: number, seconds: number;
+  if (n * cols / rate <= budgetS) {
+    measuredColumns = cols, measuredPointsPerColumn = n;
+    seconds = time(columns);
+    // Short runs: repeat a few times and keep the best.
+    for (let r = 0; r < 2 && seconds * 4 < budgetS; r++) seconds = Math.min(seconds, time(columns));
+  } else if (n / rate <= 2 * budgetS) {
+    measuredColumns = Math.max(1, Math.min(cols, Math.floor(budgetS * rate / n))),
+      measuredPointsPerColumn = n;
+    seconds = time(columns.slice(0, measuredColumns));
+  } else {
+    measuredColumns = 1,
+      measuredPointsPerColumn = Math.max(pilotLen, Math.min(n, Math.floor(budgetS * rate)));
+    seconds = measuredPointsPerColumn === pilotLen ? pilot : time(prefix(measuredPointsPerColumn));
+  }
+  const pointsPerSec = measuredColumns * measuredPointsPerColumn / seconds;
+  return {
+    pointsPerSec,
+    seconds: n * cols / pointsPerSec,
+    measuredColumns,
+    measuredPointsPerColumn,
+    scaled: measuredColumns !== cols || measuredPointsPerColumn !== n,
+  };
+}
