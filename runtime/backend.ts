@@ -1,5 +1,6 @@
 /**
- * Backend choice: `webgpu`, `cpu`, or `auto` (WebGPU when an adapter exists, else CPU). One GPU runtime is
+ * Backend choice: `webgpu`, `cpu`, or `auto` (WebGPU when a hardware adapter exists, else CPU: on a software
+ * adapter the CPU path is faster, see `deno task bench`). One GPU runtime is
  * shared per process and options; with `auto`, a GPU failure falls back to the CPU path with a warning.
  */
 import { GpuError } from "./errors.ts";
@@ -45,7 +46,17 @@ export async function openCompute(opts: ComputeOptions = {}): Promise<Compute> {
     return { choice, gpu: null };
   }
   try {
-    return { choice, gpu: await sharedGpu(opts) };
+    const gpu = await sharedGpu(opts);
+    // Measured by `deno task bench` on llvmpipe: the f64 CPU path is 2-10x faster than WebGPU emulated on
+    // the same cores, so `auto` only uses a software adapter when asked to (`webgpu`).
+    if (choice === "auto" && gpu.isSoftware) {
+      log(
+        "info",
+        `backend: cpu (f64); ${gpu.adapterName} is a software adapter, slower than the CPU path here`,
+      );
+      return { choice, gpu: null };
+    }
+    return { choice, gpu };
   } catch (e) {
     if (choice === "webgpu") throw e;
     log("warn", `no usable WebGPU adapter (${(e as Error).message}); using the CPU backend`);

@@ -41,6 +41,8 @@ export class GpuRuntime {
     readonly adapterName: string,
     readonly limits: GpuLimits,
     budget: number,
+    /** True for a software (CPU-emulated) adapter such as llvmpipe or SwiftShader. */
+    readonly isSoftware: boolean,
   ) {
     this.pool = new BufferPool(device, budget);
     device.lost.then((info) => {
@@ -78,7 +80,7 @@ export class GpuRuntime {
     };
     const budget = opts.memoryBudget ?? Math.min(2 ** 30, maxBuffer * 4);
     log("info", `WebGPU adapter: ${name}`, { maxBindingBytes: limits.maxBindingBytes, budget });
-    return new GpuRuntime(device, name, limits, budget);
+    return new GpuRuntime(device, name, limits, budget, Boolean(info.isFallbackAdapter));
   }
 
   /** Throws if the device was lost (a lost device never comes back; `auto` falls back to CPU). */

@@ -119,3 +119,17 @@ Deno.test("one log line names the adapter in use", opts, async () => {
   assert.ok(lines[0].msg.includes(rt.adapterName) && rt.adapterName.length > 0);
   rt.destroy();
 });
+
+Deno.test(
+  "auto uses a hardware adapter, and the CPU path on a software adapter (faster there)",
+  opts,
+  async () => {
+    const rt = await GpuRuntime.create();
+    const [compute, logs] = await capture(() => openCompute({ backend: "auto" }));
+    assert.equal(compute.gpu === null, rt.isSoftware);
+    if (rt.isSoftware) assert.ok(logs.some((l) => /software adapter/.test(l.msg)));
+    const forced = await openCompute({ backend: "webgpu" });
+    assert.ok(forced.gpu);
+    rt.destroy();
+  },
+);
