@@ -3,10 +3,16 @@
  * w_0 = 1, w_k = -w_{k-1} (d - k + 1) / k, truncated at the first |w_k| < threshold; y_t = sum_{k<W} w_k x_{t-k},
  * NaN until W points of history exist (or when a NaN/Inf lies in the window). Causal.
  * The GPU path convolves directly (shaders/fracdiff_direct.wgsl) for short filters and by FFT
- * (fracdiff_fft.ts) for long ones; several d values run in one pass. Weights are computed in f64 on the host.
+ * (fft_convolve.ts) for long ones; several d values run in one pass. Weights are computed in f64 on the host.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
+import {
+  CPU_FFT_MIN_WEIGHTS,
+  fftConvolveCausalCpu,
+  fftConvolveCausalGpu,
+  GPU_FFT_MIN_WEIGHTS,
+} from "./fft_convolve.ts";
 import { defineKernel } from "./kernel.ts";
 
 /** FFD weights for `d`, truncated where |w_k| < threshold (w_0 = 1 is always kept). */
@@ -81,19 +87,32 @@ export async function convolveCausalDirectGpu(
   });
 }
 
-/** Fractional differences of every column for every d: out[column][d index]. GPU picks direct or FFT. */
-export function fracdiffGpu(
+/**
+ * Fractional differences of every column for every d: out[column][d index]. Filters shorter than
+ * GPU_FFT_MIN_WEIGHTS run by direct convolution, longer ones by FFT (kernels/fft_convolve.ts), each group
+ * in one pass.
+ */
+export async function fracdiffGpu(
   rt: GpuRuntime,
   columns: Float64Array[],
   ds: number[],
   threshold = 1e-5,
 ): Promise<Float64Array[][]> {
   const filters = ds.map((d) => ffdWeights(d, threshold));
-  return convolveCausalDirectGpu(rt, columns, filters);
+  const out = columns.map(() => new Array<Float64Array>(filters.length));
+  const long = filters.map((w) => w.length >= GPU_FFT_MIN_WEIGHTS);
+  for (const fft of [false, true]) {
+    const idx = filters.flatMap((_, i) => (long[i] === fft ? [i] : []));
+    if (!idx.length) continue;
+    const run = fft ? fftConvolveCausalGpu : convolveCausalDirectGpu;
+    const res = await run(rt, columns, idx.map((i) => filters[i]));
+    res.forEach((planes, c) => idx.forEach((i, k) => (out[c][i] = planes[k])));
+  }
+  return out;
 }
 
 /** Fractional differentiation (FFD) of one series. */
-export const fracdiff = defineKernel<{ d: number; threshold: number }>({
+export const fracdiff: import("./kernel.ts").Kernel<{ d: number; threshold: number }> = defineKernel({
   name: "fracdiff",
   summary: "fixed-width-window fractional differentiation (FFD)",
   inputs: 1,
@@ -105,7 +124,10 @@ export const fracdiff = defineKernel<{ d: number; threshold: number }>({
   // sum |w_k| <= 2: the f32 input error (~6e-8 |x - x_0|) passes through at most doubled, plus accumulation.
   tolerance: { atol: 1e-5, rtol: 1e-5, stol: 5e-7 },
   history: (p) => ffdWeights(p.d, p.threshold).length - 1,
-  cpu: ([x], p) => convolveCausalCpu(x, ffdWeights(p.d, p.threshold)),
+  cpu: ([x], p) => {
+    const w = ffdWeights(p.d, p.threshold);
+    return w.length >= CPU_FFT_MIN_WEIGHTS ? fftConvolveCausalCpu(x, [w])[0] : convolveCausalCpu(x, w);
+  },
   gpu: async (rt, cols, p) =>
     (await fracdiffGpu(rt, cols.map((c) => c[0]), [p.d], p.threshold)).map((o) => o[0]),
 });

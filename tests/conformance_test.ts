@@ -76,7 +76,14 @@ for (const kernel of KERNELS.values()) {
             x.map((v, i) => (i <= t ? v : 50 + 100 * Math.sin(i * (j + 1))))
           );
           const [a, b] = [kernel.cpu(base, p), kernel.cpu(changed, p)];
-          assert.deepEqual(a.subarray(0, t + 1), b.subarray(0, t + 1), `${label}: f64 path looks ahead`);
+          // FFT convolution rounds over whole blocks, so outputs before t may move by ~1e-14 (never more:
+          // the future values differ wildly, a real dependence would move them by O(1)).
+          assertClose(
+            b.subarray(0, t + 1),
+            a.subarray(0, t + 1),
+            { atol: 1e-12, rtol: 1e-12 },
+            `${label}: f64 path looks ahead`,
+          );
           const [ga, gb] = await kernel.gpu(gpu, [base, changed], p);
           const what = `${label}: WebGPU path looks ahead`;
           assertClose(gb.subarray(0, t + 1), ga.subarray(0, t + 1), kernel.tolerance, what, inputScale(base));
