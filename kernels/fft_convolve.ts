@@ -266,10 +266,13 @@ export async function fftConvolveCausalGpu(
       const widths = filters.map((w) => w.length);
       return {
         offsets: [off],
-        restore: (p, v, t) => {
-          const W = widths[p];
-          return t + 1 < W || (lastBad !== null && lastBad[t] > t - W) ? NaN : v + off * sums[p];
-        },
+        add: sums.map((s) => off * s),
+        finish: (out) =>
+          out.forEach((y, p) => {
+            const W = widths[p];
+            y.fill(NaN, 0, Math.min(W - 1, y.length));
+            if (lastBad) { for (let t = W - 1; t < y.length; t++) if (lastBad[t] > t - W) y[t] = NaN; }
+          }),
       };
     },
     encode: (b, io) => {

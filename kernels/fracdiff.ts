@@ -59,7 +59,7 @@ export async function convolveCausalDirectGpu(
     // Convolution is linear: FFD(x - c) = FFD(x) - c * sum(w), so centring costs nothing to undo.
     prepare: (c) => {
       const off = centre(c[0]);
-      return { offsets: [off], restore: (p, v) => v + off * sums[p] };
+      return { offsets: [off], add: sums.map((s) => off * s) };
     },
     encode: (b, io) => {
       const table = new Uint32Array(planes * 2);

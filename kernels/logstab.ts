@@ -55,7 +55,7 @@ export async function logStabGpu(
     planes: 1,
     bindBytesPerPoint: 4,
     totalBytesPerPoint: 12 + 4 / BLOCK,
-    prepare: (c) => ({ offsets: [centre(c[0])], restore: (_p, v) => v }),
+    prepare: (c) => ({ offsets: [centre(c[0])] }),
     init: (s) => {
       const m = p.causal ? before[s.column][s.start] : before[s.column][columns[s.column].length];
       return Number.isFinite(m) ? m - offsets[s.column] : 3.0e38;

@@ -66,7 +66,7 @@ export async function rollingCorrGpu(
     planes: 1,
     bindBytesPerPoint: 32,
     totalBytesPerPoint: 16 + 32 + 8,
-    prepare: (c) => ({ offsets: [centre(c[0]), centre(c[1])], restore: (_p, v) => v }),
+    prepare: (c) => ({ offsets: [centre(c[0]), centre(c[1])] }),
     encode: (b, io) => {
       const blocks = Math.ceil(io.maxLen / w);
       const gx = Math.min(Math.ceil(blocks / 64), rt.limits.maxWorkgroupsPerDim);

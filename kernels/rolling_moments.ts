@@ -83,7 +83,7 @@ export async function rollingMomentsGpu(
     totalBytesPerPoint: 8 + 8 * planes + 16,
     prepare: (c) => {
       const off = centre(c[0]);
-      return { offsets: [off], restore: (_p, v) => (kind === "mean" ? v + off : v) };
+      return { offsets: [off], add: windows.map(() => (kind === "mean" ? off : 0)) };
     },
     encode: (b, io) => {
       const scratch = b.storage(io.total * 16);

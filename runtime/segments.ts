@@ -65,8 +65,10 @@ export interface SegmentIO {
 export interface ColumnPrep {
   /** Subtracted (in f64) from each input before the f32 conversion, so f32 keeps the significant digits. */
   offsets: number[];
-  /** Maps an f32 output of plane `plane` at point `t` back to the caller's units (e.g. adds the offset back). */
-  restore: (plane: number, v: number, t: number) => number;
+  /** Per output plane, a constant added to every f32 result to return to the caller's units (default 0). */
+  add?: number[];
+  /** Optional pass over the finished f64 output planes of the column (e.g. marking NaN windows). */
+  finish?: (planes: Float64Array[]) => void;
 }
 
 /** A segmented GPU job over columns (each column: one or more equal-length inputs). */
@@ -114,6 +116,7 @@ export async function runSegmented(rt: GpuRuntime, job: SegmentedJob): Promise<F
     used += len;
   }
   if (batch.length) await runBatch(rt, job, batch, preps, outputs);
+  preps.forEach((prep, c) => prep.finish?.(outputs[c]));
   return outputs;
 }
 
@@ -165,7 +168,8 @@ async function runBatch(
     for (let p = 0; p < job.planes; p++) {
       const dst = outputs[s.column][p];
       const base = p * total + offsets[i] - s.start;
-      for (let j = s.keepFrom; j < s.end; j++) dst[j] = prep.restore(p, out[base + j], j);
+      const add = prep.add?.[p] ?? 0;
+      for (let j = s.keepFrom; j < s.end; j++) dst[j] = out[base + j] + add;
     }
   });
 }
