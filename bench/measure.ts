@@ -2,30 +2,7 @@
  * Timing helpers and synthetic market data for the bench.
  */
 import type { Kernel, Params } from "../kernels/kernel.ts";
-
-/** A seeded uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` standard normal draws (Box-Muller, both outputs used). */
-function normals(n: number, seed: number): Float64Array {
-  const u = rng(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(u() || 1e-300)), a = 2 * Math.PI * u();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
-}
+import { seededNormals as normals } from "../io/random.ts";
 
 /**
  * Long synthetic series that benchmark columns are cut from (column c of n points is points [c n, (c + 1) n)):

@@ -13,9 +13,9 @@ import {
 } from "apache-arrow";
 import { decompressZstd } from "hyparquet-compressors";
 import { DataError } from "../runtime/errors.ts";
-import { type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
+import type { Frame, SkippedColumn } from "./frame.ts";
 import { decompressLz4Frame } from "./lz4.ts";
-import { epochToMs, pickTimestampName, requireTimestamps } from "./timestamps.ts";
+import { frameWithTimestamps } from "./timestamps.ts";
 
 /**
  * Registers LZ4_FRAME and ZSTD decoders in apache-arrow's global `compressionRegistry` (keeping any
@@ -102,16 +102,5 @@ export function decodeArrow(bytes: Uint8Array, source: string): Frame {
       skipped.push({ name: field.name, reason: `type ${String(t)}` });
     }
   }
-  let tsName: string | undefined = pickTimestampName(timeCols) ?? timeCols[0];
-  let tsValues = tsName === undefined ? undefined : data.get(tsName);
-  if (tsName === undefined) {
-    tsName = pickTimestampName([...data.keys()]);
-    if (tsName !== undefined) tsValues = epochToMs(data.get(tsName)!);
-  }
-  const columns = new Map([...data].filter(([n]) => n !== tsName));
-  if (tsName !== undefined && tsValues) {
-    requireTimestamps(tsValues, source, tsName);
-    return makeFrame(source, rows, columns, skipped, { column: tsName, values: tsValues });
-  }
-  return makeFrame(source, rows, columns, skipped);
+  return frameWithTimestamps(source, rows, data, timeCols, skipped);
 }

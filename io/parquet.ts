@@ -10,8 +10,8 @@ import {
 import type { SchemaTree } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { DataError } from "../runtime/errors.ts";
-import { type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
-import { daysToMs, epochToMs, pickTimestampName, requireTimestamps } from "./timestamps.ts";
+import type { Frame, SkippedColumn } from "./frame.ts";
+import { daysToMs, frameWithTimestamps } from "./timestamps.ts";
 
 type Kind = "number" | "time";
 
@@ -102,18 +102,7 @@ export async function decodeParquet(bytes: Uint8Array, source: string): Promise<
     }
   }
   const timeCols = [...kinds].filter(([, k]) => k === "time").map(([n]) => n);
-  let tsName: string | undefined = pickTimestampName(timeCols) ?? timeCols[0];
-  let tsValues = tsName === undefined ? undefined : data.get(tsName);
-  if (tsName === undefined) {
-    tsName = pickTimestampName([...kinds.keys()]);
-    if (tsName !== undefined) tsValues = epochToMs(data.get(tsName)!);
-  }
-  const columns = new Map([...data].filter(([n]) => n !== tsName));
-  if (tsName !== undefined && tsValues) {
-    requireTimestamps(tsValues, source, tsName);
-    return makeFrame(source, rows, columns, skipped, { column: tsName, values: tsValues });
-  }
-  return makeFrame(source, rows, columns, skipped);
+  return frameWithTimestamps(source, rows, data, timeCols, skipped);
 }
 
 function errText(e: unknown): string {

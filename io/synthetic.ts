@@ -4,6 +4,7 @@
  * for a seed. (The parallel Parquet generator of the pipeline builds on this.)
  */
 import { type Frame, makeFrame } from "./frame.ts";
+import { normalFrom, seededUniform } from "./random.ts";
 
 /** Parameters of the synthetic bar process. */
 export interface SyntheticBarsOptions {
@@ -23,21 +24,11 @@ export interface SyntheticBarsOptions {
   beta?: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Generates `rows` consistent OHLCV bars named `name`. */
 export function syntheticBars(name: string, o: SyntheticBarsOptions): Frame {
   const { rows, omega = 1e-10, alpha = 0.05, beta = 0.93 } = o;
-  const u = mulberry32(o.seed);
-  const normal = () => Math.sqrt(-2 * Math.log(u() || 1e-300)) * Math.cos(2 * Math.PI * u());
+  const u = seededUniform(o.seed);
+  const normal = () => normalFrom(u);
   const cols = ["open", "high", "low", "close", "volume"].map(() => new Float64Array(rows));
   const [open, high, low, close, volume] = cols;
   const ts = new Float64Array(rows);

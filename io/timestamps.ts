@@ -1,7 +1,7 @@
 /** Timestamp parsing shared by the decoders: ISO-8601 strings and epoch numbers to epoch milliseconds. */
 
 import { DataError } from "../runtime/errors.ts";
-import { TIMESTAMP_NAMES } from "./frame.ts";
+import { type Frame, makeFrame, type SkippedColumn, TIMESTAMP_NAMES } from "./frame.ts";
 
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -123,4 +123,30 @@ export function requireTimestamps(values: Float64Array, source: string, column: 
       );
     }
   }
+}
+
+/**
+ * Builds a frame from decoded columns, picking the timestamp column: a typed time column (values already
+ * epoch ms) by name or first, else a numeric column with a timestamp name (epoch unit inferred). The
+ * timestamp column leaves `columns` and is validated.
+ */
+export function frameWithTimestamps(
+  source: string,
+  rows: number,
+  data: Map<string, Float64Array>,
+  timeCols: string[],
+  skipped: SkippedColumn[],
+): Frame {
+  let tsName: string | undefined = pickTimestampName(timeCols) ?? timeCols[0];
+  let tsValues = tsName === undefined ? undefined : data.get(tsName);
+  if (tsName === undefined) {
+    tsName = pickTimestampName([...data.keys()]);
+    if (tsName !== undefined) tsValues = epochToMs(data.get(tsName)!);
+  }
+  const columns = new Map([...data].filter(([n]) => n !== tsName));
+  if (tsName !== undefined && tsValues) {
+    requireTimestamps(tsValues, source, tsName);
+    return makeFrame(source, rows, columns, skipped, { column: tsName, values: tsValues });
+  }
+  return makeFrame(source, rows, columns, skipped);
 }

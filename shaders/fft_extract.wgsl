@@ -3,13 +3,7 @@
 // result is output t0 + e - lead of block 2q (real part) and of block 2q+1 (imaginary part), written to
 // out[plane * total + offset + t] (plus anchor·sum(w)) when inside the segment. NaN marking is done on the host.
 
-struct Block { offset: u32, len: u32, t0: u32, anchor: f32 }
-struct Params {
-  n: u32, half: u32, p: u32, shift: u32, log_half: u32, count: u32, base: u32, sign: f32,
-  total: u32, plane: u32, lead: u32, sumw: f32,
-}
-
-const WG: u32 = 64u;
+#include "fft_common.wgsl"
 
 @group(0) @binding(0) var<storage, read> src: array<vec2<f32>>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -35,7 +29,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let v = src[o + i + P.half];
   let t = tw[i];
   let w = vec2<f32>(t.x, t.y * P.sign);
-  let u1 = vec2<f32>(v.x * w.x - v.y * w.y, v.x * w.y + v.y * w.x);
+  let u1 = cmul(v, w);
   let ba = blocks[2u * (P.base + q)];
   let bb = blocks[2u * (P.base + q) + 1u];
   put(ba, bb, i, u0 + u1);

@@ -3,20 +3,12 @@
 // of a block starting at output t0 is input t0 + e - lead of its segment minus the block's anchor, zero
 // outside the segment and where the input is NaN/Inf. One invocation per butterfly: (pair, i) for i < N/2.
 
-struct Block { offset: u32, len: u32, t0: u32, anchor: f32 }
-struct Params {
-  n: u32, half: u32, p: u32, shift: u32, log_half: u32, count: u32, base: u32, sign: f32,
-  total: u32, plane: u32, lead: u32, sumw: f32,
-}
-
-const WG: u32 = 64u;
+#include "fft_common.wgsl"
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> blocks: array<Block>;
 @group(0) @binding(3) var<uniform> P: Params;
-
-fn is_bad(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }
 
 // Input minus the block's anchor; padding and NaN/Inf count as the anchor (they only reach NaN outputs).
 fn load(b: Block, e: u32) -> f32 {

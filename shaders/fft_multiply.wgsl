@@ -1,22 +1,12 @@
 // Overlap-save FFT convolution (kernels/fft_convolve.ts): first inverse Stockham radix-2 stage (p = 1),
 // fused with the product of a pair's spectrum and one filter's spectrum (host f64, scaled by 1/N, f32).
 
-struct Block { offset: u32, len: u32, t0: u32, anchor: f32 }
-struct Params {
-  n: u32, half: u32, p: u32, shift: u32, log_half: u32, count: u32, base: u32, sign: f32,
-  total: u32, plane: u32, lead: u32, sumw: f32,
-}
-
-const WG: u32 = 64u;
+#include "fft_common.wgsl"
 
 @group(0) @binding(0) var<storage, read> src: array<vec2<f32>>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> spec: array<vec2<f32>>;
 @group(0) @binding(3) var<uniform> P: Params;
-
-fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-  return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

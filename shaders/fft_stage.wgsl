@@ -4,13 +4,7 @@
 // table e^{-2πim/N} at m = k·N/(2p), conjugated when sign = -1 for the inverse), outputs dst[j], dst[j + p]
 // with j = 2i - k.
 
-struct Block { offset: u32, len: u32, t0: u32, anchor: f32 }
-struct Params {
-  n: u32, half: u32, p: u32, shift: u32, log_half: u32, count: u32, base: u32, sign: f32,
-  total: u32, plane: u32, lead: u32, sumw: f32,
-}
-
-const WG: u32 = 64u;
+#include "fft_common.wgsl"
 
 @group(0) @binding(0) var<storage, read> src: array<vec2<f32>>;
 @group(0) @binding(1) var<storage, read_write> dst: array<vec2<f32>>;
@@ -29,7 +23,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let v = src[o + i + P.half];
   let t = tw[k << P.shift];
   let w = vec2<f32>(t.x, t.y * P.sign);
-  let u1 = vec2<f32>(v.x * w.x - v.y * w.y, v.x * w.y + v.y * w.x);
+  let u1 = cmul(v, w);
   let j = o + 2u * i - k;
   dst[j] = u0 + u1;
   dst[j + P.p] = u0 - u1;

@@ -3,7 +3,7 @@
 // Each invocation computes OUT consecutive outputs so every weight load is reused OUT times.
 // NaN where t < W - 1 in the segment or a NaN/Inf lies in the window.
 
-struct Seg { offset: u32, len: u32, init: f32, col: u32 }
+#include "common.wgsl"
 struct Params { total: u32, nweights: u32 }
 struct Filter { offset: u32, len: u32 }
 
@@ -16,9 +16,6 @@ const OUT: u32 = 4u;
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 @group(0) @binding(4) var<storage, read> filters: array<Filter>;
 @group(0) @binding(5) var<uniform> P: Params;
-
-fn is_bad(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }
-fn nan() -> f32 { return bitcast<f32>(0x7fc00000u); }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -3,7 +3,7 @@
 // Three passes, no workgroup barriers: block minima, a per-segment exclusive scan over them, then each block
 // walks its points from its carried minimum. NaN where x_t is NaN/Inf.
 
-struct Seg { offset: u32, len: u32, init: f32, col: u32 }
+#include "common.wgsl"
 struct Params { shift: f32, total: u32 }
 
 const WG: u32 = 64u;
@@ -16,8 +16,6 @@ const BIG: f32 = 3.0e38; // "no minimum yet": min(BIG, v) = v for any finite v
 @group(0) @binding(3) var<storage, read_write> mins: array<f32>;
 @group(0) @binding(4) var<uniform> P: Params;
 
-fn is_bad(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }
-fn nan() -> f32 { return bitcast<f32>(0x7fc00000u); }
 // Block j of segment s owns mins[offset / B + s + j]: unique across segments (see logstab.ts).
 fn slot(s: u32, j: u32) -> u32 { return segs[s].offset / B + s + j; }
 

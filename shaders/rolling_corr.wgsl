@@ -4,7 +4,7 @@
 // is (mean_x, mean_y, M2_x, M2_y) + (C_xy, count, bad), updated by Welford steps and Chan merges only.
 // NaN where t < W - 1, where the window holds a NaN/Inf in either series, or where a variance is 0.
 
-struct Seg { offset: u32, len: u32, init: f32, col: u32 }
+#include "common.wgsl"
 struct Params { window: u32, total: u32 }
 struct S { a: vec4<f32>, b: vec4<f32> } // a = (mx, my, Mxx, Myy), b = (Cxy, n, bad, 0)
 
@@ -16,9 +16,6 @@ const WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<S>;
 @group(0) @binding(5) var<uniform> P: Params;
-
-fn is_bad(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }
-fn nan() -> f32 { return bitcast<f32>(0x7fc00000u); }
 
 fn add(s: S, u: f32, v: f32) -> S {
   if (is_bad(u) || is_bad(v)) { return S(s.a, vec4<f32>(s.b.x, s.b.y, 1.0, 0.0)); }

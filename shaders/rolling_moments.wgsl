@@ -6,7 +6,7 @@
 // running sums, so f32 does not lose the variance to cancellation on long series.
 // A window holding a NaN/Inf gives NaN; so does a point with fewer than W points of history.
 
-struct Seg { offset: u32, len: u32, init: f32, col: u32 }
+#include "common.wgsl"
 struct Params { window: u32, ddof: f32, plane: u32, total: u32 }
 
 override MODE: u32 = 0u; // 0: mean, 1: std, 2: z-score
@@ -17,9 +17,6 @@ const WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<storage, read_write> scratch: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> P: Params;
-
-fn is_bad(v: f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u; }
-fn nan() -> f32 { return bitcast<f32>(0x7fc00000u); }
 
 // Welford state: (mean, M2, bad flag, count).
 fn add(s: vec4<f32>, v: f32) -> vec4<f32> {

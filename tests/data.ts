@@ -1,24 +1,5 @@
 /** Deterministic test series: realistic market data and adversarial shapes. */
-
-/** A seeded uniform generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal draws (Box-Muller) from a seeded generator. */
-export function normals(n: number, seed: number): Float64Array {
-  const u = rng(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u() || 1e-300)) * Math.cos(2 * Math.PI * u());
-  return out;
-}
+import { seededNormals as normals } from "../io/random.ts";
 
 /** A random-walk log price around 9 (1-minute bars, sd 1e-3 per step). */
 export function logPrice(n: number, seed = 1): Float64Array {
