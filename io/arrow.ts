@@ -14,7 +14,7 @@ import {
 import { decompressZstd } from "hyparquet-compressors";
 import { DataError } from "../runtime/errors.ts";
 import type { Frame, SkippedColumn } from "./frame.ts";
-import { decompressLz4Frame } from "./lz4.ts";
+import lz4 from "lz4js";
 import { frameWithTimestamps } from "./timestamps.ts";
 
 /**
@@ -23,7 +23,7 @@ import { frameWithTimestamps } from "./timestamps.ts";
  */
 export function registerArrowDecoders(): void {
   const decoders: [CompressionType, (b: Uint8Array) => Uint8Array][] = [
-    [CompressionType.LZ4_FRAME, decompressLz4Frame],
+    [CompressionType.LZ4_FRAME, (b) => lz4.decompress(b)],
     [CompressionType.ZSTD, (b) => decompressZstd(b)],
   ];
   for (const [type, decode] of decoders) {
