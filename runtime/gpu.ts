@@ -56,6 +56,7 @@ export class GpuRuntime {
 
   /** Requests an adapter and device; throws GpuError("no-adapter") when WebGPU is unavailable. */
   static async create(opts: GpuOptions = {}): Promise<GpuRuntime> {
+    quietVulkanLoader();
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) throw new GpuError("WebGPU is not available in this runtime", "no-adapter");
     const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -250,4 +251,19 @@ export function grid(n: number, wg: number, maxPerDim: number): [number, number]
   if (groups <= maxPerDim) return [groups, 1];
   const y = Math.ceil(groups / maxPerDim);
   return [Math.ceil(groups / y), y];
+}
+
+/**
+ * Mesa's Vulkan loader prints "XDG_RUNTIME_DIR is invalid" to stderr when the variable is unset (CI,
+ * containers); give this process a private one so the log stays clean. A no-op in the browser.
+ */
+function quietVulkanLoader(): void {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  try {
+    if (deno && !deno.env.get("XDG_RUNTIME_DIR")) {
+      deno.env.set("XDG_RUNTIME_DIR", deno.makeTempDirSync({ prefix: "fg-xdg-" }));
+    }
+  } catch {
+    // Without env/write permission the warning is only cosmetic.
+  }
 }
