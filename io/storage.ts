@@ -1,0 +1,92 @@
+/**
+ * Where data is read from and written to: a local folder or an S3-compatible prefix, behind one interface.
+ * Keys are '/'-separated paths relative to the storage root. `put` is atomic per object: a reader sees the
+ * old object or the new one, never a torn one (local: temp file + rename; S3: a PUT or a completed multipart
+ * upload). Task-level commits (data objects first, then a manifest) are built on top of this.
+ */
+import { dirname, join } from "node:path";
+import { UsageError } from "../runtime/errors.ts";
+import { writeFileAtomic } from "./write.ts";
+
+/** One stored object. */
+export interface StoredObject {
+  key: string;
+  size: number;
+}
+
+/** A folder or bucket prefix. */
+export interface Storage {
+  /** Where it points, for logs (never contains credentials). */
+  readonly url: string;
+  /** Every object under `prefix` (recursive), sorted by key. */
+  list(prefix?: string): Promise<StoredObject[]>;
+  /** The object's bytes; throws UsageError naming the key when it does not exist. */
+  get(key: string): Promise<Uint8Array>;
+  /** The object's size, or null when absent. */
+  head(key: string): Promise<{ size: number } | null>;
+  /** Writes an object atomically (replacing any old one). */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Removes an object (absent is fine). */
+  delete(key: string): Promise<void>;
+}
+
+/** A local folder. */
+export class LocalStorage implements Storage {
+  constructor(readonly root: string) {}
+
+  get url(): string {
+    return this.root;
+  }
+
+  async list(prefix = ""): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const walk = async (dir: string, rel: string) => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = await Array.fromAsync(Deno.readDir(dir));
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return;
+        throw e;
+      }
+      for (const e of entries) {
+        const key = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory) await walk(join(dir, e.name), key);
+        else if (e.isFile && key.startsWith(prefix) && !/\.tmp-[0-9a-f]+$/.test(key)) {
+          out.push({ key, size: (await Deno.stat(join(dir, e.name))).size });
+        }
+      }
+    };
+    await walk(this.root, "");
+    return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      return await Deno.readFile(join(this.root, key));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new UsageError(`${join(this.root, key)}: no such file`);
+      throw e;
+    }
+  }
+
+  async head(key: string): Promise<{ size: number } | null> {
+    try {
+      return { size: (await Deno.stat(join(this.root, key))).size };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.root, key);
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, bytes);
+  }
+
+  async delete(key: string): Promise<void> {
+    await Deno.remove(join(this.root, key)).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+}
