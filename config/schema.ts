@@ -1,0 +1,678 @@
+/**
+ * The batch pipeline's configuration: typed sections, a small declarative schema with the defaults of the
+ * original system (DESIGN.md "Configuration", seeds/000 section 1), and the validator that applies it.
+ *
+ * Validation walks the parsed YAML once: it substitutes `${VAR}` / `${VAR:default}` in string scalars,
+ * coerces substituted strings in numeric/boolean fields (`${WINDOW:20}` -> 20), fills defaults, rejects
+ * unknown keys and bad values, and reports every problem in one UsageError whose lines name the file.
+ */
+
+import { parse as parseYaml } from "yaml";
+import { UsageError } from "../runtime/errors.ts";
+import { type EnvLookup, processEnv, substitute } from "./env.ts";
+
+// ---------------------------------------------------------------------------------------------------------
+// Types
+
+/** An input file format the pipeline can read. */
+export type InputFormat = "parquet" | "feather" | "arrow" | "csv";
+
+/** `data`: where the bar files are and how to read them. */
+export interface DataConfig {
+  /** A folder path or `s3://bucket/prefix` holding the bar files. Default `"data/bars"`. */
+  source: string;
+  /** File types to read (others are ignored). Default: all four. */
+  formats: InputFormat[];
+  /** Name of the timestamp column. Default `"timestamp"`. */
+  timestamp_column: string;
+  /** Columns dropped on read (never become features). Default `[]`. */
+  deny_columns: string[];
+  /**
+   * Regex with one capture group giving the instrument from a file's key relative to the source.
+   * Default `"^([^/]+)/"` (one folder per instrument); files directly under the source use their base
+   * name without extension.
+   */
+  instrument_pattern: string;
+}
+
+/** `storage.s3`: S3 (or S3-compatible: R2, MinIO) connection settings. Secrets are never logged. */
+export interface S3Config {
+  /** Endpoint URL; null = AWS default. Falls back to env AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL. */
+  endpoint: string | null;
+  /** Region. Falls back to env AWS_REGION / AWS_DEFAULT_REGION, then `"auto"`. */
+  region: string;
+  /** Access key id; falls back to env AWS_ACCESS_KEY_ID. Masked in printed configs. */
+  access_key_id: string | null;
+  /** Secret access key; falls back to env AWS_SECRET_ACCESS_KEY. Masked in printed configs. */
+  secret_access_key: string | null;
+  /** Path-style addressing (`endpoint/bucket/key`). Default true (needed by MinIO and most non-AWS stores). */
+  force_path_style: boolean;
+}
+
+/** Output file format. */
+export type OutputFormat = "feather" | "parquet";
+
+/** Output compression codec. */
+export type Compression = "lz4" | "zstd" | "none";
+
+/** `storage`: where and how the outputs are written. */
+export interface StorageConfig {
+  /** A folder path or `s3://bucket/prefix` for outputs. Default `"out/run"`. */
+  output: string;
+  /** Output format. Default `"feather"`. */
+  format: OutputFormat;
+  /** Compression: default `"lz4"` for feather; parquet is always `"zstd"`. */
+  compression: Compression;
+  /** SQLite run-registry path; null = `<output>/registry.sqlite` when output is local (see {@link registryPath}). */
+  registry: string | null;
+  /** S3 settings, used when `data.source` or `storage.output` is an `s3://` URL. */
+  s3: S3Config;
+}
+
+/** A compute backend choice. */
+export type Backend = "auto" | "webgpu" | "cpu";
+
+/** `compute`: backend and memory budget. */
+export interface ComputeConfig {
+  /** `auto` (WebGPU if an adapter exists, else CPU), `webgpu` or `cpu`. Default `"auto"`. */
+  backend: Backend;
+  /** Memory budget in bytes (YAML accepts integers or sizes like "512MiB", "2GB"). Default 1 GiB. */
+  memory_budget: number;
+}
+
+/** `features.frac_diff`: fractional differentiation. */
+export interface FracDiffConfig {
+  /** Orders d, each in [0, 2]. Default [0.1, 0.2, 0.3, 0.4, 0.5]. */
+  d_values: number[];
+  /** Weight cut-off threshold (> 0). Default 1e-5. */
+  threshold: number;
+}
+
+/** `features.log_stabilization`: log transform before differencing. */
+export interface LogStabilizationConfig {
+  /** Apply it. Default true. */
+  enabled: boolean;
+  /** Shift added before the log (> 0). Default 1. */
+  shift: number;
+  /** Use only past data for any data-dependent shift. Default true. */
+  causal: boolean;
+}
+
+/** `features.rolling_corr`: rolling correlation of column pairs. */
+export interface RollingCorrConfig {
+  /** Column pairs. Default []. */
+  pairs: [string, string][];
+  /** Window (integer >= 2). Default 50. */
+  window: number;
+}
+
+/** `features.baxter_king`: Baxter-King band-pass filter. */
+export interface BaxterKingConfig {
+  /** Shortest period kept (integer >= 2). Default 6. */
+  low_freq: number;
+  /** Longest period kept (integer > low_freq). Default 32. */
+  high_freq: number;
+  /** Filter half-length (integer >= 1). Default 12. */
+  k: number;
+}
+
+/** `features.garch`: GARCH(p, q) fit. */
+export interface GarchConfig {
+  /** GARCH order p (integer >= 0). Default 1. */
+  p: number;
+  /** ARCH order q (integer >= 1). Default 1. */
+  q: number;
+  /** Optimizer iteration cap (integer >= 1). Default 1000. */
+  max_iter: number;
+  /** Most recent samples used for the fit (integer >= 1). Default 10000. */
+  max_samples: number;
+}
+
+/** `features`: feature-engine parameters. */
+export interface FeaturesConfig {
+  /** Rolling windows, each an integer >= 2. Default [10, 20, 50, 100, 200]. */
+  rolling_windows: number[];
+  /** Fractional differentiation. */
+  frac_diff: FracDiffConfig;
+  /** Log stabilization. */
+  log_stabilization: LogStabilizationConfig;
+  /** Rolling correlation. */
+  rolling_corr: RollingCorrConfig;
+  /** Baxter-King filter. */
+  baxter_king: BaxterKingConfig;
+  /** GARCH model. */
+  garch: GarchConfig;
+  /** Target column for feature selection. Default `"y_ret_fwd_15m"`. */
+  selection_target_column: string;
+  /** Top-k features by distance correlation (integer >= 1). Default 50. */
+  dcor_top_k: number;
+  /** Stage-1 rolling correlation enabled. Default true. */
+  stage1_rolling_enabled: boolean;
+  /** Columns the stationarization engine transforms (non-empty). Default ["close"]. */
+  columns: string[];
+}
+
+/** The engines, in their default order. */
+export const ENGINE_NAMES = [
+  "stationarization",
+  "feature_engineering",
+  "garch_models",
+  "statistical_tests",
+] as const;
+
+/** An engine name. */
+export type EngineName = typeof ENGINE_NAMES[number];
+
+/** One engine's switch and position. */
+export interface EngineToggle {
+  /** Run this engine. */
+  enabled: boolean;
+  /** Position (integer >= 1; lower runs first; distinct among enabled engines). */
+  order: number;
+}
+
+/** `pipeline`: which engines run, in which order. */
+export interface PipelineConfig {
+  /** Defaults: orders 1..4; only stationarization enabled (the others are not implemented yet). */
+  engines: Record<EngineName, EngineToggle>;
+  /** Stop at the first failed task instead of continuing with the others. Default false. */
+  fail_fast: boolean;
+}
+
+/** `generator`: synthetic bars for demos and tests. */
+export interface GeneratorConfig {
+  /** Instruments (integer >= 1). Default 4. */
+  instruments: number;
+  /** Rows per instrument (integer >= 1). Default 200000. */
+  rows: number;
+  /** RNG seed (integer >= 0). Default 42. */
+  seed: number;
+  /** Parallel workers (integer >= 1). Default 2. */
+  workers: number;
+  /** `run` generates into `data.source` when it has no files. Default true. */
+  if_empty: boolean;
+}
+
+/** `development`: switches for development runs. */
+export interface DevelopmentConfig {
+  /** Debug mode. Default false. */
+  debug_mode: boolean;
+  /** Delete existing outputs before running. Default false. */
+  clean_existing_output: boolean;
+  /** Re-run tasks that are already committed. Default false. */
+  force_reprocessing: boolean;
+  /** Log memory usage. Default true. */
+  log_memory_usage: boolean;
+}
+
+/** The resolved configuration: every section present, every default filled. */
+export interface Config {
+  /** Input data. */
+  data: DataConfig;
+  /** Outputs, registry, S3. */
+  storage: StorageConfig;
+  /** Backend and memory budget. */
+  compute: ComputeConfig;
+  /** Feature parameters. */
+  features: FeaturesConfig;
+  /** Engine order and switches. */
+  pipeline: PipelineConfig;
+  /** Synthetic data generator. */
+  generator: GeneratorConfig;
+  /** Development switches. */
+  development: DevelopmentConfig;
+}
+
+/** Options of {@link validateConfig}. */
+export interface ValidateOptions {
+  /** Environment for `${VAR}` substitution and S3 credential defaults. Default: the process environment. */
+  env?: EnvLookup;
+  /** File name used in messages. Default `"config"`. */
+  source?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Byte sizes
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * Parses a byte size: an integer (bytes) or a string like `"512MiB"`, `"2GB"`, `"1.5 GiB"`, `"4096"`.
+ * Units (case-insensitive): B, KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (powers of 1024).
+ * Returns a whole number of bytes (rounded down), or null when the input is not a size.
+ */
+export function parseByteSize(value: unknown): number | null {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  if (typeof value !== "string") return null;
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*$/.exec(value);
+  if (!m) return null;
+  const unit = m[2] === "" ? 1 : UNITS[m[2].toLowerCase()];
+  if (unit === undefined) return null;
+  const bytes = Math.floor(Number(m[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The declarative schema
+
+type Check = (v: string) => string | undefined;
+type Spec =
+  | { t: "int"; min?: number; max?: number; def?: number }
+  | { t: "num"; min?: number; max?: number; gt?: number; def?: number }
+  | { t: "bool"; def?: boolean }
+  | { t: "bytes"; min?: number; def?: number }
+  | {
+    t: "str";
+    def?: string | null;
+    nullable?: boolean;
+    nonEmpty?: boolean;
+    oneOf?: readonly string[];
+    check?: Check;
+    what?: string;
+  }
+  | { t: "list"; of: Spec; def?: unknown[]; nonEmpty?: boolean; len?: number }
+  | { t: "obj"; fields: Record<string, Spec> };
+
+const int = (def: number | undefined, min?: number, max?: number): Spec => ({ t: "int", def, min, max });
+const num = (def: number, o: { min?: number; max?: number; gt?: number } = {}): Spec => ({
+  t: "num",
+  def,
+  ...o,
+});
+const bool = (def: boolean): Spec => ({ t: "bool", def });
+const str = (
+  def: string | undefined,
+  o: { nonEmpty?: boolean; check?: Check; what?: string } = {},
+): Spec => ({
+  t: "str",
+  def,
+  nonEmpty: o.nonEmpty ?? true,
+  check: o.check,
+  what: o.what,
+});
+const nullable = (def: string | null = null): Spec => ({ t: "str", def, nullable: true, nonEmpty: true });
+const oneOf = (values: readonly string[], def: string | null | undefined): Spec => ({
+  t: "str",
+  def,
+  oneOf: values,
+  nullable: def === null,
+});
+const list = (of: Spec, def: unknown[] | undefined, o: { nonEmpty?: boolean; len?: number } = {}): Spec => ({
+  t: "list",
+  of,
+  def,
+  ...o,
+});
+const obj = (fields: Record<string, Spec>): Spec => ({ t: "obj", fields });
+
+const location = (what: string): Check => (s: string) =>
+  s.startsWith("s3://") && !/^s3:\/\/[^/]+(\/.*)?$/.test(s)
+    ? `expected ${what} (a folder path or s3://bucket/prefix), got ${JSON.stringify(s)}`
+    : undefined;
+
+const regexWithOneGroup: Check = (s: string) => {
+  let groups: number;
+  try {
+    groups = new RegExp(`${s}|`).exec("")!.length - 1;
+  } catch (e) {
+    return `expected a regular expression, got ${JSON.stringify(s)} (${(e as Error).message})`;
+  }
+  return groups === 1
+    ? undefined
+    : `expected a regular expression with exactly one capture group, got ${
+      JSON.stringify(s)
+    } (${groups} groups)`;
+};
+
+const engine = (enabled: boolean, order: number): Spec =>
+  obj({ enabled: bool(enabled), order: int(order, 1) });
+
+const SCHEMA = obj({
+  data: obj({
+    source: str("data/bars", { check: location("a data source") }),
+    formats: list(oneOf(["parquet", "feather", "arrow", "csv"], undefined), [
+      "parquet",
+      "feather",
+      "arrow",
+      "csv",
+    ], {
+      nonEmpty: true,
+    }),
+    timestamp_column: str("timestamp"),
+    deny_columns: list(str(undefined), []),
+    instrument_pattern: str("^([^/]+)/", { check: regexWithOneGroup }),
+  }),
+  storage: obj({
+    output: str("out/run", { check: location("an output location") }),
+    format: oneOf(["feather", "parquet"], "feather"),
+    compression: oneOf(["lz4", "zstd", "none"], null), // null: by format, filled in finish()
+    registry: nullable(),
+    s3: obj({
+      endpoint: nullable(),
+      region: nullable(), // null: env, then "auto", filled in finish()
+      access_key_id: nullable(),
+      secret_access_key: nullable(),
+      force_path_style: bool(true),
+    }),
+  }),
+  compute: obj({
+    backend: oneOf(["auto", "webgpu", "cpu"], "auto"),
+    memory_budget: { t: "bytes", def: 2 ** 30, min: 1 },
+  }),
+  features: obj({
+    rolling_windows: list(int(undefined, 2), [10, 20, 50, 100, 200]),
+    frac_diff: obj({
+      d_values: list({ t: "num", min: 0, max: 2 }, [0.1, 0.2, 0.3, 0.4, 0.5]),
+      threshold: num(1e-5, { gt: 0 }),
+    }),
+    log_stabilization: obj({ enabled: bool(true), shift: num(1, { gt: 0 }), causal: bool(true) }),
+    rolling_corr: obj({
+      pairs: list(list(str(undefined), undefined, { len: 2 }), []),
+      window: int(50, 2),
+    }),
+    baxter_king: obj({ low_freq: int(6, 2), high_freq: int(32, 3), k: int(12, 1) }),
+    garch: obj({ p: int(1, 0), q: int(1, 1), max_iter: int(1000, 1), max_samples: int(10000, 1) }),
+    selection_target_column: str("y_ret_fwd_15m"),
+    dcor_top_k: int(50, 1),
+    stage1_rolling_enabled: bool(true),
+    columns: list(str(undefined), ["close"], { nonEmpty: true }),
+  }),
+  pipeline: obj({
+    engines: obj({
+      stationarization: engine(true, 1),
+      feature_engineering: engine(false, 2),
+      garch_models: engine(false, 3),
+      statistical_tests: engine(false, 4),
+    }),
+    fail_fast: bool(false),
+  }),
+  generator: obj({
+    instruments: int(4, 1),
+    rows: int(200000, 1),
+    seed: int(42, 0),
+    workers: int(2, 1),
+    if_empty: bool(true),
+  }),
+  development: obj({
+    debug_mode: bool(false),
+    clean_existing_output: bool(false),
+    force_reprocessing: bool(false),
+    log_memory_usage: bool(true),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The walker
+
+interface Ctx {
+  env: EnvLookup;
+  source: string;
+  errors: string[];
+}
+
+function expected(s: Spec): string {
+  switch (s.t) {
+    case "int": {
+      const r = s.min !== undefined && s.max !== undefined
+        ? ` in [${s.min}, ${s.max}]`
+        : s.min !== undefined
+        ? ` >= ${s.min}`
+        : s.max !== undefined
+        ? ` <= ${s.max}`
+        : "";
+      return `an integer${r}`;
+    }
+    case "num": {
+      const parts = [
+        s.gt !== undefined ? `> ${s.gt}` : "",
+        s.min !== undefined && s.max !== undefined
+          ? `in [${s.min}, ${s.max}]`
+          : s.min !== undefined
+          ? `>= ${s.min}`
+          : s.max !== undefined
+          ? `<= ${s.max}`
+          : "",
+      ].filter(Boolean);
+      return `a number${parts.length ? " " + parts.join(" ") : ""}`;
+    }
+    case "bool":
+      return "true or false";
+    case "bytes":
+      return `a byte size (an integer number of bytes or a string like "512MiB", "2GB", "1.5GiB")`;
+    case "str": {
+      const base = s.oneOf
+        ? `one of ${s.oneOf.map((v) => JSON.stringify(v)).join(", ")}`
+        : s.what ?? (s.nonEmpty ? "a non-empty string" : "a string");
+      return s.nullable ? `${base} or null` : base;
+    }
+    case "list":
+      return s.len !== undefined
+        ? `a list of ${s.len} items`
+        : `a ${s.nonEmpty ? "non-empty " : ""}list of ${plural(expected(s.of))}`;
+    case "obj":
+      return "a mapping";
+  }
+}
+
+function plural(e: string): string {
+  return e.replace(/^an? /, "").replace(/^(integer|number|string|list|mapping)\b/, "$1s")
+    .replace(/^non-empty string\b/, "non-empty strings").replace(/^byte size\b/, "byte sizes");
+}
+
+function show(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return `a list (${JSON.stringify(v).slice(0, 60)})`;
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return JSON.stringify(v);
+  return String(v);
+}
+
+function clone<T>(v: T): T {
+  return v === undefined ? v : structuredClone(v);
+}
+
+const NUMERIC = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+const TRUE = new Set(["true", "yes", "on", "1"]);
+const FALSE = new Set(["false", "no", "off", "0"]);
+
+/** Coerces a string that came (at least partly) from substitution to what `s` declares. */
+function coerce(s: Spec, v: string): unknown {
+  const t = v.trim();
+  switch (s.t) {
+    case "int":
+    case "num":
+      return NUMERIC.test(t) ? Number(t) : v;
+    case "bool":
+      return TRUE.has(t.toLowerCase()) ? true : FALSE.has(t.toLowerCase()) ? false : v;
+    case "str":
+      return s.nullable && (t === "" || t === "null" || t === "~") ? null : v;
+    case "list": {
+      if (t === "") return [];
+      if (t.startsWith("[")) {
+        try {
+          const parsed = parseYaml(t);
+          if (Array.isArray(parsed)) return parsed.map((x) => (typeof x === "string" ? x : String(x)));
+        } catch {
+          return v;
+        }
+        return v;
+      }
+      return t.split(",").map((x) => x.trim());
+    }
+    default:
+      return v;
+  }
+}
+
+function walk(s: Spec, raw: unknown, path: string, ctx: Ctx, fromEnv = false, origin = ""): unknown {
+  const fail = (why?: string) => {
+    ctx.errors.push(
+      `${path}: ${why ?? `expected ${expected(s)}, got ${show(raw)}`}${
+        fromEnv ? ` (from ${JSON.stringify(origin)})` : ""
+      }`,
+    );
+    return "def" in s ? clone(s.def) : undefined;
+  };
+
+  if (typeof raw === "string") {
+    let sub;
+    try {
+      sub = substitute(raw, ctx.env, path, ctx.source);
+    } catch (e) {
+      ctx.errors.push((e as Error).message.slice(ctx.source.length + 2));
+      return "def" in s ? clone(s.def) : undefined;
+    }
+    if (sub.substituted || fromEnv) {
+      if (sub.substituted) origin = raw;
+      fromEnv = true;
+      raw = coerce(s, sub.value);
+    } else {
+      raw = sub.value;
+    }
+  }
+
+  if (s.t === "obj") {
+    if (raw === undefined || raw === null) raw = {};
+    if (typeof raw !== "object" || Array.isArray(raw)) {
+      fail();
+      return walk(s, {}, path, ctx);
+    }
+    const input = raw as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    const known = Object.keys(s.fields);
+    for (const key of Object.keys(input)) {
+      if (!(key in s.fields)) {
+        ctx.errors.push(`unknown key ${path ? path + "." : ""}${key} (known: ${known.join(", ")})`);
+      }
+    }
+    for (const key of known) out[key] = walk(s.fields[key], input[key], path ? `${path}.${key}` : key, ctx);
+    return out;
+  }
+
+  if (raw === undefined) {
+    if (s.def === undefined) return fail(`required (expected ${expected(s)})`);
+    return clone(s.def);
+  }
+
+  switch (s.t) {
+    case "int":
+      if (typeof raw !== "number" || !Number.isSafeInteger(raw)) return fail();
+      if ((s.min !== undefined && raw < s.min) || (s.max !== undefined && raw > s.max)) return fail();
+      return raw;
+    case "num":
+      if (typeof raw !== "number" || !Number.isFinite(raw)) return fail();
+      if (
+        (s.min !== undefined && raw < s.min) || (s.max !== undefined && raw > s.max) ||
+        (s.gt !== undefined && raw <= s.gt)
+      ) return fail();
+      return raw;
+    case "bool":
+      return typeof raw === "boolean" ? raw : fail();
+    case "bytes": {
+      const b = parseByteSize(raw);
+      if (b === null || (s.min !== undefined && b < s.min)) return fail();
+      return b;
+    }
+    case "str": {
+      if (raw === null) return s.nullable ? null : fail();
+      if (typeof raw !== "string") return fail();
+      if (s.oneOf && !s.oneOf.includes(raw)) return fail();
+      if (s.nonEmpty && raw.trim() === "") return fail();
+      const why = s.check?.(raw);
+      return why ? fail(why) : raw;
+    }
+    case "list": {
+      if (!Array.isArray(raw)) return fail();
+      if ((s.nonEmpty && raw.length === 0) || (s.len !== undefined && raw.length !== s.len)) return fail();
+      return raw.map((item, i) => walk(s.of, item, `${path}[${i}]`, ctx, fromEnv, origin));
+    }
+  }
+}
+
+/** Cross-field rules and environment defaults, applied after the walk. */
+function finish(c: Config, ctx: Ctx): void {
+  const st = c.storage;
+  const compression = st.compression as Compression | null;
+  if (compression === null) st.compression = st.format === "parquet" ? "zstd" : "lz4";
+  else if (st.format === "parquet" && compression !== "zstd") {
+    ctx.errors.push(
+      `storage.compression: parquet output is always zstd, got ${JSON.stringify(compression)} ` +
+        `(remove the key or use format: feather)`,
+    );
+  }
+
+  const env = (...names: string[]) => {
+    for (const n of names) {
+      const v = ctx.env(n);
+      if (v !== undefined && v !== "") return v;
+    }
+    return null;
+  };
+  const s3 = st.s3;
+  s3.endpoint ??= env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+  s3.region ??= env("AWS_REGION", "AWS_DEFAULT_REGION") ?? "auto";
+  s3.access_key_id ??= env("AWS_ACCESS_KEY_ID");
+  s3.secret_access_key ??= env("AWS_SECRET_ACCESS_KEY");
+
+  const bk = c.features.baxter_king;
+  if (bk.high_freq <= bk.low_freq) {
+    ctx.errors.push(
+      `features.baxter_king.high_freq: expected an integer > low_freq (${bk.low_freq}), got ${bk.high_freq}`,
+    );
+  }
+
+  const byOrder = new Map<number, string[]>();
+  for (const name of ENGINE_NAMES) {
+    const e = c.pipeline.engines[name];
+    if (e.enabled) byOrder.set(e.order, [...(byOrder.get(e.order) ?? []), name]);
+  }
+  for (const [order, names] of byOrder) {
+    if (names.length > 1) {
+      ctx.errors.push(`pipeline.engines: enabled engines ${names.join(" and ")} share order ${order}`);
+    }
+  }
+}
+
+/**
+ * Validates a parsed configuration (a plain object, e.g. from YAML) and returns the resolved {@link Config}:
+ * `${VAR}` / `${VAR:default}` substituted in strings, substituted strings coerced in numeric/boolean/list
+ * fields, defaults filled, S3 credentials defaulted from the environment. `null`/`undefined` gives all defaults.
+ *
+ * Throws UsageError listing every problem, one per line, each as `<source>: <key path>: <what was expected>`
+ * (or `<source>: unknown key <path> (known: ...)`).
+ */
+export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config {
+  const ctx: Ctx = { env: opts.env ?? processEnv, source: opts.source ?? "config", errors: [] };
+  if (raw !== null && raw !== undefined && (typeof raw !== "object" || Array.isArray(raw))) {
+    throw new UsageError(`${ctx.source}: expected a mapping of sections at the top level, got ${show(raw)}`);
+  }
+  const config = walk(SCHEMA, raw, "", ctx) as Config;
+  finish(config, ctx);
+  if (ctx.errors.length > 0) throw new UsageError(ctx.errors.map((e) => `${ctx.source}: ${e}`).join("\n"));
+  return config;
+}
+
+/** The default configuration (no file, empty environment: S3 credentials null, region "auto"). */
+export function defaultConfig(): Config {
+  return validateConfig(undefined, { env: () => undefined, source: "defaults" });
+}
+
+/**
+ * The run registry's SQLite path: `storage.registry` when set, else `<output>/registry.sqlite` when the
+ * output is local, else null (an S3 output with no registry path configured).
+ */
+export function registryPath(storage: StorageConfig): string | null {
+  if (storage.registry !== null) return storage.registry;
+  if (storage.output.startsWith("s3://")) return null;
+  return `${storage.output.replace(/\/+$/, "")}/registry.sqlite`;
+}
