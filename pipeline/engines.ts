@@ -1,0 +1,49 @@
+/**
+ * The engines of the pipeline, in `pipeline.engines` order. An engine takes a Frame (the input plus every
+ * column earlier engines added) and the configuration, and returns new columns plus a report; it never does
+ * I/O. Later issues add feature_engineering, garch_models and statistical_tests to the same table.
+ */
+import type { Config } from "../config/schema.ts";
+import { type EngineResult, stationarize } from "../engines/stationarization.ts";
+import type { Frame } from "../io/frame.ts";
+import type { Compute } from "../runtime/backend.ts";
+import { UsageError } from "../runtime/errors.ts";
+
+/** One pipeline stage. */
+export interface Engine {
+  name: string;
+  run: (frame: Frame, config: Config, compute: Compute) => Promise<EngineResult>;
+}
+
+const ENGINES: Record<string, Engine | null> = {
+  stationarization: {
+    name: "stationarization",
+    run: (frame, c, compute) =>
+      stationarize(frame, {
+        columns: c.features.columns,
+        d_values: c.features.frac_diff.d_values,
+        threshold: c.features.frac_diff.threshold,
+        rolling_windows: c.features.rolling_windows,
+        logstab: c.features.log_stabilization.enabled
+          ? { shift: c.features.log_stabilization.shift, causal: c.features.log_stabilization.causal }
+          : null,
+        corr_pairs: c.features.rolling_corr.pairs,
+        corr_window: c.features.rolling_corr.window,
+      }, compute),
+  },
+  feature_engineering: null,
+  garch_models: null,
+  statistical_tests: null,
+};
+
+/** The enabled engines in order; an enabled engine that does not exist yet is a configuration error. */
+export function enabledEngines(config: Config): Engine[] {
+  return Object.entries(config.pipeline.engines)
+    .filter(([, e]) => e.enabled)
+    .sort(([, a], [, b]) => a.order - b.order)
+    .map(([name]) => {
+      const engine = ENGINES[name];
+      if (!engine) throw new UsageError(`pipeline.engines.${name}: this engine is not available yet; set enabled: false`);
+      return engine;
+    });
+}

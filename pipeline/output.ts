@@ -1,0 +1,131 @@
+/**
+ * Task outputs: the instrument's frame plus its features as partitioned Feather v2 (LZ4 or ZSTD buffers) or
+ * ZSTD Parquet files `<instrument>/part-00000.<ext>`, ..., followed by `<instrument>/_manifest.json` (rows,
+ * columns, config hash, SHA-256 of every part), written last: a task is committed exactly when its manifest
+ * exists. Re-running a committed task first removes the manifest, so a crash leaves the task uncommitted
+ * (and re-run) rather than half old, half new; every object is itself written atomically.
+ */
+import {
+  compressionRegistry,
+  CompressionType,
+  makeData,
+  makeVector,
+  Table,
+  tableToIPC,
+  TimestampMillisecond,
+} from "apache-arrow";
+import lz4 from "lz4js";
+import * as zlib from "node:zlib";
+import { encodeParquet, zstdCompress } from "../io/parquet_write.ts";
+import type { Storage } from "../io/storage.ts";
+import { registerArrowDecoders } from "../io/arrow.ts";
+
+/** Output file format and Feather buffer compression (Parquet is always ZSTD). */
+export interface OutputOptions {
+  format: "feather" | "parquet";
+  compression: "lz4" | "zstd" | "none";
+  /** Rows per part file. */
+  rowsPerPart: number;
+}
+
+/** What marks a task committed. */
+export interface Manifest {
+  instrument: string;
+  run_id: string;
+  config_hash: string;
+  rows: number;
+  columns: string[];
+  files: { key: string; rows: number; bytes: number; sha256: string }[];
+  created: string;
+}
+
+let encodersRegistered = false;
+function registerArrowEncoders(): void {
+  if (encodersRegistered) return;
+  registerArrowDecoders();
+  const set = (type: CompressionType, encode: (b: Uint8Array) => Uint8Array) => {
+    const decode = compressionRegistry.get(type)?.decode;
+    compressionRegistry.set(type, decode ? { encode, decode } : { encode });
+  };
+  set(CompressionType.LZ4_FRAME, (b) => lz4.compress(b));
+  set(CompressionType.ZSTD, (b) => new Uint8Array(zlib.zstdCompressSync(b)));
+  encodersRegistered = true;
+}
+
+/** Encodes columns (timestamps first, as Arrow Timestamp[ms]) as a Feather v2 file. */
+export function encodeFeather(
+  columns: Map<string, Float64Array>,
+  timestamps: { name: string; values: Float64Array },
+  compression: OutputOptions["compression"],
+): Uint8Array {
+  registerArrowEncoders();
+  const n = timestamps.values.length;
+  const ts = BigInt64Array.from(timestamps.values, (v) => BigInt(Math.round(v)));
+  const vectors: Record<string, ReturnType<typeof makeVector>> = {
+    [timestamps.name]: makeVector(makeData({ type: new TimestampMillisecond(), length: n, data: ts })),
+  };
+  for (const [name, values] of columns) vectors[name] = makeVector(values);
+  const type = compression === "lz4" ? CompressionType.LZ4_FRAME : compression === "zstd" ? CompressionType.ZSTD : null;
+  return tableToIPC(new Table(vectors), "file", type);
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const manifestKey = (instrument: string) => `${instrument}/_manifest.json`;
+
+/** The task's manifest when it is committed, else null. */
+export async function readManifest(storage: Storage, instrument: string): Promise<Manifest | null> {
+  if (!(await storage.head(manifestKey(instrument)))) return null;
+  return JSON.parse(new TextDecoder().decode(await storage.get(manifestKey(instrument))));
+}
+
+/** Removes a task's outputs, manifest first (so the task is uncommitted before any data goes). */
+export async function removeTaskOutput(storage: Storage, instrument: string): Promise<void> {
+  await storage.delete(manifestKey(instrument));
+  for (const o of await storage.list(`${instrument}/`)) await storage.delete(o.key);
+}
+
+/** Writes a task's parts, then its manifest (the commit); returns the manifest. */
+export async function writeTaskOutput(
+  storage: Storage,
+  instrument: string,
+  columns: Map<string, Float64Array>,
+  timestamps: { name: string; values: Float64Array },
+  meta: { runId: string; configHash: string },
+  opts: OutputOptions,
+): Promise<Manifest> {
+  await storage.delete(manifestKey(instrument));
+  const rows = timestamps.values.length;
+  const ext = opts.format === "feather" ? "feather" : "parquet";
+  const files: Manifest["files"] = [];
+  for (let start = 0, part = 0; start < rows || part === 0; start += opts.rowsPerPart, part++) {
+    const end = Math.min(rows, start + opts.rowsPerPart);
+    const slice = new Map([...columns].map(([k, v]) => [k, v.subarray(start, end)]));
+    const ts = { name: timestamps.name, values: timestamps.values.subarray(start, end) };
+    const bytes = opts.format === "feather"
+      ? encodeFeather(slice, ts, opts.compression)
+      : encodeParquet(slice, ts, zstdCompress);
+    const key = `${instrument}/part-${String(part).padStart(5, "0")}.${ext}`;
+    await storage.put(key, bytes);
+    files.push({ key, rows: end - start, bytes: bytes.length, sha256: await sha256(bytes) });
+  }
+  // Parts of an earlier, longer output that this one does not replace.
+  const keep = new Set(files.map((f) => f.key));
+  for (const o of await storage.list(`${instrument}/`)) {
+    if (!keep.has(o.key) && /\/part-\d+\./.test(o.key)) await storage.delete(o.key);
+  }
+  const manifest: Manifest = {
+    instrument,
+    run_id: meta.runId,
+    config_hash: meta.configHash,
+    rows,
+    columns: [timestamps.name, ...columns.keys()],
+    files,
+    created: new Date().toISOString(),
+  };
+  await storage.put(manifestKey(instrument), new TextEncoder().encode(JSON.stringify(manifest, null, 2)));
+  return manifest;
+}

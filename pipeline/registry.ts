@@ -1,0 +1,98 @@
+/**
+ * The run registry: a SQLite database (node:sqlite) with one row per run (id, start, end, host, config hash,
+ * adapter, status) and one per task attempt (instrument, status, rows, duration, error). Secrets never reach
+ * it: only the config hash and error messages (which never contain credentials) are stored.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { dirname } from "node:path";
+
+/** A run as listed by `deno task cli runs`. */
+export interface RunRow {
+  id: string;
+  started: string;
+  ended: string | null;
+  host: string;
+  config_hash: string;
+  adapter: string;
+  status: string;
+  tasks_done: number;
+  tasks_failed: number;
+  tasks_skipped: number;
+}
+
+/** A task attempt. */
+export interface TaskRow {
+  run_id: string;
+  instrument: string;
+  status: "done" | "failed" | "skipped";
+  rows: number;
+  duration_ms: number;
+  error: string | null;
+}
+
+const SCHEMA = `
+create table if not exists runs (
+  id text primary key, started text not null, ended text, host text not null, config_hash text not null,
+  adapter text not null, status text not null
+);
+create table if not exists tasks (
+  run_id text not null references runs(id), instrument text not null, status text not null,
+  rows integer not null, duration_ms integer not null, error text, primary key (run_id, instrument)
+);`;
+
+/** An open registry database. */
+export class Registry {
+  #db: DatabaseSync;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+    db.exec("pragma journal_mode = wal; pragma busy_timeout = 5000;");
+    db.exec(SCHEMA);
+  }
+
+  /** Opens (creating if needed) the registry at `path`. */
+  static async open(path: string): Promise<Registry> {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    return new Registry(new DatabaseSync(path));
+  }
+
+  /** Records the start of a run. */
+  startRun(run: { id: string; host: string; configHash: string; adapter: string }): void {
+    this.#db.prepare("insert into runs(id, started, host, config_hash, adapter, status) values (?, ?, ?, ?, ?, ?)")
+      .run(run.id, new Date().toISOString(), run.host, run.configHash, run.adapter, "running");
+  }
+
+  /** Records one task's outcome. */
+  recordTask(t: TaskRow): void {
+    this.#db.prepare(
+      "insert or replace into tasks(run_id, instrument, status, rows, duration_ms, error) values (?, ?, ?, ?, ?, ?)",
+    ).run(t.run_id, t.instrument, t.status, t.rows, Math.round(t.duration_ms), t.error);
+  }
+
+  /** Records the end of a run with its final status. */
+  endRun(id: string, status: "done" | "failed" | "interrupted"): void {
+    this.#db.prepare("update runs set ended = ?, status = ? where id = ?").run(new Date().toISOString(), status, id);
+  }
+
+  /** The most recent runs with their task counts. */
+  recentRuns(limit = 10): RunRow[] {
+    return this.#db.prepare(`
+      select r.*, 
+        (select count(*) from tasks t where t.run_id = r.id and t.status = 'done') as tasks_done,
+        (select count(*) from tasks t where t.run_id = r.id and t.status = 'failed') as tasks_failed,
+        (select count(*) from tasks t where t.run_id = r.id and t.status = 'skipped') as tasks_skipped
+      from runs r order by r.started desc limit ?`).all(limit) as unknown as RunRow[];
+  }
+
+  /** The tasks of a run (failures first). */
+  tasks(runId: string): TaskRow[] {
+    return this.#db.prepare(
+      "select * from tasks where run_id = ? order by status = 'failed' desc, instrument",
+    ).all(runId) as unknown as TaskRow[];
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+}

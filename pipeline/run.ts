@@ -1,0 +1,193 @@
+/**
+ * The batch job: discover one task per instrument, skip committed ones, and for the rest load + validate the
+ * partitions, run the enabled engines in order, write the outputs and commit them with a manifest. Every task
+ * is recorded in the SQLite registry; a failed task is recorded and the others go on (unless fail-fast).
+ * Logs are JSON lines carrying the run id and task; the summary (JSON + Markdown) goes to `_runs/<id>/`.
+ */
+import type { Config } from "../config/schema.ts";
+import type { Storage } from "../io/storage.ts";
+import { openCompute } from "../runtime/backend.ts";
+import { DataError, UsageError } from "../runtime/errors.ts";
+import { log, setLogSink } from "../runtime/log.ts";
+import { discoverTasks, shardTasks } from "./discover.ts";
+import { enabledEngines } from "./engines.ts";
+import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
+import { Progress } from "./progress.ts";
+import { Registry } from "./registry.ts";
+import { loadTask } from "./validate.ts";
+
+/** Inputs of one run. */
+export interface RunOptions {
+  config: Config;
+  configHash: string;
+  source: Storage;
+  output: Storage;
+  registryPath: string;
+  failFast?: boolean;
+  shard?: { index: number; count: number };
+  /** Where progress lines go (default stderr). */
+  progress?: (s: string) => void;
+}
+
+/** One task's outcome in the summary. */
+export interface TaskSummary {
+  instrument: string;
+  status: "done" | "failed" | "skipped";
+  rows: number;
+  ms: number;
+  engines_ms?: Record<string, number>;
+  features?: number;
+  error?: string;
+}
+
+/** The run summary (also written as `_runs/<id>/summary.json` and `summary.md` in the output). */
+export interface RunSummary {
+  run_id: string;
+  status: "done" | "failed";
+  adapter: string;
+  source: string;
+  output: string;
+  registry: string;
+  config_hash: string;
+  started: string;
+  seconds: number;
+  rows: number;
+  rows_per_s: number;
+  peak_rss_mb: number;
+  gpu_peak_mb: number;
+  engine_ms: Record<string, number>;
+  tasks: TaskSummary[];
+}
+
+function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `r${t}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+/** Runs the pipeline; the caller maps the summary's status to the exit code. */
+export async function runPipeline(o: RunOptions): Promise<RunSummary> {
+  const { config } = o;
+  const runId = newRunId();
+  let task = "";
+  const prevSink = setLogSink((level, msg, fields) => {
+    const rec = { ts: new Date().toISOString(), level, run_id: runId, ...(task ? { task } : {}), msg, ...fields };
+    console.error(JSON.stringify(rec));
+  });
+  const registry = await Registry.open(o.registryPath);
+  const started = new Date();
+  const t0 = performance.now();
+  let peakRss = Deno.memoryUsage().rss;
+  const summaries: TaskSummary[] = [];
+  const engineMs: Record<string, number> = {};
+  let status: RunSummary["status"] = "done";
+  try {
+    const engines = enabledEngines(config);
+    const compute = await openCompute({ backend: config.compute.backend, memoryBudget: config.compute.memory_budget });
+    const adapter = compute.gpu ? compute.gpu.adapterName : "cpu";
+    registry.startRun({ id: runId, host: Deno.hostname(), configHash: o.configHash, adapter });
+    log("info", "run started", { source: o.source.url, output: o.output.url, adapter, engines: engines.map((e) => e.name) });
+
+    let tasks = await discoverTasks(o.source, config.data.instrument_pattern, config.data.formats);
+    if (o.shard) tasks = shardTasks(tasks, o.shard.index, o.shard.count);
+    if (!tasks.length) throw new UsageError(`${o.source.url}: no input files found (data.source, data.formats)`);
+    if (config.development.clean_existing_output) {
+      for (const t of tasks) await removeTaskOutput(o.output, t.instrument);
+    }
+    const progress = new Progress(tasks.length, o.progress);
+    for (const t of tasks) {
+      task = t.instrument;
+      const t1 = performance.now();
+      const row: TaskSummary = { instrument: t.instrument, status: "done", rows: 0, ms: 0 };
+      try {
+        const committed = await readManifest(o.output, t.instrument);
+        if (committed?.config_hash === o.configHash && !config.development.force_reprocessing) {
+          Object.assign(row, { status: "skipped", rows: committed.rows });
+          log("info", "already committed with this config; skipped", { run: committed.run_id });
+        } else {
+          const frame = await loadTask(o.source, t, { denyColumns: config.data.deny_columns });
+          const columns = new Map(frame.columns);
+          row.engines_ms = {};
+          for (const engine of engines) {
+            const te = performance.now();
+            const { columns: added } = await engine.run({ ...frame, columns }, config, compute);
+            for (const [k, v] of added) columns.set(k, v);
+            const ms = Math.round(performance.now() - te);
+            row.engines_ms[engine.name] = ms;
+            engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
+          }
+          await writeTaskOutput(o.output, t.instrument, columns, {
+            name: frame.timestampColumn!,
+            values: frame.timestamps!,
+          }, { runId, configHash: o.configHash }, {
+            format: config.storage.format,
+            compression: config.storage.compression,
+            rowsPerPart: 1_000_000,
+          });
+          Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
+          log("info", "task committed", { rows: frame.rows, features: row.features });
+        }
+      } catch (e) {
+        if (!(e instanceof DataError || e instanceof UsageError) && config.development.debug_mode) console.error(e);
+        Object.assign(row, { status: "failed", error: (e as Error).message });
+        status = "failed";
+        log("error", "task failed", { error: row.error });
+      }
+      row.ms = Math.round(performance.now() - t1);
+      registry.recordTask({ run_id: runId, instrument: t.instrument, status: row.status, rows: row.rows, duration_ms: row.ms, error: row.error ?? null });
+      summaries.push(row);
+      peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+      progress.tick(t.instrument, row.status, row.rows);
+      task = "";
+      if (row.status === "failed" && o.failFast) break;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const rows = summaries.filter((s) => s.status === "done").reduce((a, s) => a + s.rows, 0);
+    const summary: RunSummary = {
+      run_id: runId,
+      status,
+      adapter,
+      source: o.source.url,
+      output: o.output.url,
+      registry: o.registryPath,
+      config_hash: o.configHash,
+      started: started.toISOString(),
+      seconds: Math.round(seconds * 1000) / 1000,
+      rows,
+      rows_per_s: Math.round(rows / Math.max(seconds, 1e-9)),
+      peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      gpu_peak_mb: Math.round((compute.gpu?.pool.peakBytes ?? 0) / 2 ** 20),
+      engine_ms: engineMs,
+      tasks: summaries,
+    };
+    const enc = new TextEncoder();
+    await o.output.put(`_runs/${runId}/summary.json`, enc.encode(JSON.stringify(summary, null, 2)));
+    await o.output.put(`_runs/${runId}/summary.md`, enc.encode(summaryMarkdown(summary)));
+    registry.endRun(runId, status);
+    log("info", "run finished", { status, seconds: summary.seconds, rows });
+    return summary;
+  } catch (e) {
+    registry.endRun(runId, "failed");
+    throw e;
+  } finally {
+    registry.close();
+    setLogSink(prevSink);
+  }
+}
+
+/** The summary as Markdown. */
+export function summaryMarkdown(s: RunSummary): string {
+  const lines = [
+    `# Run ${s.run_id}: ${s.status}`,
+    "",
+    `- source: ${s.source}`,
+    `- output: ${s.output}`,
+    `- adapter: ${s.adapter}`,
+    `- ${s.rows} rows in ${s.seconds} s (${s.rows_per_s} rows/s); peak RSS ${s.peak_rss_mb} MiB, GPU pool ${s.gpu_peak_mb} MiB`,
+    `- engine time (ms): ${Object.entries(s.engine_ms).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
+    "",
+    "| instrument | status | rows | ms | error |",
+    "| --- | --- | --- | --- | --- |",
+    ...s.tasks.map((t) => `| ${t.instrument} | ${t.status} | ${t.rows} | ${t.ms} | ${(t.error ?? "").replaceAll("|", "\\|")} |`),
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,79 @@
+/**
+ * Input validation and assembly: every partition of an instrument is decoded, checked (a timestamp column,
+ * strictly increasing across partitions; low <= open, close <= high and volume >= 0 where those columns exist;
+ * deny-listed columns dropped) and concatenated into one Frame. Each problem is a DataError naming the file,
+ * the column and the first bad row.
+ */
+import { type Frame, makeFrame } from "../io/frame.ts";
+import { decodeFrame } from "../io/read.ts";
+import type { Storage } from "../io/storage.ts";
+import { DataError } from "../runtime/errors.ts";
+import type { Task } from "./discover.ts";
+
+/** Validation options (from the `data` config section). */
+export interface ValidateOptions {
+  denyColumns: string[];
+}
+
+function check(file: string, frame: Frame, prevLast: number): void {
+  if (frame.rows === 0) throw new DataError(`${file}: no rows`);
+  const ts = frame.timestamps;
+  if (!ts) {
+    throw new DataError(`${file}: no timestamp column (expected one of timestamp, datetime, time, date, ts)`);
+  }
+  let last = prevLast;
+  for (let i = 0; i < ts.length; i++) {
+    if (!(ts[i] > last)) {
+      throw new DataError(
+        `${file}: column ${frame.timestampColumn}: timestamps must be strictly increasing; row ${i} ` +
+          `(${new Date(ts[i]).toISOString()}) is not after the previous row`,
+      );
+    }
+    last = ts[i];
+  }
+  const c = (n: string) => frame.columns.get(n);
+  const [open, high, low, close, volume] = ["open", "high", "low", "close", "volume"].map(c);
+  const bad = (name: string, what: string, i: number) => {
+    throw new DataError(`${file}: column ${name}: ${what} at row ${i}`);
+  };
+  for (let i = 0; i < frame.rows; i++) {
+    if (low && high && low[i] > high[i]) bad("low", `low ${low[i]} > high ${high[i]}`, i);
+    for (const [name, v] of [["open", open], ["close", close]] as const) {
+      if (!v) continue;
+      if (low && v[i] < low[i]) bad(name, `${name} ${v[i]} < low ${low[i]}`, i);
+      if (high && v[i] > high[i]) bad(name, `${name} ${v[i]} > high ${high[i]}`, i);
+    }
+    if (volume && volume[i] < 0) bad("volume", `negative volume ${volume[i]}`, i);
+  }
+}
+
+/** Reads, validates and concatenates a task's partitions. */
+export async function loadTask(source: Storage, task: Task, opts: ValidateOptions): Promise<Frame> {
+  const parts: Frame[] = [];
+  let last = -Infinity;
+  for (const f of task.files) {
+    const file = `${source.url.replace(/\/$/, "")}/${f.key}`;
+    const frame = await decodeFrame(await source.get(f.key), file);
+    for (const d of opts.denyColumns) frame.columns.delete(d);
+    check(file, frame, last);
+    last = frame.timestamps![frame.rows - 1];
+    if (parts.length) {
+      const want = [...parts[0].columns.keys()].join(","), got = [...frame.columns.keys()].join(",");
+      if (want !== got) throw new DataError(`${file}: columns [${got}] differ from the first partition's [${want}]`);
+    }
+    parts.push(frame);
+  }
+  if (parts.length === 1) return parts[0];
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const concat = (get: (p: Frame) => Float64Array) => {
+    const out = new Float64Array(rows);
+    let at = 0;
+    for (const p of parts) out.set(get(p), at), at += p.rows;
+    return out;
+  };
+  const columns = new Map([...parts[0].columns.keys()].map((n) => [n, concat((p) => p.columns.get(n)!)]));
+  return makeFrame(`${source.url}/${task.instrument}`, rows, columns, parts[0].skipped, {
+    column: parts[0].timestampColumn!,
+    values: concat((p) => p.timestamps!),
+  });
+}
