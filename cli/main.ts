@@ -1,21 +1,35 @@
 /**
- * The `feature-genesis` command line: `run` (the job on generated data) and `kernel` (one kernel on one
- * column of a file). Errors print one clear line; exit codes: 0 ok, 1 failure, 2 usage or input error.
+ * The `feature-genesis` command line. Errors print one clear line; exit codes: 0 ok, 1 a task or run failed,
+ * 2 usage, configuration or input error.
  */
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { parseArgs } from "./args.ts";
-import { demoCommand } from "./demo.ts";
+import { configCommand } from "./config_cmd.ts";
+import { GENERATE_HELP, generateCommand } from "./generate_cmd.ts";
 import { kernelCommand, kernelHelp } from "./kernel_cmd.ts";
+import { runCommand } from "./run_cmd.ts";
+import { runsCommand } from "./runs_cmd.ts";
 
 const HELP = `usage: deno task cli COMMAND [options]
 
 commands:
-  run     [--instruments 4] [--rows 100000] [--output out/demo] [--backend auto|webgpu|cpu]
-          generate 1-minute bars and compute the stationarization features (Parquet per instrument)
-  kernel  NAME --input FILE --column X [--column2 Y] [--PARAM VALUE ...] [--backend auto|webgpu|cpu] [--output FILE]
-          run one kernel on a column of a CSV, Parquet or Arrow/Feather file; CSV out
+  run       [--config FILE] [--fail-fast] [--shard i/N] [--backend auto|webgpu|cpu] [--force]
+            the batch pipeline (default config examples/config.yaml; generates data when the source is empty)
+  ${GENERATE_HELP}
+  config    --print [--config FILE]       the resolved configuration, secrets masked
+  runs      [--registry FILE] [--config FILE] [--limit 10]   recent runs and their failures
+  kernel    NAME --input FILE --column X [--column2 Y] [--PARAM VALUE ...] [--backend auto|webgpu|cpu] [--output FILE]
+            one kernel on a column of a CSV, Parquet or Arrow/Feather file; CSV out
 
 ${kernelHelp()}`;
+
+const COMMANDS: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<number | void>> = {
+  run: runCommand,
+  generate: async (a) => void (await generateCommand(a)),
+  config: configCommand,
+  runs: runsCommand,
+  kernel: kernelCommand,
+};
 
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -26,10 +40,13 @@ export async function main(argv: string[]): Promise<number> {
       console.log(HELP);
       return command || args.options.has("help") ? 0 : 2;
     }
-    if (command === "run") await demoCommand(args);
-    else if (command === "kernel") await kernelCommand(args);
-    else throw new UsageError(`unknown command "${command}" (commands: run, kernel; try --help)`);
-    return 0;
+    const run = COMMANDS[command];
+    if (!run) {
+      throw new UsageError(
+        `unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(", ")}; try --help)`,
+      );
+    }
+    return (await run(args)) ?? 0;
   } catch (e) {
     if (e instanceof UsageError || e instanceof DataError) {
       console.error(`error: ${e.message}`);

@@ -1,7 +1,7 @@
 /**
  * Synthetic 1-minute OHLCV bars for demos and tests: log returns follow a GARCH(1,1) with Student-like
  * fat tails, OHLC are consistent (low <= open, close <= high), volume rises with volatility. Deterministic
- * for a seed. (The parallel Parquet generator of the pipeline builds on this.)
+ * for a seed. (The parallel Parquet generator with regimes and weekend gaps is `generator/`.)
  */
 import { type Frame, makeFrame } from "./frame.ts";
 import { normalFrom, seededUniform } from "./random.ts";

@@ -36,7 +36,8 @@ export async function discoverTasks(source: Storage, pattern: string, formats: s
     const ext = base.includes(".") ? base.split(".").pop()!.toLowerCase() : "";
     if (!EXTENSIONS[ext] || !formats.includes(EXTENSIONS[ext])) continue;
     const m = re.exec(obj.key);
-    const instrument = m?.[1] ?? (obj.key.includes("/") ? undefined : base.slice(0, base.length - ext.length - 1));
+    const instrument = m?.[1] ??
+      (obj.key.includes("/") ? undefined : base.slice(0, base.length - ext.length - 1));
     if (!instrument) continue;
     const task = tasks.get(instrument) ?? { instrument, files: [] };
     task.files.push(obj);
@@ -54,6 +55,8 @@ export function shardTasks(tasks: Task[], index: number, count: number): Task[] 
 export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`--shard expects i/N with 1 <= i <= N, got "${text}"`);
+  if (!m || n < 1 || i < 1 || i > n) {
+    throw new UsageError(`--shard expects i/N with 1 <= i <= N, got "${text}"`);
+  }
   return { index: i - 1, count: n };
 }

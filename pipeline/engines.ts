@@ -43,7 +43,11 @@ export function enabledEngines(config: Config): Engine[] {
     .sort(([, a], [, b]) => a.order - b.order)
     .map(([name]) => {
       const engine = ENGINES[name];
-      if (!engine) throw new UsageError(`pipeline.engines.${name}: this engine is not available yet; set enabled: false`);
+      if (!engine) {
+        throw new UsageError(
+          `pipeline.engines.${name}: this engine is not available yet; set enabled: false`,
+        );
+      }
       return engine;
     });
 }

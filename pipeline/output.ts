@@ -65,7 +65,11 @@ export function encodeFeather(
     [timestamps.name]: makeVector(makeData({ type: new TimestampMillisecond(), length: n, data: ts })),
   };
   for (const [name, values] of columns) vectors[name] = makeVector(values);
-  const type = compression === "lz4" ? CompressionType.LZ4_FRAME : compression === "zstd" ? CompressionType.ZSTD : null;
+  const type = compression === "lz4"
+    ? CompressionType.LZ4_FRAME
+    : compression === "zstd"
+    ? CompressionType.ZSTD
+    : null;
   return tableToIPC(new Table(vectors), "file", type);
 }
 

@@ -10,7 +10,10 @@ export class Progress {
   #t0 = performance.now();
   #tty: boolean;
 
-  constructor(readonly total: number, private write: (s: string) => void = (s) => Deno.stderr.writeSync(new TextEncoder().encode(s))) {
+  constructor(
+    readonly total: number,
+    private write: (s: string) => void = (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)),
+  ) {
     this.#tty = Deno.stderr.isTerminal();
   }
 
@@ -24,7 +27,9 @@ export class Progress {
     const stats = `${this.#done}/${this.total} tasks, ${fmt(rate)} rows/s, ETA ${eta.toFixed(0)} s`;
     if (this.#tty) {
       const width = 24, filled = Math.round((width * this.#done) / Math.max(this.total, 1));
-      this.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${stats} (${instrument}: ${status})\x1b[K`);
+      this.write(
+        `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${stats} (${instrument}: ${status})\x1b[K`,
+      );
       if (this.#done === this.total) this.write("\n");
     } else {
       this.write(`progress: ${instrument} ${status} (${rows} rows); ${stats}\n`);

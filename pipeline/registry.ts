@@ -58,7 +58,9 @@ export class Registry {
 
   /** Records the start of a run. */
   startRun(run: { id: string; host: string; configHash: string; adapter: string }): void {
-    this.#db.prepare("insert into runs(id, started, host, config_hash, adapter, status) values (?, ?, ?, ?, ?, ?)")
+    this.#db.prepare(
+      "insert into runs(id, started, host, config_hash, adapter, status) values (?, ?, ?, ?, ?, ?)",
+    )
       .run(run.id, new Date().toISOString(), run.host, run.configHash, run.adapter, "running");
   }
 
@@ -71,7 +73,11 @@ export class Registry {
 
   /** Records the end of a run with its final status. */
   endRun(id: string, status: "done" | "failed" | "interrupted"): void {
-    this.#db.prepare("update runs set ended = ?, status = ? where id = ?").run(new Date().toISOString(), status, id);
+    this.#db.prepare("update runs set ended = ?, status = ? where id = ?").run(
+      new Date().toISOString(),
+      status,
+      id,
+    );
   }
 
   /** The most recent runs with their task counts. */

@@ -70,7 +70,14 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   const runId = newRunId();
   let task = "";
   const prevSink = setLogSink((level, msg, fields) => {
-    const rec = { ts: new Date().toISOString(), level, run_id: runId, ...(task ? { task } : {}), msg, ...fields };
+    const rec = {
+      ts: new Date().toISOString(),
+      level,
+      run_id: runId,
+      ...(task ? { task } : {}),
+      msg,
+      ...fields,
+    };
     console.error(JSON.stringify(rec));
   });
   const registry = await Registry.open(o.registryPath);
@@ -82,14 +89,24 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   let status: RunSummary["status"] = "done";
   try {
     const engines = enabledEngines(config);
-    const compute = await openCompute({ backend: config.compute.backend, memoryBudget: config.compute.memory_budget });
+    const compute = await openCompute({
+      backend: config.compute.backend,
+      memoryBudget: config.compute.memory_budget,
+    });
     const adapter = compute.gpu ? compute.gpu.adapterName : "cpu";
     registry.startRun({ id: runId, host: Deno.hostname(), configHash: o.configHash, adapter });
-    log("info", "run started", { source: o.source.url, output: o.output.url, adapter, engines: engines.map((e) => e.name) });
+    log("info", "run started", {
+      source: o.source.url,
+      output: o.output.url,
+      adapter,
+      engines: engines.map((e) => e.name),
+    });
 
     let tasks = await discoverTasks(o.source, config.data.instrument_pattern, config.data.formats);
     if (o.shard) tasks = shardTasks(tasks, o.shard.index, o.shard.count);
-    if (!tasks.length) throw new UsageError(`${o.source.url}: no input files found (data.source, data.formats)`);
+    if (!tasks.length) {
+      throw new UsageError(`${o.source.url}: no input files found (data.source, data.formats)`);
+    }
     if (config.development.clean_existing_output) {
       for (const t of tasks) await removeTaskOutput(o.output, t.instrument);
     }
@@ -115,25 +132,41 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
             row.engines_ms[engine.name] = ms;
             engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
           }
-          await writeTaskOutput(o.output, t.instrument, columns, {
-            name: frame.timestampColumn!,
-            values: frame.timestamps!,
-          }, { runId, configHash: o.configHash }, {
-            format: config.storage.format,
-            compression: config.storage.compression,
-            rowsPerPart: 1_000_000,
-          });
+          await writeTaskOutput(
+            o.output,
+            t.instrument,
+            columns,
+            {
+              name: frame.timestampColumn!,
+              values: frame.timestamps!,
+            },
+            { runId, configHash: o.configHash },
+            {
+              format: config.storage.format,
+              compression: config.storage.compression,
+              rowsPerPart: 1_000_000,
+            },
+          );
           Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
           log("info", "task committed", { rows: frame.rows, features: row.features });
         }
       } catch (e) {
-        if (!(e instanceof DataError || e instanceof UsageError) && config.development.debug_mode) console.error(e);
+        if (!(e instanceof DataError || e instanceof UsageError) && config.development.debug_mode) {
+          console.error(e);
+        }
         Object.assign(row, { status: "failed", error: (e as Error).message });
         status = "failed";
         log("error", "task failed", { error: row.error });
       }
       row.ms = Math.round(performance.now() - t1);
-      registry.recordTask({ run_id: runId, instrument: t.instrument, status: row.status, rows: row.rows, duration_ms: row.ms, error: row.error ?? null });
+      registry.recordTask({
+        run_id: runId,
+        instrument: t.instrument,
+        status: row.status,
+        rows: row.rows,
+        duration_ms: row.ms,
+        error: row.error ?? null,
+      });
       summaries.push(row);
       peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
       progress.tick(t.instrument, row.status, row.rows);
@@ -187,7 +220,9 @@ export function summaryMarkdown(s: RunSummary): string {
     "",
     "| instrument | status | rows | ms | error |",
     "| --- | --- | --- | --- | --- |",
-    ...s.tasks.map((t) => `| ${t.instrument} | ${t.status} | ${t.rows} | ${t.ms} | ${(t.error ?? "").replaceAll("|", "\\|")} |`),
+    ...s.tasks.map((t) =>
+      `| ${t.instrument} | ${t.status} | ${t.rows} | ${t.ms} | ${(t.error ?? "").replaceAll("|", "\\|")} |`
+    ),
   ];
   return lines.join("\n") + "\n";
 }

@@ -59,7 +59,9 @@ export async function loadTask(source: Storage, task: Task, opts: ValidateOption
     last = frame.timestamps![frame.rows - 1];
     if (parts.length) {
       const want = [...parts[0].columns.keys()].join(","), got = [...frame.columns.keys()].join(",");
-      if (want !== got) throw new DataError(`${file}: columns [${got}] differ from the first partition's [${want}]`);
+      if (want !== got) {
+        throw new DataError(`${file}: columns [${got}] differ from the first partition's [${want}]`);
+      }
     }
     parts.push(frame);
   }

@@ -131,31 +131,3 @@ Deno.test("the CLI process exits 2 on a bad kernel name and writes CSV to stdout
   const c = bars.columns.get("close")!;
   assert.ok(Math.abs(Number(lines[3]) - (c[0] + c[1] + c[2]) / 3) < 1e-12);
 });
-
-Deno.test("run: the demo job writes one Parquet file per instrument that reads back", opts, async () => {
-  const out = join(dir, "demo");
-  const logs: string[] = [];
-  const orig = console.log;
-  console.log = (s: string) => logs.push(s);
-  try {
-    assert.equal(
-      await main(["run", "--rows", "3000", "--instruments", "2", "--output", out, "--backend", "cpu"]),
-      0,
-    );
-  } finally {
-    console.log = orig;
-  }
-  const summary = JSON.parse(logs.join("\n"));
-  assert.equal(summary.tasks.length, 2);
-  const { decodeFrame } = await import("../io/read.ts");
-  for (const t of summary.tasks) {
-    const f = await decodeFrame(await Deno.readFile(t.path), t.path);
-    assert.equal(f.rows, 3000);
-    assert.ok(
-      f.columns.has("close_fd_0.4") && f.columns.has("close_z_200") && f.columns.has("close_logstab"),
-    );
-    assert.equal(f.timestamps![1] - f.timestamps![0], 60_000);
-    const z = f.columns.get("close_z_10")!;
-    assert.ok(Number.isNaN(z[8]) && Number.isFinite(z[9]));
-  }
-});

@@ -1,0 +1,80 @@
+/**
+ * `run [--config FILE] [--fail-fast] [--shard i/N] [--backend B] [--force]`: the batch pipeline. Without
+ * --config it uses examples/config.yaml; when the configured source has no data files and
+ * `generator.if_empty` is set, it first generates a dataset there. Prints where the outputs, the summary and
+ * the registry are; exit code 0 when every task is done or skipped, 1 when one failed.
+ */
+import { loadConfigFile } from "../config/load.ts";
+import { configHash } from "../config/print.ts";
+import { registryPath } from "../config/schema.ts";
+import { generate } from "../generator/generate.ts";
+import { discoverTasks, parseShard } from "../pipeline/discover.ts";
+import { runPipeline } from "../pipeline/run.ts";
+import { openStorage } from "../pipeline/storage.ts";
+import { log } from "../runtime/log.ts";
+import { type Args, rejectRest, take, takeBackend } from "./args.ts";
+import { DEFAULT_CONFIG } from "./config_cmd.ts";
+import { FALLBACK_REGISTRY } from "./runs_cmd.ts";
+
+/** Runs the `run` command; returns the exit code. */
+export async function runCommand(args: Args): Promise<number> {
+  const path = take(args, "config") ?? DEFAULT_CONFIG;
+  const failFast = take(args, "fail-fast") === "true";
+  const force = take(args, "force") === "true";
+  const shardText = take(args, "shard");
+  const backend = args.options.has("backend") ? takeBackend(args) : undefined;
+  rejectRest(args, "run");
+  const shard = shardText ? parseShard(shardText) : undefined;
+  const config = await loadConfigFile(path);
+  if (backend) config.compute.backend = backend;
+  if (force) config.development.force_reprocessing = true;
+  const source = openStorage(config.data.source, config.storage.s3);
+  const output = openStorage(config.storage.output, config.storage.s3);
+
+  if (
+    config.generator.if_empty &&
+    !(await discoverTasks(source, config.data.instrument_pattern, config.data.formats)).length
+  ) {
+    const g = config.generator;
+    log(
+      "info",
+      `${source.url} has no data files: generating ${g.instruments} instruments x ${g.rows} bars there`,
+    );
+    const r = await generate({
+      kind: "bars",
+      storage: source,
+      instruments: g.instruments,
+      rows: g.rows,
+      seed: g.seed,
+      workers: g.workers,
+    });
+    log(
+      "info",
+      `generated ${r.rows} rows in ${r.seconds.toFixed(1)} s (${Math.round(r.rowsPerSecond)} rows/s)`,
+    );
+  }
+
+  const summary = await runPipeline({
+    config,
+    configHash: await configHash(config),
+    source,
+    output,
+    registryPath: registryPath(config.storage) ?? FALLBACK_REGISTRY,
+    failFast: failFast || config.pipeline.fail_fast,
+    shard,
+  });
+  const counts = ["done", "skipped", "failed"].map((s) =>
+    `${summary.tasks.filter((t) => t.status === s).length} ${s}`
+  );
+  console.log(
+    [
+      `run ${summary.run_id}: ${summary.status} (${
+        counts.join(", ")
+      }; ${summary.rows} rows in ${summary.seconds} s)`,
+      `outputs:  ${summary.output}/<instrument>/part-*.${config.storage.format}`,
+      `summary:  ${summary.output}/_runs/${summary.run_id}/summary.json (and summary.md)`,
+      `registry: ${summary.registry} (deno task cli runs)`,
+    ].join("\n"),
+  );
+  return summary.status === "done" ? 0 : 1;
+}
