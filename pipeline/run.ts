@@ -121,7 +121,10 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
           Object.assign(row, { status: "skipped", rows: committed.rows });
           log("info", "already committed with this config; skipped", { run: committed.run_id });
         } else {
-          const frame = await loadTask(o.source, t, { denyColumns: config.data.deny_columns });
+          const frame = await loadTask(o.source, t, {
+            denyColumns: config.data.deny_columns,
+            timestampColumn: config.data.timestamp_column,
+          });
           const columns = new Map(frame.columns);
           row.engines_ms = {};
           for (const engine of engines) {

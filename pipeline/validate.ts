@@ -9,18 +9,28 @@ import { decodeFrame } from "../io/read.ts";
 import type { Storage } from "../io/storage.ts";
 import { DataError } from "../runtime/errors.ts";
 import type { Task } from "./discover.ts";
+import { epochToMs } from "../io/timestamps.ts";
 
 /** Validation options (from the `data` config section). */
 export interface ValidateOptions {
   denyColumns: string[];
+  /** The configured timestamp column (data.timestamp_column); a numeric one is read as epoch time. */
+  timestampColumn: string;
 }
 
-function check(file: string, frame: Frame, prevLast: number): void {
+/** Uses the configured timestamp column when the decoder did not pick it (e.g. an unusual name). */
+function promoteTimestamp(frame: Frame, name: string): void {
+  const col = frame.columns.get(name);
+  if (frame.timestampColumn === name || !col) return;
+  frame.columns.delete(name);
+  frame.timestamps = epochToMs(col);
+  frame.timestampColumn = name;
+}
+
+function check(file: string, frame: Frame, prevLast: number, tsName: string): void {
   if (frame.rows === 0) throw new DataError(`${file}: no rows`);
   const ts = frame.timestamps;
-  if (!ts) {
-    throw new DataError(`${file}: no timestamp column (expected one of timestamp, datetime, time, date, ts)`);
-  }
+  if (!ts) throw new DataError(`${file}: no timestamp column "${tsName}" (data.timestamp_column)`);
   let last = prevLast;
   for (let i = 0; i < ts.length; i++) {
     if (!(ts[i] > last)) {
@@ -55,7 +65,8 @@ export async function loadTask(source: Storage, task: Task, opts: ValidateOption
     const file = `${source.url.replace(/\/$/, "")}/${f.key}`;
     const frame = await decodeFrame(await source.get(f.key), file);
     for (const d of opts.denyColumns) frame.columns.delete(d);
-    check(file, frame, last);
+    promoteTimestamp(frame, opts.timestampColumn);
+    check(file, frame, last, opts.timestampColumn);
     last = frame.timestamps![frame.rows - 1];
     if (parts.length) {
       const want = [...parts[0].columns.keys()].join(","), got = [...frame.columns.keys()].join(",");
