@@ -22,6 +22,7 @@
  * measurements of large configurations time a subset of the columns, or a prefix of one column, and scale
  * (reported as `cpu.scaled` and marked `~` in the table).
  */
+import { benchPipeline } from "./pipeline.ts";
 import { KERNELS } from "../kernels/registry.ts";
 import { type Kernel, type Params, parseParams } from "../kernels/kernel.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -39,10 +40,11 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
+  suite: "all" | "kernels" | "pipeline";
 }
 
-const USAGE = "usage: deno task bench [--quick] [--kernels a,b] [--backend webgpu|cpu|both] " +
-  "[--max-points N] [--budget SECONDS] [--out FILE]";
+const USAGE = "usage: deno task bench [--quick] [--suite all|kernels|pipeline] [--kernels a,b] " +
+  "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
   const o: Options = {
@@ -52,6 +54,7 @@ function parseOptions(args: string[]): Options {
     maxPoints: 2.56e7,
     budget: NaN,
     out: null,
+    suite: "all",
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split(/=(.*)/s, 2);
@@ -76,7 +79,13 @@ function parseOptions(args: string[]): Options {
     } else if (flag === "--max-points") o.maxPoints = num(value());
     else if (flag === "--budget") o.budget = num(value());
     else if (flag === "--out") o.out = value();
-    else if (flag === "--help" || flag === "-h") {
+    else if (flag === "--suite") {
+      const v = value();
+      if (v !== "all" && v !== "kernels" && v !== "pipeline") {
+        throw new Error(`--suite expects all, kernels or pipeline`);
+      }
+      o.suite = v;
+    } else if (flag === "--help" || flag === "-h") {
       console.error(USAGE);
       Deno.exit(0);
     } else throw new Error(`unknown flag ${args[i]}\n${USAGE}`);
@@ -160,8 +169,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const sizes = opts.quick ? [1e5, 1e6] : [1e5, 1e6, 1e7];
   const colCounts = opts.quick ? [1, 16] : [1, 16, 256];
-  const kernels = [...KERNELS.values()].filter((k) => !opts.kernels || opts.kernels.includes(k.name));
-  const useGpu = opts.backend !== "cpu", useCpu = opts.backend !== "webgpu";
+  const kernels = opts.suite === "pipeline"
+    ? []
+    : [...KERNELS.values()].filter((k) => !opts.kernels || opts.kernels.includes(k.name));
+  const useGpu = opts.backend !== "cpu" && kernels.length > 0, useCpu = opts.backend !== "webgpu";
   const load = loadAverage();
   if (load && load[0] > 0.5) {
     progress(
@@ -186,8 +197,9 @@ async function main(): Promise<void> {
   const maxTotal = Math.max(0, ...configs.map((c) => c.n * c.cols).filter((t) => t <= opts.maxPoints));
   // The z-score window comparison needs 1e6 points x 16 columns (or x 1 when over the cap).
   const zCfg = { n: 1e6, cols: 16 * 1e6 <= opts.maxPoints ? 16 : 1 };
-  progress(`generating ${fmtE(Math.max(maxTotal, zCfg.n * zCfg.cols))} points of synthetic log prices...`);
-  const data = marketData(Math.max(maxTotal, zCfg.n * zCfg.cols));
+  const points = kernels.length ? Math.max(maxTotal, zCfg.n * zCfg.cols) : 0;
+  if (points) progress(`generating ${fmtE(points)} points of synthetic log prices...`);
+  const data = marketData(points);
 
   const results: Result[] = [];
   const total = kernels.length * configs.length;
@@ -279,7 +291,7 @@ async function main(): Promise<void> {
   // Rolling z-score: time at window 200 vs window 10 (the block algorithm is O(1) per point in the window).
   const zk = KERNELS.get("zscore");
   let zscoreWindows: Record<string, unknown> | null = null;
-  if (zk && (!opts.kernels || opts.kernels.includes("zscore"))) {
+  if (zk && kernels.includes(zk)) {
     progress(`z-score window 200 vs 10 on ${fmtE(zCfg.n, 0)} x ${zCfg.cols}...`);
     const columns = columnsOf(data, 1, zCfg.n, zCfg.cols);
     const p = (window: number) => parseParams(zk, { window });
@@ -346,6 +358,7 @@ async function main(): Promise<void> {
   ];
   const zRatio = (zscoreWindows?.webgpu as { ratio: number } | undefined)?.ratio ?? null;
 
+  const pipeline = opts.suite === "kernels" ? null : await benchPipeline(opts.quick, progress);
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -362,6 +375,7 @@ async function main(): Promise<void> {
       rows: targets,
       zscoreWindowRatio: { webgpu: zRatio, goal: 1.5, met: zRatio === null ? null : zRatio <= 1.5 },
     },
+    pipeline,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
@@ -436,6 +450,24 @@ async function main(): Promise<void> {
           } s; goal <= 1.5x: ${zw.webgpu.ratio <= 1.5 ? "met" : "not met"})`
           : "webgpu -") +
         (zw.cpu ? `; cpu ${fmtF(zw.cpu.ratio)}x` : ""),
+    );
+  }
+  if (pipeline) {
+    out.push("");
+    out.push("pipeline (generated 1-minute bars):");
+    for (const g of pipeline.generator) {
+      out.push(
+        `  generator, ${g.workers} worker(s): ${fmtE(g.rows_per_s)} rows/s, ${
+          fmtF(g.mb_per_s, 1)
+        } MB/s (${g.rows} rows)`,
+      );
+    }
+    const p = pipeline.pipeline;
+    out.push(
+      `  run, ${p.instruments} x ${p.rows / p.instruments} bars (${p.adapter}): ${
+        fmtE(p.rows_per_s)
+      } rows/s end to end; ` +
+        `engines ${Object.entries(p.engine_ms).map(([k, v]) => `${k} ${v} ms`).join(", ")}`,
     );
   }
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
