@@ -66,3 +66,15 @@ export { decodeFrame, readFrameFile } from "./io/read.ts";
 export { encodeCsv, type OutputColumn, type OutputTimestamps, writeFileAtomic } from "./io/write.ts";
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 export { syntheticBars, type SyntheticBarsOptions } from "./io/synthetic.ts";
+
+export { loadConfig, loadConfigFile } from "./config/load.ts";
+export { configHash, formatConfig, maskSecrets } from "./config/print.ts";
+export { type Config, defaultConfig, validateConfig } from "./config/schema.ts";
+export { generate, type GenerateOptions, type GenerateResult } from "./generator/generate.ts";
+export { LocalStorage, type Storage, type StoredObject } from "./io/storage.ts";
+export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
+export { enabledEngines, type Engine } from "./pipeline/engines.ts";
+export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";
+export { type Manifest, readManifest, writeTaskOutput } from "./pipeline/output.ts";
+export { Registry } from "./pipeline/registry.ts";
+export { type RunOptions, runPipeline, type RunSummary } from "./pipeline/run.ts";
