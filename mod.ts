@@ -45,6 +45,7 @@ export {
 } from "./kernels/fracdiff.ts";
 export {
   type MomentKind,
+  type MomentParams,
   rollingMean,
   rollingMomentsCpu,
   rollingMomentsGpu,
@@ -67,14 +68,40 @@ export { encodeCsv, type OutputColumn, type OutputTimestamps, writeFileAtomic } 
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 export { syntheticBars, type SyntheticBarsOptions } from "./io/synthetic.ts";
 
-export { loadConfig, loadConfigFile } from "./config/load.ts";
+export { loadConfig, loadConfigFile, type LoadOptions } from "./config/load.ts";
+export type { EnvLookup } from "./config/env.ts";
 export { configHash, formatConfig, maskSecrets } from "./config/print.ts";
-export { type Config, defaultConfig, validateConfig } from "./config/schema.ts";
+export {
+  type Backend,
+  type BaxterKingConfig,
+  type Compression,
+  type ComputeConfig,
+  type Config,
+  type DataConfig,
+  defaultConfig,
+  type DevelopmentConfig,
+  ENGINE_NAMES,
+  type EngineName,
+  type EngineToggle,
+  type FeaturesConfig,
+  type FracDiffConfig,
+  type GarchConfig,
+  type GeneratorConfig,
+  type InputFormat,
+  type LogStabilizationConfig,
+  type OutputFormat,
+  type PipelineConfig,
+  type RollingCorrConfig,
+  type S3Config,
+  type StorageConfig,
+  validateConfig,
+  type ValidateOptions,
+} from "./config/schema.ts";
 export { generate, type GenerateOptions, type GenerateResult } from "./generator/generate.ts";
 export { LocalStorage, type Storage, type StoredObject } from "./io/storage.ts";
 export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
 export { enabledEngines, type Engine } from "./pipeline/engines.ts";
 export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";
-export { type Manifest, readManifest, writeTaskOutput } from "./pipeline/output.ts";
-export { Registry } from "./pipeline/registry.ts";
-export { type RunOptions, runPipeline, type RunSummary } from "./pipeline/run.ts";
+export { type Manifest, type OutputOptions, readManifest, writeTaskOutput } from "./pipeline/output.ts";
+export { Registry, type RunRow, type TaskRow } from "./pipeline/registry.ts";
+export { type RunOptions, runPipeline, type RunSummary, type TaskSummary } from "./pipeline/run.ts";

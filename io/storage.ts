@@ -10,7 +10,9 @@ import { writeFileAtomic } from "./write.ts";
 
 /** One stored object. */
 export interface StoredObject {
+  /** '/'-separated path relative to the storage root. */
   key: string;
+  /** Size in bytes. */
   size: number;
 }
 
@@ -32,7 +34,11 @@ export interface Storage {
 
 /** A local folder. */
 export class LocalStorage implements Storage {
-  constructor(readonly root: string) {}
+  /** A storage rooted at the folder `root` (created on first write). */
+  constructor(
+    /** The folder that keys are resolved against. */
+    readonly root: string,
+  ) {}
 
   get url(): string {
     return this.root;

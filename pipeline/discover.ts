@@ -8,7 +8,9 @@ import type { Storage } from "../io/storage.ts";
 
 /** One instrument's input files. */
 export interface Task {
+  /** Instrument name (from `data.instrument_pattern`, or the file's base name). */
   instrument: string;
+  /** Its input files (key relative to the source, size in bytes), in key order. */
   files: { key: string; size: number }[];
 }
 

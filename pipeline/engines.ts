@@ -11,7 +11,9 @@ import { UsageError } from "../runtime/errors.ts";
 
 /** One pipeline stage. */
 export interface Engine {
+  /** Engine name as in `pipeline.engines` (e.g. `"stationarization"`); also keys per-engine timings. */
   name: string;
+  /** Computes the engine's new columns and report from the frame so far; does no I/O. */
   run: (frame: Frame, config: Config, compute: Compute) => Promise<EngineResult>;
 }
 

@@ -22,7 +22,9 @@ import { registerArrowDecoders } from "../io/arrow.ts";
 
 /** Output file format and Feather buffer compression (Parquet is always ZSTD). */
 export interface OutputOptions {
+  /** Part file format. */
   format: "feather" | "parquet";
+  /** Feather buffer compression; ignored for Parquet (always ZSTD). */
   compression: "lz4" | "zstd" | "none";
   /** Rows per part file. */
   rowsPerPart: number;
@@ -30,12 +32,19 @@ export interface OutputOptions {
 
 /** What marks a task committed. */
 export interface Manifest {
+  /** The task's instrument (also the output folder name). */
   instrument: string;
+  /** Id of the run that committed the task. */
   run_id: string;
+  /** Hash of the configuration used; a re-run with the same hash skips the task. */
   config_hash: string;
+  /** Total rows over all parts. */
   rows: number;
+  /** Column names in file order, timestamp column first. */
   columns: string[];
+  /** The part files in order: key, row count, size in bytes and hex SHA-256 of the bytes. */
   files: { key: string; rows: number; bytes: number; sha256: string }[];
+  /** Commit time, ISO 8601 (UTC). */
   created: string;
 }
 

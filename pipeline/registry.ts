@@ -8,25 +8,41 @@ import { dirname } from "node:path";
 
 /** A run as listed by `deno task cli runs`. */
 export interface RunRow {
+  /** Run id. */
   id: string;
+  /** Start time, ISO 8601 (UTC). */
   started: string;
+  /** End time, ISO 8601 (UTC); null while running or if the process died. */
   ended: string | null;
+  /** Host name of the machine that ran it. */
   host: string;
+  /** Hash of the run's configuration. */
   config_hash: string;
+  /** GPU adapter name, or `"cpu"`. */
   adapter: string;
+  /** `"running"`, `"done"`, `"failed"` or `"interrupted"`. */
   status: string;
+  /** Number of tasks recorded as done. */
   tasks_done: number;
+  /** Number of tasks recorded as failed. */
   tasks_failed: number;
+  /** Number of tasks skipped (already committed with the same config). */
   tasks_skipped: number;
 }
 
 /** A task attempt. */
 export interface TaskRow {
+  /** Id of the run this attempt belongs to. */
   run_id: string;
+  /** The task's instrument. */
   instrument: string;
+  /** Outcome; `skipped` = already committed with the same config. */
   status: "done" | "failed" | "skipped";
+  /** Rows processed (for a skipped task, the committed row count). */
   rows: number;
+  /** Wall time in milliseconds (stored rounded). */
   duration_ms: number;
+  /** Error message when failed, else null. */
   error: string | null;
 }
 

@@ -18,12 +18,19 @@ import { loadTask } from "./validate.ts";
 
 /** Inputs of one run. */
 export interface RunOptions {
+  /** The validated configuration. */
   config: Config;
+  /** Hash of `config` (see `configHash`); recorded in manifests and used to skip committed tasks. */
   configHash: string;
+  /** Where the input bar files are read from. */
   source: Storage;
+  /** Where task outputs and `_runs/<id>/` summaries are written. */
   output: Storage;
+  /** Path of the SQLite run registry (created if needed). */
   registryPath: string;
+  /** Stop after the first failed task. Default false. */
   failFast?: boolean;
+  /** Process only this shard of the tasks (0-based `index` of `count`, see `shardTasks`). Default: all. */
   shard?: { index: number; count: number };
   /** Where progress lines go (default stderr). */
   progress?: (s: string) => void;
@@ -31,31 +38,53 @@ export interface RunOptions {
 
 /** One task's outcome in the summary. */
 export interface TaskSummary {
+  /** The task's instrument. */
   instrument: string;
+  /** Outcome; `skipped` = already committed with the same config hash. */
   status: "done" | "failed" | "skipped";
+  /** Rows processed (for a skipped task, the committed row count). */
   rows: number;
+  /** Task wall time in milliseconds. */
   ms: number;
+  /** Wall time per engine in milliseconds, by engine name (absent for skipped tasks). */
   engines_ms?: Record<string, number>;
+  /** Number of feature columns the engines added (done tasks only). */
   features?: number;
+  /** Error message (failed tasks only). */
   error?: string;
 }
 
 /** The run summary (also written as `_runs/<id>/summary.json` and `summary.md` in the output). */
 export interface RunSummary {
+  /** Run id (`r<YYYYMMDD>-<HHMMSS>-<random>`, UTC). */
   run_id: string;
+  /** `failed` when any task failed. */
   status: "done" | "failed";
+  /** GPU adapter name, or `"cpu"`. */
   adapter: string;
+  /** Source storage URL. */
   source: string;
+  /** Output storage URL. */
   output: string;
+  /** Registry database path. */
   registry: string;
+  /** Hash of the configuration used. */
   config_hash: string;
+  /** Start time, ISO 8601 (UTC). */
   started: string;
+  /** Run wall time in seconds (ms precision). */
   seconds: number;
+  /** Rows processed by tasks that completed in this run (skipped tasks excluded). */
   rows: number;
+  /** Throughput: `rows` / `seconds`, rounded. */
   rows_per_s: number;
+  /** Peak resident set size of the process in MiB (sampled after each task). */
   peak_rss_mb: number;
+  /** Peak GPU buffer-pool usage in MiB (0 on CPU). */
   gpu_peak_mb: number;
+  /** Total wall time per engine over all tasks, in milliseconds. */
   engine_ms: Record<string, number>;
+  /** Per-task outcomes, in processing order. */
   tasks: TaskSummary[];
 }
 
