@@ -66,7 +66,6 @@ export { columnNames, type Frame, getColumn, makeFrame, type SkippedColumn } fro
 export { decodeFrame, readFrameFile } from "./io/read.ts";
 export { encodeCsv, type OutputColumn, type OutputTimestamps, writeFileAtomic } from "./io/write.ts";
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
-export { syntheticBars, type SyntheticBarsOptions } from "./io/synthetic.ts";
 
 export { loadConfig, loadConfigFile, type LoadOptions } from "./config/load.ts";
 export type { EnvLookup } from "./config/env.ts";

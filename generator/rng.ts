@@ -86,3 +86,9 @@ export class Rng {
     return -Math.log(this.uniform());
   }
 }
+
+/** `n` standard normal draws from the stream keyed by `key` (test and bench data). */
+export function seededNormals(n: number, ...key: number[]): Float64Array {
+  const rng = new Rng(...key);
+  return Float64Array.from({ length: n }, () => rng.normal());
+}

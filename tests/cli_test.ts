@@ -3,8 +3,9 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { main } from "../cli/main.ts";
 import { decodeCsv } from "../io/csv.ts";
-import { encodeParquet } from "../io/parquet_write.ts";
-import { syntheticBars } from "../io/synthetic.ts";
+import { generate } from "../generator/generate.ts";
+import { decodeFrame } from "../io/read.ts";
+import { LocalStorage } from "../io/storage.ts";
 import { KERNELS } from "../kernels/registry.ts";
 import { parseParams } from "../kernels/kernel.ts";
 import { setLogLevel } from "../runtime/log.ts";
@@ -12,9 +13,16 @@ import { assertClose, inputScale } from "./data.ts";
 
 setLogLevel("error");
 const dir = await Deno.makeTempDir();
-const bars = syntheticBars("TEST", { rows: 3001, seed: 5 });
-const input = join(dir, "bars.parquet");
-await Deno.writeFile(input, encodeParquet(bars.columns, { name: "timestamp", values: bars.timestamps! }));
+await generate({
+  kind: "bars",
+  storage: new LocalStorage(dir),
+  instruments: 1,
+  rows: 3001,
+  seed: 5,
+  workers: 0,
+});
+const input = join(dir, "SYN0000", "part-00000.parquet");
+const bars = await decodeFrame(await Deno.readFile(input), input);
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 const CLI_PARAMS: Record<string, string[]> = {
