@@ -57,8 +57,12 @@ export function takeBackend(args: Args): "auto" | "webgpu" | "cpu" {
   return v;
 }
 
-/** Throws a UsageError when options remain that the command did not take. */
-export function rejectRest(args: Args, command: string): void {
+/** Throws a UsageError when options remain that the command did not take, or extra positional arguments. */
+export function rejectRest(args: Args, command: string, positionals = 1): void {
   const rest = [...args.options.keys()].map((k) => `--${k}`);
   if (rest.length) throw new UsageError(`${command}: unknown option ${rest.join(", ")}`);
+  const extra = args.positional.slice(positionals);
+  if (extra.length) {
+    throw new UsageError(`${command}: unexpected argument ${extra.map((a) => `"${a}"`).join(", ")}`);
+  }
 }

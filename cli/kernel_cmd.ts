@@ -33,6 +33,9 @@ export async function kernelCommand(args: Args): Promise<void> {
   if (!kernel) {
     throw new UsageError(`kernel: unknown kernel "${name}" (kernels: ${[...KERNELS.keys()].join(", ")})`);
   }
+  if (args.positional.length > 2) {
+    throw new UsageError(`kernel ${name}: unexpected argument "${args.positional[2]}"`);
+  }
   const input = take(args, "input");
   if (!input) throw new UsageError(`kernel ${name}: --input FILE is required`);
   const col = take(args, "column");

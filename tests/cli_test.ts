@@ -95,6 +95,11 @@ Deno.test("kernel CLI errors: one clear message and exit code 2", opts, async ()
       /--backend/,
     ],
     [["frobnicate"], /unknown command/],
+    [
+      ["kernel", "zscore", "extra", "--input", input, "--column", "close", "--window", "5"],
+      /unexpected argument "extra"/,
+    ],
+    [["runs", "--registry", input, "stray"], /runs: unexpected argument "stray"/],
   ];
   for (const [argv, re] of cases) {
     const lines: string[] = [];
