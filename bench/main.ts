@@ -2,7 +2,7 @@
  * `deno task bench`: throughput of every kernel in kernels/registry.ts on the WebGPU adapter (end to end,
  * through `kernel.gpu`: f64 -> f32 conversion, upload, dispatches, read-back) and on the f64 CPU path
  * (`kernel.cpu`, one column at a time), against the adapter's copy bandwidth (bench/copy.ts) and the
- * issue's reference targets (pandas, scipy, the `fracdiff` package).
+ * issue's reference targets (pandas, scipy, the `fracdiff` package, statsmodels' bkfilter).
  *
  * OUTPUT: one JSON document on stdout (adapter, copy GB/s, results, z-score window ratio, targets);
  * progress lines and the human table on stderr. `deno task bench > bench.json` keeps the JSON and shows
@@ -101,6 +101,7 @@ function parseOptions(args: string[]): Options {
 const TYPICAL: Record<string, Record<string, unknown>> = {
   fracdiff: { d: 0.4, threshold: 1e-5 },
   rolling_corr: { window: 50 },
+  bk: { low: 6, high: 32, k: 12, mode: "causal" },
 };
 
 function typicalParams(kernel: AnyKernel): Params {
@@ -115,6 +116,8 @@ const REF = {
   pandasZscore16: 1.2e7,
   ffdScipy: 3.2e7,
   ffdFracdiffPkg: 4.8e6,
+  /** statsmodels bkfilter(x, 6, 32, 12) (scipy fftconvolve), 16 x 1e6 points, measured on this machine. */
+  bkStatsmodels16: 2.3e7,
 };
 
 interface GpuResult {
@@ -355,6 +358,8 @@ async function main(): Promise<void> {
     target("FFD d=0.4 (1458 weights), fracdiff package", REF.ffdFracdiffPkg, "fracdiff", 1e6, 1),
     target("FFD goal: 2x the best reference, 1e6 points", REF.ffdScipy, "fracdiff", 1e6, 1, ffdGoal),
     target("FFD goal: 2x the best reference, 16 x 1e6", REF.ffdScipy, "fracdiff", 1e6, 16, ffdGoal),
+    target("Baxter-King (6, 32, 12), statsmodels bkfilter, 16 x 1e6", REF.bkStatsmodels16, "bk", 1e6, 16),
+    target("BK goal: 2x statsmodels, 16 x 1e6", REF.bkStatsmodels16, "bk", 1e6, 16, 2 * REF.bkStatsmodels16),
   ];
   const zRatio = (zscoreWindows?.webgpu as { ratio: number } | undefined)?.ratio ?? null;
 

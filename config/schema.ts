@@ -114,6 +114,13 @@ export interface BaxterKingConfig {
   high_freq: number;
   /** Filter half-length (integer >= 1). Default 12. */
   k: number;
+  /**
+   * `"causal"` (default: the symmetric filter lagged by k, uses only past rows) or `"symmetric"` (statsmodels'
+   * bkfilter: uses k rows after t, so it looks ahead).
+   */
+  mode: "causal" | "symmetric";
+  /** Fill the NaN warm-up at the edges with the nearest value; looks ahead, so NOT causal. Default false. */
+  fill: boolean;
 }
 
 /** `features.garch`: GARCH(p, q) fit. */
@@ -173,7 +180,7 @@ export interface EngineToggle {
 
 /** `pipeline`: which engines run, in which order. */
 export interface PipelineConfig {
-  /** Defaults: orders 1..4; only stationarization enabled (the others are not implemented yet). */
+  /** Defaults: orders 1..4; only stationarization enabled. */
   engines: Record<EngineName, EngineToggle>;
   /** Stop at the first failed task instead of continuing with the others. Default false. */
   fail_fast: boolean;
@@ -380,7 +387,13 @@ const SCHEMA = obj({
       pairs: list(list(str(undefined), undefined, { len: 2 }), []),
       window: int(50, 2),
     }),
-    baxter_king: obj({ low_freq: int(6, 2), high_freq: int(32, 3), k: int(12, 1) }),
+    baxter_king: obj({
+      low_freq: int(6, 2),
+      high_freq: int(32, 3),
+      k: int(12, 1),
+      mode: oneOf(["causal", "symmetric"], "causal"),
+      fill: bool(false),
+    }),
     garch: obj({ p: int(1, 0), q: int(1, 1), max_iter: int(1000, 1), max_samples: int(10000, 1) }),
     selection_target_column: str("y_ret_fwd_15m"),
     dcor_top_k: int(50, 1),

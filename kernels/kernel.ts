@@ -62,7 +62,10 @@ export function defineKernel<P extends Params>(k: Kernel<P>): Kernel<P> {
  * Validates raw parameter values (numbers, booleans or CLI strings) against the kernel's declaration,
  * filling defaults. Throws UsageError naming the parameter and what was expected.
  */
-export function parseParams<P extends Params>(kernel: Kernel<P>, raw: Record<string, unknown>): P {
+export function parseParams<P extends Params>(
+  kernel: Pick<Kernel<P>, "name" | "params">,
+  raw: Record<string, unknown>,
+): P {
   const out: Params = {};
   for (const key of Object.keys(raw)) {
     if (!(key in kernel.params)) {

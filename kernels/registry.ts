@@ -2,6 +2,7 @@
  * The one list of kernels: the `kernel` CLI dispatches by name from it, the conformance suite runs every
  * entry on both backends, and the bench iterates it.
  */
+import { bk } from "./baxter_king.ts";
 import { fracdiff } from "./fracdiff.ts";
 import type { Kernel } from "./kernel.ts";
 import { logstab } from "./logstab.ts";
@@ -14,5 +15,6 @@ export type AnyKernel = Kernel<any>;
 
 /** Every series kernel, by name. */
 export const KERNELS: ReadonlyMap<string, AnyKernel> = new Map(
-  [fracdiff, rollingMean, rollingStd, zscore, logstab, rollingCorr].map((k) => [k.name, k as AnyKernel]),
+  [fracdiff, rollingMean, rollingStd, zscore, logstab, rollingCorr, bk].map((k) => [k.name, k as AnyKernel]),
 );
+

@@ -1,9 +1,10 @@
 /**
  * The engines of the pipeline, in `pipeline.engines` order. An engine takes a Frame (the input plus every
  * column earlier engines added) and the configuration, and returns new columns plus a report; it never does
- * I/O. Later issues add feature_engineering, garch_models and statistical_tests to the same table.
+ * I/O. Later issues add garch_models and statistical_tests to the same table.
  */
 import type { Config } from "../config/schema.ts";
+import { engineerFeatures } from "../engines/feature_engineering.ts";
 import { type EngineResult, stationarize } from "../engines/stationarization.ts";
 import type { Frame } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
@@ -33,7 +34,11 @@ const ENGINES: Record<string, Engine | null> = {
         corr_window: c.features.rolling_corr.window,
       }, compute),
   },
-  feature_engineering: null,
+  feature_engineering: {
+    name: "feature_engineering",
+    run: (frame, c, compute) =>
+      engineerFeatures(frame, { columns: c.features.columns, baxter_king: c.features.baxter_king }, compute),
+  },
   garch_models: null,
   statistical_tests: null,
 };

@@ -32,6 +32,7 @@ const CLI_PARAMS: Record<string, string[]> = {
   zscore: ["--window", "50"],
   logstab: ["--shift", "0.5"],
   rolling_corr: ["--window", "30", "--column2", "volume"],
+  bk: ["--low", "6", "--high", "24", "--k", "8", "--mode", "symmetric"],
 };
 
 for (const kernel of KERNELS.values()) {

@@ -58,7 +58,7 @@ Deno.test("config: empty text gives the documented defaults", () => {
   assert.deepEqual(f.frac_diff, { d_values: [0.1, 0.2, 0.3, 0.4, 0.5], threshold: 1e-5 });
   assert.deepEqual(f.log_stabilization, { enabled: true, shift: 1, causal: true });
   assert.deepEqual(f.rolling_corr, { pairs: [], window: 50 });
-  assert.deepEqual(f.baxter_king, { low_freq: 6, high_freq: 32, k: 12 });
+  assert.deepEqual(f.baxter_king, { low_freq: 6, high_freq: 32, k: 12, mode: "causal", fill: false });
   assert.deepEqual(f.garch, { p: 1, q: 1, max_iter: 1000, max_samples: 10000 });
   assert.equal(f.selection_target_column, "y_ret_fwd_15m");
   assert.equal(f.dcor_top_k, 50);
