@@ -54,6 +54,8 @@ export {
 } from "./kernels/rolling_moments.ts";
 export { rollingCorr, rollingCorrCpu, rollingCorrGpu } from "./kernels/rolling_corr.ts";
 export { logstab, logStabCpu, logStabGpu, type LogStabParams } from "./kernels/logstab.ts";
+export { bk, bkCpu, bkGpu, type BkParams, bkWeights } from "./kernels/baxter_king.ts";
+export { engineerFeatures, type FeatureEngineeringConfig } from "./engines/feature_engineering.ts";
 
 export {
   type EngineResult,
