@@ -35,7 +35,7 @@ export {
   runKernel,
   type Tolerance,
 } from "./kernels/kernel.ts";
-export { type AnyKernel, KERNELS } from "./kernels/registry.ts";
+export { type AnyKernel, KERNELS, SCALAR_KERNELS, type ScalarKernel } from "./kernels/registry.ts";
 export {
   convolveCausalCpu,
   convolveCausalDirectGpu,
@@ -56,6 +56,21 @@ export { rollingCorr, rollingCorrCpu, rollingCorrGpu } from "./kernels/rolling_c
 export { logstab, logStabCpu, logStabGpu, type LogStabParams } from "./kernels/logstab.ts";
 export { bk, bkCpu, bkGpu, type BkParams, bkWeights } from "./kernels/baxter_king.ts";
 export { engineerFeatures, type FeatureEngineeringConfig } from "./engines/feature_engineering.ts";
+export {
+  fitGarch,
+  fitGarchCpu,
+  fitGarchGpu,
+  GARCH_DEFAULTS,
+  garchFilter,
+  type GarchFit,
+  garchKernel,
+  type GarchOptions,
+  type GarchParams,
+  type GarchStatus,
+  percentLogReturns,
+  type VarianceInit,
+} from "./kernels/garch.ts";
+export { type GarchEngineConfig, garchModels } from "./engines/garch.ts";
 
 export {
   type EngineResult,

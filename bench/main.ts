@@ -22,6 +22,7 @@
  * measurements of large configurations time a subset of the columns, or a prefix of one column, and scale
  * (reported as `cpu.scaled` and marked `~` in the table).
  */
+import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
 import { KERNELS } from "../kernels/registry.ts";
 import { type Kernel, type Params, parseParams } from "../kernels/kernel.ts";
@@ -40,10 +41,10 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline";
+  suite: "all" | "kernels" | "pipeline" | "garch";
 }
 
-const USAGE = "usage: deno task bench [--quick] [--suite all|kernels|pipeline] [--kernels a,b] " +
+const USAGE = "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -81,8 +82,8 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (v !== "all" && v !== "kernels" && v !== "pipeline") {
-        throw new Error(`--suite expects all, kernels or pipeline`);
+      if (v !== "all" && v !== "kernels" && v !== "pipeline" && v !== "garch") {
+        throw new Error(`--suite expects all, kernels, pipeline or garch`);
       }
       o.suite = v;
     } else if (flag === "--help" || flag === "-h") {
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const sizes = opts.quick ? [1e5, 1e6] : [1e5, 1e6, 1e7];
   const colCounts = opts.quick ? [1, 16] : [1, 16, 256];
-  const kernels = opts.suite === "pipeline"
+  const kernels = opts.suite === "pipeline" || opts.suite === "garch"
     ? []
     : [...KERNELS.values()].filter((k) => !opts.kernels || opts.kernels.includes(k.name));
   const useGpu = opts.backend !== "cpu" && kernels.length > 0, useCpu = opts.backend !== "webgpu";
@@ -363,7 +364,10 @@ async function main(): Promise<void> {
   ];
   const zRatio = (zscoreWindows?.webgpu as { ratio: number } | undefined)?.ratio ?? null;
 
-  const pipeline = opts.suite === "kernels" ? null : await benchPipeline(opts.quick, progress);
+  const pipeline = opts.suite === "kernels" || opts.suite === "garch"
+    ? null
+    : await benchPipeline(opts.quick, progress);
+  const garch = opts.suite === "all" || opts.suite === "garch" ? await benchGarch(opts, progress) : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -381,6 +385,7 @@ async function main(): Promise<void> {
       zscoreWindowRatio: { webgpu: zRatio, goal: 1.5, met: zRatio === null ? null : zRatio <= 1.5 },
     },
     pipeline,
+    garch,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
@@ -475,6 +480,7 @@ async function main(): Promise<void> {
         `engines ${Object.entries(p.engine_ms).map(([k, v]) => `${k} ${v} ms`).join(", ")}`,
     );
   }
+  if (garch) out.push("", ...garchTable(garch));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
   console.error(out.join("\n"));
 }

@@ -1,10 +1,11 @@
 /**
  * The engines of the pipeline, in `pipeline.engines` order. An engine takes a Frame (the input plus every
  * column earlier engines added) and the configuration, and returns new columns plus a report; it never does
- * I/O. Later issues add garch_models and statistical_tests to the same table.
+ * I/O. A later issue adds statistical_tests to the same table.
  */
 import type { Config } from "../config/schema.ts";
 import { engineerFeatures } from "../engines/feature_engineering.ts";
+import { garchModels } from "../engines/garch.ts";
 import { type EngineResult, stationarize } from "../engines/stationarization.ts";
 import type { Frame } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
@@ -39,7 +40,11 @@ const ENGINES: Record<string, Engine | null> = {
     run: (frame, c, compute) =>
       engineerFeatures(frame, { columns: c.features.columns, baxter_king: c.features.baxter_king }, compute),
   },
-  garch_models: null,
+  garch_models: {
+    name: "garch_models",
+    run: (frame, c, compute) =>
+      garchModels(frame, { columns: c.features.columns, ...c.features.garch }, compute),
+  },
   statistical_tests: null,
 };
 

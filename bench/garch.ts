@@ -1,0 +1,146 @@
+/**
+ * GARCH(1,1) fit throughput (`deno task bench --suite garch`, also part of `--suite all`): fits/s for 1, 64
+ * and 1024 simulated series of 10,000 percent returns each (mu 0.01, omega 0.02, alpha 0.08, beta 0.9), on
+ * the WebGPU path (one batched f32 search for all series + the f64 host finish) and on the f64 CPU path (one
+ * series after another, one thread). Reference: the `arch` package fits 64 such series in 0.735 s with two
+ * processes (25 ms per fit per process); the goals are half that time at 64 series and a quarter of the
+ * extrapolated 1024-series time (16 x 0.735 s) at 1024.
+ */
+import { fitGarchCpu, fitGarchGpu } from "../kernels/garch.ts";
+import { seededNormals } from "../generator/rng.ts";
+import { GpuRuntime } from "../runtime/gpu.ts";
+import { repeat } from "./measure.ts";
+
+/** One configuration's timings (seconds are the best of the repetitions). */
+export interface GarchBenchRow {
+  series: number;
+  points: number;
+  webgpu: { seconds: number; fitsPerSec: number; converged: number } | { error: string } | null;
+  cpu: { seconds: number; fitsPerSec: number; converged: number } | null;
+  /** The goal in seconds (null where the issue sets none). */
+  goalSeconds: number | null;
+  /** Whether the faster path met the goal. */
+  met: boolean | null;
+}
+
+/** What `benchGarch` returns. */
+export interface GarchBench {
+  adapter: string | null;
+  reference: { archSeconds64: number; note: string };
+  rows: GarchBenchRow[];
+}
+
+/** `arch`: 64 series x 10,000 points in 0.735 s (two processes). */
+export const ARCH_SECONDS_64 = 0.735;
+
+function simulate(n: number, seed: number): Float64Array {
+  const p = { mu: 0.01, omega: 0.02, alpha: 0.08, beta: 0.9 };
+  const z = seededNormals(n + 500, 31337, seed);
+  const r = new Float64Array(n);
+  let h = p.omega / (1 - p.alpha - p.beta), e = 0;
+  for (let t = 0; t < n + 500; t++) {
+    if (t > 0) h = p.omega + p.alpha * e * e + p.beta * h;
+    e = Math.sqrt(h) * z[t];
+    if (t >= 500) r[t - 500] = p.mu + e;
+  }
+  return r;
+}
+
+/** Runs the GARCH benchmark (`quick`: 1 and 64 series only). */
+export async function benchGarch(
+  opts: { quick: boolean; budget: number; backend: "webgpu" | "cpu" | "both" },
+  progress: (s: string) => void,
+): Promise<GarchBench> {
+  const points = 10_000;
+  const counts = opts.quick ? [1, 64] : [1, 64, 1024];
+  const all = Array.from({ length: Math.max(...counts) }, (_, i) => simulate(points, i));
+  let rt: GpuRuntime | null = null;
+  let gpuError: string | null = null;
+  if (opts.backend !== "cpu") {
+    try {
+      rt = await GpuRuntime.create();
+      await fitGarchGpu(rt, all.slice(0, 2)); // pipeline compilation
+    } catch (e) {
+      gpuError = (e as Error).message;
+      progress(`garch: WebGPU unavailable (${gpuError})`);
+    }
+  }
+  fitGarchCpu(all[0]); // JIT warm-up
+  const rows: GarchBenchRow[] = [];
+  for (const series of counts) {
+    const data = all.slice(0, series);
+    const goalSeconds = series === 64
+      ? ARCH_SECONDS_64 / 2
+      : series === 1024
+      ? (ARCH_SECONDS_64 * 16) / 4
+      : null;
+    const row: GarchBenchRow = { series, points, webgpu: null, cpu: null, goalSeconds, met: null };
+    const reps = series >= 1024 ? 1 : 2;
+    if (rt) {
+      let converged = 0;
+      const t = await repeat(
+        async () => {
+          converged = (await fitGarchGpu(rt!, data)).filter((f) => f.status === "converged").length;
+        },
+        opts.budget,
+        reps,
+        5,
+      );
+      row.webgpu = { seconds: t.seconds, fitsPerSec: series / t.seconds, converged };
+      progress(`garch ${series} x ${points}, webgpu: ${t.seconds.toFixed(3)} s (${converged} converged)`);
+    } else if (gpuError) row.webgpu = { error: gpuError };
+    if (opts.backend !== "webgpu") {
+      let converged = 0;
+      const t = await repeat(
+        () => {
+          converged = data.map((r) => fitGarchCpu(r)).filter((f) => f.status === "converged").length;
+        },
+        opts.budget,
+        reps,
+        5,
+      );
+      row.cpu = { seconds: t.seconds, fitsPerSec: series / t.seconds, converged };
+      progress(`garch ${series} x ${points}, cpu f64: ${t.seconds.toFixed(3)} s (${converged} converged)`);
+    }
+    const best = Math.min(
+      row.webgpu && "seconds" in row.webgpu ? row.webgpu.seconds : Infinity,
+      row.cpu ? row.cpu.seconds : Infinity,
+    );
+    row.met = goalSeconds === null || !Number.isFinite(best) ? null : best <= goalSeconds;
+    rows.push(row);
+  }
+  const adapter = rt?.adapterName ?? null;
+  rt?.destroy();
+  return {
+    adapter,
+    reference: {
+      archSeconds64: ARCH_SECONDS_64,
+      note:
+        "arch: 64 series x 10,000 points in 0.735 s with two processes; goals: 64 in half, 1024 in a quarter " +
+        "of 16 x 0.735 s",
+    },
+    rows,
+  };
+}
+
+/** The human table for `benchGarch`'s result. */
+export function garchTable(b: GarchBench): string[] {
+  const out = [`GARCH(1,1) fits of 10,000-point series (adapter: ${b.adapter ?? "-"}):`];
+  const f = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? "-" : v.toFixed(d));
+  const rows = [["series", "webgpu s", "fits/s", "cpu f64 s", "fits/s", "goal s", "met"]];
+  for (const r of b.rows) {
+    const g = r.webgpu && "seconds" in r.webgpu ? r.webgpu : null;
+    rows.push([
+      String(r.series),
+      r.webgpu && !g ? "error" : f(g?.seconds),
+      f(g?.fitsPerSec, 0),
+      f(r.cpu?.seconds),
+      f(r.cpu?.fitsPerSec, 0),
+      f(r.goalSeconds),
+      r.met === null ? "-" : r.met ? "yes" : "no",
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) out.push("  " + r.map((cell, c) => cell.padStart(widths[c])).join("  "));
+  return out;
+}
