@@ -24,18 +24,19 @@ export interface Compute {
   gpu: GpuRuntime | null;
 }
 
-const runtimes = new Map<string, Promise<GpuRuntime>>();
+let device: Promise<GpuRuntime> | null = null;
 
-/** The process-wide GPU runtime for these options (created once). */
-export function sharedGpu(opts: GpuOptions = {}): Promise<GpuRuntime> {
-  const key = JSON.stringify([opts.memoryBudget, opts.maxBindingBytes]);
-  let rt = runtimes.get(key);
-  if (!rt) {
-    rt = GpuRuntime.create(opts);
-    rt.catch(() => runtimes.delete(key));
-    runtimes.set(key, rt);
+/**
+ * The process-wide GPU runtime: one device per process (several devices in one process have crashed
+ * wgpu at exit), with views for other limits or budgets.
+ */
+export async function sharedGpu(opts: GpuOptions = {}): Promise<GpuRuntime> {
+  if (!device) {
+    device = GpuRuntime.create();
+    device.catch(() => (device = null));
   }
-  return rt;
+  const rt = await device;
+  return opts.maxBindingBytes === undefined && opts.memoryBudget === undefined ? rt : rt.withLimits(opts);
 }
 
 /** Resolves the backend choice to a Compute context, logging which backend is used. */

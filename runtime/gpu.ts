@@ -84,6 +84,22 @@ export class GpuRuntime {
     return new GpuRuntime(device, name, limits, budget, Boolean(info.isFallbackAdapter));
   }
 
+  /**
+   * A runtime on the same device with a lower binding limit and/or another memory budget (its own pool):
+   * plans against other limits without opening another device. Do not `destroy()` a view.
+   */
+  withLimits(opts: GpuOptions): GpuRuntime {
+    const maxBindingBytes = Math.min(this.limits.maxBindingBytes, opts.maxBindingBytes ?? Infinity);
+    const budget = opts.memoryBudget ?? this.pool.budgetBytes;
+    return new GpuRuntime(
+      this.device,
+      this.adapterName,
+      { ...this.limits, maxBindingBytes },
+      budget,
+      this.isSoftware,
+    );
+  }
+
   /** Throws if the device was lost (a lost device never comes back; `auto` falls back to CPU). */
   checkAlive(): void {
     if (this.#lost) throw new GpuError(`WebGPU device lost (${this.#lost})`, "device-lost");

@@ -19,13 +19,13 @@ import { KERNELS } from "../kernels/registry.ts";
 import { defaultConfig, validateConfig } from "../config/schema.ts";
 import { enabledEngines } from "../pipeline/engines.ts";
 import { openCompute } from "../runtime/backend.ts";
-import { GpuRuntime } from "../runtime/gpu.ts";
+import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { assertClose, inputScale, logPrice, price1e4, withGaps } from "./data.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
-const gpu = await GpuRuntime.create();
+const gpu = await sharedGpu();
 
 interface BkFixture {
   generator: string;

@@ -6,14 +6,14 @@
 import { strict as assert } from "node:assert";
 import { KERNELS } from "../kernels/registry.ts";
 import type { Params } from "../kernels/kernel.ts";
-import { GpuRuntime } from "../runtime/gpu.ts";
+import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { assertClose, fixtureMatrix, inputScale, logPrice, returns } from "./data.ts";
 
 setLogLevel("warn");
-const gpu = await GpuRuntime.create();
+const gpu = await sharedGpu();
 // 16 KiB bindings: a 20,000-point series needs several chunks (with halos) in every kernel.
-const small = await GpuRuntime.create({ maxBindingBytes: 1 << 14 });
+const small = gpu.withLimits({ maxBindingBytes: 1 << 14 });
 
 /** Parameter sets per kernel: short and long windows, short (direct) and long (FFT) filters. */
 const PARAMS: Record<string, Params[]> = {

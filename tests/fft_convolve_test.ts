@@ -15,12 +15,12 @@ import {
   GPU_FFT_MIN_WEIGHTS,
 } from "../kernels/fft_convolve.ts";
 import { convolveCausalCpu, ffdWeights, fracdiff, fracdiffGpu } from "../kernels/fracdiff.ts";
-import { GpuRuntime } from "../runtime/gpu.ts";
+import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { inputScale, logPrice, price1e4, returns, withGaps } from "./data.ts";
 
 setLogLevel("warn");
-const gpu = await GpuRuntime.create().catch(() => null);
+const gpu = await sharedGpu().catch(() => null);
 const opts = { sanitizeResources: false, sanitizeOps: false, ignore: gpu === null };
 
 /** The default FFD filters (d = 0.1..0.5, threshold 1e-5): 4076, 2804, 1947, 1458 and 927 weights. */
@@ -178,8 +178,8 @@ Deno.test(
   "GPU FFT with a 64 KiB binding limit (chunked with halos) equals the unchunked result",
   opts,
   async () => {
-    const small = await GpuRuntime.create({ maxBindingBytes: 1 << 16 });
-    try {
+    const small = gpu!.withLimits({ maxBindingBytes: 1 << 16 });
+    {
       const cols = [logPrice(100000, 51), returns(40000, 52), withGaps(25000, 53)];
       const filters = [SHORT[0], SHORT[1]];
       const [chunked, whole] = await Promise.all([
@@ -193,8 +193,6 @@ Deno.test(
       // The longest default filter also fits one 64 KiB binding (FFT size 8192) for a single column.
       const x = logPrice(30000, 54);
       checkGpu((await fftConvolveCausalGpu(small, [x], [FFD[3]]))[0], x, [FFD[3]], "chunked W=1458");
-    } finally {
-      small.destroy();
     }
   },
 );

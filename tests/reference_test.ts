@@ -9,7 +9,7 @@ import { logStabCpu } from "../kernels/logstab.ts";
 import { rollingCorrCpu } from "../kernels/rolling_corr.ts";
 import { rollingMomentsCpu } from "../kernels/rolling_moments.ts";
 import { fracdiff } from "../kernels/fracdiff.ts";
-import { GpuRuntime } from "../runtime/gpu.ts";
+import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { assertClose, inputScale, price1e4, returns, withGaps } from "./data.ts";
 
@@ -132,7 +132,7 @@ Deno.test("FFD (WebGPU path) matches R fracdiff::diffseries within the kernel to
   sanitizeResources: false,
   sanitizeOps: false,
 }, async () => {
-  const rt = await GpuRuntime.create();
+  const rt = await sharedGpu();
   for (const s of fixture.series) {
     for (const { d, y } of s.cases) {
       const { w, xp } = padded(s, d);

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { rollingMean } from "../kernels/rolling_moments.ts";
 import { runKernel } from "../kernels/kernel.ts";
-import { openCompute, withFallback } from "../runtime/backend.ts";
+import { openCompute, sharedGpu, withFallback } from "../runtime/backend.ts";
 import { GpuError } from "../runtime/errors.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { type LogLevel, setLogSink } from "../runtime/log.ts";
@@ -47,7 +47,7 @@ Deno.test(
   "a window larger than the memory budget allows is a GpuError; auto falls back to the CPU path",
   opts,
   async () => {
-    const rt = await GpuRuntime.create({ memoryBudget: 64 * 1024 });
+    const rt = await sharedGpu({ memoryBudget: 64 * 1024 });
     const x = logPrice(20_000);
     const p = { window: 5000 };
     await assert.rejects(
@@ -62,7 +62,6 @@ Deno.test(
       JSON.stringify(logs),
     );
     await assert.rejects(runKernel(rollingMean, [[x]], p, { choice: "webgpu", gpu: rt }), GpuError);
-    rt.destroy();
   },
 );
 
@@ -83,13 +82,12 @@ Deno.test("a lost device is reported as a GpuError and auto falls back", opts, a
 });
 
 Deno.test("a WebGPU validation error surfaces as a GpuError with the message", opts, async () => {
-  const rt = await GpuRuntime.create();
+  const rt = await sharedGpu();
   const pipe = await rt.pipeline("rolling_moments", { MODE: 0 });
   const b = rt.batch();
   b.dispatch(pipe, [b.storage(64)], [1, 1]); // missing bindings
   await assert.rejects(b.run(), (e: Error) => e instanceof GpuError && e.kind === "validation");
   await assert.rejects(rt.pipeline("no_such_shader"), GpuError);
-  rt.destroy();
 });
 
 Deno.test(
@@ -99,7 +97,7 @@ Deno.test(
     const [compute, logs] = await capture(() => openCompute({ backend: "cpu" }));
     assert.equal(compute.gpu, null);
     assert.ok(logs.some((l) => /backend: cpu/.test(l.msg)));
-    const rt = await GpuRuntime.create();
+    const rt = await sharedGpu();
     await assert.rejects(
       withFallback({ choice: "auto", gpu: rt }, "x", () => Promise.reject(new TypeError("bug")), () => 1),
       TypeError,
@@ -108,7 +106,6 @@ Deno.test(
       await withFallback({ choice: "auto", gpu: null }, "x", () => Promise.resolve(0), () => 2),
       2,
     );
-    rt.destroy();
   },
 );
 
@@ -124,12 +121,11 @@ Deno.test(
   "auto uses a hardware adapter, and the CPU path on a software adapter (faster there)",
   opts,
   async () => {
-    const rt = await GpuRuntime.create();
+    const rt = await sharedGpu();
     const [compute, logs] = await capture(() => openCompute({ backend: "auto" }));
     assert.equal(compute.gpu === null, rt.isSoftware);
     if (rt.isSoftware) assert.ok(logs.some((l) => /software adapter/.test(l.msg)));
     const forced = await openCompute({ backend: "webgpu" });
     assert.ok(forced.gpu);
-    rt.destroy();
   },
 );
