@@ -6,8 +6,8 @@
 import { getColumn } from "../io/frame.ts";
 import { readFrameFile } from "../io/read.ts";
 import { encodeCsv, writeFileAtomic } from "../io/write.ts";
-import { parseParams, runKernel } from "../kernels/kernel.ts";
-import { KERNELS, SCALAR_KERNELS, type ScalarKernel } from "../kernels/registry.ts";
+import { type Kernel, type Params, parseParams, runKernel } from "../kernels/kernel.ts";
+import { KERNELS, SCALAR_KERNELS } from "../kernels/registry.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
@@ -30,51 +30,38 @@ export async function kernelCommand(args: Args): Promise<void> {
   const name = args.positional[1];
   if (!name) throw new UsageError(`kernel: name a kernel\n${kernelHelp()}`);
   const scalar = SCALAR_KERNELS.get(name);
-  if (scalar) return await scalarKernelCommand(scalar, args);
   const kernel = KERNELS.get(name);
-  if (!kernel) {
-    throw new UsageError(
-      `kernel: unknown kernel "${name}" (kernels: ${
-        [...KERNELS.keys(), ...SCALAR_KERNELS.keys()].join(", ")
-      })`,
-    );
+  if (!scalar && !kernel) {
+    const known = [...KERNELS.keys(), ...SCALAR_KERNELS.keys()].join(", ");
+    throw new UsageError(`kernel: unknown kernel "${name}" (kernels: ${known})`);
   }
-  if (args.positional.length > 2) {
-    throw new UsageError(`kernel ${name}: unexpected argument "${args.positional[2]}"`);
-  }
-  const input = take(args, "input");
-  if (!input) throw new UsageError(`kernel ${name}: --input FILE is required`);
-  const col = take(args, "column");
-  if (!col) throw new UsageError(`kernel ${name}: --column NAME is required`);
-  const col2 = take(args, "column2");
-  if (kernel.inputs === 2 && !col2) throw new UsageError(`kernel ${name}: --column2 NAME is required`);
-  if (kernel.inputs === 1 && col2) throw new UsageError(`kernel ${name}: takes one column; drop --column2`);
-  const output = take(args, "output");
-  const backend = takeBackend(args);
-  const params = parseParams(kernel, Object.fromEntries(args.options));
-
-  const frame = await readFrameFile(input);
-  const inputs = [getColumn(frame, col), ...(col2 ? [getColumn(frame, col2)] : [])];
-  const compute = await openCompute({ backend });
+  const { frame, columns, inputs, output, compute, params } = await readRequest(
+    (scalar ?? kernel)!,
+    (scalar ?? kernel)!.inputs,
+    args,
+  );
+  const backend = compute.gpu ? compute.gpu.adapterName : "cpu";
   const t0 = performance.now();
-  const [out] = await runKernel(kernel, [inputs], params, compute);
-  log("info", `${name}: ${frame.rows} rows in ${(performance.now() - t0).toFixed(1)} ms`, {
-    backend: compute.gpu ? compute.gpu.adapterName : "cpu",
-  });
-  const csv = encodeCsv([{ name, values: out }]);
-  if (output) await writeFileAtomic(output, csv);
-  else await writeAll(Deno.stdout, csv);
+  let bytes: Uint8Array;
+  if (scalar) {
+    const result = await scalar.run(inputs, params, compute);
+    const doc = { kernel: name, column: columns.join(","), rows: frame.rows, backend, result };
+    bytes = new TextEncoder().encode(JSON.stringify(doc, null, 2) + "\n");
+  } else {
+    const [out] = await runKernel(kernel!, [inputs], params, compute);
+    bytes = encodeCsv([{ name, values: out }]);
+  }
+  log("info", `${name}: ${frame.rows} rows in ${(performance.now() - t0).toFixed(1)} ms`, { backend });
+  if (output) await writeFileAtomic(output, bytes);
+  else await writeAll(Deno.stdout, bytes);
 }
 
-async function writeAll(w: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await w.write(bytes.subarray(off));
-}
-
-/**
- * A scalar kernel (kernels/registry.ts `SCALAR_KERNELS`, e.g. `garch`): one column in, one JSON document out
- * (`{ kernel, column, rows, backend, result }`), to stdout or --output.
- */
-async function scalarKernelCommand(kernel: ScalarKernel, args: Args): Promise<void> {
+/** Reads and validates everything a kernel request names: the file, its column(s), parameters and backend. */
+async function readRequest(
+  kernel: Pick<Kernel<Params>, "name" | "params">,
+  inputCount: 1 | 2,
+  args: Args,
+) {
   const name = kernel.name;
   if (args.positional.length > 2) {
     throw new UsageError(`kernel ${name}: unexpected argument "${args.positional[2]}"`);
@@ -83,22 +70,18 @@ async function scalarKernelCommand(kernel: ScalarKernel, args: Args): Promise<vo
   if (!input) throw new UsageError(`kernel ${name}: --input FILE is required`);
   const col = take(args, "column");
   if (!col) throw new UsageError(`kernel ${name}: --column NAME is required`);
-  if (args.options.has("column2")) throw new UsageError(`kernel ${name}: takes one column; drop --column2`);
+  const col2 = take(args, "column2");
+  if (inputCount === 2 && !col2) throw new UsageError(`kernel ${name}: --column2 NAME is required`);
+  if (inputCount === 1 && col2) throw new UsageError(`kernel ${name}: takes one column; drop --column2`);
   const output = take(args, "output");
   const backend = takeBackend(args);
   const params = parseParams(kernel, Object.fromEntries(args.options));
   const frame = await readFrameFile(input);
-  const x = getColumn(frame, col);
-  const compute = await openCompute({ backend });
-  const result = await kernel.run([x], params, compute);
-  const doc = {
-    kernel: name,
-    column: col,
-    rows: frame.rows,
-    backend: compute.gpu ? compute.gpu.adapterName : "cpu",
-    result,
-  };
-  const json = new TextEncoder().encode(JSON.stringify(doc, null, 2) + "\n");
-  if (output) await writeFileAtomic(output, json);
-  else await writeAll(Deno.stdout, json);
+  const columns = col2 ? [col, col2] : [col];
+  const inputs = columns.map((c) => getColumn(frame, c));
+  return { frame, columns, inputs, output, compute: await openCompute({ backend }), params };
+}
+
+async function writeAll(w: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await w.write(bytes.subarray(off));
 }

@@ -153,8 +153,16 @@ export interface FeaturesConfig {
   selection_target_column: string;
   /** Top-k features by distance correlation (integer >= 1). Default 50. */
   dcor_top_k: number;
-  /** Stage-1 rolling correlation enabled. Default true. */
+  /** Also score dCor over consecutive windows (mean and stability) in the selection. Default true. */
   stage1_rolling_enabled: boolean;
+  /** Selection: score on at most this many latest rows with a target. Default 5000. */
+  selection_max_samples: number;
+  /** Selection: permutations per p-value. Default 199. */
+  selection_permutations: number;
+  /** Selection: seed of the permutations. Default 0. */
+  selection_seed: number;
+  /** Selection: window of the windowed dCor summary. Default 500. */
+  selection_rolling_window: number;
   /** Columns the stationarization engine transforms (non-empty). Default ["close"]. */
   columns: string[];
 }
@@ -180,7 +188,7 @@ export interface EngineToggle {
 
 /** `pipeline`: which engines run, in which order. */
 export interface PipelineConfig {
-  /** Defaults: orders 1..4; only stationarization enabled. */
+  /** Defaults: orders 1..4, all enabled. */
   engines: Record<EngineName, EngineToggle>;
   /** Stop at the first failed task instead of continuing with the others. Default false. */
   fail_fast: boolean;
@@ -398,14 +406,18 @@ const SCHEMA = obj({
     selection_target_column: str("y_ret_fwd_15m"),
     dcor_top_k: int(50, 1),
     stage1_rolling_enabled: bool(true),
+    selection_max_samples: int(5000, 10),
+    selection_permutations: int(199, 1),
+    selection_seed: int(0, 0),
+    selection_rolling_window: int(500, 10),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),
   pipeline: obj({
     engines: obj({
       stationarization: engine(true, 1),
-      feature_engineering: engine(false, 2),
-      garch_models: engine(false, 3),
-      statistical_tests: engine(false, 4),
+      feature_engineering: engine(true, 2),
+      garch_models: engine(true, 3),
+      statistical_tests: engine(true, 4),
     }),
     fail_fast: bool(false),
   }),

@@ -50,6 +50,7 @@ export function fitGarch(
 /** `kernel garch`: fits the column's percent log returns (or the column itself with --returns false). */
 export const garchKernel: ScalarKernel = {
   name: "garch",
+  inputs: 1,
   summary: "GARCH(1,1) fit of 100 log(x_t / x_{t-1}) (JSON: estimates, standard errors, LL, status)",
   params: {
     "max-samples": {

@@ -41,6 +41,11 @@ export async function logStabGpu(
   const [minPipe, scanPipe, mainPipe] = await Promise.all(
     ["block_min", "scan", "main"].map((e) => rt.pipeline("logstab", {}, e)),
   );
+  // The scan pass walks one segment's blocks in one invocation.
+  rt.checkLoopBudget(
+    Math.ceil(Math.min(Math.max(0, ...columns.map((c) => c.length)), rt.limits.maxBindingBytes / 4) / BLOCK),
+    "logstab scan",
+  );
   const offsets = columns.map(centre);
   // Running minimum of each column before each point (the carry into a chunk), in f64.
   const before = columns.map((x) => {

@@ -3,6 +3,7 @@
  * entry on both backends, and the bench iterates it.
  */
 import { bk } from "./baxter_king.ts";
+import { dcorKernel, dcorTestKernel, rollingDcor } from "./dcor.ts";
 import { fracdiff } from "./fracdiff.ts";
 import { garchKernel } from "./garch.ts";
 import type { Kernel, Params, ParamSpec } from "./kernel.ts";
@@ -17,7 +18,9 @@ export type AnyKernel = Kernel<any>;
 
 /** Every series kernel, by name. */
 export const KERNELS: ReadonlyMap<string, AnyKernel> = new Map(
-  [fracdiff, rollingMean, rollingStd, zscore, logstab, rollingCorr, bk].map((k) => [k.name, k as AnyKernel]),
+  [fracdiff, rollingMean, rollingStd, zscore, logstab, rollingCorr, bk, rollingDcor].map((
+    k,
+  ) => [k.name, k as AnyKernel]),
 );
 
 /**
@@ -29,11 +32,15 @@ export interface ScalarKernel {
   name: string;
   /** One line for `--help`. */
   summary: string;
+  /** 1 for one column, 2 for a pair (--column2). */
+  inputs: 1 | 2;
   /** Declared parameters by name. */
   params: Record<string, ParamSpec>;
-  /** Computes the result for one column (inputs[0]) with the context's backend. */
+  /** Computes the result for the column(s) with the context's backend. */
   run: (inputs: Float64Array[], params: Params, compute: Compute) => Promise<unknown>;
 }
 
 /** Every scalar (JSON-result) kernel, by name. */
-export const SCALAR_KERNELS: ReadonlyMap<string, ScalarKernel> = new Map([[garchKernel.name, garchKernel]]);
+export const SCALAR_KERNELS: ReadonlyMap<string, ScalarKernel> = new Map(
+  [garchKernel, dcorKernel, dcorTestKernel].map((k) => [k.name, k]),
+);

@@ -59,6 +59,7 @@ export async function rollingCorrGpu(
   pairs: Float64Array[][],
   w: number,
 ): Promise<Float64Array[]> {
+  rt.checkLoopBudget(2 * w, `rolling_corr window ${w}`);
   const pipeline = await rt.pipeline("rolling_corr");
   const out = await runSegmented(rt, {
     columns: pairs,

@@ -74,6 +74,7 @@ export async function rollingMomentsGpu(
   ddof = 1,
 ): Promise<Float64Array[][]> {
   const planes = windows.length;
+  rt.checkLoopBudget(2 * Math.max(...windows), `rolling ${kind} window ${Math.max(...windows)}`);
   const pipeline = await rt.pipeline("rolling_moments", { MODE: MODE[kind] });
   return runSegmented(rt, {
     columns: columns.map((x) => [x]),

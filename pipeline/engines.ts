@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { engineerFeatures } from "../engines/feature_engineering.ts";
+import { selectFeatures } from "../engines/statistical_tests.ts";
 import { garchModels } from "../engines/garch.ts";
 import { type EngineResult, stationarize } from "../engines/stationarization.ts";
 import type { Frame } from "../io/frame.ts";
@@ -45,7 +46,19 @@ const ENGINES: Record<string, Engine | null> = {
     run: (frame, c, compute) =>
       garchModels(frame, { columns: c.features.columns, ...c.features.garch }, compute),
   },
-  statistical_tests: null,
+  statistical_tests: {
+    name: "statistical_tests",
+    run: (frame, c, compute) =>
+      selectFeatures(frame, {
+        target: c.features.selection_target_column,
+        top_k: c.features.dcor_top_k,
+        max_samples: c.features.selection_max_samples,
+        permutations: c.features.selection_permutations,
+        seed: c.features.selection_seed,
+        rolling: c.features.stage1_rolling_enabled,
+        rolling_window: c.features.selection_rolling_window,
+      }, compute),
+  },
 };
 
 /** The enabled engines in order; an enabled engine that does not exist yet is a configuration error. */

@@ -50,6 +50,8 @@ export interface TaskSummary {
   engines_ms?: Record<string, number>;
   /** Number of feature columns the engines added (done tasks only). */
   features?: number;
+  /** Each engine's report (e.g. statistical_tests: the dCor ranking and the selected features). */
+  reports?: Record<string, Record<string, unknown>>;
   /** Error message (failed tasks only). */
   error?: string;
 }
@@ -156,9 +158,11 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
           });
           const columns = new Map(frame.columns);
           row.engines_ms = {};
+          row.reports = {};
           for (const engine of engines) {
             const te = performance.now();
-            const { columns: added } = await engine.run({ ...frame, columns }, config, compute);
+            const { columns: added, report } = await engine.run({ ...frame, columns }, config, compute);
+            row.reports[engine.name] = report;
             for (const [k, v] of added) columns.set(k, v);
             const ms = Math.round(performance.now() - te);
             row.engines_ms[engine.name] = ms;
@@ -256,5 +260,21 @@ export function summaryMarkdown(s: RunSummary): string {
       `| ${t.instrument} | ${t.status} | ${t.rows} | ${t.ms} | ${(t.error ?? "").replaceAll("|", "\\|")} |`
     ),
   ];
+  for (const t of s.tasks) {
+    const sel = t.reports?.statistical_tests as
+      | {
+        target: string;
+        rows: number;
+        selected: string[];
+        ranking: { feature: string; dcor: number; p_value: number }[];
+      }
+      | undefined;
+    if (!sel) continue;
+    lines.push("", `## ${t.instrument}: features selected by dCor with ${sel.target} (${sel.rows} rows)`, "");
+    lines.push("| rank | feature | dCor | p-value |", "| --- | --- | --- | --- |");
+    sel.ranking.filter((r) => sel.selected.includes(r.feature)).forEach((r, i) =>
+      lines.push(`| ${i + 1} | ${r.feature} | ${r.dcor.toFixed(4)} | ${r.p_value.toPrecision(3)} |`)
+    );
+  }
   return lines.join("\n") + "\n";
 }

@@ -100,6 +100,20 @@ export class GpuRuntime {
     );
   }
 
+  /**
+   * Mesa's llvmpipe silently stops an invocation after 65,535 loop iterations in total (all loops together)
+   * and returns wrong numbers. Kernels whose per-invocation loop count grows with a parameter call this
+   * first: on a software adapter it throws a GpuError (so `auto` falls back to the CPU path) instead.
+   */
+  checkLoopBudget(iterations: number, what: string): void {
+    if (this.isSoftware && iterations > 60_000) {
+      throw new GpuError(
+        `${what}: ${iterations} loop iterations per invocation exceed the software adapter's limit (65,535)`,
+        "internal",
+      );
+    }
+  }
+
   /** Throws if the device was lost (a lost device never comes back; `auto` falls back to CPU). */
   checkAlive(): void {
     if (this.#lost) throw new GpuError(`WebGPU device lost (${this.#lost})`, "device-lost");

@@ -270,7 +270,12 @@ Deno.test("feature_engineering is wired into the pipeline with config features.b
   });
   const c = validateConfig({
     features: { baxter_king: { mode: "symmetric", k: 8 } },
-    pipeline: { engines: { feature_engineering: { enabled: true, order: 2 } } },
+    pipeline: {
+      engines: {
+        garch_models: { enabled: false, order: 3 },
+        statistical_tests: { enabled: false, order: 4 },
+      },
+    },
   });
   assert.deepEqual(enabledEngines(c).map((e) => e.name), ["stationarization", "feature_engineering"]);
   assert.equal(c.features.baxter_king.mode, "symmetric");

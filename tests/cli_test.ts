@@ -32,6 +32,7 @@ const CLI_PARAMS: Record<string, string[]> = {
   zscore: ["--window", "50"],
   logstab: ["--shift", "0.5"],
   rolling_corr: ["--window", "30", "--column2", "volume"],
+  rolling_dcor: ["--window", "20", "--column2", "volume"],
   bk: ["--low", "6", "--high", "24", "--k", "8", "--mode", "symmetric"],
 };
 
@@ -144,4 +145,60 @@ Deno.test("the CLI process exits 2 on a bad kernel name and writes CSV to stdout
   assert.equal(lines.length, bars.rows + 1);
   const c = bars.columns.get("close")!;
   assert.ok(Math.abs(Number(lines[3]) - (c[0] + c[1] + c[2]) / 3) < 1e-12);
+});
+
+Deno.test("kernel dcor and dcor_test print JSON equal to the library's results", opts, async () => {
+  const { dcor, dcorTest } = await import("../kernels/dcor.ts");
+  const x = bars.columns.get("close")!, y = bars.columns.get("volume")!;
+  const out = join(dir, "dcor.json");
+  assert.equal(
+    await main([
+      "kernel",
+      "dcor",
+      "--input",
+      input,
+      "--column",
+      "close",
+      "--column2",
+      "volume",
+      "--backend",
+      "cpu",
+      "--output",
+      out,
+    ]),
+    0,
+  );
+  const doc = JSON.parse(await Deno.readTextFile(out));
+  const ref = dcor(x, y);
+  assert.equal(doc.result.dcor, ref.dcor);
+  assert.equal(doc.result.dcor2_bc, ref.dcor2_bc);
+  assert.equal(doc.result.n, bars.rows);
+  const t = join(dir, "dcor_test.json");
+  const argv = [
+    "kernel",
+    "dcor_test",
+    "--input",
+    input,
+    "--column",
+    "close",
+    "--column2",
+    "volume",
+    "--permutations",
+    "99",
+    "--seed",
+    "3",
+    "--backend",
+    "cpu",
+    "--output",
+    t,
+  ];
+  assert.equal(await main(argv), 0);
+  const test = JSON.parse(await Deno.readTextFile(t)).result;
+  assert.deepEqual([test.statistic, test.p_value, test.B], [
+    ref.dcor,
+    dcorTest(x, y, { permutations: 99, seed: 3 }).p_value,
+    99,
+  ]);
+  assert.ok(test.p_value > 0 && test.p_value <= 1);
+  assert.equal(await main(["kernel", "dcor", "--input", input, "--column", "close", "--backend", "cpu"]), 2);
 });

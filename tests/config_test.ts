@@ -67,9 +67,9 @@ Deno.test("config: empty text gives the documented defaults", () => {
   assert.deepEqual(c.pipeline, {
     engines: {
       stationarization: { enabled: true, order: 1 },
-      feature_engineering: { enabled: false, order: 2 },
-      garch_models: { enabled: false, order: 3 },
-      statistical_tests: { enabled: false, order: 4 },
+      feature_engineering: { enabled: true, order: 2 },
+      garch_models: { enabled: true, order: 3 },
+      statistical_tests: { enabled: true, order: 4 },
     },
     fail_fast: false,
   });
@@ -190,7 +190,7 @@ Deno.test("config: unknown keys are errors naming the file, the key path and the
   assert.equal(
     msg,
     "test.yaml: unknown key features.rolling_windowz (known: rolling_windows, frac_diff, log_stabilization, " +
-      "rolling_corr, baxter_king, garch, selection_target_column, dcor_top_k, stage1_rolling_enabled, columns)",
+      "rolling_corr, baxter_king, garch, selection_target_column, dcor_top_k, stage1_rolling_enabled, selection_max_samples, selection_permutations, selection_seed, selection_rolling_window, columns)",
   );
   assert.match(
     usageError(() => load("databse:\n  source: x\n")),

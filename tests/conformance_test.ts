@@ -23,6 +23,7 @@ const PARAMS: Record<string, Params[]> = {
   zscore: [{ window: 10 }, { window: 200 }],
   logstab: [{}, { causal: false }, { shift: 10 }],
   rolling_corr: [{ window: 10 }, { window: 200 }],
+  rolling_dcor: [{ window: 3 }, { window: 50 }],
   bk: [{}, { mode: "symmetric" }, { low: 2, high: 8, k: 3 }, { low: 6, high: 24, k: 30, fill: true }],
 };
 

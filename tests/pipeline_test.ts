@@ -139,6 +139,15 @@ Deno.test(
       join(dir, "out", "_runs", String(runs[0].id), "summary.json"),
     );
     assert.ok(summary.engine_ms.stationarization >= 0 && summary.tasks.every((t) => t.status === "done"));
+    // The selection (statistical_tests) is part of the run output: ranked features, never a y_* column.
+    const sel = (summary.tasks[0] as {
+      reports?: Record<string, { selected: string[]; ranking: { feature: string }[] }>;
+    })
+      .reports?.statistical_tests;
+    assert.ok(sel && sel.selected.length > 0 && sel.ranking.length >= sel.selected.length);
+    assert.ok(sel.ranking.every((r) => !r.feature.startsWith("y_")));
+    const md = await Deno.readTextFile(join(dir, "out", "_runs", String(runs[0].id), "summary.md"));
+    assert.match(md, /features selected by dCor with y_ret_fwd_15m/);
 
     const again = await cli(["run", "--config", config]);
     assert.equal(again.code, 0);

@@ -129,3 +129,20 @@ Deno.test(
     assert.ok(forced.gpu);
   },
 );
+
+Deno.test(
+  "a window past the software adapter's loop limit is a GpuError; auto computes it on the CPU",
+  opts,
+  async () => {
+    const rt = await sharedGpu();
+    if (!rt.isSoftware) return;
+    const x = logPrice(70_000);
+    const p = { window: 40_000 };
+    await assert.rejects(
+      rollingMean.gpu(rt, [[x]], p),
+      (e: Error) => e instanceof GpuError && /65,535/.test(e.message),
+    );
+    const [[out]] = await capture(() => runKernel(rollingMean, [[x]], p, { choice: "auto", gpu: rt }));
+    assert.deepEqual(out, rollingMean.cpu([x], p));
+  },
+);

@@ -1,0 +1,298 @@
+/**
+ * Distance correlation building blocks shared by the f64 CPU paths and the WebGPU path (kernels/dcor.ts is
+ * the public API): complete-pair filtering, argsort, row sums of |v_i - v_j| in O(n log n), the O(n log n)
+ * cross sum S1 = Σ_ij |x_i - x_j| |y_i - y_j| of Huo & Székely (2016), the counter-based permutations
+ * shared with shaders/dcor_permute.wgsl, and the assembly of dCov²/dCor from these sums.
+ *
+ * Notation (n complete pairs): a_ij = |x_i - x_j|, R_i = Σ_j a_ij (row sums), T = Σ_i R_i; likewise b, R', T'
+ * for y; S1 = Σ_ij a_ij b_ij, S3 = Σ_i R_i R'_i. Then (a_ii = 0)
+ *   V-statistic:  n² dCov²_n = S1 - 2 S3 / n + T T' / n²            (= Σ_ij A_ij B_ij, A double-centred)
+ *   U-statistic:  n(n-3) Ω_n = S1 - 2 S3 / (n-2) + T T' / ((n-1)(n-2))
+ * and Σ_ij a_ij² = 2n Σ_i (x_i - x̄)², so the dVar terms cost O(n) once the row sums are known.
+ */
+import { mix32 } from "../generator/rng.ts";
+
+/** The (x, y) pairs where both values are finite, in order (NaN/Inf rows dropped pairwise). */
+export function completePairs(x: Float64Array, y: Float64Array): { x: Float64Array; y: Float64Array } {
+  if (x.length !== y.length) {
+    throw new RangeError(`dcor: x and y differ in length (${x.length}, ${y.length})`);
+  }
+  let n = 0;
+  for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]) && Number.isFinite(y[i])) n++;
+  if (n === x.length) return { x, y };
+  const xs = new Float64Array(n), ys = new Float64Array(n);
+  for (let i = 0, k = 0; i < x.length; i++) {
+    if (Number.isFinite(x[i]) && Number.isFinite(y[i])) xs[k] = x[i], ys[k++] = y[i];
+  }
+  return { x: xs, y: ys };
+}
+
+/** Mean and population standard deviation (two-pass). */
+export function meanSd(v: Float64Array): { mean: number; sd: number } {
+  const n = v.length;
+  if (n === 0) return { mean: NaN, sd: NaN };
+  let m = 0;
+  for (let i = 0; i < n; i++) m += v[i];
+  m /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (v[i] - m) * (v[i] - m);
+  return { mean: m, sd: Math.sqrt(ss / n) };
+}
+
+/** (v - mean) / sd in f64: dCor is invariant under shifts and scalings, dCov² scales by sd_x sd_y. */
+export function standardize(v: Float64Array, mean: number, sd: number): Float64Array {
+  const inv = sd > 0 ? 1 / sd : 1;
+  return v.map((t) => (t - mean) * inv);
+}
+
+const RADIX_MIN = 1024;
+
+/** Indices that sort `v` ascending (finite values; ties in index order). LSD radix sort for large n. */
+export function argsort(v: Float64Array): Uint32Array {
+  const n = v.length;
+  if (n < RADIX_MIN) {
+    const idx = new Uint32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = i;
+    return idx.sort((a, b) => v[a] - v[b] || a - b);
+  }
+  // Order-preserving map of f64 bits to unsigned 64-bit keys (hi, lo), then four stable 16-bit passes.
+  const bits = new Uint32Array(v.buffer, v.byteOffset, 2 * n);
+  const lo = new Uint32Array(n), hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = bits[2 * i + 1], l = bits[2 * i];
+    if (h & 0x80000000) hi[i] = ~h >>> 0, lo[i] = ~l >>> 0;
+    else hi[i] = (h | 0x80000000) >>> 0, lo[i] = l;
+  }
+  let idx = new Uint32Array(n), tmp = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const count = new Uint32Array(65537);
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? lo : hi;
+    const shift = pass % 2 === 0 ? 0 : 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((key[idx[i]] >>> shift) & 0xffff) + 1]++;
+    if (count[((key[idx[0]] >>> shift) & 0xffff) + 1] === n) continue; // every key has this digit
+    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+    for (let i = 0; i < n; i++) tmp[count[(key[idx[i]] >>> shift) & 0xffff]++] = idx[i];
+    [idx, tmp] = [tmp, idx];
+  }
+  return idx;
+}
+
+/** Ranks 0..n-1 from an argsort order (ties broken by the order). */
+export function ranksOf(order: Uint32Array): Uint32Array {
+  const r = new Uint32Array(order.length);
+  for (let k = 0; k < order.length; k++) r[order[k]] = k;
+  return r;
+}
+
+/** Row sums R_i = Σ_j |v_i - v_j| in O(n) given the ascending order of v. */
+export function rowSums(v: Float64Array, order: Uint32Array): Float64Array {
+  const n = v.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += v[i];
+  const r = new Float64Array(n);
+  let prefix = 0; // sum of the k smallest values
+  for (let k = 0; k < n; k++) {
+    const i = order[k], vi = v[i];
+    // k smaller values: k vi - prefix; n-1-k larger: (total - prefix - vi) - (n-1-k) vi.
+    r[i] = vi * (2 * k - n + 1) + (total - 2 * prefix - vi);
+    prefix += vi;
+  }
+  return r;
+}
+
+/**
+ * O(n log n) cross sums S1 = Σ_ij |x_i - x_j| |y_i - y_j| for x against y and against permutations of y
+ * (Huo & Székely 2016): each pair contributes +(x_i - x_j)(y_i - y_j) when concordant and minus that when
+ * discordant, so S1 = Σ_ij (x_i - x_j)(y_i - y_j) - 2 Σ_discordant (...). Points are visited in x order while a
+ * Fenwick tree over y ranks accumulates (1, x, y, xy) of the points already visited, which gives for every i
+ * the sums over {x_j < x_i, y_j < y_i}; the other quadrants follow from prefix sums in x and in y order.
+ * Ties contribute 0 whichever quadrant they fall in. Sorting is done once; each permutation costs one tree pass.
+ */
+export class CrossSum {
+  /** Number of points. */
+  readonly n: number;
+  readonly #x: Float64Array;
+  readonly #y: Float64Array;
+  readonly #ox: Uint32Array;
+  readonly #ry: Uint32Array;
+  readonly #oy: Uint32Array;
+  readonly #tree: Float64Array;
+  readonly #yp: Float64Array;
+  readonly #ryp: Uint32Array;
+  readonly #byRank: Uint32Array;
+  readonly #py: Float64Array;
+
+  /** Prepares x and y (finite, equal length; best centred and scaled); `ox`/`oy` are their ascending orders. */
+  constructor(x: Float64Array, y: Float64Array, ox: Uint32Array, oy: Uint32Array) {
+    this.n = x.length;
+    this.#x = x, this.#y = y, this.#ox = ox, this.#oy = oy;
+    this.#ry = ranksOf(oy);
+    this.#tree = new Float64Array(4 * (this.n + 1));
+    this.#yp = new Float64Array(this.n);
+    this.#ryp = new Uint32Array(this.n);
+    this.#byRank = new Uint32Array(this.n);
+    this.#py = new Float64Array(3 * (this.n + 1));
+  }
+
+  /** S1 for x against y, or against y permuted (y'_k = y[perm[k]]) when `perm` is given. */
+  sum(perm?: Uint32Array): number {
+    const n = this.n, x = this.#x, ox = this.#ox, tree = this.#tree;
+    let y = this.#y, ry = this.#ry;
+    const byRank = this.#byRank; // byRank[r] = the point whose y rank is r
+    if (perm) {
+      y = this.#yp, ry = this.#ryp;
+      for (let k = 0; k < n; k++) {
+        const p = perm[k];
+        y[k] = this.#y[p], ry[k] = this.#ry[p];
+        byRank[ry[k]] = k;
+      }
+    } else {
+      byRank.set(this.#oy);
+    }
+    // Prefix sums in y order of (x, y, xy): the quadrant {y_j < y_i} for every i.
+    const py = this.#py;
+    let sx = 0, sy = 0, sxy = 0;
+    for (let r = 0; r < n; r++) {
+      const k = byRank[r];
+      py[3 * r] = sx, py[3 * r + 1] = sy, py[3 * r + 2] = sxy;
+      sx += x[k], sy += y[k], sxy += x[k] * y[k];
+    }
+    const totX = sx, totY = sy, totXY = sxy;
+    tree.fill(0);
+    let s1 = 0;
+    let qx = 0, qy = 0, qxy = 0; // prefix sums in x order (the quadrant {x_j < x_i})
+    for (let k = 0; k < n; k++) {
+      const i = ox[k], xi = x[i], yi = y[i], r = ry[i];
+      // Fenwick query over y ranks < r: points with x_j < x_i and y_j < y_i.
+      let c = 0, tx = 0, ty = 0, txy = 0;
+      for (let q = r; q > 0; q -= q & -q) {
+        const o = 4 * q;
+        c += tree[o], tx += tree[o + 1], ty += tree[o + 2], txy += tree[o + 3];
+      }
+      // Discordant = {x_j < x_i, y_j > y_i} + {x_j > x_i, y_j < y_i} = (xLess - LL) + (yLess - LL).
+      const dc = k + r - 2 * c;
+      const dx = qx + py[3 * r] - 2 * tx;
+      const dy = qy + py[3 * r + 1] - 2 * ty;
+      const dxy = qxy + py[3 * r + 2] - 2 * txy;
+      const full = n * xi * yi - xi * totY - yi * totX + totXY;
+      const disc = dc * xi * yi - xi * dy - yi * dx + dxy;
+      s1 += full - 2 * disc;
+      for (let q = r + 1; q <= n; q += q & -q) {
+        const o = 4 * q;
+        tree[o] += 1, tree[o + 1] += xi, tree[o + 2] += yi, tree[o + 3] += xi * yi;
+      }
+      qx += xi, qy += yi, qxy += xi * yi;
+    }
+    return s1;
+  }
+}
+
+/** Per-series sums the dCov formulas need: row sums, their total, and Σ_ij a_ij² = 2n Σ (v - v̄)². */
+export interface SeriesSums {
+  /** Row sums R_i = Σ_j |v_i - v_j|. */
+  rows: Float64Array;
+  /** T = Σ_i R_i. */
+  total: number;
+  /** Σ_ij |v_i - v_j|². */
+  squares: number;
+  /** Σ_i R_i² (S3 of the series with itself). */
+  rowSquares: number;
+}
+
+/** Row sums and the closed-form sums of one series, given its ascending order. */
+export function seriesSums(v: Float64Array, order: Uint32Array): SeriesSums {
+  const n = v.length;
+  const rows = rowSums(v, order);
+  let total = 0, rowSquares = 0, mean = 0, ss = 0;
+  for (let i = 0; i < n; i++) total += rows[i], rowSquares += rows[i] * rows[i], mean += v[i];
+  mean /= n;
+  for (let i = 0; i < n; i++) ss += (v[i] - mean) * (v[i] - mean);
+  return { rows, total, squares: 2 * n * ss, rowSquares };
+}
+
+/** Σ_i R_i R'_i, with R' read through `perm` when given (y permuted). */
+export function rowDot(ra: Float64Array, rb: Float64Array, perm?: Uint32Array): number {
+  let s = 0;
+  if (perm) { for (let i = 0; i < ra.length; i++) s += ra[i] * rb[perm[i]]; }
+  else for (let i = 0; i < ra.length; i++) s += ra[i] * rb[i];
+  return s;
+}
+
+/** V-statistic dCov² from S1, S3 and the totals (n² dCov² = S1 - 2 S3/n + T T'/n²). */
+export function vStat(n: number, s1: number, s3: number, ta: number, tb: number): number {
+  return (s1 - 2 * s3 / n + ta * tb / (n * n)) / (n * n);
+}
+
+/** U-statistic (unbiased) dCov² Ω_n from the same sums; NaN for n < 4. */
+export function uStat(n: number, s1: number, s3: number, ta: number, tb: number): number {
+  if (n < 4) return NaN;
+  return (s1 - 2 * s3 / (n - 2) + ta * tb / ((n - 1) * (n - 2))) / (n * (n - 3));
+}
+
+/** dCor = sqrt(dCov² / sqrt(dVar²_x dVar²_y)), 0 when a dVar is 0 (energy's convention); clamped to [0, 1]. */
+export function dcorFrom(vxy: number, vxx: number, vyy: number): number {
+  if (!(vxx > 0 && vyy > 0)) return Number.isNaN(vxx) || Number.isNaN(vyy) ? NaN : 0;
+  return Math.min(1, Math.sqrt(Math.max(0, vxy) / Math.sqrt(vxx * vyy)));
+}
+
+/** Bias-corrected dCor² = Ω_xy / sqrt(Ω_xx Ω_yy), 0 when a dVar is 0 (energy's bcdcor); NaN for n < 4. */
+export function bcFrom(uxy: number, uxx: number, uyy: number): number {
+  if (Number.isNaN(uxy) || Number.isNaN(uxx) || Number.isNaN(uyy)) return NaN;
+  return uxx > 0 && uyy > 0 ? uxy / Math.sqrt(uxx * uyy) : 0;
+}
+
+/**
+ * The random draw r_k of permutation `b` for `seed` (counter-based: any permutation can be rebuilt on its own,
+ * by the CPU or by shaders/dcor_permute.wgsl, bit for bit).
+ */
+export function permBase(seed: number, b: number): number {
+  return mix32(mix32((seed ^ 0x2545f491) >>> 0) ^ ((b + 0x9e3779b9) >>> 0));
+}
+
+/** Draw `k` of the stream started by `permBase`. */
+export function permDraw(base: number, k: number): number {
+  return mix32((base + Math.imul(k, 0x9e3779b9)) >>> 0);
+}
+
+/**
+ * Permutation `b` of 0..n-1 for `seed` (Fisher-Yates: for k = n-1..1 swap k with draw(k) mod (k+1); the
+ * modulo bias is below n / 2^32). Writes into `out` and returns it.
+ */
+export function permutation(seed: number, b: number, n: number, out = new Uint32Array(n)): Uint32Array {
+  for (let i = 0; i < n; i++) out[i] = i;
+  const base = permBase(seed, b);
+  for (let k = n - 1; k >= 1; k--) {
+    const j = permDraw(base, k) % (k + 1);
+    const t = out[k];
+    out[k] = out[j], out[j] = t;
+  }
+  return out;
+}
+
+/** Why a dCor result is NaN for n complete pairs (undefined when nothing is). */
+export function nanReason(n: number): string | undefined {
+  if (n < 2) return `dcor needs at least 2 complete pairs, got ${n}`;
+  if (n < 4) return `the bias-corrected dcor2_bc needs at least 4 complete pairs, got ${n}`;
+  return undefined;
+}
+
+/** Validates and fills the permutation test options. */
+export function testOptions(opts: { permutations?: number; seed?: number }): { B: number; seed: number } {
+  const B = opts.permutations ?? 999, seed = opts.seed ?? 0;
+  if (!Number.isInteger(B) || B < 1) {
+    throw new RangeError(`dcor test: permutations must be an integer >= 1, got ${B}`);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new RangeError(`dcor test: seed must be an integer in [0, 2^32), got ${seed}`);
+  }
+  return { B, seed };
+}
+
+/** The p-value from the observed statistic and the replicates. */
+export function pValue(observed: number, replicates: ArrayLike<number>): number {
+  let ge = 0;
+  for (let b = 0; b < replicates.length; b++) if (replicates[b] >= observed) ge++;
+  return (1 + ge) / (1 + replicates.length);
+}
