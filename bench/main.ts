@@ -22,6 +22,7 @@
  * measurements of large configurations time a subset of the columns, or a prefix of one column, and scale
  * (reported as `cpu.scaled` and marked `~` in the table).
  */
+import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
 import { KERNELS } from "../kernels/registry.ts";
@@ -41,10 +42,10 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch";
+  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor";
 }
 
-const USAGE = "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch] [--kernels a,b] " +
+const USAGE = "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -82,8 +83,8 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (v !== "all" && v !== "kernels" && v !== "pipeline" && v !== "garch") {
-        throw new Error(`--suite expects all, kernels, pipeline or garch`);
+      if (v !== "all" && v !== "kernels" && v !== "pipeline" && v !== "garch" && v !== "dcor") {
+        throw new Error(`--suite expects all, kernels, pipeline, garch or dcor`);
       }
       o.suite = v;
     } else if (flag === "--help" || flag === "-h") {
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const sizes = opts.quick ? [1e5, 1e6] : [1e5, 1e6, 1e7];
   const colCounts = opts.quick ? [1, 16] : [1, 16, 256];
-  const kernels = opts.suite === "pipeline" || opts.suite === "garch"
+  const kernels = opts.suite !== "all" && opts.suite !== "kernels"
     ? []
     : [...KERNELS.values()].filter((k) => !opts.kernels || opts.kernels.includes(k.name));
   const useGpu = opts.backend !== "cpu" && kernels.length > 0, useCpu = opts.backend !== "webgpu";
@@ -364,10 +365,11 @@ async function main(): Promise<void> {
   ];
   const zRatio = (zscoreWindows?.webgpu as { ratio: number } | undefined)?.ratio ?? null;
 
-  const pipeline = opts.suite === "kernels" || opts.suite === "garch"
-    ? null
-    : await benchPipeline(opts.quick, progress);
+  const pipeline = opts.suite === "all" || opts.suite === "pipeline"
+    ? await benchPipeline(opts.quick, progress)
+    : null;
   const garch = opts.suite === "all" || opts.suite === "garch" ? await benchGarch(opts, progress) : null;
+  const dcor = opts.suite === "all" || opts.suite === "dcor" ? await benchDcor(opts, progress) : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -386,6 +388,7 @@ async function main(): Promise<void> {
     },
     pipeline,
     garch,
+    dcor,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
@@ -481,6 +484,7 @@ async function main(): Promise<void> {
     );
   }
   if (garch) out.push("", ...garchTable(garch));
+  if (dcor) out.push("", ...dcorTable(dcor));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
   console.error(out.join("\n"));
 }
