@@ -121,3 +121,28 @@ export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";
 export { type Manifest, type OutputOptions, readManifest, writeTaskOutput } from "./pipeline/output.ts";
 export { Registry, type RunRow, type TaskRow } from "./pipeline/registry.ts";
 export { type RunOptions, runPipeline, type RunSummary, type TaskSummary } from "./pipeline/run.ts";
+export {
+  dcor,
+  dcorExact,
+  dcorFast,
+  dcorGpu,
+  type DcorMethod,
+  type DcorOptions,
+  type DcorResult,
+  dcorTest,
+  dcorTestGpu,
+  type DcorTestOptions,
+  type DcorTestResult,
+  rollingDcor,
+  rollingDcorCpu,
+  rollingDcorGpu,
+  type RollingDcorParams,
+} from "./kernels/dcor.ts";
+export type { DcorGpuOptions } from "./kernels/dcor_gpu.ts";
+export {
+  forwardReturn,
+  type RankedFeature,
+  selectFeatures,
+  type SelectionConfig,
+  targetHorizon,
+} from "./engines/statistical_tests.ts";

@@ -32,6 +32,7 @@ export interface SelectionConfig {
 
 /** One ranked feature. */
 export interface RankedFeature {
+  /** Column name. */
   feature: string;
   /** V-statistic dCor with the target. */
   dcor: number;
