@@ -2,7 +2,7 @@
 
 import {
   type FileMetaData,
-  parquetMetadata,
+  parquetMetadataAsync,
   type ParquetParsers,
   parquetRead,
   parquetSchema,
@@ -11,6 +11,7 @@ import type { SchemaTree } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { DataError } from "../runtime/errors.ts";
 import type { Frame, SkippedColumn } from "./frame.ts";
+import type { RangeReader } from "./storage.ts";
 import { daysToMs, frameWithTimestamps } from "./timestamps.ts";
 
 type Kind = "number" | "time";
@@ -54,11 +55,22 @@ function toF64(v: unknown): number {
  * timestamp-typed column named timestamp/datetime/time/date/ts (or the first timestamp-typed column),
  * else a numeric column with such a name (epoch unit inferred). Text, boolean and nested columns are
  * listed in `frame.skipped`. Throws `DataError` when the bytes are not a readable Parquet file.
+ * Given a RangeReader, only the footer and the wanted column chunks are read, row group by row group.
  */
-export async function decodeParquet(bytes: Uint8Array, source: string): Promise<Frame> {
+export async function decodeParquet(input: Uint8Array | RangeReader, source: string): Promise<Frame> {
+  const file = input instanceof Uint8Array
+    ? {
+      byteLength: input.byteLength,
+      slice: (start: number, end?: number) =>
+        input.buffer.slice(
+          input.byteOffset + start,
+          input.byteOffset + (end ?? input.byteLength),
+        ) as ArrayBuffer,
+    }
+    : input;
   let metadata: FileMetaData;
   try {
-    metadata = parquetMetadata(bytes, { parsers: PARSERS as ParquetParsers });
+    metadata = await parquetMetadataAsync(file, { parsers: PARSERS as ParquetParsers });
   } catch (e) {
     throw new DataError(
       `${source}: not a readable Parquet file (${errText(e)}); expected a valid Parquet file`,
@@ -75,14 +87,6 @@ export async function decodeParquet(bytes: Uint8Array, source: string): Promise<
   const data = new Map<string, Float64Array>();
   for (const name of kinds.keys()) data.set(name, new Float64Array(rows).fill(NaN));
   if (kinds.size > 0 && rows > 0) {
-    const file = {
-      byteLength: bytes.byteLength,
-      slice: (start: number, end?: number) =>
-        bytes.buffer.slice(
-          bytes.byteOffset + start,
-          bytes.byteOffset + (end ?? bytes.byteLength),
-        ) as ArrayBuffer,
-    };
     try {
       await parquetRead({
         file,

@@ -13,7 +13,7 @@
  */
 import { AwsClient } from "aws4fetch";
 import { UsageError } from "../runtime/errors.ts";
-import { LocalStorage, type Storage, type StoredObject } from "./storage.ts";
+import { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./storage.ts";
 
 const MiB = 1024 * 1024;
 /** S3's smallest part size for every part but the last. */
@@ -209,6 +209,23 @@ export class S3Storage implements Storage {
   async get(key: string): Promise<Uint8Array> {
     const full = this.#fullKey(key);
     return await this.#request("get", this.#objectUrl(full), { method: "GET" }, full, { read: "bytes" });
+  }
+
+  /** Ranged reads of the object (one GET with a Range header per slice). */
+  async reader(key: string): Promise<RangeReader> {
+    const full = this.#fullKey(key);
+    const size = (await this.head(key))?.size;
+    if (size === undefined) throw new UsageError(`${this.#s3url(full)}: no such object`);
+    return {
+      byteLength: size,
+      slice: async (start, end = size) => {
+        const init = { method: "GET", headers: { Range: `bytes=${start}-${end - 1}` } };
+        const bytes: Uint8Array = await this.#request("get", this.#objectUrl(full), init, full, {
+          read: "bytes",
+        });
+        return bytes.slice().buffer;
+      },
+    };
   }
 
   /** The object's size, or null when it does not exist. */

@@ -16,6 +16,14 @@ export interface StoredObject {
   size: number;
 }
 
+/** Random access to one object's bytes (the shape of hyparquet's AsyncBuffer). */
+export interface RangeReader {
+  /** Object size in bytes. */
+  byteLength: number;
+  /** Bytes [start, end) (end defaults to the object's end). */
+  slice(start: number, end?: number): Promise<ArrayBuffer>;
+}
+
 /** A folder or bucket prefix. */
 export interface Storage {
   /** Where it points, for logs (never contains credentials). */
@@ -26,6 +34,8 @@ export interface Storage {
   get(key: string): Promise<Uint8Array>;
   /** The object's size, or null when absent. */
   head(key: string): Promise<{ size: number } | null>;
+  /** Ranged reads of an object (Parquet row groups are read this way, never the whole file at once). */
+  reader(key: string): Promise<RangeReader>;
   /** Writes an object atomically (replacing any old one). */
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** Removes an object (absent is fine). */
@@ -82,6 +92,26 @@ export class LocalStorage implements Storage {
       if (e instanceof Deno.errors.NotFound) return null;
       throw e;
     }
+  }
+
+  async reader(key: string): Promise<RangeReader> {
+    const path = join(this.root, key);
+    const size = (await this.head(key))?.size;
+    if (size === undefined) throw new UsageError(`${path}: no such file`);
+    return {
+      byteLength: size,
+      slice: async (start, end = size) => {
+        using file = await Deno.open(path);
+        await file.seek(start, Deno.SeekMode.Start);
+        const buf = new Uint8Array(end - start);
+        for (let at = 0; at < buf.length;) {
+          const n = await file.read(buf.subarray(at));
+          if (n === null) throw new Error(`${path}: file shorter than ${end} bytes`);
+          at += n;
+        }
+        return buf.buffer;
+      },
+    };
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { type Frame, makeFrame } from "../io/frame.ts";
 import { decodeFrame } from "../io/read.ts";
+import { decodeParquet } from "../io/parquet.ts";
 import type { Storage } from "../io/storage.ts";
 import { DataError } from "../runtime/errors.ts";
 import type { Task } from "./discover.ts";
@@ -63,7 +64,10 @@ export async function loadTask(source: Storage, task: Task, opts: ValidateOption
   let last = -Infinity;
   for (const f of task.files) {
     const file = `${source.url.replace(/\/$/, "")}/${f.key}`;
-    const frame = await decodeFrame(await source.get(f.key), file);
+    // Parquet is read by ranges (footer, then each row group's column chunks), never as one whole file.
+    const frame = /\.(parquet|pq)$/i.test(f.key)
+      ? await decodeParquet(await source.reader(f.key), file)
+      : await decodeFrame(await source.get(f.key), file);
     for (const d of opts.denyColumns) frame.columns.delete(d);
     promoteTimestamp(frame, opts.timestampColumn);
     check(file, frame, last, opts.timestampColumn);

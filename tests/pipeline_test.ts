@@ -15,6 +15,8 @@ import { LocalStorage } from "../io/storage.ts";
 import { zscore } from "../kernels/rolling_moments.ts";
 import { fracdiff } from "../kernels/fracdiff.ts";
 import type { Manifest } from "../pipeline/output.ts";
+import { loadTask } from "../pipeline/validate.ts";
+import { encodeParquet } from "../io/parquet_write.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -307,5 +309,46 @@ Deno.test(
     const bad = await cli(["run", "--config", config, "--shard", "3/2"]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--shard expects i\/N/);
+  },
+);
+
+Deno.test(
+  "Parquet inputs are read by ranges (footer + column chunks per row group), never whole",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const inner = new LocalStorage(dir);
+    const n = 250_000;
+    const close = Float64Array.from({ length: n }, (_, i) => 100 + Math.sin(i / 50));
+    const ts = Float64Array.from({ length: n }, (_, i) => Date.UTC(2024, 0, 1) + i * 60_000);
+    // hyparquet-writer's default row groups: 1000 rows, then 100,000 at a time.
+    await inner.put(
+      "AAA/part-0.parquet",
+      encodeParquet(new Map([["close", close]]), { name: "timestamp", values: ts }),
+    );
+    const slices: [number, number, number][] = [];
+    let gets = 0;
+    const counting = Object.assign(Object.create(inner), {
+      get: (key: string) => (gets++, inner.get(key)),
+      reader: async (key: string) => {
+        const r = await inner.reader(key);
+        return {
+          byteLength: r.byteLength,
+          slice: (
+            s: number,
+            e?: number,
+          ) => (slices.push([s, e ?? r.byteLength, r.byteLength]), r.slice(s, e)),
+        };
+      },
+    });
+    const frame = await loadTask(counting, { instrument: "AAA", files: await inner.list("AAA/") }, {
+      denyColumns: [],
+      timestampColumn: "timestamp",
+    });
+    assert.deepEqual(frame.columns.get("close"), close);
+    assert.equal(gets, 0);
+    assert.ok(slices.length >= 4, JSON.stringify(slices));
+    const size = slices[0][2];
+    assert.ok(slices.every(([s, e]) => e - s < size * 0.6), JSON.stringify(slices));
   },
 );
