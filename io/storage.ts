@@ -120,6 +120,33 @@ export class LocalStorage implements Storage {
     await writeFileAtomic(path, bytes);
   }
 
+  /**
+   * Removes temporary files (`*.tmp-<hex>`) older than `maxAgeMs` that a killed writer left behind; younger
+   * ones may belong to a writer still running (another shard). Returns how many were removed.
+   */
+  async sweepTemp(maxAgeMs = 3_600_000): Promise<number> {
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = await Array.fromAsync(Deno.readDir(dir));
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return;
+        throw e;
+      }
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        if (e.isDirectory) await walk(path);
+        else if (/\.tmp-[0-9a-f]+$/.test(e.name)) {
+          const age = Date.now() - ((await Deno.stat(path)).mtime?.getTime() ?? Date.now());
+          if (age > maxAgeMs) await Deno.remove(path).then(() => removed++, () => {});
+        }
+      }
+    };
+    await walk(this.root);
+    return removed;
+  }
+
   async delete(key: string): Promise<void> {
     await Deno.remove(join(this.root, key)).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;

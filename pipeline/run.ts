@@ -5,7 +5,7 @@
  * Logs are JSON lines carrying the run id and task; the summary (JSON + Markdown) goes to `_runs/<id>/`.
  */
 import type { Config } from "../config/schema.ts";
-import type { Storage } from "../io/storage.ts";
+import { LocalStorage, type Storage } from "../io/storage.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
@@ -137,6 +137,10 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     if (o.shard) tasks = shardTasks(tasks, o.shard.index, o.shard.count);
     if (!tasks.length) {
       throw new UsageError(`${o.source.url}: no input files found (data.source, data.formats)`);
+    }
+    if (o.output instanceof LocalStorage) {
+      const swept = await o.output.sweepTemp();
+      if (swept) log("info", `removed ${swept} temporary file(s) left by an interrupted run`);
     }
     if (config.development.clean_existing_output) {
       for (const t of tasks) await removeTaskOutput(o.output, t.instrument);

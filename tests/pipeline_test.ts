@@ -352,3 +352,20 @@ Deno.test(
     assert.ok(slices.every(([s, e]) => e - s < size * 0.6), JSON.stringify(slices));
   },
 );
+
+Deno.test(
+  "temporary files older than an hour are swept at the start of a run; fresh ones are kept",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const out = new LocalStorage(dir);
+    await Deno.mkdir(join(dir, "X"));
+    const old = join(dir, "X", "part-00000.feather.tmp-0a1b2c3d"),
+      fresh = join(dir, "X", "part-00001.feather.tmp-99");
+    await Deno.writeTextFile(old, "torn");
+    await Deno.writeTextFile(fresh, "in progress");
+    await Deno.utime(old, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
+    assert.equal(await out.sweepTemp(), 1);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "X"))].map((e) => e.name), ["part-00001.feather.tmp-99"]);
+  },
+);
