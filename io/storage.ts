@@ -8,6 +8,9 @@ import { dirname, join } from "node:path";
 import { UsageError } from "../runtime/errors.ts";
 import { writeFileAtomic } from "./write.ts";
 
+/** Names of in-flight (or abandoned) atomic writes: `writeFileAtomic` writes `<path>.tmp-<hex>` first. */
+const TEMP = /\.tmp-[0-9a-f]+$/;
+
 /** One stored object. */
 export interface StoredObject {
   /** '/'-separated path relative to the storage root. */
@@ -54,25 +57,31 @@ export class LocalStorage implements Storage {
     return this.root;
   }
 
-  async list(prefix = ""): Promise<StoredObject[]> {
-    const out: StoredObject[] = [];
-    const walk = async (dir: string, rel: string) => {
+  /** Every file below the root: its path and its key (relative, '/'-separated). */
+  async *#files(): AsyncGenerator<{ path: string; key: string }> {
+    const stack: [string, string][] = [[this.root, ""]];
+    while (stack.length) {
+      const [dir, rel] = stack.pop()!;
       let entries: Deno.DirEntry[];
       try {
         entries = await Array.fromAsync(Deno.readDir(dir));
       } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return;
+        if (e instanceof Deno.errors.NotFound) continue;
         throw e;
       }
       for (const e of entries) {
         const key = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory) await walk(join(dir, e.name), key);
-        else if (e.isFile && key.startsWith(prefix) && !/\.tmp-[0-9a-f]+$/.test(key)) {
-          out.push({ key, size: (await Deno.stat(join(dir, e.name))).size });
-        }
+        if (e.isDirectory) stack.push([join(dir, e.name), key]);
+        else if (e.isFile) yield { path: join(dir, e.name), key };
       }
-    };
-    await walk(this.root, "");
+    }
+  }
+
+  async list(prefix = ""): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    for await (const { path, key } of this.#files()) {
+      if (key.startsWith(prefix) && !TEMP.test(key)) out.push({ key, size: (await Deno.stat(path)).size });
+    }
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }
 
@@ -126,24 +135,11 @@ export class LocalStorage implements Storage {
    */
   async sweepTemp(maxAgeMs = 3_600_000): Promise<number> {
     let removed = 0;
-    const walk = async (dir: string): Promise<void> => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return;
-        throw e;
-      }
-      for (const e of entries) {
-        const path = join(dir, e.name);
-        if (e.isDirectory) await walk(path);
-        else if (/\.tmp-[0-9a-f]+$/.test(e.name)) {
-          const age = Date.now() - ((await Deno.stat(path)).mtime?.getTime() ?? Date.now());
-          if (age > maxAgeMs) await Deno.remove(path).then(() => removed++, () => {});
-        }
-      }
-    };
-    await walk(this.root);
+    for await (const { path, key } of this.#files()) {
+      if (!TEMP.test(key)) continue;
+      const age = Date.now() - ((await Deno.stat(path)).mtime?.getTime() ?? Date.now());
+      if (age > maxAgeMs) await Deno.remove(path).then(() => removed++, () => {});
+    }
     return removed;
   }
 

@@ -1,18 +1,10 @@
 /** Tests of the configuration layer (config/): defaults, substitution, validation errors, printing, hashing. */
 
 import assert from "node:assert/strict";
-import {
-  type Config,
-  configHash,
-  defaultConfig,
-  formatConfig,
-  loadConfig,
-  loadConfigFile,
-  maskSecrets,
-  parseByteSize,
-  registryPath,
-  substitute,
-} from "../config/mod.ts";
+import { substitute } from "../config/env.ts";
+import { loadConfig, loadConfigFile } from "../config/load.ts";
+import { configHash, formatConfig, maskSecrets } from "../config/print.ts";
+import { type Config, defaultConfig, parseByteSize, registryPath } from "../config/schema.ts";
 import { UsageError } from "../runtime/errors.ts";
 
 const noEnv = () => undefined;
