@@ -35,7 +35,14 @@ export {
   runKernel,
   type Tolerance,
 } from "./kernels/kernel.ts";
-export { type AnyKernel, KERNELS, SCALAR_KERNELS, type ScalarKernel } from "./kernels/registry.ts";
+export {
+  type AnyKernel,
+  FRAME_KERNELS,
+  type FrameKernel,
+  KERNELS,
+  SCALAR_KERNELS,
+  type ScalarKernel,
+} from "./kernels/registry.ts";
 export {
   convolveCausalCpu,
   convolveCausalDirectGpu,
@@ -146,3 +153,41 @@ export {
   type SelectionConfig,
   targetHorizon,
 } from "./engines/statistical_tests.ts";
+
+export {
+  type Agg,
+  type BarPlan,
+  parseDuration,
+  planBars,
+  resample,
+  resampleCpu,
+  resampleGpu,
+  resampleKernel,
+  type ResampleOptions,
+  type ResolvedResample,
+  resolveResample,
+} from "./kernels/resample.ts";
+export { load, type LoaderOptions, type LoadResult } from "./io/loader.ts";
+export {
+  type CacheEntry,
+  type CacheOptions,
+  decodeFrameEntry,
+  DiskCache,
+  encodeFrameEntry,
+} from "./io/cache.ts";
+export {
+  type CorrMatrix,
+  corrMatrix,
+  corrMatrixCpu,
+  corrMatrixGpu,
+  covarianceOf,
+} from "./kernels/corr_matrix.ts";
+export { type Eigen, jacobiEigen, pca, pcaFromCorr, type PcaOptions, type PcaResult } from "./kernels/pca.ts";
+export {
+  type DroppedFeature,
+  finiteVariance,
+  runSelectionFilters,
+  selectionFilters,
+  type SelectionFiltersConfig,
+  type SelectionFiltersReport,
+} from "./engines/selection_filters.ts";

@@ -25,6 +25,7 @@
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
+import { benchIssue7, issue7Table } from "./issue7.ts";
 import { KERNELS } from "../kernels/registry.ts";
 import { type Kernel, type Params, parseParams } from "../kernels/kernel.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -42,10 +43,11 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor";
+  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "issue7";
 }
 
-const USAGE = "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor] [--kernels a,b] " +
+const USAGE =
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|issue7] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -83,10 +85,10 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (v !== "all" && v !== "kernels" && v !== "pipeline" && v !== "garch" && v !== "dcor") {
-        throw new Error(`--suite expects all, kernels, pipeline, garch or dcor`);
+      if (!["all", "kernels", "pipeline", "garch", "dcor", "issue7"].includes(v)) {
+        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor or issue7`);
       }
-      o.suite = v;
+      o.suite = v as Options["suite"];
     } else if (flag === "--help" || flag === "-h") {
       console.error(USAGE);
       Deno.exit(0);
@@ -370,6 +372,7 @@ async function main(): Promise<void> {
     : null;
   const garch = opts.suite === "all" || opts.suite === "garch" ? await benchGarch(opts, progress) : null;
   const dcor = opts.suite === "all" || opts.suite === "dcor" ? await benchDcor(opts, progress) : null;
+  const issue7 = opts.suite === "all" || opts.suite === "issue7" ? await benchIssue7(opts, progress) : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -389,6 +392,7 @@ async function main(): Promise<void> {
     pipeline,
     garch,
     dcor,
+    issue7,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
@@ -485,6 +489,7 @@ async function main(): Promise<void> {
   }
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));
+  if (issue7) out.push("", ...issue7Table(issue7));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
   console.error(out.join("\n"));
 }

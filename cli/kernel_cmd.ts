@@ -7,7 +7,7 @@ import { getColumn } from "../io/frame.ts";
 import { readFrameFile } from "../io/read.ts";
 import { encodeCsv, writeFileAtomic } from "../io/write.ts";
 import { type Kernel, type Params, parseParams, runKernel } from "../kernels/kernel.ts";
-import { KERNELS, SCALAR_KERNELS } from "../kernels/registry.ts";
+import { FRAME_KERNELS, type FrameKernel, KERNELS, SCALAR_KERNELS } from "../kernels/registry.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
@@ -22,6 +22,7 @@ export function kernelHelp(): string {
     );
     lines.push(`  ${k.name.padEnd(13)} ${k.summary}${params.length ? `  [${params.join(" ")}]` : ""}`);
   }
+  for (const k of FRAME_KERNELS.values()) lines.push(`  ${k.name.padEnd(13)} ${k.summary}  [${k.usage}]`);
   return lines.join("\n");
 }
 
@@ -29,10 +30,12 @@ export function kernelHelp(): string {
 export async function kernelCommand(args: Args): Promise<void> {
   const name = args.positional[1];
   if (!name) throw new UsageError(`kernel: name a kernel\n${kernelHelp()}`);
+  const frameKernel = FRAME_KERNELS.get(name);
+  if (frameKernel) return await frameKernelCommand(frameKernel, args);
   const scalar = SCALAR_KERNELS.get(name);
   const kernel = KERNELS.get(name);
   if (!scalar && !kernel) {
-    const known = [...KERNELS.keys(), ...SCALAR_KERNELS.keys()].join(", ");
+    const known = [...KERNELS.keys(), ...SCALAR_KERNELS.keys(), ...FRAME_KERNELS.keys()].join(", ");
     throw new UsageError(`kernel: unknown kernel "${name}" (kernels: ${known})`);
   }
   const { frame, columns, inputs, output, compute, params } = await readRequest(
@@ -52,6 +55,39 @@ export async function kernelCommand(args: Args): Promise<void> {
     bytes = encodeCsv([{ name, values: out }]);
   }
   log("info", `${name}: ${frame.rows} rows in ${(performance.now() - t0).toFixed(1)} ms`, { backend });
+  if (output) await writeFileAtomic(output, bytes);
+  else await writeAll(Deno.stdout, bytes);
+}
+
+/**
+ * `kernel resample --input FILE --every 5min [...]`: a frame-to-frame kernel on the whole file, written as CSV
+ * with the output's timestamps (ISO-8601, e.g. the bar starts) first and one column per output column.
+ */
+async function frameKernelCommand(kernel: FrameKernel, args: Args): Promise<void> {
+  const name = kernel.name;
+  if (args.positional.length > 2) {
+    throw new UsageError(`kernel ${name}: unexpected argument "${args.positional[2]}"`);
+  }
+  const input = take(args, "input");
+  if (!input) throw new UsageError(`kernel ${name}: --input FILE is required`);
+  for (const c of ["column", "column2"]) {
+    if (args.options.has(c)) throw new UsageError(`kernel ${name}: uses every column; drop --${c}`);
+  }
+  const output = take(args, "output");
+  const backend = takeBackend(args);
+  const params = Object.fromEntries(args.options);
+  const frame = await readFrameFile(input);
+  const compute = await openCompute({ backend });
+  const t0 = performance.now();
+  const out = await kernel.run(frame, params, compute);
+  const columns = [...out.columns].map(([n, values]) => ({ name: n, values }));
+  const bytes = encodeCsv(
+    columns,
+    out.timestamps ? { name: out.timestampColumn, values: out.timestamps } : undefined,
+  );
+  log("info", `${name}: ${frame.rows} rows to ${out.rows} in ${(performance.now() - t0).toFixed(1)} ms`, {
+    backend: compute.gpu ? compute.gpu.adapterName : "cpu",
+  });
   if (output) await writeFileAtomic(output, bytes);
   else await writeAll(Deno.stdout, bytes);
 }

@@ -11,6 +11,8 @@ import { logstab } from "./logstab.ts";
 import { rollingCorr } from "./rolling_corr.ts";
 import { rollingMean, rollingStd, zscore } from "./rolling_moments.ts";
 import type { Compute } from "../runtime/backend.ts";
+import type { Frame } from "../io/frame.ts";
+import { resampleKernel } from "./resample.ts";
 
 /** A kernel with any parameter type (the registry's element type; validate params with `parseParams`). */
 // deno-lint-ignore no-explicit-any
@@ -43,4 +45,25 @@ export interface ScalarKernel {
 /** Every scalar (JSON-result) kernel, by name. */
 export const SCALAR_KERNELS: ReadonlyMap<string, ScalarKernel> = new Map(
   [garchKernel, dcorKernel, dcorTestKernel].map((k) => [k.name, k]),
+);
+
+/**
+ * A kernel from a whole frame to another frame with its own row count (resampling): the `kernel` CLI reads the
+ * file, passes every `--PARAM VALUE` to `run` (which validates them) and writes the result as CSV with the
+ * frame's timestamps first.
+ */
+export interface FrameKernel {
+  /** Name used on the CLI (`kernel NAME`). */
+  name: string;
+  /** One line for `--help`. */
+  summary: string;
+  /** Its parameters, for `--help` (e.g. `--every 5min [--fill none|nan|ffill]`). */
+  usage: string;
+  /** Validates the raw CLI parameters and computes the output frame with the context's backend. */
+  run: (frame: Frame, params: Record<string, string>, compute: Compute) => Promise<Frame>;
+}
+
+/** Every frame-to-frame kernel, by name. */
+export const FRAME_KERNELS: ReadonlyMap<string, FrameKernel> = new Map(
+  [resampleKernel].map((k) => [k.name, k]),
 );

@@ -1,0 +1,232 @@
+/**
+ * Correlation matrix (kernels/corr_matrix.ts), PCA (kernels/pca.ts) and the selection filters
+ * (engines/selection_filters.ts): both paths against numpy (fixture from scripts/make_pca_fixture.py: factor
+ * structure, scales from 1e-3 to 1e4, near-duplicates, NaN rows), WebGPU vs f64 at tile and split-K
+ * boundaries and in row batches, the Jacobi solver on known matrices, and the filters' decisions.
+ */
+import { strict as assert } from "node:assert";
+import { makeFrame } from "../io/frame.ts";
+import { corrMatrix, corrMatrixCpu, corrMatrixGpu, covarianceOf, KCHUNK } from "../kernels/corr_matrix.ts";
+import { jacobiEigen, pca, pcaFromCorr } from "../kernels/pca.ts";
+import { finiteVariance, selectionFilters } from "../engines/selection_filters.ts";
+import { sharedGpu } from "../runtime/backend.ts";
+import { setLogLevel } from "../runtime/log.ts";
+import { seededNormals } from "../generator/rng.ts";
+
+setLogLevel("error");
+const gpu = await sharedGpu();
+const opts = { sanitizeResources: false, sanitizeOps: false };
+const CPU = { choice: "cpu" as const, gpu: null };
+const GPU = { choice: "webgpu" as const, gpu };
+
+interface Fixture {
+  columns: string[];
+  data: (number | null)[][];
+  n_complete: number;
+  corr: number[][];
+  cov: number[][];
+  cov_eigenvalues: number[];
+  cov_ratio: number[];
+  cov_components: number[][];
+  corr_eigenvalues: number[];
+  corr_ratio: number[];
+  corr_components: number[][];
+}
+const fx: Fixture = JSON.parse(
+  await Deno.readTextFile(new URL("./fixtures/pca_numpy.json", import.meta.url)),
+);
+const data = fx.data.map((c) => Float64Array.from(c, (v) => (v === null ? NaN : v)));
+const p = data.length;
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+const flat = (m: number[][]) => m.flat();
+
+/** f32 tolerance of the correlation matrix (kernels/corr_matrix.ts). */
+const CORR_TOL = 2e-5;
+
+for (const [path, compute] of [["cpu", CPU], ["webgpu", GPU]] as const) {
+  Deno.test(`correlation matrix (${path}) matches numpy.corrcoef on the complete rows`, opts, async () => {
+    const c = await corrMatrix(data, compute);
+    assert.equal(c.n, fx.n_complete);
+    const tol = path === "cpu" ? 1e-13 : CORR_TOL;
+    const err = maxDiff(c.corr, flat(fx.corr));
+    assert.ok(err <= tol, `corr max error ${err}`);
+    // Covariance: relative to std_i std_j.
+    const cov = covarianceOf(c);
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) {
+        const ref = fx.cov[i][j], s = Math.sqrt(fx.cov[i][i] * fx.cov[j][j]);
+        assert.ok(Math.abs(cov[i * p + j] - ref) <= tol * s, `cov[${i}][${j}] ${cov[i * p + j]} vs ${ref}`);
+      }
+    }
+  });
+
+  for (const standardize of [false, true]) {
+    const kind = standardize ? "corr" : "cov";
+    Deno.test(`PCA of the ${kind} matrix (${path}) matches numpy eigh`, opts, async () => {
+      const r = await pca(data, fx.columns, { standardize, components: p }, compute);
+      const values = fx[`${kind}_eigenvalues`], ratio = fx[`${kind}_ratio`], comps = fx[`${kind}_components`];
+      const big = values[0];
+      const vtol = path === "cpu" ? 1e-11 * big : 2 * CORR_TOL * big;
+      assert.ok(
+        maxDiff(r.explained_variance, values) <= vtol,
+        `eigenvalues ${r.explained_variance} vs ${values}`,
+      );
+      assert.ok(maxDiff(r.explained_variance_ratio, ratio) <= (path === "cpu" ? 1e-12 : 2 * CORR_TOL));
+      assert.ok(Math.abs(r.cumulative_ratio[p - 1] - 1) < 1e-12);
+      // Eigenvectors (sign-normalized alike) for eigenvalues separated from their neighbours.
+      for (let k = 0; k < p; k++) {
+        const gap = Math.min(
+          k > 0 ? values[k - 1] - values[k] : Infinity,
+          k < p - 1 ? values[k] - values[k + 1] : Infinity,
+        ) / big;
+        if (gap < 1e-3) continue;
+        const tol = path === "cpu" ? 1e-8 : Math.max(1e-4, 5 * CORR_TOL / gap);
+        const err = maxDiff(r.components[k], comps[k]);
+        assert.ok(err <= tol, `component ${k}: error ${err} (relative gap ${gap})`);
+        // Loadings = component * sqrt(eigenvalue).
+        r.loadings[k].forEach((l, j) =>
+          assert.ok(Math.abs(l - r.components[k][j] * Math.sqrt(values[k])) <= 1e-3)
+        );
+      }
+    });
+  }
+}
+
+Deno.test("PCA: components to keep by cumulative variance; constant columns have zero variance", () => {
+  const c = corrMatrixCpu([...data, new Float64Array(data[0].length).fill(3)]);
+  assert.ok(Number.isNaN(c.corr[p]), "a constant column gets NaN correlations");
+  const r = pcaFromCorr(c, [...fx.columns, "const"], { standardize: true, varianceToKeep: 0.9 });
+  const k = r.cumulative_ratio.findIndex((v) => v >= 0.9) + 1;
+  assert.equal(r.n_components, k);
+  assert.equal(r.components.length, k);
+  assert.equal(r.explained_variance.at(-1), 0);
+  for (const row of r.components) {
+    const big = row.reduce((a, v, i) => (Math.abs(v) > Math.abs(row[a]) ? i : a), 0);
+    assert.ok(row[big] > 0, "largest entry of each component is positive");
+    assert.ok(Math.abs(Math.hypot(...row) - 1) < 1e-12);
+  }
+});
+
+Deno.test("Jacobi: known spectra, reconstruction, repeated eigenvalues", () => {
+  const two = jacobiEigen(Float64Array.of(2, 1, 1, 2), 2);
+  assert.ok(maxDiff(two.values, [3, 1]) < 1e-15);
+  assert.ok(maxDiff(two.vectors, [Math.SQRT1_2, Math.SQRT1_2, Math.SQRT1_2, -Math.SQRT1_2]) < 1e-15);
+  const id = jacobiEigen(Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1), 3);
+  assert.deepEqual(Array.from(id.values), [1, 1, 1]);
+  assert.equal(id.sweeps, 0);
+  assert.deepEqual(Array.from(jacobiEigen(new Float64Array(0), 0).values), []);
+  // A random symmetric 60 x 60 matrix: A = V^T diag(values) V and V orthonormal.
+  const n = 60, e = seededNormals(n * n, 5);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = e[i * n + j];
+  const { values, vectors: v } = jacobiEigen(a, n);
+  for (let k = 1; k < n; k++) assert.ok(values[k] <= values[k - 1]);
+  let recon = 0, ortho = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0, d = 0;
+      for (let k = 0; k < n; k++) {
+        s += v[k * n + i] * values[k] * v[k * n + j];
+        d += v[i * n + k] * v[j * n + k];
+      }
+      recon = Math.max(recon, Math.abs(s - a[i * n + j]));
+      ortho = Math.max(ortho, Math.abs(d - (i === j ? 1 : 0)));
+    }
+  }
+  assert.ok(recon < 1e-12 && ortho < 1e-13, `reconstruction ${recon}, orthogonality ${ortho}`);
+});
+
+/** p columns of n rows: a common factor, various scales and offsets, some NaN. */
+function matrix(p: number, n: number, seed: number): Float64Array[] {
+  const f = seededNormals(n, seed);
+  return Array.from({ length: p }, (_, j) => {
+    const e = seededNormals(n, seed + 1 + j);
+    const s = 10 ** ((j % 7) - 3);
+    return e.map((v, i) => 1e3 * (j % 3) + s * ((j % 4) * 0.3 * f[i] + v));
+  });
+}
+
+Deno.test("correlation matrix: WebGPU vs f64 at tile, split-K and batch boundaries", opts, async () => {
+  const small = gpu.withLimits({ maxBindingBytes: 1 << 20 }); // forces several row batches at p = 65
+  for (
+    const [q, n, rt] of [
+      [1, 50, gpu],
+      [2, 3, gpu],
+      [16, 17, gpu],
+      [63, 1001, gpu],
+      [64, KCHUNK, gpu],
+      [65, 2 * KCHUNK + 17, gpu],
+      [65, 3 * KCHUNK + 5, small],
+      [130, 5000, gpu],
+    ] as const
+  ) {
+    const cols = matrix(q, n, q + n);
+    if (n > 100) cols[q - 1][7] = NaN; // one incomplete row
+    const ref = corrMatrixCpu(cols), got = await corrMatrixGpu(rt, cols);
+    assert.equal(got.n, ref.n);
+    const err = maxDiff(got.corr, ref.corr);
+    assert.ok(err <= CORR_TOL, `${q} x ${n}: max error ${err}`);
+  }
+  // No complete rows / one row: NaN off the diagonal, no crash.
+  const none = await corrMatrixGpu(gpu, [Float64Array.of(NaN, 1), Float64Array.of(1, NaN)]);
+  assert.equal(none.n, 0);
+  assert.ok(none.corr.every(Number.isNaN));
+});
+
+Deno.test(
+  "selection filters: variance, near-duplicates (frame order or dCor rank), PCA report; both paths",
+  opts,
+  async () => {
+    const n = 3000;
+    const [a, b, c] = [1, 2, 3].map((s) => seededNormals(n, s));
+    const noise = seededNormals(n, 9);
+    const cols = new Map<string, Float64Array>([
+      ["a", a],
+      ["const", new Float64Array(n).fill(2)],
+      ["b", b],
+      ["a_dup", a.map((v, i) => 3 * v + 1e-3 * noise[i] + 5)], // corr ~0.99999 with a
+      ["c", c],
+      ["b_neg", b.map((v, i) => -v + 0.01 * noise[i])], // corr ~ -0.99995 with b
+      ["mix", a.map((v, i) => v + b[i])],
+      ["y_ret_fwd_15", c.map((v) => 0.1 * v)],
+    ]);
+    cols.get("a")![5] = NaN; // NaN rows are left out of the matrix
+    const frame = makeFrame("sel", n, cols);
+    assert.equal(finiteVariance(Float64Array.of(1, NaN, 3)), 1);
+    for (const compute of [CPU, GPU]) {
+      const r = await selectionFilters(frame, { corr_threshold: 0.95 }, compute);
+      assert.equal(r.candidates, 7, "targets are not candidates");
+      assert.deepEqual(r.kept, ["a", "b", "c", "mix"]);
+      assert.deepEqual(
+        r.dropped.map((d) => [d.feature, d.stage, d.duplicate_of ?? null]),
+        [["const", "variance", null], ["a_dup", "correlation", "a"], ["b_neg", "correlation", "b"]],
+      );
+      assert.ok(r.dropped[2].corr! < -0.99);
+      assert.equal(r.corr_rows, n - 1);
+      assert.ok(r.pca && r.pca.features.length === 4 && r.pca.loadings.length === r.pca.n_components);
+      // a, b, c independent and mix = a + b: rank 3, the last eigenvalue ~0.
+      assert.ok(r.pca!.explained_variance[3] < 1e-3, `${r.pca!.explained_variance}`);
+      // With a dCor ranking the higher-ranked duplicate is kept.
+      const ranked = await selectionFilters(frame, {}, compute, [
+        { feature: "a_dup", dcor: 0.3 },
+        { feature: "a", dcor: 0.1 },
+        { feature: "b_neg", dcor: 0.2 },
+      ]);
+      assert.equal(ranked.order, "dcor");
+      assert.deepEqual(ranked.kept, ["a_dup", "b_neg", "c", "mix"]);
+      assert.deepEqual(
+        ranked.dropped.filter((d) => d.stage === "correlation").map((d) => [d.feature, d.duplicate_of]),
+        [["a", "a_dup"], ["b", "b_neg"]],
+      );
+    }
+    const strict = await selectionFilters(frame, { variance_threshold: 1.5, pca: false }, CPU);
+    assert.ok(strict.dropped.some((d) => d.feature === "a" && d.stage === "variance"));
+    assert.equal(strict.pca, null);
+  },
+);
