@@ -163,6 +163,12 @@ export interface FeaturesConfig {
   selection_seed: number;
   /** Selection: window of the windowed dCor summary. Default 500. */
   selection_rolling_window: number;
+  /** Selection: drop features whose variance is <= this. Default 0. */
+  selection_variance_threshold: number;
+  /** Selection: drop a feature whose |correlation| with a better-ranked kept one is >= this. Default 0.95. */
+  selection_corr_threshold: number;
+  /** Selection: PCA of the kept features (explained variance and loadings in the report). Default true. */
+  selection_pca: boolean;
   /** Columns the stationarization engine transforms (non-empty). Default ["close"]. */
   columns: string[];
 }
@@ -410,6 +416,9 @@ const SCHEMA = obj({
     selection_permutations: int(199, 1),
     selection_seed: int(0, 0),
     selection_rolling_window: int(500, 10),
+    selection_variance_threshold: num(0, { min: 0 }),
+    selection_corr_threshold: num(0.95, { gt: 0, max: 1 }),
+    selection_pca: bool(true),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),
   pipeline: obj({

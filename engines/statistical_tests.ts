@@ -6,7 +6,8 @@
  * that have a target: dCor (V-statistic), bias-corrected dCor², a permutation p-value, and optionally the mean and
  * stability of dCor over consecutive windows. The top `top_k` by dCor are selected.
  */
-import type { Frame } from "../io/frame.ts";
+import { type Frame, makeFrame } from "../io/frame.ts";
+import { selectionFilters, type SelectionFiltersConfig } from "./selection_filters.ts";
 import { dcor, dcorTest, dcorTestGpu } from "../kernels/dcor.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
@@ -28,6 +29,8 @@ export interface SelectionConfig {
   rolling: boolean;
   /** Window length for the rolling dCor summary. */
   rolling_window: number;
+  /** Variance / near-duplicate filters and PCA over the ranked features (null: none). */
+  filters?: SelectionFiltersConfig | null;
 }
 
 /** One ranked feature. */
@@ -112,10 +115,26 @@ export async function selectFeatures(
     return r;
   });
   ranking.sort((a, b) => (Number.isNaN(a.dcor) ? 1 : Number.isNaN(b.dcor) ? -1 : b.dcor - a.dcor));
-  const selected = ranking.filter((r) => Number.isFinite(r.dcor)).slice(0, cfg.top_k).map((r) => r.feature);
+  // Near-duplicates are dropped in dCor order, so of two nearly identical features the better ranked stays.
+  const sample = makeFrame(frame.source, rows.length, new Map(names.map((n, i) => [n, xs[i]])));
+  const filters = cfg.filters
+    ? await selectionFilters(sample, { ...cfg.filters, columns: names }, compute, ranking)
+    : null;
+  const kept = filters ? new Set(filters.kept) : null;
+  const selected = ranking
+    .filter((r) => Number.isFinite(r.dcor) && (!kept || kept.has(r.feature)))
+    .slice(0, cfg.top_k)
+    .map((r) => r.feature);
   return {
     columns,
-    report: { target: cfg.target, rows: rows.length, permutations: cfg.permutations, selected, ranking },
+    report: {
+      target: cfg.target,
+      rows: rows.length,
+      permutations: cfg.permutations,
+      selected,
+      ranking,
+      filters,
+    },
   };
 }
 

@@ -57,6 +57,11 @@ const ENGINES: Record<string, Engine | null> = {
         seed: c.features.selection_seed,
         rolling: c.features.stage1_rolling_enabled,
         rolling_window: c.features.selection_rolling_window,
+        filters: {
+          variance_threshold: c.features.selection_variance_threshold,
+          corr_threshold: c.features.selection_corr_threshold,
+          pca: c.features.selection_pca,
+        },
       }, compute),
   },
 };

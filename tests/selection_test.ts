@@ -67,3 +67,43 @@ Deno.test("selection: a dependent feature ranks first with p < 0.01, noise does 
   const again = await selectFeatures(frame, cfg, { choice: "cpu", gpu: null });
   assert.deepEqual(again.report.ranking, report.ranking);
 });
+
+Deno.test("selection filters: a near-duplicate of a better-ranked feature is dropped; PCA is reported", async () => {
+  const n = 2000, h = 3;
+  const r = returns(n + h, 94);
+  const close = new Float64Array(n);
+  let p = 100;
+  for (let t = 0; t < n; t++) close[t] = p *= Math.exp(r[t]);
+  const target = forwardReturn(close, h);
+  const noise = returns(n, 95);
+  const signal = target.map((v, t) => (Number.isFinite(v) ? Math.abs(v) + 0.3 * Math.abs(noise[t]) : NaN));
+  const twin = signal.map((v, t) => 2 * v + 1e-6 * noise[(t * 7) % n]);
+  const frame = makeFrame(
+    "test",
+    n,
+    new Map([["close", close], ["signal", signal], ["twin", twin], ["flat", new Float64Array(n).fill(1)]]),
+  );
+  const { report } = await selectFeatures(frame, {
+    target: `y_ret_fwd_${h}`,
+    top_k: 10,
+    max_samples: 5000,
+    permutations: 49,
+    seed: 0,
+    rolling: false,
+    rolling_window: 500,
+    filters: { variance_threshold: 0, corr_threshold: 0.95, pca: true },
+  }, { choice: "cpu", gpu: null });
+  const f = report.filters as {
+    kept: string[];
+    dropped: { feature: string; stage: string; duplicate_of?: string }[];
+    pca: unknown;
+  };
+  const twinDrop = f.dropped.find((d) => d.feature === "twin" || d.feature === "signal")!;
+  assert.equal(twinDrop.stage, "correlation");
+  assert.ok(["signal", "twin"].includes(twinDrop.duplicate_of!));
+  assert.ok(f.dropped.some((d) => d.feature === "flat" && d.stage === "variance"));
+  assert.ok(f.pca);
+  const selected = report.selected as string[];
+  assert.ok(!selected.includes(twinDrop.feature) && !selected.includes("flat"));
+  assert.equal(selected.filter((x) => x === "signal" || x === "twin").length, 1);
+});
