@@ -7,6 +7,7 @@ import { parseArgs } from "./args.ts";
 import { configCommand } from "./config_cmd.ts";
 import { GENERATE_HELP, generateCommand } from "./generate_cmd.ts";
 import { kernelCommand, kernelHelp } from "./kernel_cmd.ts";
+import { loadCommand } from "./load_cmd.ts";
 import { runCommand } from "./run_cmd.ts";
 import { runsCommand } from "./runs_cmd.ts";
 
@@ -18,6 +19,8 @@ commands:
   ${GENERATE_HELP}
   config    --print [--config FILE]       the resolved configuration, secrets masked
   runs      [--registry FILE] [--config FILE] [--limit 10]   recent runs and their failures
+  load      INSTRUMENT --every 30min [--config FILE] [--output FILE] [--cache DIR | --no-cache]
+            one instrument of data.source resampled (OHLCV, VWAP, count, partial), cached; CSV out
   kernel    NAME --input FILE --column X [--column2 Y] [--PARAM VALUE ...] [--backend auto|webgpu|cpu] [--output FILE]
             one kernel on a column of a CSV, Parquet or Arrow/Feather file; CSV out
 
@@ -29,6 +32,7 @@ const COMMANDS: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<n
   config: configCommand,
   runs: runsCommand,
   kernel: kernelCommand,
+  load: loadCommand,
 };
 
 /** Runs the CLI; returns the exit code. */

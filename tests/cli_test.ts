@@ -202,3 +202,48 @@ Deno.test("kernel dcor and dcor_test print JSON equal to the library's results",
   assert.ok(test.p_value > 0 && test.p_value <= 1);
   assert.equal(await main(["kernel", "dcor", "--input", input, "--column", "close", "--backend", "cpu"]), 2);
 });
+
+Deno.test(
+  "load: an instrument at a timeframe through the loader; the second call comes from the cache",
+  opts,
+  async () => {
+    const config = join(dir, "load.yaml");
+    await Deno.writeTextFile(config, `data:\n  source: ${dir}\n`);
+    const logs: string[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => logs.push(a.join(" "));
+    const out = join(dir, "h1.csv"), cache = join(dir, "cache");
+    setLogLevel("info");
+    try {
+      for (let i = 0; i < 2; i++) {
+        assert.equal(
+          await main([
+            "load",
+            "SYN0000",
+            "--every",
+            "1h",
+            "--config",
+            config,
+            "--cache",
+            cache,
+            "--output",
+            out,
+          ]),
+          0,
+        );
+      }
+    } finally {
+      console.error = orig;
+      setLogLevel("error");
+    }
+    assert.ok(
+      logs.some((l) => /from 3001 rows/.test(l)) && logs.some((l) => /from the cache/.test(l)),
+      logs.join("\n"),
+    );
+    const h1 = decodeCsv(await Deno.readFile(out), out);
+    const closes = bars.columns.get("close")!;
+    assert.equal(h1.columns.get("count")!.reduce((a, b) => a + b, 0), bars.rows);
+    assert.equal(h1.columns.get("close")![h1.rows - 1], closes[closes.length - 1]);
+    assert.equal(await main(["load", "NOPE", "--every", "1h", "--config", config, "--cache", cache]), 2);
+  },
+);
