@@ -123,6 +123,16 @@ export interface BaxterKingConfig {
   fill: boolean;
 }
 
+/** `features.extraction`: rolling tsfresh-style feature sets (kernels/feature_sets.ts). */
+export interface ExtractionConfig {
+  /** `"none"`, `"minimal"` (default) or `"efficient"`; `"comprehensive"` is not implemented yet (an error). */
+  set: "none" | "minimal" | "efficient" | "comprehensive";
+  /** Trailing windows in rows, each an integer >= 2. Default [50]. */
+  windows: number[];
+  /** Columns to extract features from. Default ["close"]. */
+  columns: string[];
+}
+
 /** `features.garch`: GARCH(p, q) fit. */
 export interface GarchConfig {
   /** GARCH order p (integer >= 0). Default 1. */
@@ -147,6 +157,8 @@ export interface FeaturesConfig {
   rolling_corr: RollingCorrConfig;
   /** Baxter-King filter. */
   baxter_king: BaxterKingConfig;
+  /** Rolling feature sets (feature_engineering engine, after Baxter-King). */
+  extraction: ExtractionConfig;
   /** GARCH model. */
   garch: GarchConfig;
   /** Target column for feature selection. Default `"y_ret_fwd_15m"`. */
@@ -408,6 +420,11 @@ const SCHEMA = obj({
       mode: oneOf(["causal", "symmetric"], "causal"),
       fill: bool(false),
     }),
+    extraction: obj({
+      set: oneOf(["none", "minimal", "efficient", "comprehensive"], "minimal"),
+      windows: list(int(undefined, 2), [50]),
+      columns: list(str(undefined), ["close"]),
+    }),
     garch: obj({ p: int(1, 0), q: int(1, 1), max_iter: int(1000, 1), max_samples: int(10000, 1) }),
     selection_target_column: str("y_ret_fwd_15m"),
     dcor_top_k: int(50, 1),
@@ -662,6 +679,12 @@ function finish(c: Config, ctx: Ctx): void {
   if (bk.high_freq <= bk.low_freq) {
     ctx.errors.push(
       `features.baxter_king.high_freq: expected an integer > low_freq (${bk.low_freq}), got ${bk.high_freq}`,
+    );
+  }
+
+  if (c.features.extraction.set === "comprehensive") {
+    ctx.errors.push(
+      `features.extraction.set: "comprehensive" is not implemented yet (expected none, minimal or efficient)`,
     );
   }
 

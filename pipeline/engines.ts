@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { engineerFeatures } from "../engines/feature_engineering.ts";
+import { extractFeatures } from "../engines/feature_sets.ts";
 import { selectFeatures } from "../engines/statistical_tests.ts";
 import { garchModels } from "../engines/garch.ts";
 import { type EngineResult, stationarize } from "../engines/stationarization.ts";
@@ -38,8 +39,18 @@ const ENGINES: Record<string, Engine | null> = {
   },
   feature_engineering: {
     name: "feature_engineering",
-    run: (frame, c, compute) =>
-      engineerFeatures(frame, { columns: c.features.columns, baxter_king: c.features.baxter_king }, compute),
+    run: async (frame, c, compute) => {
+      const bk = await engineerFeatures(
+        frame,
+        { columns: c.features.columns, baxter_king: c.features.baxter_king },
+        compute,
+      );
+      const sets = await extractFeatures(frame, c.features.extraction, compute);
+      return {
+        columns: new Map([...bk.columns, ...sets.columns]),
+        report: { ...bk.report, extraction: sets.report, columns: bk.columns.size + sets.columns.size },
+      };
+    },
   },
   garch_models: {
     name: "garch_models",

@@ -1,0 +1,236 @@
+/**
+ * Rolling feature sets (kernels/feature_sets.ts, kernels/feature_minmax.ts, engines/feature_sets.ts): the f64
+ * path against tsfresh's definitions evaluated with numpy/pandas (tests/fixtures/feature_sets_tsfresh.json, made
+ * by scripts/make_feature_sets_fixture.py), the WebGPU features against the f64 path (including chunked
+ * series), no look-ahead on both paths, edge lengths, the config section and the feature_engineering engine.
+ */
+import { strict as assert } from "node:assert";
+import { defaultConfig, validateConfig } from "../config/schema.ts";
+import { extractFeatures } from "../engines/feature_sets.ts";
+import { makeFrame } from "../io/frame.ts";
+import {
+  FEATURE_SETS,
+  featureColumnName,
+  featurePlacement,
+  featureSetCpu,
+  featureSetGpu,
+  GPU_TOLERANCE,
+} from "../kernels/feature_sets.ts";
+import { rollingMinMaxGpu } from "../kernels/feature_minmax.ts";
+import { enabledEngines } from "../pipeline/engines.ts";
+import { sharedGpu } from "../runtime/backend.ts";
+import { setLogLevel } from "../runtime/log.ts";
+import { assertClose, inputScale, logPrice, price1e4, returns, withGaps } from "./data.ts";
+
+setLogLevel("error");
+const opts = { sanitizeResources: false, sanitizeOps: false };
+const gpu = await sharedGpu();
+
+interface Fixture {
+  generator: string;
+  windows: number[];
+  series: {
+    name: string;
+    x: (number | null)[];
+    features: Record<string, Record<string, (number | null)[]>>;
+  }[];
+}
+const fixture: Fixture = JSON.parse(
+  await Deno.readTextFile(new URL("./fixtures/feature_sets_tsfresh.json", import.meta.url)),
+);
+const f64 = (a: (number | null)[]) => Float64Array.from(a, (v) => (v === null ? NaN : v));
+
+Deno.test("feature sets: names follow tsfresh, minimal is a prefix of efficient", () => {
+  assert.deepEqual(FEATURE_SETS.minimal, [
+    "mean",
+    "median",
+    "standard_deviation",
+    "variance",
+    "minimum",
+    "maximum",
+    "sum_values",
+    "length",
+  ]);
+  assert.deepEqual(FEATURE_SETS.efficient.slice(0, 8), FEATURE_SETS.minimal);
+  assert.equal(FEATURE_SETS.efficient.length, 18);
+  assert.equal(
+    featureColumnName("close", "autocorrelation__lag_1", 50),
+    "close__autocorrelation__lag_1__w50",
+  );
+  assert.deepEqual(featurePlacement(["mean", "median", "maximum"]), {
+    mean: "webgpu",
+    median: "cpu",
+    maximum: "webgpu",
+  });
+});
+
+Deno.test("feature sets: f64 path equals tsfresh's definitions (numpy/pandas fixture)", () => {
+  assert.match(fixture.generator, /pandas/);
+  assert.equal(fixture.series.length, 4);
+  for (const s of fixture.series) {
+    const x = f64(s.x);
+    for (const w of fixture.windows) {
+      const ours = featureSetCpu(x, w, FEATURE_SETS.efficient);
+      const ref = s.features[String(w)];
+      assert.deepEqual(Object.keys(ref), [...FEATURE_SETS.efficient]);
+      for (const f of FEATURE_SETS.efficient) {
+        // Moments of windows of 24 points summed in a different order: ~1e-15 relative; the slope and
+        // autocorrelation of a near-linear stretch can lose a few more digits.
+        assertClose(ours.get(f)!, f64(ref[f]), { atol: 1e-12, rtol: 1e-9 }, `${s.name} w${w} ${f}`);
+      }
+    }
+  }
+});
+
+Deno.test("feature sets: zero variance gives tsfresh's values (skew/kurt 0, autocorrelation NaN)", () => {
+  const x = new Float64Array(20).fill(3);
+  const r = featureSetCpu(x, 5, FEATURE_SETS.efficient);
+  const at = (f: string) => r.get(f)![10];
+  assert.equal(at("skewness"), 0);
+  assert.equal(at("kurtosis"), 0);
+  assert.ok(Number.isNaN(at("autocorrelation__lag_1")));
+  assert.equal(at("median"), 3);
+  assert.equal(at("sum_values"), 15);
+  assert.equal(at("length"), 5);
+  assert.equal(at("number_peaks__n_1"), 0);
+});
+
+Deno.test("feature sets: lengths 0, 1 and w - 1 give all NaN; NaN until the window is full", () => {
+  for (const n of [0, 1, 9]) {
+    for (const [f, v] of featureSetCpu(logPrice(n), 10, FEATURE_SETS.efficient)) {
+      assert.equal(v.length, n);
+      assert.ok(v.every(Number.isNaN), `${f} n=${n}`);
+    }
+  }
+  const r = featureSetCpu(logPrice(30), 10, FEATURE_SETS.efficient);
+  for (const [f, v] of r) {
+    assert.ok(v.subarray(0, 9).every(Number.isNaN), f);
+    assert.ok(v.subarray(9).every(Number.isFinite), f);
+  }
+});
+
+Deno.test("feature sets: WebGPU moment and min/max features match the f64 path", opts, async () => {
+  const windows = [2, 7, 50, 64];
+  const cols = [logPrice(3001), price1e4(2500), returns(1000), withGaps(2000)];
+  const features = FEATURE_SETS.minimal;
+  const g = await featureSetGpu(gpu, cols, windows, features);
+  cols.forEach((x, c) => {
+    const scale = inputScale([x]);
+    windows.forEach((w, i) => {
+      const ref = featureSetCpu(x, w, features);
+      for (const f of features) {
+        const tol = GPU_TOLERANCE[f] ?? { atol: 0, rtol: 0, stol: 0 };
+        let k = 1;
+        if (f === "sum_values") k = w;
+        if (f === "variance") {
+          // d(s^2) = 2 s ds: scale the std's tolerance by 2 max s.
+          k = 2 * Math.max(1e-300, ...ref.get("standard_deviation")!.filter(Number.isFinite));
+        }
+        assertClose(
+          g[c][i].get(f)!,
+          ref.get(f)!,
+          { atol: tol.atol * k, rtol: tol.rtol, stol: tol.stol * k },
+          `column ${c} w${w} ${f}`,
+          scale,
+        );
+      }
+    });
+  });
+});
+
+Deno.test("feature sets: WebGPU min/max is the same when chunked with halos", opts, async () => {
+  const x = logPrice(20000, 9);
+  const small = await sharedGpu({ maxBindingBytes: 4096 * 4 * 4 });
+  const [whole] = await rollingMinMaxGpu(gpu, [x], [3, 100]);
+  const [chunked] = await rollingMinMaxGpu(small, [x], [3, 100]);
+  const ref3 = featureSetCpu(x, 3, ["minimum", "maximum"]);
+  const ref100 = featureSetCpu(x, 100, ["minimum", "maximum"]);
+  for (let p = 0; p < 4; p++) assertClose(chunked[p], whole[p], { atol: 0, rtol: 0 }, `plane ${p}`);
+  const s = inputScale([x]);
+  assertClose(whole[0], ref3.get("minimum")!, { atol: 0, rtol: 0, stol: 1e-7 }, "min w3", s);
+  assertClose(whole[3], ref100.get("maximum")!, { atol: 0, rtol: 0, stol: 1e-7 }, "max w100", s);
+});
+
+Deno.test(
+  "feature sets: no look-ahead (head of 2000 rows equals 1000 rows) on both paths",
+  opts,
+  async () => {
+    const x = withGaps(2000, 11);
+    const head = x.slice(0, 1000);
+    for (const w of [5, 50]) {
+      const full = featureSetCpu(x, w, FEATURE_SETS.efficient);
+      const part = featureSetCpu(head, w, FEATURE_SETS.efficient);
+      for (const f of FEATURE_SETS.efficient) {
+        assert.deepEqual(part.get(f), full.get(f)!.slice(0, 1000), `cpu ${f} w${w}`);
+      }
+    }
+    const [[gFull], [gPart]] = [
+      await featureSetGpu(gpu, [x], [50], FEATURE_SETS.minimal),
+      await featureSetGpu(gpu, [head], [50], FEATURE_SETS.minimal),
+    ];
+    for (const f of FEATURE_SETS.minimal) {
+      assert.deepEqual(gPart[0].get(f), gFull[0].get(f)!.slice(0, 1000), `gpu ${f}`);
+    }
+    // Changing the future leaves the past unchanged.
+    const y = x.slice();
+    y.fill(1e6, 1500);
+    const changed = featureSetCpu(y, 50, FEATURE_SETS.efficient);
+    const orig = featureSetCpu(x, 50, FEATURE_SETS.efficient);
+    for (const f of FEATURE_SETS.efficient) {
+      assert.deepEqual(changed.get(f)!.slice(0, 1500), orig.get(f)!.slice(0, 1500), f);
+    }
+  },
+);
+
+Deno.test("config: features.extraction defaults, values and errors", () => {
+  assert.deepEqual(defaultConfig().features.extraction, {
+    set: "minimal",
+    windows: [50],
+    columns: ["close"],
+  });
+  const c = validateConfig({
+    features: { extraction: { set: "efficient", windows: [10, 20], columns: ["a"] } },
+  });
+  assert.deepEqual(c.features.extraction, { set: "efficient", windows: [10, 20], columns: ["a"] });
+  assert.throws(
+    () => validateConfig({ features: { extraction: { set: "comprehensive" } } }, { source: "t.yaml" }),
+    /t\.yaml: features\.extraction\.set: "comprehensive" is not implemented yet/,
+  );
+  assert.throws(
+    () => validateConfig({ features: { extraction: { set: "huge" } } }, { source: "t.yaml" }),
+    /t\.yaml: features\.extraction\.set: expected/,
+  );
+  assert.throws(
+    () => validateConfig({ features: { extraction: { windows: [1] } } }, { source: "t.yaml" }),
+    /t\.yaml: features\.extraction\.windows\[0\]: expected an integer >= 2/,
+  );
+});
+
+Deno.test("engine: feature_engineering adds the feature-set columns after Baxter-King", opts, async () => {
+  const n = 400;
+  const close = price1e4(n);
+  const frame = makeFrame("test.csv", n, new Map([["close", close]]));
+  const cfg = validateConfig({ features: { extraction: { set: "efficient", windows: [20, 50] } } });
+  const [, fe] = enabledEngines(cfg);
+  assert.equal(fe.name, "feature_engineering");
+  for (const compute of [{ choice: "cpu" as const, gpu: null }, { choice: "webgpu" as const, gpu }]) {
+    const r = await fe.run(frame, cfg, compute);
+    assert.ok(r.columns.has("close_bk_6_32_12"));
+    assert.ok(r.columns.has("close__mean__w50"));
+    assert.ok(r.columns.has("close__autocorrelation__lag_1__w20"));
+    assert.equal(r.columns.size, 1 + 2 * 18);
+    const ext = r.report.extraction as Record<string, unknown>;
+    assert.equal(ext.columns, 36);
+    const placement = ext.placement as Record<string, string>;
+    assert.equal(placement.median, "cpu");
+    assert.equal(placement.mean, compute.gpu ? "webgpu" : "cpu");
+    const ref = featureSetCpu(close, 50, ["median", "skewness"]);
+    assert.deepEqual(r.columns.get("close__median__w50"), ref.get("median"));
+    assert.deepEqual(r.columns.get("close__skewness__w50"), ref.get("skewness"));
+  }
+  const none = await extractFeatures(frame, { set: "none", windows: [50], columns: ["close"] }, {
+    choice: "cpu",
+    gpu: null,
+  });
+  assert.equal(none.columns.size, 0);
+});
