@@ -7,6 +7,7 @@
  * extrapolated 1024-series time (16 x 0.735 s) at 1024.
  */
 import { fitGarchCpu, fitGarchGpu } from "../kernels/garch.ts";
+import { simulateGarch } from "../kernels/garch_core.ts";
 import { seededNormals } from "../generator/rng.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { repeat } from "./measure.ts";
@@ -34,16 +35,10 @@ export interface GarchBench {
 export const ARCH_SECONDS_64 = 0.735;
 
 function simulate(n: number, seed: number): Float64Array {
-  const p = { mu: 0.01, omega: 0.02, alpha: 0.08, beta: 0.9 };
-  const z = seededNormals(n + 500, 31337, seed);
-  const r = new Float64Array(n);
-  let h = p.omega / (1 - p.alpha - p.beta), e = 0;
-  for (let t = 0; t < n + 500; t++) {
-    if (t > 0) h = p.omega + p.alpha * e * e + p.beta * h;
-    e = Math.sqrt(h) * z[t];
-    if (t >= 500) r[t - 500] = p.mu + e;
-  }
-  return r;
+  return simulateGarch(
+    { mu: 0.01, omega: 0.02, alpha: 0.08, beta: 0.9 },
+    seededNormals(n + 500, 31337, seed),
+  );
 }
 
 /** Runs the GARCH benchmark (`quick`: 1 and 64 series only). */

@@ -716,3 +716,15 @@ export function percentLogReturns(close: ArrayLike<number>): Float64Array {
   }
   return r;
 }
+
+/** GARCH(1,1) returns driven by the standard normal shocks `z`, after a burn-in of `burn` points (simulation). */
+export function simulateGarch(p: GarchParams, z: Float64Array, burn = 500): Float64Array {
+  const r = new Float64Array(Math.max(0, z.length - burn));
+  let h = p.omega / (1 - p.alpha - p.beta), e = 0;
+  for (let t = 0; t < z.length; t++) {
+    if (t > 0) h = p.omega + p.alpha * e * e + p.beta * h;
+    e = Math.sqrt(h) * z[t];
+    if (t >= burn) r[t - burn] = p.mu + e;
+  }
+  return r;
+}

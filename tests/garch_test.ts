@@ -25,6 +25,7 @@ import {
   garchLogLik,
   prepareSeries,
   presample,
+  simulateGarch,
 } from "../kernels/garch_core.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
@@ -60,15 +61,7 @@ function sig4(a: number, b: number, what: string): void {
 
 /** Simulates GARCH(1,1) returns (after a 500-point burn-in). */
 function simulate(n: number, p: GarchParams, seed: number): Float64Array {
-  const z = seededNormals(n + 500, 4242, seed);
-  const r = new Float64Array(n);
-  let h = p.omega / (1 - p.alpha - p.beta), e = 0;
-  for (let t = 0; t < n + 500; t++) {
-    if (t > 0) h = p.omega + p.alpha * e * e + p.beta * h;
-    e = Math.sqrt(h) * z[t];
-    if (t >= 500) r[t - 500] = p.mu + e;
-  }
-  return r;
+  return simulateGarch(p, seededNormals(n + 500, 4242, seed));
 }
 
 // Published benchmark values (FCP 1996 / McCullough-Renfro 1998).
