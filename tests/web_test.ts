@@ -4,12 +4,14 @@
  * uploads a Parquet file of generated bars, runs the engines on WebGPU in the page and checks the numbers the
  * page holds and shows against the CLI's engines run here on the f64 CPU path (same file, same config text),
  * within the kernels' stated f32 tolerances. A second test feeds bad files and a bad config, and checks the
- * messages, that the page stays usable, and the CPU path of a browser without WebGPU.
+ * messages, that the page stays usable, and the CPU path of a browser without WebGPU. The main test then picks
+ * the 1h timeframe: the page resamples with the CLI's loader (`load`, on WebGPU there) and its bars, last bar,
+ * run and export are checked against `load` on the f64 CPU path here (what `deno task cli load` computes).
  *
  * playwright-core reads os.homedir(), os.release() and /proc when it loads, which `deno task test` does not
  * allow (--allow-sys=hostname), so the browser is driven from a child Deno process running this same file with
  * `--web-driver SPEC` (Deno.test is a no-op under `deno run`); it writes what it saw as JSON. The screenshot
- * of the main test is saved as out/web-test.png.
+ * of the main test is saved as out/web-test.png, the 1h run's as out/web-test-1h.png.
  */
 import { strict as assert } from "node:assert";
 import { Buffer } from "node:buffer";
@@ -21,6 +23,7 @@ import {
   encodeParquet,
   fracdiff,
   type Frame,
+  load,
   loadConfig,
   LocalStorage,
   logstab,
@@ -38,6 +41,7 @@ const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const rootPath = (rel: string) => decodeURIComponent(new URL(rel, ROOT).pathname);
 const SCREENSHOT = rootPath("out/web-test.png");
+const SCREENSHOT_1H = rootPath("out/web-test-1h.png");
 const BROWSER_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -60,8 +64,13 @@ interface DriverSpec {
   config?: string;
   smallCsv?: string;
   unorderedCsv?: string;
+  gappyCsv?: string;
   downloads?: string;
   screenshot?: string;
+  /** The engines scenario then picks this timeframe, runs `timeframeConfig` on it and exports again. */
+  timeframe?: string;
+  timeframeConfig?: string;
+  timeframeScreenshot?: string;
 }
 
 // Functions passed to page.evaluate run in the page (serialized: they cannot use this module's names);
@@ -191,6 +200,39 @@ async function driver(spec: DriverSpec): Promise<void> {
       seen.report = await save("#export-report", "report.json");
       await page.evaluate(() => (globalThis as Any).scrollTo(0, 0));
       await page.screenshot({ path: spec.screenshot!, fullPage: true });
+
+      // A timeframe: the worker resamples with the CLI's loader; the run and the exports use those bars.
+      s = await seq();
+      await page.selectOption("#timeframe", spec.timeframe!);
+      seen.resampled = await settle(s, ["loaded", "error"]);
+      seen.timeframe = await page.evaluate(() => (globalThis as Any).__fg.timeframe);
+      seen.timeframeDom = {
+        bars: await text("#tf-bars"),
+        partial: await text("#tf-partial"),
+        gaps: await text("#tf-gaps"),
+        plotsHidden: !(await visible("#plots-card")),
+      };
+      await page.fill("#config", await Deno.readTextFile(spec.timeframeConfig!));
+      s = await seq();
+      await page.click("#run");
+      seen.timeframeRun = await settle(s, ["done", "error"], 30_000);
+      seen.timeframeError = await page.evaluate(() => (globalThis as Any).__fg.error);
+      seen.timeframeResult = await page.evaluate(() => {
+        const r = (globalThis as Any).__fg.result;
+        if (!r) return null;
+        const pick = (c: string) => Array.from(r.columns[c] as Float64Array);
+        return {
+          backend: r.backend,
+          rows: r.rows,
+          timestamps: Array.from(r.timestamps as Float64Array),
+          close: pick("close"),
+          volume: pick("volume"),
+          plots: (globalThis as Any).document.querySelectorAll("#plots .uplot").length,
+        };
+      });
+      seen.timeframeFeather = await save("#export-feather", "frame-tf.feather");
+      await page.evaluate(() => (globalThis as Any).scrollTo(0, 0));
+      await page.screenshot({ path: spec.timeframeScreenshot!, fullPage: true });
     } else {
       // 1. Not a Parquet file at all.
       let s = await seq();
@@ -214,6 +256,24 @@ async function driver(spec: DriverSpec): Promise<void> {
         errorVisible: await visible("#data-error"),
         runDisabled: await page.isDisabled("#run"),
       };
+      // 2b. A file with a hole, at 1h on the CPU path (no WebGPU): a gap and a partial last bar; then back to
+      // the data as loaded.
+      s = await seq();
+      await page.setInputFiles("#file", spec.gappyCsv!);
+      await settle(s, ["loaded", "error"]);
+      s = await seq();
+      await page.selectOption("#timeframe", "1h");
+      const gappy: Record<string, unknown> = {
+        status: await settle(s, ["loaded", "error"]),
+        timeframe: await page.evaluate(() => (globalThis as Any).__fg.timeframe),
+        partial: await text("#tf-partial"),
+        gaps: await text("#tf-gaps"),
+      };
+      s = await seq();
+      await page.selectOption("#timeframe", "");
+      await settle(s, ["loaded", "error"]);
+      gappy.asLoaded = await page.evaluate(() => (globalThis as Any).__fg.timeframe);
+      seen.gappy = gappy;
       // 3. A good file: the page recovers.
       s = await seq();
       await page.setInputFiles("#file", spec.smallCsv!);
@@ -322,6 +382,12 @@ async function site(
   const config = await Deno.readTextFile(`${out}/config.yaml`);
   return { url: `http://127.0.0.1:${server.addr.port}/`, server, config };
 }
+
+/** A quick config for the hourly bars: the stationarization engine only. */
+const QUICK_CONFIG =
+  "features:\n  columns: [close]\n  rolling_windows: [10, 20]\n  frac_diff: { d_values: [0.4] }\n" +
+  "pipeline:\n  engines:\n    feature_engineering: { enabled: false, order: 2 }\n" +
+  "    garch_models: { enabled: false, order: 3 }\n    statistical_tests: { enabled: false, order: 4 }\n";
 
 /** The page's example config with the selection sized for a software adapter (SwiftShader). */
 function testConfig(example: string): string {
@@ -434,22 +500,30 @@ Deno.test("web page: a Parquet file's engines on WebGPU in Chromium match the CL
   try {
     const rows = 6000;
     const { columns, timestamps } = bars(rows, 11);
-    await Deno.writeFile(`${dir}/bars.parquet`, encodeParquet(columns, timestamps));
+    // The source folder of the CLI's loader: one instrument, "bars" (from the file's base name).
+    await Deno.mkdir(`${dir}/src`);
+    await Deno.writeFile(`${dir}/src/bars.parquet`, encodeParquet(columns, timestamps));
     const configText = testConfig(example);
     await Deno.writeTextFile(`${dir}/config.yaml`, configText);
+    await Deno.writeTextFile(`${dir}/config-1h.yaml`, QUICK_CONFIG);
     await Deno.mkdir(`${dir}/downloads`);
     await Deno.mkdir(rootPath("out"), { recursive: true });
 
-    const [ref, seen] = await Promise.all([
-      cliReference(dir, "bars.parquet", configText),
+    const [ref, hourly, seen] = await Promise.all([
+      cliReference(`${dir}/src`, "bars.parquet", configText),
+      // `deno task cli load bars --every 1h` on the CPU (f64), without the disk cache.
+      load(new LocalStorage(`${dir}/src`), "bars", "1h", { cache: null }),
       drive({
         scenario: "engines",
         url,
         webgpu: true,
-        fixture: `${dir}/bars.parquet`,
+        fixture: `${dir}/src/bars.parquet`,
         config: `${dir}/config.yaml`,
         downloads: `${dir}/downloads`,
         screenshot: SCREENSHOT,
+        timeframe: "1h",
+        timeframeConfig: `${dir}/config-1h.yaml`,
+        timeframeScreenshot: SCREENSHOT_1H,
       }, dir),
     ]);
     const why = `page console:\n${seen.console.join("\n")}`;
@@ -563,6 +637,50 @@ Deno.test("web page: a Parquet file's engines on WebGPU in Chromium match the CL
 
     const info = await Deno.stat(SCREENSHOT);
     assert.ok(info.size > 10_000, "screenshot saved");
+
+    // The 1h timeframe: the page's loader (on WebGPU) gives the CLI loader's bars (f64 CPU path).
+    const h = hourly.frame, n = h.rows;
+    assert.equal(seen.resampled, "loaded", `${seen.error}\n${why}`);
+    const tf = seen.timeframe;
+    assert.equal(tf.every, "1h");
+    assert.equal(tf.backend, "webgpu");
+    assert.equal(tf.inputRows, rows);
+    assert.ok(n > 50 && n < rows, `${n} hourly bars`);
+    assert.equal(tf.bars, n, "bar count");
+    assert.equal(seen.timeframeDom.bars, n.toLocaleString("en-US"));
+    const partial = h.columns.get("partial")![n - 1] === 1;
+    assert.equal(tf.partial, partial);
+    assert.equal(seen.timeframeDom.partial, partial ? "partial" : "complete");
+    let gaps = 0;
+    for (let i = 1; i < n; i++) if (h.timestamps![i] - h.timestamps![i - 1] > 3_600_000) gaps++;
+    assert.equal(tf.gaps, gaps);
+    assert.equal(seen.timeframeDom.gaps, String(gaps));
+    assert.ok(seen.timeframeDom.plotsHidden, "the 1-minute run's plots are cleared");
+    // The last bar: start, open and close exact (row indices, values read from the f64 input); high and low
+    // one of the bar's inputs (exact at these tick-rounded prices); volume an f32 sum over <= 64-row pieces.
+    const want = (c: string) => h.columns.get(c)![n - 1];
+    assert.equal(tf.last.timestamp, h.timestamps![n - 1]);
+    for (const c of ["open", "high", "low", "close"]) assert.equal(tf.last[c], want(c), `last bar ${c}`);
+    assert.ok(
+      Math.abs(tf.last.volume - want("volume")) <= 1e-5 * want("volume"),
+      `last bar volume: page ${tf.last.volume}, CLI ${want("volume")}`,
+    );
+    assert.equal(tf.last.count, want("count"));
+    // The run and the export use the hourly bars.
+    assert.equal(seen.timeframeRun, "done", `${seen.timeframeError}\n${why}`);
+    const t = seen.timeframeResult;
+    assert.equal(t.backend, "webgpu");
+    assert.equal(t.rows, n);
+    assert.deepEqual(t.timestamps, Array.from(h.timestamps!));
+    assert.deepEqual(t.close, Array.from(h.columns.get("close")!));
+    assert.ok(t.plots > 0, "plots of the hourly run");
+    const tfFeather = await decodeFrame(await Deno.readFile(seen.timeframeFeather.path), "tf.feather");
+    assert.equal(tfFeather.rows, n);
+    assert.deepEqual(Array.from(tfFeather.timestamps!), Array.from(h.timestamps!));
+    for (const c of ["open", "high", "low", "close", "count", "partial"]) {
+      assert.deepEqual(Array.from(tfFeather.columns.get(c)!), Array.from(h.columns.get(c)!), `exported ${c}`);
+    }
+    assert.ok((await Deno.stat(SCREENSHOT_1H)).size > 10_000, "1h screenshot saved");
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -589,6 +707,15 @@ Deno.test(
           values: swapped,
         }),
       );
+      // Two hours missing (rows 100..219): the hour starting 00:00 has no rows.
+      const keep = (v: Float64Array) => Float64Array.from(v).filter((_, i) => i < 100 || i >= 220);
+      await Deno.writeFile(
+        `${dir}/gappy.csv`,
+        encodeCsv([...columns].map(([name, values]) => ({ name, values: keep(values) })), {
+          ...timestamps,
+          values: keep(timestamps.values),
+        }),
+      );
       // The CPU path in a browser without WebGPU: the stationarization engine only, to stay quick.
       await Deno.writeTextFile(
         `${dir}/config.yaml`,
@@ -603,6 +730,7 @@ Deno.test(
         config: `${dir}/config.yaml`,
         smallCsv: `${dir}/small.csv`,
         unorderedCsv: `${dir}/unordered.csv`,
+        gappyCsv: `${dir}/gappy.csv`,
       }, dir);
       const why = `page console:\n${seen.console.join("\n")}`;
       assert.equal(seen.ready, "ready", why);
@@ -621,6 +749,32 @@ Deno.test(
         /unordered\.csv: column timestamp: timestamps must be strictly increasing; row 11/,
       );
       assert.ok(seen.unordered.runDisabled);
+
+      // The page's 1h bars on the CPU path are the CLI loader's, bit for bit.
+      const g = (await load(new LocalStorage(dir), "gappy", "1h", { cache: null })).frame;
+      const gt = seen.gappy.timeframe;
+      assert.equal(seen.gappy.status, "loaded", why);
+      assert.equal(gt.backend, "cpu");
+      assert.equal(gt.bars, g.rows);
+      assert.equal(gt.inputRows, 280);
+      assert.equal(g.columns.get("partial")![g.rows - 1], 1, "the fixture ends inside its last hour");
+      assert.equal(gt.partial, true);
+      assert.equal(seen.gappy.partial, "partial");
+      let gaps = 0, missing = 0;
+      for (let i = 1; i < g.rows; i++) {
+        const d = (g.timestamps![i] - g.timestamps![i - 1]) / 3_600_000;
+        if (d > 1) [gaps, missing] = [gaps + 1, missing + d - 1];
+      }
+      assert.ok(gaps >= 1, "the fixture has a gap at 1h");
+      assert.equal(gt.gaps, gaps);
+      assert.equal(gt.missingBars, missing);
+      assert.equal(seen.gappy.gaps, String(gaps));
+      assert.equal(gt.last.timestamp, g.timestamps![g.rows - 1]);
+      for (const c of ["open", "high", "low", "close", "volume", "vwap", "count"]) {
+        assert.equal(gt.last[c], g.columns.get(c)![g.rows - 1], `last bar ${c}`);
+      }
+      assert.equal(seen.gappy.asLoaded.every, null);
+      assert.equal(seen.gappy.asLoaded.bars, 280);
 
       assert.equal(seen.good.status, "loaded");
       assert.equal(seen.good.rows, "400");

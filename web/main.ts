@@ -5,20 +5,23 @@
  * that computes runs in web/worker.ts (Comlink), so this thread only draws.
  *
  * For tests and the curious, `window.__fg` holds the page state: `status` (starting | ready | loading |
- * loaded | running | done | error), the adapter, the data summary, the last run's result (every column) and
- * the last error message; `document.body.dataset.status` mirrors `status`.
+ * resampling | loaded | running | done | error), the adapter, the data summary, the timeframe the engines run
+ * on (bars, partial last bar, gaps, the last bar), the last run's result (every column) and the last error
+ * message; `document.body.dataset.status` mirrors `status`.
  */
 import * as Comlink from "comlink";
 import uPlot from "uplot";
-import type { AdapterInfo, DataSummary, RunResult, WorkerApi } from "./worker.ts";
+import type { AdapterInfo, DataSummary, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
 
-type Status = "starting" | "ready" | "loading" | "loaded" | "running" | "done" | "error";
+type Status = "starting" | "ready" | "loading" | "resampling" | "loaded" | "running" | "done" | "error";
 
 /** The page state exposed as `window.__fg`. */
 export interface PageState {
   status: Status;
   adapter: AdapterInfo | null;
   summary: DataSummary | null;
+  /** The frame the engines run on: as loaded, or resampled by the CLI's loader (the timeframe selector). */
+  timeframe: TimeframeInfo | null;
   result: RunResult | null;
   error: string | null;
   /** Completed runs since the page loaded. */
@@ -33,6 +36,7 @@ const state: PageState = {
   status: "starting",
   adapter: null,
   summary: null,
+  timeframe: null,
   result: null,
   error: null,
   runs: 0,
@@ -235,11 +239,100 @@ function renderSummary(s: DataSummary): void {
   );
 }
 
+// ---------------------------------------------------------------- timeframe
+
+const timeframeSelect = $<HTMLSelectElement>("timeframe");
+const timeframeRow = $("timeframe-row");
+const timeframeInfo = $("timeframe-info");
+
+function renderTimeframe(t: TimeframeInfo): void {
+  const b = (id: string, text: string) => el("b", { id, text });
+  if (t.every === null) {
+    timeframeInfo.replaceChildren(
+      el("span", {}, b("tf-bars", fmtInt(t.bars)), " bars as loaded (no resampling)"),
+    );
+    return;
+  }
+  timeframeInfo.replaceChildren(
+    el("span", {}, b("tf-bars", fmtInt(t.bars)), ` ${t.every} bars from ${fmtInt(t.inputRows)} rows`),
+    el(
+      "span",
+      { title: "The data end before the last bar does (its partial column is 1)" },
+      "last bar ",
+      b("tf-partial", t.partial ? "partial" : "complete"),
+    ),
+    el(
+      "span",
+      {
+        title: "Places where consecutive bars are more than one bar apart (gaps stay gaps: no invented bars)",
+      },
+      b("tf-gaps", fmtInt(t.gaps)),
+      ` gap${t.gaps === 1 ? "" : "s"} (${fmtInt(t.missingBars)} empty bars)`,
+    ),
+    el(
+      "span",
+      { class: "hint" },
+      `the CLI's loader on ${t.backend === "webgpu" ? "WebGPU" : "the CPU (f64)"} · ${Math.round(t.ms)} ms`,
+    ),
+  );
+}
+
+/** Resamples the loaded data to the selected timeframe (in the worker, with the CLI's loader). */
+async function applyTimeframe(): Promise<boolean> {
+  const every = timeframeSelect.value || null;
+  const backend = backendSelect.value as "webgpu" | "cpu";
+  state.timeframe = null;
+  timeframeInfo.textContent = every ? `Resampling to ${every}…` : "";
+  const t = await api.timeframe(every, backend, configBox.value);
+  state.timeframe = t;
+  renderTimeframe(t);
+  logLine(
+    "info",
+    every
+      ? `resampled to ${every} on ${t.backend}: ${t.bars} bars from ${t.inputRows} rows, ` +
+        `last bar ${t.partial ? "partial" : "complete"}, ${t.gaps} gaps`
+      : `timeframe: as loaded (${t.bars} rows)`,
+  );
+  return true;
+}
+
+/** The selector (or the backend, which the resampling runs on) changed: resample, and clear the old run. */
+async function changeTimeframe(): Promise<void> {
+  if (!state.summary || state.summary.problems.length > 0 || state.status === "running") return;
+  dataError.hidden = true;
+  state.error = null;
+  clearResults();
+  runButton.disabled = true;
+  setStatus("resampling");
+  runStatus.textContent = "Resampling…";
+  runStatus.className = "status busy";
+  try {
+    await applyTimeframe();
+    runButton.disabled = false;
+    runStatus.textContent = "Ready to run.";
+    setStatus("loaded");
+  } catch (e) {
+    showError(dataError, e);
+    timeframeInfo.textContent = "";
+    runStatus.textContent = "Pick another timeframe or load another file.";
+    setStatus("error");
+  } finally {
+    runStatus.className = "status";
+  }
+}
+timeframeSelect.addEventListener("change", () => changeTimeframe());
+backendSelect.addEventListener("change", () => {
+  if (timeframeSelect.value) changeTimeframe();
+});
+
 async function ingest(what: string, load: () => Promise<DataSummary>): Promise<void> {
   dataError.hidden = true;
   state.error = null;
   clearResults();
   state.summary = null;
+  state.timeframe = null;
+  timeframeRow.hidden = true;
+  timeframeInfo.replaceChildren();
   $("data-summary").replaceChildren();
   runButton.disabled = true;
   setStatus("loading");
@@ -250,6 +343,10 @@ async function ingest(what: string, load: () => Promise<DataSummary>): Promise<v
     state.summary = s;
     renderSummary(s);
     logLine("info", `loaded ${s.name}: ${s.rows} rows, ${s.columns.length} columns`);
+    if (s.problems.length === 0) {
+      timeframeRow.hidden = false;
+      await applyTimeframe(); // the selected timeframe carries over to the next file
+    }
     runButton.disabled = s.problems.length > 0;
     runStatus.textContent = s.problems.length ? "Fix the data to run the engines." : "Ready to run.";
     setStatus("loaded");
@@ -338,9 +435,10 @@ async function run(): Promise<void> {
     ]);
     state.result = r;
     state.runs++;
+    const bars = state.timeframe?.every ? `${state.timeframe.every} bars` : "rows";
     runStatus.textContent = `Done: ${Object.keys(r.engines_ms).length} engines on ${
       r.backend === "webgpu" ? `WebGPU (${r.adapter})` : "the CPU (f64)"
-    } in ${fmtInt(r.total_ms)} ms, ${r.added.length} new columns.`;
+    } over ${fmtInt(r.rows)} ${bars} in ${fmtInt(r.total_ms)} ms, ${r.added.length} new columns.`;
     renderTimings(r);
     renderPlots(r);
     renderColumns(r);

@@ -12,9 +12,11 @@ import {
   encodeCsv,
   type Frame,
   type GpuRuntime,
+  load,
   loadConfig,
   makeFrame,
   openCompute,
+  resolveResample,
   setLogSink,
   type Storage,
 } from "../mod.ts";
@@ -81,10 +83,41 @@ export interface RunResult {
   features: Config["features"];
 }
 
+/** The frame the engines run on: the loaded bars as they are, or resampled by the CLI's loader. */
+export interface TimeframeInfo {
+  /** The bar length ("5min", "1h", ...), or null for the data as loaded. */
+  every: string | null;
+  /** Rows (bars) of the frame the engines will run on. */
+  bars: number;
+  /** Rows of the loaded data. */
+  inputRows: number;
+  /** The last bar is partial (the data end before it does); always false as loaded. */
+  partial: boolean;
+  /** Gaps: places where consecutive bars are more than one bar length apart (as loaded: never counted). */
+  gaps: number;
+  /** Bars missing inside those gaps. */
+  missingBars: number;
+  /** Where the resampling ran ("webgpu" / "cpu"), null as loaded. */
+  backend: "webgpu" | "cpu" | null;
+  /** The last bar: start (epoch ms) and its OHLC, volume, vwap and count (NaN where a column is absent). */
+  last: Record<"timestamp" | "open" | "high" | "low" | "close" | "volume" | "vwap" | "count", number> | null;
+  /** Resampling time in ms (0 as loaded). */
+  ms: number;
+}
+
 /** A log record forwarded to the page. */
 export type LogFn = (level: string, msg: string, fields: Record<string, unknown>) => void;
 
+/** The validated input (as loaded). */
+let input: Frame | null = null;
+/** The frame the engines run on: `input`, or `input` resampled (`timeframe`). */
 let frame: Frame | null = null;
+/** The loaded data as a one-file source for the loader: an in-memory storage and the instrument in it. */
+let source: { storage: Storage; instrument: string } | null = null;
+let tf: TimeframeInfo | null = null;
+/** The backend the timeframe was resampled for (as asked: WebGPU may fall back to the CPU). */
+let tfBackend: "webgpu" | "cpu" | null = null;
+let dataOpts: { denyColumns: string[]; timestampColumn: string } | null = null;
 let summary: DataSummary | null = null;
 let last: (RunResult & { config: Config }) | null = null;
 let gpu: Promise<Compute> | null = null;
@@ -147,8 +180,66 @@ function dataOptions(configText: string) {
   return { denyColumns: c.data.deny_columns, timestampColumn: c.data.timestamp_column };
 }
 
+/** Forgets the loaded data and the last run. */
+function reset(): void {
+  input = frame = null;
+  summary = null;
+  last = null;
+  tf = null;
+  tfBackend = null;
+  source = null;
+}
+
+/** The loader's file types by extension (pipeline/discover.ts); `.arrows` is Arrow IPC too. */
+const KEY_EXT: Record<string, string> = {
+  parquet: "parquet",
+  pq: "parquet",
+  feather: "feather",
+  arrow: "arrow",
+  arrows: "arrow",
+  ipc: "arrow",
+  csv: "csv",
+};
+
+/** The loaded file as the loader's source: instrument `<base name>`, one file `<instrument>/file.<ext>`. */
+function loaderSource(bytes: Uint8Array, name: string): { storage: Storage; instrument: string } | null {
+  const ext = name.includes(".") ? name.split(".").pop()!.toLowerCase() : "";
+  if (!KEY_EXT[ext]) return null;
+  const instrument = name.slice(0, name.length - ext.length - 1).replace(/[\\/]/g, "_") || "data";
+  return { storage: memoryStorage(`${instrument}/file.${KEY_EXT[ext]}`, bytes), instrument };
+}
+
+function asLoaded(f: Frame): TimeframeInfo {
+  return {
+    every: null,
+    bars: f.rows,
+    inputRows: f.rows,
+    partial: false,
+    gaps: 0,
+    missingBars: 0,
+    backend: null,
+    last: lastBar(f),
+    ms: 0,
+  };
+}
+
+function lastBar(f: Frame): TimeframeInfo["last"] {
+  if (!f.rows) return null;
+  const at = (c: string) => f.columns.get(c)?.[f.rows - 1] ?? NaN;
+  return {
+    timestamp: f.timestamps?.[f.rows - 1] ?? NaN,
+    open: at("open"),
+    high: at("high"),
+    low: at("low"),
+    close: at("close"),
+    volume: at("volume"),
+    vwap: at("vwap"),
+    count: at("count"),
+  };
+}
+
 async function ingest(bytes: Uint8Array, name: string, configText: string): Promise<DataSummary> {
-  frame = summary = last = null;
+  reset();
   const t0 = performance.now();
   const decoded = await decodeFrame(bytes, name); // a bad file throws here: the page shows the message
   const opts = dataOptions(configText);
@@ -163,9 +254,25 @@ async function ingest(bytes: Uint8Array, name: string, configText: string): Prom
     problems.push((e as Error).message);
   }
   const ms = performance.now() - t0;
-  frame = validated;
+  input = frame = validated;
+  dataOpts = opts;
+  source = validated ? loaderSource(bytes, name) : null;
+  tf = validated ? asLoaded(validated) : null;
   summary = describe(validated ?? decoded, name, bytes.length, ms, problems);
   return summary;
+}
+
+/** Bars more than one bar length after the previous one: the number of such gaps and the bars they miss. */
+function countGaps(ts: Float64Array, every: number): { gaps: number; missingBars: number } {
+  let gaps = 0, missingBars = 0;
+  for (let i = 1; i < ts.length; i++) {
+    const d = Math.round((ts[i] - ts[i - 1]) / every);
+    if (d > 1) {
+      gaps++;
+      missingBars += d - 1;
+    }
+  }
+  return { gaps, missingBars };
 }
 
 async function compute(backend: "webgpu" | "cpu", config: Config): Promise<Compute> {
@@ -178,6 +285,58 @@ async function compute(backend: "webgpu" | "cpu", config: Config): Promise<Compu
     gpu = null;
     throw e;
   }
+}
+
+/** See `api.timeframe`. */
+async function setTimeframe(
+  every: string | null,
+  backend: "webgpu" | "cpu",
+  configText: string,
+): Promise<TimeframeInfo> {
+  if (!input || !summary) {
+    throw new Error(summary ? "the data did not pass validation; load another file" : "load a file first");
+  }
+  last = null;
+  if (every === null) {
+    frame = input;
+    tf = asLoaded(input);
+    tfBackend = null;
+    return tf;
+  }
+  if (!source) throw new Error(`${summary.name}: the loader does not read this file type`);
+  let config: Config;
+  try {
+    config = loadConfig(configText, { env: () => undefined, source: "config" });
+  } catch {
+    config = loadConfig("", { env: () => undefined });
+  }
+  const c = await compute(backend, config);
+  const t0 = performance.now();
+  const r = await load(source.storage, source.instrument, every, {
+    cache: null,
+    formats: ["parquet", "feather", "arrow", "csv"],
+    timestampColumn: dataOpts?.timestampColumn,
+    denyColumns: dataOpts?.denyColumns,
+    compute: c,
+  });
+  const f = r.frame;
+  f.source = summary.name;
+  const ms = performance.now() - t0;
+  const partial = f.columns.get("partial");
+  const every_ms = resolveResample({ every }).every;
+  frame = f;
+  tfBackend = backend;
+  tf = {
+    every,
+    bars: f.rows,
+    inputRows: r.inputRows,
+    partial: !!(partial && f.rows && partial[f.rows - 1] === 1),
+    ...countGaps(f.timestamps!, every_ms),
+    backend: c.gpu ? "webgpu" : "cpu",
+    last: lastBar(f),
+    ms,
+  };
+  return tf;
 }
 
 const api = {
@@ -221,7 +380,7 @@ const api = {
    * generated here and checked like a file.
    */
   demo(rows: number, seed: number): DataSummary {
-    frame = summary = last = null;
+    reset();
     const t0 = performance.now();
     const p = barParams(seed, 0);
     const b = generateBars(p, 0, rows);
@@ -232,9 +391,24 @@ const api = {
       [],
       { column: "timestamp", values: b.timestamp },
     );
-    frame = f;
+    input = frame = f;
+    tf = asLoaded(f);
+    dataOpts = { denyColumns: [], timestampColumn: "timestamp" };
+    // The loader reads files: the demo bars as an uncompressed Feather file in memory.
+    const ts = { name: "timestamp", values: b.timestamp };
+    const bytes = encodeFeather(f.columns, ts, "none");
+    source = { storage: memoryStorage("demo/file.feather", bytes), instrument: "demo" };
     summary = describe(f, f.source, 0, performance.now() - t0, []);
     return summary;
+  },
+
+  /**
+   * The timeframe the engines run on: `every` null for the data as loaded, else ("5min", "1h", ...) the CLI
+   * loader's `load(source, instrument, every)` over the loaded file (an in-memory storage, no disk cache):
+   * read, validated and resampled by kernels/resample.ts on `backend` (WebGPU: f32 reductions; CPU: f64).
+   */
+  timeframe(every: string | null, backend: "webgpu" | "cpu", configText: string): Promise<TimeframeInfo> {
+    return setTimeframe(every, backend, configText);
   },
 
   /**
@@ -249,6 +423,8 @@ const api = {
     if (!frame || !summary) {
       throw new Error(summary ? "the data did not pass validation; load another file" : "load a file first");
     }
+    // Resampled on the other backend: resample again on this one, as the CLI would.
+    if (tf?.every && tfBackend !== backend) await setTimeframe(tf.every, backend, configText);
     const config = loadConfig(configText, { env: () => undefined, source: "config" });
     const engines = enabledEngines(config);
     const c = await compute(backend, config);
@@ -302,6 +478,8 @@ const api = {
     return JSON.stringify(
       {
         source: summary.name,
+        timeframe: tf?.every ?? "as loaded",
+        input_rows: tf?.inputRows ?? last.rows,
         rows: last.rows,
         columns: [last.timestampColumn, ...Object.keys(last.columns)],
         backend: last.backend,
