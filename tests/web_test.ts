@@ -37,7 +37,8 @@ import { loadTask } from "../pipeline/validate.ts";
 import { buildWeb, configSections } from "../web/build.ts";
 import { serveStatic } from "../web/serve.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian's chromium; FG_CHROMIUM points elsewhere (e.g. a CI image's preinstalled Chrome). Never a downloaded browser. */
+const CHROMIUM = Deno.env.get("FG_CHROMIUM") ?? "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const rootPath = (rel: string) => decodeURIComponent(new URL(rel, ROOT).pathname);
 const SCREENSHOT = rootPath("out/web-test.png");
