@@ -26,6 +26,7 @@ import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
 import { benchIssue7, issue7Table } from "./issue7.ts";
+import { benchFeatures, featuresTable } from "./features.ts";
 import { KERNELS } from "../kernels/registry.ts";
 import { type Kernel, type Params, parseParams } from "../kernels/kernel.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -43,11 +44,11 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "issue7";
+  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "issue7" | "features";
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|issue7] [--kernels a,b] " +
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|issue7|features] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -85,8 +86,8 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (!["all", "kernels", "pipeline", "garch", "dcor", "issue7"].includes(v)) {
-        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor or issue7`);
+      if (!["all", "kernels", "pipeline", "garch", "dcor", "issue7", "features"].includes(v)) {
+        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor, issue7 or features`);
       }
       o.suite = v as Options["suite"];
     } else if (flag === "--help" || flag === "-h") {
@@ -373,6 +374,9 @@ async function main(): Promise<void> {
   const garch = opts.suite === "all" || opts.suite === "garch" ? await benchGarch(opts, progress) : null;
   const dcor = opts.suite === "all" || opts.suite === "dcor" ? await benchDcor(opts, progress) : null;
   const issue7 = opts.suite === "all" || opts.suite === "issue7" ? await benchIssue7(opts, progress) : null;
+  const features = opts.suite === "all" || opts.suite === "features"
+    ? await benchFeatures(opts, progress)
+    : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -393,6 +397,7 @@ async function main(): Promise<void> {
     garch,
     dcor,
     issue7,
+    features,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
@@ -490,6 +495,7 @@ async function main(): Promise<void> {
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));
   if (issue7) out.push("", ...issue7Table(issue7));
+  if (features) out.push("", ...featuresTable(features));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
   console.error(out.join("\n"));
 }

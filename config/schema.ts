@@ -125,7 +125,7 @@ export interface BaxterKingConfig {
 
 /** `features.extraction`: rolling tsfresh-style feature sets (kernels/feature_sets.ts). */
 export interface ExtractionConfig {
-  /** `"none"`, `"minimal"` (default) or `"efficient"`; `"comprehensive"` is not implemented yet (an error). */
+  /** `"none"`, `"minimal"` (default), `"efficient"` or `"comprehensive"` (kernels/feature_sets.ts). */
   set: "none" | "minimal" | "efficient" | "comprehensive";
   /** Trailing windows in rows, each an integer >= 2. Default [50]. */
   windows: number[];
@@ -679,12 +679,6 @@ function finish(c: Config, ctx: Ctx): void {
   if (bk.high_freq <= bk.low_freq) {
     ctx.errors.push(
       `features.baxter_king.high_freq: expected an integer > low_freq (${bk.low_freq}), got ${bk.high_freq}`,
-    );
-  }
-
-  if (c.features.extraction.set === "comprehensive") {
-    ctx.errors.push(
-      `features.extraction.set: "comprehensive" is not implemented yet (expected none, minimal or efficient)`,
     );
   }
 

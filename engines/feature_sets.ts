@@ -3,8 +3,10 @@
  * for each configured column and window, every feature of the chosen set (kernels/feature_sets.ts) over the
  * trailing window, as `<column>__<feature>__w<window>` (e.g. `close__mean__w50`,
  * `close__autocorrelation__lag_1__w50`). Features use the raw column (not its log). All features are causal.
- * On the GPU, the moment and min/max features run in f32 WGSL and the rest on the f64 CPU path; the report's
- * `placement` says where each ran.
+ * On the GPU, the moment and min/max features run in f32 WGSL and the rest (including every efficient /
+ * comprehensive addition: autocorrelations, pacf, FFT summaries, entropies, strikes) on the f64 CPU path;
+ * the report's `placement` says where each ran. Only rolling (per-window) extraction exists; per-segment
+ * extraction (per day, per "era" column) is not implemented.
  */
 import {
   FEATURE_SETS,
@@ -16,12 +18,11 @@ import {
 import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
-import { UsageError } from "../runtime/errors.ts";
 import type { EngineResult } from "./stationarization.ts";
 
 /** `features.extraction`: which feature set, over which windows and columns. */
 export interface FeatureExtractionConfig {
-  /** `none`, `minimal` (default), `efficient`; `comprehensive` is not implemented yet. */
+  /** `none`, `minimal` (default), `efficient` or `comprehensive`. */
   set: "none" | "minimal" | "efficient" | "comprehensive";
   /** Trailing windows in rows (each >= 2; default [50]). */
   windows: number[];
@@ -35,9 +36,6 @@ export async function extractFeatures(
   cfg: FeatureExtractionConfig,
   compute: Compute,
 ): Promise<EngineResult> {
-  if (cfg.set === "comprehensive") {
-    throw new UsageError(`features.extraction.set: "comprehensive" is not implemented yet`);
-  }
   const features = FEATURE_SETS[cfg.set];
   const out = new Map<string, Float64Array>();
   if (features.length === 0 || cfg.windows.length === 0 || cfg.columns.length === 0) {

@@ -9,16 +9,28 @@
  * - `minimal`: mean, median, standard_deviation, variance (ddof 0, as numpy), minimum, maximum, sum_values,
  *   length (w wherever the window is defined).
  * - `efficient`: minimal plus skewness and kurtosis (pandas' bias-corrected G1/G2, including pandas' rule
- *   that a second moment below 1e-14 counts as 0 and then gives 0), autocorrelation at lags 1..3 (tsfresh:
- *   NaN where the window's variance is within 1e-8 of 0, numpy's isclose), mean_abs_change,
- *   linear_trend slope (least squares on 0..w-1), quantiles 0.1 and 0.9 (numpy's linear interpolation) and
- *   number_peaks with n = 1 (strict local maxima, ends excluded).
+ *   that a second moment below 1e-14 counts as 0 and then gives 0), autocorrelation at lags 1..10 (tsfresh:
+ *   NaN where the window's variance is within 1e-8 of 0, numpy's isclose, or where lag >= w),
+ *   partial_autocorrelation at lags 1..5 (statsmodels' pacf, method "ld": Levinson-Durbin on the
+ *   adjusted autocovariance; as tsfresh, every lag is NaN when 5 >= w // 2 and the lags above w // 2 - 1 are NaN
+ *   then), fft_aggregated centroid / variance / skew / kurtosis (moments of |rfft(x)| over the bin index,
+ *   DC bin included; skew and kurtosis NaN where that variance is below 0.5; tsfresh's kurtosis formula
+ *   kept as is, including its `- 3 centroid` term), mean_abs_change, linear_trend slope (least squares on
+ *   0..w-1), quantiles 0.1 and 0.9 (numpy's linear interpolation) and number_peaks with n = 1 (strict local
+ *   maxima, ends excluded).
+ * - `comprehensive`: efficient plus sample_entropy (tsfresh: m = 2, tolerance 0.2 std, Chebyshev distance,
+ *   B over all w - 1 templates of 2 and A over the w - 2 templates of 3, -log(A / B): +Inf where A = 0,
+ *   NaN where B = 0), approximate_entropy with m = 2, r = 0.2 (times the window's std; tsfresh's default
+ *   configuration uses r = 0.1, 0.3, 0.5, 0.7, 0.9, any `approximate_entropy__m_M__r_R` name works),
+ *   permutation_entropy with tau = 1, dimension = 3 (ties ranked by position, as numpy's stable argsort of
+ *   3 elements), longest_strike_above_mean / below_mean and count_above_mean / below_mean. The entropies
+ *   cost O(w^2) per window (fine for w <= 200).
  *
  * Where each runs: {@link featureSetCpu} computes every feature in f64. {@link featureSetGpu} computes mean,
  * sum_values, standard_deviation and variance with the rolling-moment shader (kernels/rolling_moments.ts,
  * ddof 0) and minimum/maximum with shaders/feature_minmax.wgsl (kernels/feature_minmax.ts) in f32 on the
- * GPU, and everything else (median, quantiles, the sorted window; length; the efficient set's per-window
- * sums) on the f64 CPU path; {@link featurePlacement} says which.
+ * GPU, and everything else (median, quantiles, the sorted window; length; the efficient and comprehensive
+ * sets' per-window sums, DFTs and entropies) on the f64 CPU path; {@link featurePlacement} says which.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { rollingMinMaxGpu } from "./feature_minmax.ts";
@@ -45,22 +57,43 @@ const EFFICIENT = [
   ...MINIMAL,
   "skewness",
   "kurtosis",
-  "autocorrelation__lag_1",
-  "autocorrelation__lag_2",
-  "autocorrelation__lag_3",
+  ...Array.from({ length: 10 }, (_, i) => `autocorrelation__lag_${i + 1}`),
+  ...Array.from({ length: 5 }, (_, i) => `partial_autocorrelation__lag_${i + 1}`),
+  "fft_aggregated__aggtype_centroid",
+  "fft_aggregated__aggtype_variance",
+  "fft_aggregated__aggtype_skew",
+  "fft_aggregated__aggtype_kurtosis",
   "mean_abs_change",
   "linear_trend__attr_slope",
   "quantile__q_0.1",
   "quantile__q_0.9",
   "number_peaks__n_1",
-] as const;
+];
 
-/** The implemented sets' features, by tsfresh name (tsfresh's `linear_trend__attr_"slope"` without quotes). */
-export const FEATURE_SETS: Readonly<Record<"none" | "minimal" | "efficient", readonly string[]>> = {
+const COMPREHENSIVE = [
+  ...EFFICIENT,
+  "sample_entropy",
+  "approximate_entropy__m_2__r_0.2",
+  "permutation_entropy__dimension_3__tau_1",
+  "longest_strike_above_mean",
+  "longest_strike_below_mean",
+  "count_above_mean",
+  "count_below_mean",
+];
+
+/**
+ * The sets' features, by tsfresh name (tsfresh's quoted parameters such as `linear_trend__attr_"slope"` and
+ * `fft_aggregated__aggtype_"centroid"` without quotes).
+ */
+export const FEATURE_SETS: Readonly<Record<FeatureSetName, readonly string[]>> = {
   none: [],
   minimal: MINIMAL,
   efficient: EFFICIENT,
+  comprehensive: COMPREHENSIVE,
 };
+
+/** Largest lag of `partial_autocorrelation` that tsfresh evaluates in one call (its default set asks 0..9). */
+const PACF_MAX_LAG = 5;
 
 /** Features the GPU path computes in f32 (the rest run on the f64 CPU path). */
 export const GPU_FEATURES: ReadonlySet<string> = new Set([
@@ -122,8 +155,183 @@ function lowerBound(s: Float64Array, len: number, v: number): number {
 /** pandas' _zero_out_fperr. */
 const fperr = (v: number): number => (Math.abs(v) < 1e-14 ? 0 : v);
 
+/** Per-window results shared by several features (computed on first use, reset per window). */
+interface WindowCache {
+  pacf?: Float64Array;
+  fftAbs?: Float64Array;
+}
+
+/**
+ * statsmodels' pacf(x, method="ld", nlags): Levinson-Durbin on the adjusted autocovariance (divided by n - k;
+ * statsmodels' "ld" is "ldadjusted", "ldb" the biased one); [1, pacf_1..].
+ */
+function pacfLd(x: Float64Array, mean: number, nlags: number): Float64Array {
+  const n = x.length;
+  const acov = new Float64Array(nlags + 1);
+  for (let k = 0; k <= nlags; k++) {
+    let a = 0;
+    for (let i = 0; i + k < n; i++) a += (x[i] - mean) * (x[i + k] - mean);
+    acov[k] = a / (n - k);
+  }
+  const out = new Float64Array(nlags + 1);
+  out[0] = 1;
+  // phi[j] of order k-1 -> order k.
+  let phi = new Float64Array(nlags + 1), next = new Float64Array(nlags + 1);
+  phi[1] = acov[1] / acov[0];
+  let sig = acov[0] - phi[1] * acov[1];
+  out[1] = phi[1];
+  for (let k = 2; k <= nlags; k++) {
+    let dot = 0;
+    for (let j = 1; j < k; j++) dot += phi[j] * acov[k - j];
+    const pkk = (acov[k] - dot) / sig;
+    next[k] = pkk;
+    for (let j = 1; j < k; j++) next[j] = phi[j] - pkk * phi[k - j];
+    sig = sig * (1 - pkk * pkk);
+    out[k] = pkk;
+    [phi, next] = [next, phi];
+  }
+  return out;
+}
+
+/** |rfft(x)| by a direct DFT (w <= a few hundred). */
+function rfftAbs(x: Float64Array): Float64Array {
+  const n = x.length, bins = Math.floor(n / 2) + 1;
+  const tw = twiddles(n);
+  const out = new Float64Array(bins);
+  for (let k = 0; k < bins; k++) {
+    let re = 0, im = 0;
+    for (let j = 0, idx = 0; j < n; j++, idx = (idx + k) % n) {
+      re += x[j] * tw[2 * idx];
+      im -= x[j] * tw[2 * idx + 1];
+    }
+    out[k] = Math.hypot(re, im);
+  }
+  return out;
+}
+
+const twiddleCache = new Map<number, Float64Array>();
+/** cos/sin(2 pi j / n), interleaved. */
+function twiddles(n: number): Float64Array {
+  let t = twiddleCache.get(n);
+  if (!t) {
+    t = new Float64Array(2 * n);
+    for (let j = 0; j < n; j++) {
+      t[2 * j] = Math.cos(2 * Math.PI * j / n);
+      t[2 * j + 1] = Math.sin(2 * Math.PI * j / n);
+    }
+    twiddleCache.set(n, t);
+  }
+  return t;
+}
+
+/** tsfresh's fft_aggregated of one window's |rfft|. */
+function fftAggregated(y: Float64Array, agg: string): number {
+  let s = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+  for (let k = 0; k < y.length; k++) {
+    s += y[k];
+    m1 += y[k] * k;
+    m2 += y[k] * k * k;
+    m3 += y[k] * k * k * k;
+    m4 += y[k] * k * k * k * k;
+  }
+  m1 /= s, m2 /= s, m3 /= s, m4 /= s;
+  const v = m2 - m1 * m1;
+  switch (agg) {
+    case "centroid":
+      return m1;
+    case "variance":
+      return v;
+    case "skew":
+      return v < 0.5 ? NaN : (m3 - 3 * m1 * v - m1 ** 3) / v ** 1.5;
+    case "kurtosis":
+      return v < 0.5 ? NaN : (m4 - 4 * m1 * m3 + 6 * m2 * m1 ** 2 - 3 * m1) / v ** 2;
+  }
+  throw new Error(`unknown fft_aggregated aggtype ${agg}`);
+}
+
+/** Chebyshev distance of the templates of length `len` starting at i and j. */
+function cheb(x: Float64Array, i: number, j: number, len: number): number {
+  let d = 0;
+  for (let k = 0; k < len; k++) {
+    const e = Math.abs(x[i + k] - x[j + k]);
+    if (e > d) d = e;
+  }
+  return d;
+}
+
+/** tsfresh's sample_entropy (m = 2, tolerance 0.2 std). */
+function sampleEntropy(x: Float64Array, std: number): number {
+  const n = x.length, tol = 0.2 * std;
+  let a = 0, b = 0;
+  // B: ordered pairs i != j of the n - 1 templates of length 2; A: of the n - 2 templates of length 3.
+  for (let i = 0; i + 1 < n; i++) {
+    for (let j = i + 1; j + 1 < n; j++) {
+      const d2 = Math.max(Math.abs(x[i] - x[j]), Math.abs(x[i + 1] - x[j + 1]));
+      if (d2 <= tol) {
+        b += 2;
+        if (j + 2 < n && Math.abs(x[i + 2] - x[j + 2]) <= tol) a += 2;
+      }
+    }
+  }
+  return -Math.log(a / b);
+}
+
+/** tsfresh's approximate_entropy(x, m, r) with r times the window's std. */
+function approximateEntropy(x: Float64Array, m: number, r: number, std: number): number {
+  const n = x.length;
+  const tol = r * std;
+  if (n <= m + 1) return 0;
+  const phi = (len: number): number => {
+    const k = n - len + 1;
+    const c = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      c[i]++; // itself
+      for (let j = i + 1; j < k; j++) {
+        if (cheb(x, i, j, len) <= tol) c[i]++, c[j]++;
+      }
+    }
+    let sum = 0;
+    for (let i = 0; i < k; i++) sum += Math.log(c[i] / k);
+    return sum / k;
+  };
+  return Math.abs(phi(m) - phi(m + 1));
+}
+
+/** tsfresh's permutation_entropy(x, tau = 1, dimension = 3) (ties ranked by position). */
+function permutationEntropy3(x: Float64Array): number {
+  const k = x.length - 2;
+  if (k <= 0) return NaN;
+  const counts = new Float64Array(27);
+  for (let i = 0; i < k; i++) {
+    const a = x[i], b = x[i + 1], c = x[i + 2];
+    // Rank of each element under a stable sort: smaller ones plus equal ones before it.
+    const ra = (b < a ? 1 : 0) + (c < a ? 1 : 0);
+    const rb = (a <= b ? 1 : 0) + (c < b ? 1 : 0);
+    const rc = (a <= c ? 1 : 0) + (b <= c ? 1 : 0);
+    counts[ra * 9 + rb * 3 + rc]++;
+  }
+  let h = 0;
+  for (const cnt of counts) {
+    if (cnt > 0) {
+      const p = cnt / k;
+      h -= p * Math.log(p);
+    }
+  }
+  return h;
+}
+
+/** Longest run of consecutive points with pred true. */
+function longestRun(x: Float64Array, pred: (v: number) => boolean): number {
+  let best = 0, run = 0;
+  for (const v of x) {
+    run = pred(v) ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best;
+}
+
 /** One window's feature values (x: the w finite points, s: them sorted). */
-function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments): number {
+function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, cache: WindowCache): number {
   const n = x.length;
   switch (f) {
     case "mean":
@@ -173,7 +381,41 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments):
       for (let i = 1; i < n - 1; i++) if (x[i] > x[i - 1] && x[i] > x[i + 1]) c++;
       return c;
     }
+    case "sample_entropy":
+      return sampleEntropy(x, Math.sqrt(m.m2 / n));
+    case "permutation_entropy__dimension_3__tau_1":
+      return permutationEntropy3(x);
+    case "longest_strike_above_mean":
+      return longestRun(x, (v) => v > m.mean);
+    case "longest_strike_below_mean":
+      return longestRun(x, (v) => v < m.mean);
+    case "count_above_mean": {
+      let c = 0;
+      for (const v of x) if (v > m.mean) c++;
+      return c;
+    }
+    case "count_below_mean": {
+      let c = 0;
+      for (const v of x) if (v < m.mean) c++;
+      return c;
+    }
   }
+  const pl = /^partial_autocorrelation__lag_(\d+)$/.exec(f);
+  if (pl) {
+    const k = Number(pl[1]);
+    // tsfresh: one pacf call up to the largest demanded lag, capped at n // 2 - 1.
+    const maxLag = PACF_MAX_LAG >= Math.floor(n / 2) ? Math.floor(n / 2) - 1 : PACF_MAX_LAG;
+    if (k > maxLag || maxLag <= 0) return NaN;
+    cache.pacf ??= pacfLd(x, m.mean, maxLag);
+    return cache.pacf[k];
+  }
+  const fa = /^fft_aggregated__aggtype_(\w+)$/.exec(f);
+  if (fa) {
+    cache.fftAbs ??= rfftAbs(x);
+    return fftAggregated(cache.fftAbs, fa[1]);
+  }
+  const ae = /^approximate_entropy__m_(\d+)__r_([\d.]+)$/.exec(f);
+  if (ae) return approximateEntropy(x, Number(ae[1]), Number(ae[2]), Math.sqrt(m.m2 / n));
   const lag = /^autocorrelation__lag_(\d+)$/.exec(f);
   if (lag) {
     const k = Number(lag[1]);
@@ -245,7 +487,8 @@ export function featureSetCpu(
     }
     const win = x.subarray(start, t + 1);
     const m = moments(win, higher);
-    for (const f of features) out.get(f)![t] = windowFeature(f, win, sorted, m);
+    const cache: WindowCache = {};
+    for (const f of features) out.get(f)![t] = windowFeature(f, win, sorted, m, cache);
   }
   return out;
 }

@@ -32,15 +32,43 @@ interface Fixture {
   series: {
     name: string;
     x: (number | null)[];
-    features: Record<string, Record<string, (number | null)[]>>;
+    features: Record<string, Record<string, (number | string | null)[]>>;
   }[];
 }
 const fixture: Fixture = JSON.parse(
   await Deno.readTextFile(new URL("./fixtures/feature_sets_tsfresh.json", import.meta.url)),
 );
-const f64 = (a: (number | null)[]) => Float64Array.from(a, (v) => (v === null ? NaN : v));
+const f64 = (a: (number | string | null)[]) => Float64Array.from(a, (v) => (v === null ? NaN : Number(v)));
 
-Deno.test("feature sets: names follow tsfresh, minimal is a prefix of efficient", () => {
+/** assertClose, with +-Inf required at the same places (then left out). */
+function assertCloseInf(
+  actual: Float64Array,
+  expected: Float64Array,
+  tol: { atol: number; rtol: number },
+  what: string,
+): void {
+  const a = actual.slice(), b = expected.slice();
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isFinite(a[i]) && Number.isFinite(b[i])) continue;
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    assert.equal(a[i], b[i], `${what}: at ${i}`);
+    a[i] = b[i] = 0;
+  }
+  assertClose(a, b, tol, what);
+}
+
+/** f64-vs-reference tolerance by feature (see the fixture test). */
+function fixtureTolerance(f: string): { atol: number; rtol: number } {
+  // Counts, lengths and order statistics are exact.
+  if (/count_|longest_strike|number_peaks|length/.test(f)) return { atol: 0, rtol: 0 };
+  // Levinson-Durbin divides by 1 - pacf^2 products: near-unit-root windows (walks) lose digits.
+  if (f.startsWith("partial_autocorrelation")) return { atol: 1e-9, rtol: 1e-7 };
+  // A direct DFT vs pocketfft: errors relative to the DC bin (the level times w).
+  if (f.startsWith("fft_aggregated")) return { atol: 1e-9, rtol: 1e-9 };
+  return { atol: 1e-12, rtol: 1e-9 };
+}
+
+Deno.test("feature sets: names follow tsfresh, each set extends the previous one", () => {
   assert.deepEqual(FEATURE_SETS.minimal, [
     "mean",
     "median",
@@ -52,7 +80,21 @@ Deno.test("feature sets: names follow tsfresh, minimal is a prefix of efficient"
     "length",
   ]);
   assert.deepEqual(FEATURE_SETS.efficient.slice(0, 8), FEATURE_SETS.minimal);
-  assert.equal(FEATURE_SETS.efficient.length, 18);
+  assert.equal(FEATURE_SETS.efficient.length, 34);
+  assert.deepEqual(FEATURE_SETS.comprehensive.slice(0, 34), FEATURE_SETS.efficient);
+  assert.equal(FEATURE_SETS.comprehensive.length, 41);
+  for (
+    const f of [
+      "autocorrelation__lag_10",
+      "partial_autocorrelation__lag_5",
+      "fft_aggregated__aggtype_kurtosis",
+    ]
+  ) {
+    assert.ok(FEATURE_SETS.efficient.includes(f), f);
+  }
+  for (const f of ["sample_entropy", "approximate_entropy__m_2__r_0.2", "count_below_mean"]) {
+    assert.ok(FEATURE_SETS.comprehensive.includes(f), f);
+  }
   assert.equal(
     featureColumnName("close", "autocorrelation__lag_1", 50),
     "close__autocorrelation__lag_1__w50",
@@ -64,27 +106,54 @@ Deno.test("feature sets: names follow tsfresh, minimal is a prefix of efficient"
   });
 });
 
-Deno.test("feature sets: f64 path equals tsfresh's definitions (numpy/pandas fixture)", () => {
+Deno.test("feature sets: f64 path equals tsfresh's definitions (numpy/pandas/statsmodels fixture)", () => {
   assert.match(fixture.generator, /pandas/);
+  assert.match(fixture.generator, /statsmodels/);
   assert.equal(fixture.series.length, 4);
+  let infinities = 0;
   for (const s of fixture.series) {
     const x = f64(s.x);
     for (const w of fixture.windows) {
-      const ours = featureSetCpu(x, w, FEATURE_SETS.efficient);
+      const ours = featureSetCpu(x, w, FEATURE_SETS.comprehensive);
       const ref = s.features[String(w)];
-      assert.deepEqual(Object.keys(ref), [...FEATURE_SETS.efficient]);
-      for (const f of FEATURE_SETS.efficient) {
+      assert.deepEqual(Object.keys(ref), [...FEATURE_SETS.comprehensive]);
+      for (const f of FEATURE_SETS.comprehensive) {
         // Moments of windows of 24 points summed in a different order: ~1e-15 relative; the slope and
         // autocorrelation of a near-linear stretch can lose a few more digits.
-        assertClose(ours.get(f)!, f64(ref[f]), { atol: 1e-12, rtol: 1e-9 }, `${s.name} w${w} ${f}`);
+        const e = f64(ref[f]);
+        infinities += e.filter((v) => v === Infinity).length;
+        assertCloseInf(ours.get(f)!, e, fixtureTolerance(f), `${s.name} w${w} ${f}`);
       }
     }
   }
+  assert.ok(infinities > 0, "the fixture covers sample_entropy = +Inf");
+});
+
+Deno.test("feature sets: pacf, FFT summaries and entropies on hand-checked inputs", () => {
+  // x = 0, 1, 0, 1, ...: |rfft| of w = 8 has only DC (4) and Nyquist (4): centroid 2, variance 4.
+  const alt = Float64Array.from({ length: 8 }, (_, i) => i % 2);
+  const r = featureSetCpu(alt, 8, FEATURE_SETS.comprehensive);
+  const at = (f: string) => r.get(f)![7];
+  assert.ok(Math.abs(at("fft_aggregated__aggtype_centroid") - 2) < 1e-12);
+  assert.ok(Math.abs(at("fft_aggregated__aggtype_variance") - 4) < 1e-12);
+  // statsmodels' "ld" uses the adjusted autocovariance: lag 1 of an alternating series is -1.
+  assert.ok(Math.abs(at("partial_autocorrelation__lag_1") + 1) < 1e-12);
+  // Only the patterns (0,1,0) and (1,0,1) occur, 3 times each: ln 2.
+  assert.ok(Math.abs(at("permutation_entropy__dimension_3__tau_1") - Math.LN2) < 1e-12);
+  assert.equal(at("count_above_mean"), 4);
+  assert.equal(at("longest_strike_below_mean"), 1);
+  // A strictly increasing window: no template pairs within 0.2 std at all for w = 8 -> 0 / 0.
+  const inc = Float64Array.from({ length: 8 }, (_, i) => i);
+  assert.ok(Number.isNaN(featureSetCpu(inc, 8, ["sample_entropy"]).get("sample_entropy")![7]));
+  // w // 2 - 1 < 5: pacf lags above w // 2 - 1 are NaN, as tsfresh.
+  const p = featureSetCpu(logPrice(40), 8, FEATURE_SETS.efficient);
+  assert.ok(Number.isFinite(p.get("partial_autocorrelation__lag_3")![20]));
+  assert.ok(Number.isNaN(p.get("partial_autocorrelation__lag_4")![20]));
 });
 
 Deno.test("feature sets: zero variance gives tsfresh's values (skew/kurt 0, autocorrelation NaN)", () => {
   const x = new Float64Array(20).fill(3);
-  const r = featureSetCpu(x, 5, FEATURE_SETS.efficient);
+  const r = featureSetCpu(x, 5, FEATURE_SETS.comprehensive);
   const at = (f: string) => r.get(f)![10];
   assert.equal(at("skewness"), 0);
   assert.equal(at("kurtosis"), 0);
@@ -93,19 +162,29 @@ Deno.test("feature sets: zero variance gives tsfresh's values (skew/kurt 0, auto
   assert.equal(at("sum_values"), 15);
   assert.equal(at("length"), 5);
   assert.equal(at("number_peaks__n_1"), 0);
+  assert.ok(Number.isNaN(at("partial_autocorrelation__lag_1")));
+  // Every pair matches: A / B = (w - 2)(w - 3) / ((w - 1)(w - 2)) = 1 / 2 for w = 5.
+  assert.equal(at("sample_entropy"), Math.LN2);
+  assert.equal(at("approximate_entropy__m_2__r_0.2"), 0);
+  assert.ok(at("permutation_entropy__dimension_3__tau_1") === 0); // numpy: -0
+  assert.equal(at("count_above_mean"), 0);
+  assert.equal(at("longest_strike_below_mean"), 0);
 });
 
 Deno.test("feature sets: lengths 0, 1 and w - 1 give all NaN; NaN until the window is full", () => {
   for (const n of [0, 1, 9]) {
-    for (const [f, v] of featureSetCpu(logPrice(n), 10, FEATURE_SETS.efficient)) {
+    for (const [f, v] of featureSetCpu(logPrice(n), 10, FEATURE_SETS.comprehensive)) {
       assert.equal(v.length, n);
       assert.ok(v.every(Number.isNaN), `${f} n=${n}`);
     }
   }
-  const r = featureSetCpu(logPrice(30), 10, FEATURE_SETS.efficient);
+  const r = featureSetCpu(logPrice(60), 24, FEATURE_SETS.comprehensive);
   for (const [f, v] of r) {
-    assert.ok(v.subarray(0, 9).every(Number.isNaN), f);
-    assert.ok(v.subarray(9).every(Number.isFinite), f);
+    assert.ok(v.subarray(0, 23).every(Number.isNaN), f);
+    // FFT skew/kurtosis are NaN below a spectral variance of 0.5 (the DC bin of a level dominates),
+    // sample_entropy is NaN where no template pair matches (0 / 0) and +Inf where none of length 3 does.
+    if (/fft_aggregated__aggtype_(skew|kurtosis)|sample_entropy/.test(f)) continue;
+    assert.ok(v.subarray(23).every((u) => !Number.isNaN(u)), f);
   }
 });
 
@@ -158,9 +237,9 @@ Deno.test(
     const x = withGaps(2000, 11);
     const head = x.slice(0, 1000);
     for (const w of [5, 50]) {
-      const full = featureSetCpu(x, w, FEATURE_SETS.efficient);
-      const part = featureSetCpu(head, w, FEATURE_SETS.efficient);
-      for (const f of FEATURE_SETS.efficient) {
+      const full = featureSetCpu(x, w, FEATURE_SETS.comprehensive);
+      const part = featureSetCpu(head, w, FEATURE_SETS.comprehensive);
+      for (const f of FEATURE_SETS.comprehensive) {
         assert.deepEqual(part.get(f), full.get(f)!.slice(0, 1000), `cpu ${f} w${w}`);
       }
     }
@@ -174,9 +253,9 @@ Deno.test(
     // Changing the future leaves the past unchanged.
     const y = x.slice();
     y.fill(1e6, 1500);
-    const changed = featureSetCpu(y, 50, FEATURE_SETS.efficient);
-    const orig = featureSetCpu(x, 50, FEATURE_SETS.efficient);
-    for (const f of FEATURE_SETS.efficient) {
+    const changed = featureSetCpu(y, 50, FEATURE_SETS.comprehensive);
+    const orig = featureSetCpu(x, 50, FEATURE_SETS.comprehensive);
+    for (const f of FEATURE_SETS.comprehensive) {
       assert.deepEqual(changed.get(f)!.slice(0, 1500), orig.get(f)!.slice(0, 1500), f);
     }
   },
@@ -192,9 +271,9 @@ Deno.test("config: features.extraction defaults, values and errors", () => {
     features: { extraction: { set: "efficient", windows: [10, 20], columns: ["a"] } },
   });
   assert.deepEqual(c.features.extraction, { set: "efficient", windows: [10, 20], columns: ["a"] });
-  assert.throws(
-    () => validateConfig({ features: { extraction: { set: "comprehensive" } } }, { source: "t.yaml" }),
-    /t\.yaml: features\.extraction\.set: "comprehensive" is not implemented yet/,
+  assert.equal(
+    validateConfig({ features: { extraction: { set: "comprehensive" } } }).features.extraction.set,
+    "comprehensive",
   );
   assert.throws(
     () => validateConfig({ features: { extraction: { set: "huge" } } }, { source: "t.yaml" }),
@@ -218,9 +297,9 @@ Deno.test("engine: feature_engineering adds the feature-set columns after Baxter
     assert.ok(r.columns.has("close_bk_6_32_12"));
     assert.ok(r.columns.has("close__mean__w50"));
     assert.ok(r.columns.has("close__autocorrelation__lag_1__w20"));
-    assert.equal(r.columns.size, 1 + 2 * 18);
+    assert.equal(r.columns.size, 1 + 2 * 34);
     const ext = r.report.extraction as Record<string, unknown>;
-    assert.equal(ext.columns, 36);
+    assert.equal(ext.columns, 68);
     const placement = ext.placement as Record<string, string>;
     assert.equal(placement.median, "cpu");
     assert.equal(placement.mean, compute.gpu ? "webgpu" : "cpu");
@@ -233,4 +312,16 @@ Deno.test("engine: feature_engineering adds the feature-set columns after Baxter
     gpu: null,
   });
   assert.equal(none.columns.size, 0);
+  const comp = await extractFeatures(frame, { set: "comprehensive", windows: [20], columns: ["close"] }, {
+    choice: "webgpu",
+    gpu,
+  });
+  assert.equal(comp.columns.size, 41);
+  const placement = comp.report.placement as Record<string, string>;
+  assert.equal(placement.sample_entropy, "cpu");
+  assert.equal(placement.mean, "webgpu");
+  assert.deepEqual(
+    comp.columns.get("close__sample_entropy__w20"),
+    featureSetCpu(close, 20, ["sample_entropy"]).get("sample_entropy"),
+  );
 });
