@@ -106,6 +106,7 @@ export {
   ENGINE_NAMES,
   type EngineName,
   type EngineToggle,
+  type ExtractionConfig,
   type FeaturesConfig,
   type FracDiffConfig,
   type GarchConfig,
@@ -121,7 +122,7 @@ export {
   type ValidateOptions,
 } from "./config/schema.ts";
 export { generate, type GenerateOptions, type GenerateResult } from "./generator/generate.ts";
-export { LocalStorage, type Storage, type StoredObject } from "./io/storage.ts";
+export { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./io/storage.ts";
 export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
 export { enabledEngines, type Engine } from "./pipeline/engines.ts";
 export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";

@@ -39,19 +39,25 @@ export interface SelectionFiltersConfig {
 
 /** Why a column was dropped. */
 export interface DroppedFeature {
+  /** The dropped column's name. */
   feature: string;
+  /** The filter that dropped it. */
   stage: "variance" | "correlation";
   /** Its variance (variance stage). */
   variance?: number;
   /** The kept column it nearly duplicates (correlation stage) and their correlation. */
   duplicate_of?: string;
+  /** Correlation with `duplicate_of` (correlation stage; |corr| >= `corr_threshold`). */
   corr?: number;
 }
 
 /** The filters' report. */
 export interface SelectionFiltersReport {
+  /** Number of candidate columns (targets `y_*` excluded). */
   candidates: number;
+  /** Columns that passed both filters. */
   kept: string[];
+  /** Columns dropped, with the stage and reason. */
   dropped: DroppedFeature[];
   /** Rank order used by the correlation stage. */
   order: "dcor" | "frame";
@@ -59,6 +65,7 @@ export interface SelectionFiltersReport {
   corr_rows: number;
   /** Pairs at or over the threshold (kept column first), strongest first (at most 100). */
   correlated_pairs: { a: string; b: string; corr: number }[];
+  /** PCA of the kept columns, or null when `pca` is false or there is nothing to decompose. */
   pca: PcaResult | null;
   /** Backend of the matrix products. */
   backend: "webgpu" | "cpu";

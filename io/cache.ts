@@ -30,7 +30,9 @@ export interface CacheOptions {
 
 /** One cache entry as listed by `entries()`. */
 export interface CacheEntry {
+  /** The entry's key (hex digest; the file is `<key>.fgc`). */
   key: string;
+  /** File size in bytes. */
   size: number;
   /** Last use, epoch ms. */
   used: number;
@@ -54,6 +56,7 @@ export class DiskCache {
   /** Counters since this instance was created. */
   readonly stats = { hits: 0, misses: 0, writes: 0, evictions: 0 };
 
+  /** Opens a cache in `dir` limited to `opts.maxBytes` (default 1 GiB); throws RangeError if that is not > 0. */
   constructor(
     /** The cache folder (created on the first write). */
     readonly dir: string,

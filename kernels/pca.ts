@@ -106,6 +106,7 @@ export interface PcaResult {
   features: string[];
   /** Complete rows used. */
   n: number;
+  /** Whether the correlation (true) or covariance (false) matrix was decomposed. */
   standardize: boolean;
   /** Every eigenvalue (explained variance), decreasing. */
   explained_variance: number[];
@@ -119,8 +120,9 @@ export interface PcaResult {
   components: number[][];
   /** component * sqrt(eigenvalue), one row per reported component. */
   loadings: number[][];
-  /** Column means and scales (std with `standardize`, else 1) the components apply to. */
+  /** Column means (over the complete rows) the components apply to. */
   mean: number[];
+  /** Column scales: std (ddof 1) with `standardize`, else 1. */
   scale: number[];
   /** Jacobi sweeps. */
   sweeps: number;

@@ -54,11 +54,17 @@ export interface ResampleOptions {
 
 /** Options with every duration resolved to milliseconds. */
 export interface ResolvedResample {
+  /** Bar length in ms (> 0). */
   every: number;
+  /** Grid offset in ms, reduced modulo `every` (default 0). */
   offset: number;
+  /** Length of one input bar in ms, for the partial flag (default 60000, i.e. "1min"). */
   base: number;
+  /** Empty-bucket handling (default "none"). */
   fill: "none" | "nan" | "ffill";
+  /** VWAP price source (default "typical"). */
   vwap: "typical" | "close" | "none";
+  /** Per-column reduction overrides (columns not listed use the defaults). */
   agg: Record<string, Agg>;
 }
 
@@ -125,7 +131,9 @@ export function resolveResample(o: ResampleOptions): ResolvedResample {
 
 /** The bars of a timestamp series: bar k holds rows [bounds[k], bounds[k + 1]) and starts at starts[k]. */
 export interface BarPlan {
+  /** Start time of each bar (epoch ms, on the `every`/`offset` grid), one per bar. */
   starts: Float64Array;
+  /** Row boundaries: bar k holds rows [bounds[k], bounds[k + 1]); length is bars + 1. */
   bounds: Uint32Array;
 }
 
