@@ -107,7 +107,11 @@ const TYPICAL: Record<string, Record<string, unknown>> = {
   fracdiff: { d: 0.4, threshold: 1e-5 },
   rolling_corr: { window: 50 },
   bk: { low: 6, high: 32, k: 12, mode: "causal" },
+  rolling_dcor: { window: 50 },
 };
+
+/** Per-kernel caps on total points: rolling dCor is O(window²) per point (~60 s per 1e6 points at window 50 here). */
+const KERNEL_MAX_POINTS: Record<string, number> = { rolling_dcor: 1e5 };
 
 function typicalParams(kernel: AnyKernel): Params {
   const raw: Record<string, unknown> = { ...TYPICAL[kernel.name] };
@@ -244,8 +248,11 @@ async function main(): Promise<void> {
       };
       results.push(r);
       const where = `[${done}/${total}] ${kernel.name} ${fmtE(n, 0)} x ${cols}`;
-      if (n * cols > opts.maxPoints) {
-        r.skipped = `${fmtE(n * cols, 2)} points > --max-points ${fmtE(opts.maxPoints, 2)}`;
+      const cap = Math.min(opts.maxPoints, KERNEL_MAX_POINTS[kernel.name] ?? Infinity);
+      if (n * cols > cap) {
+        r.skipped = `${fmtE(n * cols, 2)} points > ${
+          cap < opts.maxPoints ? `${kernel.name}'s cap` : "--max-points"
+        } ${fmtE(cap, 2)}`;
         progress(`${where}: skipped (${r.skipped})`);
         continue;
       }
@@ -435,7 +442,11 @@ async function main(): Promise<void> {
   }
   out.push(table(rows));
   const skipped = results.filter((r) => r.skipped).length;
-  if (skipped) out.push(`(${skipped} configurations over --max-points ${fmtE(opts.maxPoints)} were skipped)`);
+  if (skipped) {
+    out.push(
+      `(${skipped} configurations over --max-points ${fmtE(opts.maxPoints)} or a kernel's cap were skipped)`,
+    );
+  }
   if (results.some((r) => r.cpu && "scaled" in r.cpu && r.cpu.scaled)) {
     out.push(
       "(~ cpu: timed on a subset of the columns or a prefix of one column, scaled to the configuration)",
