@@ -11,6 +11,7 @@
  */
 import * as Comlink from "comlink";
 import uPlot from "uplot";
+import type { RankedFeature } from "../engines/statistical_tests.ts";
 import type { AdapterInfo, DataSummary, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
 
 type Status = "starting" | "ready" | "loading" | "resampling" | "loaded" | "running" | "done" | "error";
@@ -685,15 +686,7 @@ function renderColumns(r: RunResult): void {
 
 // ---------------------------------------------------------------- ranking
 
-interface Ranked {
-  feature: string;
-  dcor: number;
-  dcor2_bc: number;
-  p_value: number;
-  n: number;
-  rolling_mean?: number;
-  rolling_stability?: number;
-}
+type Ranked = RankedFeature;
 
 /** What the selection filters report about dropped features (engines/selection_filters.ts). */
 interface Filters {
