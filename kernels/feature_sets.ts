@@ -35,6 +35,7 @@
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { rollingMinMaxGpu } from "./feature_minmax.ts";
 import { rollingMomentsGpu } from "./rolling_moments.ts";
+import { specMaxWindow, type WindowSpec } from "./window_features.ts";
 
 /** The names of the feature sets (`features.extraction.set`). */
 export const FEATURE_SET_NAMES = ["none", "minimal", "efficient", "comprehensive"] as const;
@@ -385,16 +386,19 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
       return sampleEntropy(x, Math.sqrt(m.m2 / n));
     case "permutation_entropy__dimension_3__tau_1":
       return permutationEntropy3(x);
+    // A constant window has no point above or below its mean (whatever the rounding of the mean).
     case "longest_strike_above_mean":
-      return longestRun(x, (v) => v > m.mean);
+      return s[0] === s[n - 1] ? 0 : longestRun(x, (v) => v > m.mean);
     case "longest_strike_below_mean":
-      return longestRun(x, (v) => v < m.mean);
+      return s[0] === s[n - 1] ? 0 : longestRun(x, (v) => v < m.mean);
     case "count_above_mean": {
+      if (s[0] === s[n - 1]) return 0;
       let c = 0;
       for (const v of x) if (v > m.mean) c++;
       return c;
     }
     case "count_below_mean": {
+      if (s[0] === s[n - 1]) return 0;
       let c = 0;
       for (const v of x) if (v < m.mean) c++;
       return c;
@@ -450,29 +454,37 @@ function moments(x: Float64Array, higher: boolean): Moments {
 }
 
 /**
- * f64 CPU path: every feature of `features` over the trailing windows of `w` points of `x`.
- * The sorted window (median, quantiles, min/max) is updated in O(w) per point; the other features are
- * evaluated per window in O(w) (no running-sum differences).
+ * f64 CPU path: every feature of `features` over the windows of `spec` (kernels/window_features.ts): the
+ * trailing windows of `window` rows (or of `spec` rows when a number), or the `lens[t]` rows ending at each
+ * row t (per-segment extraction).
+ * For rolling windows the sorted window (median, quantiles, min/max) is updated in O(w) per point; the other
+ * features are evaluated per window in O(w) (no running-sum differences).
  */
 export function featureSetCpu(
   x: Float64Array,
-  w: number,
+  windows: WindowSpec | number,
   features: readonly string[],
 ): Map<string, Float64Array> {
+  const spec = typeof windows === "number" ? { window: windows } : windows;
   const n = x.length;
   const out = new Map(features.map((f) => [f, new Float64Array(n).fill(NaN)]));
   if (features.length === 0) return out;
   const higher = features.some((f) => f === "skewness" || f === "kurtosis");
+  const rolling = "window" in spec;
+  const w = specMaxWindow(spec);
   const sorted = new Float64Array(w);
   let lastBad = -1;
-  let sortedValid = false; // sorted holds the window ending at t - 1
+  let sortedValid = false; // rolling: sorted holds the window ending at t - 1
   for (let t = 0; t < n; t++) {
     if (!Number.isFinite(x[t])) lastBad = t;
-    const start = t - w + 1;
-    if (start < 0 || lastBad >= start) {
+    const len = rolling ? w : spec.lens[t];
+    const start = t - len + 1;
+    if (len <= 0 || start < 0 || lastBad >= start) {
       sortedValid = false;
       continue;
     }
+    const win = x.subarray(start, t + 1);
+    const s = rolling ? sorted : sorted.subarray(0, len);
     if (sortedValid) {
       // Drop x[start - 1], insert x[t].
       const i = lowerBound(sorted, w, x[start - 1]);
@@ -481,14 +493,13 @@ export function featureSetCpu(
       sorted.copyWithin(j + 1, j, w - 1);
       sorted[j] = x[t];
     } else {
-      sorted.set(x.subarray(start, t + 1));
-      sorted.sort();
-      sortedValid = true;
+      s.set(win);
+      s.sort();
+      sortedValid = rolling;
     }
-    const win = x.subarray(start, t + 1);
     const m = moments(win, higher);
     const cache: WindowCache = {};
-    for (const f of features) out.get(f)![t] = windowFeature(f, win, sorted, m, cache);
+    for (const f of features) out.get(f)![t] = windowFeature(f, win, s, m, cache);
   }
   return out;
 }

@@ -95,3 +95,41 @@ export function assertClose(
   }
   return worst;
 }
+
+/**
+ * Asserts a GPU feature against its f64 reference under a FeatureTolerance (kernels/window_features.ts):
+ * the same NaN positions and +-Inf at the same places, and |a - b| <= atol + rtol |b| + stol scale except at
+ * no more than `flips` of the defined points (f32 comparisons near a threshold). Returns the points outside.
+ */
+export function assertFeatureClose(
+  actual: Float64Array,
+  expected: Float64Array,
+  tol: { atol: number; rtol: number; stol: number; flips?: number },
+  what: string,
+  scale = 0,
+): number {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length} != ${expected.length}`);
+  }
+  let defined = 0, outside = 0, first = "";
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i], b = expected[i];
+    if (Number.isNaN(a) !== Number.isNaN(b)) {
+      throw new Error(`${what}: NaN mismatch at ${i}: got ${a}, expected ${b}`);
+    }
+    if (Number.isNaN(b)) continue;
+    defined++;
+    const ok = Number.isFinite(b)
+      ? Math.abs(a - b) <= tol.atol + tol.rtol * Math.abs(b) + tol.stol * scale
+      : a === b;
+    if (!ok) {
+      outside++;
+      first ||= `at ${i} got ${a}, expected ${b}`;
+    }
+  }
+  const allowed = Math.floor((tol.flips ?? 0) * defined);
+  if (outside > allowed) {
+    throw new Error(`${what}: ${outside} of ${defined} points outside the tolerance (allowed ${allowed}); ${first}`);
+  }
+  return outside;
+}

@@ -1,0 +1,111 @@
+/**
+ * The dispatch shared by the feature-set shaders (kernels/feature_*.ts, shaders/feature_*.wgsl): each
+ * invocation evaluates one window of one column and writes one value per output plane. A window ends at row
+ * t and holds either the W rows before it (rolling: `window: W`) or `lens[t]` rows (per segment: the window
+ * of a segment ending at t, 0 where no window ends at t), so rolling and per-segment extraction are the same
+ * kernels. Every plane is NaN where no window ends at t, where the window would start before row 0, and
+ * where it holds a NaN/Inf; otherwise the shaders compute from the window's f32 values only (causal).
+ *
+ * Shader contract: bindings 0 `x: array<f32>` (x - x_0, x_0 the column's first finite value, passed as
+ * `Seg.init` for the shaders whose features are not shift-invariant), 1 `segs: array<Seg>`, 2 `out`,
+ * 3 `lens: array<f32>` (read when `P.window` is 0), 4 `P: Params { window, plane, total, pad }`; plane p of
+ * the shader is written at `out[(P.plane + p) * P.total + seg.offset + t]`; workgroups of 64 over the points
+ * of a segment (x, striding when 65,535 groups are not enough) and the segments (y).
+ */
+import type { GpuRuntime } from "../runtime/gpu.ts";
+import { centre, runSegmented } from "../runtime/segments.ts";
+
+/** One feature shader: its file and the features it writes, one output plane each, in plane order. */
+export interface WindowShader {
+  /** `shaders/<shader>.wgsl`. */
+  shader: string;
+  /** Feature names (tsfresh's), one plane each, in the order the shader writes them. */
+  planes: readonly string[];
+  /** Features measured in the input's units (shift-equivariant, e.g. quantiles): x_0 is added back. */
+  shifted?: readonly string[];
+  /** Loop iterations one invocation runs for a window of `w` rows (guard for llvmpipe's 65,535). */
+  loops: (w: number) => number;
+}
+
+/**
+ * f32-vs-f64 tolerance of a GPU feature: |gpu - f64| <= atol + rtol |f64| + stol S (S = max |x - x_0| of the
+ * column) at all but a fraction `flips` of the defined points, where an f32 comparison near a threshold
+ * (a value against the window mean, a distance against r std) may decide the other way than f64.
+ */
+export interface FeatureTolerance {
+  /** Absolute tolerance. */
+  atol: number;
+  /** Relative tolerance. */
+  rtol: number;
+  /** Tolerance relative to the column's scale. */
+  stol: number;
+  /** Fraction of points allowed outside (near-threshold comparisons); 0 when absent. */
+  flips?: number;
+}
+
+/** Which windows to evaluate: trailing windows of `window` rows, or `lens[t]` rows ending at each row t. */
+export type WindowSpec = { window: number } | { lens: Int32Array };
+
+/** Longest window of a spec. */
+export function specMaxWindow(spec: WindowSpec): number {
+  if ("window" in spec) return spec.window;
+  let m = 0;
+  for (const l of spec.lens) if (l > m) m = l;
+  return m;
+}
+
+/**
+ * Runs `shaders` over every column for the windows of `spec` (per column: `specs[c]`), all in one submit per
+ * batch of segments. Returns out[column] as a map from feature name to its values (f64, one per row).
+ */
+export async function windowFeaturesGpu(
+  rt: GpuRuntime,
+  shaders: readonly WindowShader[],
+  columns: Float64Array[],
+  specs: WindowSpec[],
+): Promise<Map<string, Float64Array>[]> {
+  const names = shaders.flatMap((s) => s.planes);
+  const out = columns.map(() => new Map<string, Float64Array>());
+  if (names.length === 0 || columns.length === 0) return out;
+  const wmax = Math.max(2, ...specs.map(specMaxWindow));
+  for (const s of shaders) rt.checkLoopBudget(s.loops(wmax), `${s.shader} window ${wmax}`);
+  const pipelines = await Promise.all(shaders.map((s) => rt.pipeline(s.shader)));
+  const shifted = new Set(shaders.flatMap((s) => s.shifted ?? []));
+  // Rolling specs with one window use the uniform; anything else reads the per-row lengths.
+  const uniform = specs.every((s) => "window" in s && s.window === (specs[0] as { window: number }).window)
+    ? (specs[0] as { window: number }).window
+    : 0;
+  const offsets = columns.map(centre);
+  const lens = specs.map((s, c) =>
+    "lens" in s ? Float64Array.from(s.lens) : new Float64Array(columns[c].length).fill(s.window)
+  );
+  const planes = names.length;
+  const res = await runSegmented(rt, {
+    columns: columns.map((x, c) => uniform ? [x] : [x, lens[c]]),
+    halo: wmax - 1,
+    planes,
+    bindBytesPerPoint: 4 * planes,
+    totalBytesPerPoint: (uniform ? 8 : 16) + 8 * planes,
+    prepare: (c) => {
+      const off = centre(c[0]);
+      return { offsets: [off, 0], add: names.map((n) => (shifted.has(n) ? off : 0)) };
+    },
+    init: (seg) => offsets[seg.column],
+    encode: (b, io) => {
+      const lensBuf = uniform ? io.inputs[0] : io.inputs[1];
+      const gx = Math.min(Math.ceil(io.maxLen / 64), rt.limits.maxWorkgroupsPerDim);
+      let plane = 0;
+      shaders.forEach((s, i) => {
+        const params = new Uint32Array([uniform, plane, io.total, 0]);
+        b.dispatch(pipelines[i], [io.inputs[0], io.segs, io.out, lensBuf, b.uniform(params.buffer)], [
+          gx,
+          io.nSegs,
+        ]);
+        plane += s.planes.length;
+      });
+      return Promise.resolve();
+    },
+  });
+  res.forEach((cols, c) => names.forEach((n, p) => out[c].set(n, cols[p])));
+  return out;
+}
