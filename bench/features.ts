@@ -1,23 +1,25 @@
 /**
  * Feature-set benchmarks (`deno task bench --suite features`, issue 7 §4): each set's throughput (rows x
- * columns per second) at window 50 on the f64 CPU path (featureSetCpu, one column at a time) and on the
- * WebGPU path (featureSetGpu: mean / sum / std / variance / min / max in f32 on the GPU, every other feature
- * on the f64 CPU path in the same call), reported for 1e6 rows x 16 columns. Runs that would take minutes
- * are timed on fewer rows / columns and scaled linearly (every feature is O(w) or O(w^2) per row and
- * columns are independent), marked `scaled` and `~` in the table: the comprehensive set (O(w^2) entropies)
- * always, the efficient set on both paths, the minimal set's CPU path. A `gpu-features` row times only the
- * six GPU features, where the two paths differ.
+ * columns per second) at window 50, reported for 1e6 rows x 16 columns, on three paths:
+ * - `cpu`: featureSetCpu (f64), one column at a time on one thread;
+ * - `cpu-pool`: the same in the comlink worker pool (kernels/feature_pool.ts), one worker per core;
+ * - `webgpu`: featureSetGpu, every feature with a WGSL kernel in f32 on the adapter, the rest in the pool.
+ * Runs that would take minutes are timed on fewer rows / columns and scaled linearly (every feature is O(w)
+ * or O(w^2) per row and columns are independent), marked `scaled` and `~` in the table.
  */
-import { FEATURE_SETS, featureSetCpu, featureSetGpu, GPU_FEATURES } from "../kernels/feature_sets.ts";
+import { FEATURE_SETS, featureSetCpu, featureSetGpu } from "../kernels/feature_sets.ts";
+import { featureSetCpuParallel } from "../kernels/feature_pool.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { marketData } from "./measure.ts";
 
 /** One timing. */
 export interface FeaturesTiming {
   set: string;
-  path: "cpu" | "webgpu";
+  path: "cpu" | "cpu-pool" | "webgpu";
   window: number;
   features: number;
+  /** Workers of the pool (cpu-pool, and the CPU share of webgpu). */
+  workers: number;
   /** The configuration reported (rows per column, columns). */
   rows: number;
   columns: number;
@@ -50,29 +52,38 @@ export async function benchFeatures(
 ): Promise<FeaturesTiming[]> {
   const W = 50, ROWS = 1e6, COLS = 16;
   const q = opts.quick ? 0.25 : 1;
-  // [set, features, cpu measured (rows, cols), webgpu measured (rows, cols)]
-  const plan: [string, readonly string[], [number, number], [number, number]][] = [
-    ["gpu-features", [...GPU_FEATURES], [ROWS * q, 2], [ROWS, COLS]],
-    ["minimal", FEATURE_SETS.minimal, [ROWS * q, 2], [ROWS, COLS]],
-    ["efficient", FEATURE_SETS.efficient, [2e5 * q, 1], [2e5 * q, 4]],
-    ["comprehensive", FEATURE_SETS.comprehensive, [2e4 * q, 1], [2e4 * q, 2]],
+  const workers = navigator.hardwareConcurrency || 1;
+  // [set, measured (rows, cols) for cpu, cpu-pool, webgpu]: sized for a few seconds on a 2-core llvmpipe.
+  const plan: [keyof typeof FEATURE_SETS, [number, number][]][] = [
+    ["minimal", [[2.5e5 * q, 2], [2.5e5 * q, 4], [2.5e5 * q, 4]]],
+    ["efficient", [[5e4 * q, 1], [5e4 * q, 4], [2.5e4 * q, 4]]],
+    ["comprehensive", [[1e4 * q, 1], [1e4 * q, 4], [5e3 * q, 4]]],
   ];
   const data = marketData(ROWS * COLS).price;
   const cols = (rows: number, n: number) =>
     Array.from({ length: n }, (_, c) => data.subarray(c * ROWS, c * ROWS + rows));
+  const pool = (
+    jobs: { x: Float64Array; spec: { window: number } | { lens: Int32Array } }[],
+    fs: readonly string[],
+  ) => featureSetCpuParallel(jobs, fs, { workers });
   const rt = opts.backend !== "cpu" ? await GpuRuntime.create() : null;
-  if (rt) await featureSetGpu(rt, cols(20_000, 2), [W], FEATURE_SETS.minimal); // pipeline compilation
+  if (rt) await featureSetGpu(rt, cols(2_000, 2), [W], FEATURE_SETS.comprehensive, pool); // compile shaders
   featureSetCpu(data.subarray(0, 20_000), W, FEATURE_SETS.comprehensive); // JIT
   const out: FeaturesTiming[] = [];
-  for (const [set, features, cpuSize, gpuSize] of plan) {
-    const runs: ["cpu" | "webgpu", [number, number]][] = [];
-    if (opts.backend !== "webgpu") runs.push(["cpu", cpuSize]);
-    if (rt) runs.push(["webgpu", gpuSize]);
-    for (const [path, [rows, n]] of runs) {
+  for (const [set, sizes] of plan) {
+    const features = FEATURE_SETS[set];
+    const paths: FeaturesTiming["path"][] = opts.backend === "webgpu" ? [] : ["cpu", "cpu-pool"];
+    if (rt) paths.push("webgpu");
+    for (const path of paths) {
+      const [rows, n] = sizes[path === "cpu" ? 0 : path === "cpu-pool" ? 1 : 2];
       const xs = cols(rows, n);
-      const s = path === "cpu"
-        ? await time(() => xs.forEach((x) => featureSetCpu(x, W, features)))
-        : await time(() => featureSetGpu(rt!, xs, [W], features));
+      const s = await time(() =>
+        path === "cpu"
+          ? xs.forEach((x) => featureSetCpu(x, W, features))
+          : path === "cpu-pool"
+          ? pool(xs.map((x) => ({ x, spec: { window: W } })), features)
+          : featureSetGpu(rt!, xs, [W], features, pool)
+      );
       rt?.pool.trim();
       const seconds = s * (ROWS / rows) * (COLS / n);
       const t: FeaturesTiming = {
@@ -80,6 +91,7 @@ export async function benchFeatures(
         path,
         window: W,
         features: features.length,
+        workers: path === "cpu" ? 0 : workers,
         rows: ROWS,
         columns: COLS,
         measured_rows: rows,
@@ -104,7 +116,7 @@ export function featuresTable(rows: FeaturesTiming[]): string[] {
   return [
     "feature sets, window 50, 1e6 rows x 16 columns (rows x columns / s; ~ = timed smaller and scaled):",
     ...rows.map((r) =>
-      `  ${r.set.padEnd(14)} ${String(r.features).padStart(2)} features  ${r.path.padEnd(6)} ` +
+      `  ${r.set.padEnd(14)} ${String(r.features).padStart(2)} features  ${r.path.padEnd(8)} ` +
       `${(r.scaled ? "~" : "") + fmt(r.points_per_s)}`.padStart(10) + ` pts/s  ${r.seconds.toFixed(2)} s` +
       (r.scaled ? `  (timed ${fmt(r.measured_rows)} x ${r.measured_columns})` : "")
     ),

@@ -131,6 +131,14 @@ export interface ExtractionConfig {
   windows: number[];
   /** Columns to extract features from. Default ["close"]. */
   columns: string[];
+  /**
+   * Per-segment extraction: each entry `day` (UTC calendar days of the timestamps) or the name of a column
+   * whose runs of equal values are the segments (e.g. an `era` column). Each row gets the features of the
+   * previous segment (`<col>__<feature>__<segment>`). Default [].
+   */
+  segments: string[];
+  /** Web Workers for the features computed on the CPU; 0 (default) = one per core. */
+  workers: number;
 }
 
 /** `features.garch`: GARCH(p, q) fit. */
@@ -424,6 +432,8 @@ const SCHEMA = obj({
       set: oneOf(["none", "minimal", "efficient", "comprehensive"], "minimal"),
       windows: list(int(undefined, 2), [50]),
       columns: list(str(undefined), ["close"]),
+      segments: list(str(undefined), []),
+      workers: int(0, 0),
     }),
     garch: obj({ p: int(1, 0), q: int(1, 1), max_iter: int(1000, 1), max_samples: int(10000, 1) }),
     selection_target_column: str("y_ret_fwd_15m"),

@@ -1,26 +1,25 @@
 /**
- * Rolling feature-set extraction (issue 7 §2), run by the `feature_engineering` engine after Baxter-King:
- * for each configured column and window, every feature of the chosen set (kernels/feature_sets.ts) over the
- * trailing window, as `<column>__<feature>__w<window>` (e.g. `close__mean__w50`,
- * `close__autocorrelation__lag_1__w50`). Features use the raw column (not its log). All features are causal.
- * On the GPU, the moment and min/max features run in f32 WGSL and the rest (including every efficient /
- * comprehensive addition: autocorrelations, pacf, FFT summaries, entropies, strikes) on the f64 CPU path;
- * the report's `placement` says where each ran. Only rolling (per-window) extraction exists; per-segment
- * extraction (per day, per "era" column) is not implemented.
+ * Feature-set extraction (issue 7 §2), run by the `feature_engineering` engine after Baxter-King: for each
+ * configured column, every feature of the chosen set (kernels/feature_sets.ts)
+ * - over each trailing window, as `<column>__<feature>__w<window>` (e.g. `close__autocorrelation__lag_1__w50`);
+ * - over each segment kind of `segments` (`day`: UTC calendar days of the timestamps; otherwise a column
+ *   whose runs of equal values are the segments, e.g. `era`), as `<column>__<feature>__<segment>`: every row
+ *   holds the features of the segment before its own (complete by then), NaN in the first segment.
+ * Features use the raw column (not its log). All outputs are causal.
+ * On the GPU path the features with a WGSL kernel run in f32 on the GPU and the rest on the f64 CPU path in a
+ * comlink worker pool beside it; on the CPU path everything runs in the pool. The report's `placement` says
+ * where each feature ran.
  */
-import {
-  FEATURE_SETS,
-  featureColumnName,
-  featurePlacement,
-  featureSetCpu,
-  featureSetGpu,
-} from "../kernels/feature_sets.ts";
+import { FEATURE_SETS, featureColumnName, featurePlacement, featureSetGpu } from "../kernels/feature_sets.ts";
+import { featureSetCpuParallel } from "../kernels/feature_pool.ts";
+import { previousSegment, segmentLens, type WindowSpec } from "../kernels/window_features.ts";
 import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
+import { UsageError } from "../runtime/errors.ts";
 import type { EngineResult } from "./stationarization.ts";
 
-/** `features.extraction`: which feature set, over which windows and columns. */
+/** `features.extraction`: which feature set, over which windows, segments and columns. */
 export interface FeatureExtractionConfig {
   /** `none`, `minimal` (default), `efficient` or `comprehensive`. */
   set: "none" | "minimal" | "efficient" | "comprehensive";
@@ -28,6 +27,36 @@ export interface FeatureExtractionConfig {
   windows: number[];
   /** Columns to extract from (default ["close"]). */
   columns: string[];
+  /** Segment kinds: `day` or a column name (default []). */
+  segments?: string[];
+  /** Web Workers for the CPU features; 0 or absent = one per core. */
+  workers?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The segment keys of `kind` for every row: UTC day numbers for `day`, else the column's values. */
+function segmentKeys(frame: Frame, kind: string): Float64Array {
+  if (kind === "day") {
+    if (!frame.timestamps) {
+      throw new UsageError(
+        `${frame.source}: features.extraction.segments "day" needs a timestamp column (none found)`,
+      );
+    }
+    return frame.timestamps.map((t) => Math.floor(t / DAY_MS));
+  }
+  if (!frame.columns.has(kind)) {
+    throw new UsageError(
+      `${frame.source}: features.extraction.segments names column "${kind}", which the data does not have ` +
+        `(use "day" or a column name)`,
+    );
+  }
+  const keys = getColumn(frame, kind);
+  const bad = keys.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new UsageError(`${frame.source}: segment column "${kind}" has no finite value at row ${bad}`);
+  }
+  return keys;
 }
 
 /** Runs the feature-set extraction on one frame. */
@@ -37,11 +66,20 @@ export async function extractFeatures(
   compute: Compute,
 ): Promise<EngineResult> {
   const features = FEATURE_SETS[cfg.set];
+  const segments = cfg.segments ?? [];
   const out = new Map<string, Float64Array>();
-  if (features.length === 0 || cfg.windows.length === 0 || cfg.columns.length === 0) {
+  if (features.length === 0 || cfg.columns.length === 0 || cfg.windows.length + segments.length === 0) {
     return { columns: out, report: { set: cfg.set, columns: 0 } };
   }
   const xs = cfg.columns.map((c) => getColumn(frame, c));
+  const keys = segments.map((k) => segmentKeys(frame, k));
+  const specs: WindowSpec[] = [
+    ...cfg.windows.map((window) => ({ window })),
+    ...keys.map((k) => ({ lens: segmentLens(k) })),
+  ];
+  const workers = cfg.workers || navigator.hardwareConcurrency || 1;
+  const pool = (jobs: { x: Float64Array; spec: WindowSpec }[], fs: readonly string[]) =>
+    featureSetCpuParallel(jobs, fs, { workers });
   const t0 = performance.now();
   let backend = "cpu" as "webgpu" | "cpu";
   const res = await withFallback(
@@ -49,32 +87,46 @@ export async function extractFeatures(
     "feature_sets",
     (rt) => {
       backend = "webgpu";
-      return featureSetGpu(rt, xs, cfg.windows, features);
+      return featureSetGpu(rt, xs, specs, features, pool);
     },
-    () => {
+    async () => {
       backend = "cpu";
-      return Promise.resolve(xs.map((x) => cfg.windows.map((w) => featureSetCpu(x, w, features))));
+      const flat = await pool(xs.flatMap((x) => specs.map((spec) => ({ x, spec }))), features);
+      return xs.map((_, c) => specs.map((_, i) => flat[c * specs.length + i]));
     },
   );
   const ms = Math.round(performance.now() - t0);
-  cfg.columns.forEach((c, i) =>
+  cfg.columns.forEach((c, i) => {
     cfg.windows.forEach((w, j) => {
       for (const f of features) out.set(featureColumnName(c, f, w), res[i][j].get(f)!);
-    })
-  );
-  const placement = backend === "webgpu"
-    ? featurePlacement(features)
+    });
+    segments.forEach((kind, s) => {
+      const r = res[i][cfg.windows.length + s];
+      for (const f of features) out.set(`${c}__${f}__${kind}`, previousSegment(r.get(f)!, keys[s]));
+    });
+  });
+  const placement: Record<string, string> = backend === "webgpu"
+    ? featurePlacement(compute.gpu!, specs, features)
     : Object.fromEntries(features.map((f) => [f, "cpu"]));
   return {
     columns: out,
     report: {
       set: cfg.set,
       windows: cfg.windows,
+      segments: Object.fromEntries(segments.map((k, s) => [k, countSegments(keys[s])])),
       input_columns: cfg.columns,
       features: features.length,
       placement,
+      cpu_workers: Object.values(placement).some((p) => p.includes("cpu")) ? workers : 0,
       timings_ms: { feature_sets: ms },
       columns: out.size,
     },
   };
+}
+
+/** Number of segments (runs of equal keys). */
+function countSegments(keys: Float64Array): number {
+  let n = keys.length ? 1 : 0;
+  for (let t = 1; t < keys.length; t++) if (keys[t] !== keys[t - 1]) n++;
+  return n;
 }

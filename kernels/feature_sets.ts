@@ -26,16 +26,30 @@
  *   3 elements), longest_strike_above_mean / below_mean and count_above_mean / below_mean. The entropies
  *   cost O(w^2) per window (fine for w <= 200).
  *
- * Where each runs: {@link featureSetCpu} computes every feature in f64. {@link featureSetGpu} computes mean,
- * sum_values, standard_deviation and variance with the rolling-moment shader (kernels/rolling_moments.ts,
- * ddof 0) and minimum/maximum with shaders/feature_minmax.wgsl (kernels/feature_minmax.ts) in f32 on the
- * GPU, and everything else (median, quantiles, the sorted window; length; the efficient and comprehensive
- * sets' per-window sums, DFTs and entropies) on the f64 CPU path; {@link featurePlacement} says which.
+ * Windows: every feature is evaluated over the trailing windows of w rows (rolling, causal), or over
+ * per-row window lengths (`{ lens }`, kernels/window_features.ts: per-segment extraction, e.g. per day).
+ *
+ * Where each runs: {@link featureSetCpu} computes every feature in f64 (the reference). {@link featureSetGpu}
+ * computes every feature of {@link GPU_FEATURES} in f32 with one WGSL kernel per family
+ * (kernels/feature_stats.ts, feature_quantiles.ts, feature_autocorr.ts, feature_fft.ts, feature_entropy.ts;
+ * tolerances in {@link GPU_TOLERANCE}) and the others (approximate entropy at other m/r) on the f64 CPU path
+ * beside it, e.g. in a worker pool (kernels/feature_pool.ts); {@link featurePlacement} says which.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { rollingMinMaxGpu } from "./feature_minmax.ts";
 import { rollingMomentsGpu } from "./rolling_moments.ts";
-import { specMaxWindow, type WindowSpec } from "./window_features.ts";
+import { FEATURE_AUTOCORR, FEATURE_AUTOCORR_TOLERANCE } from "./feature_autocorr.ts";
+import { FEATURE_ENTROPY, FEATURE_ENTROPY_TOLERANCE } from "./feature_entropy.ts";
+import { FEATURE_FFT, FEATURE_FFT_TOLERANCE } from "./feature_fft.ts";
+import { FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE } from "./feature_quantiles.ts";
+import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "./feature_stats.ts";
+import {
+  type FeatureTolerance,
+  specMaxWindow,
+  windowFeaturesGpu,
+  type WindowShader,
+  type WindowSpec,
+} from "./window_features.ts";
 
 /** The names of the feature sets (`features.extraction.set`). */
 export const FEATURE_SET_NAMES = ["none", "minimal", "efficient", "comprehensive"] as const;
@@ -96,8 +110,20 @@ export const FEATURE_SETS: Readonly<Record<FeatureSetName, readonly string[]>> =
 /** Largest lag of `partial_autocorrelation` that tsfresh evaluates in one call (its default set asks 0..9). */
 const PACF_MAX_LAG = 5;
 
-/** Features the GPU path computes in f32 (the rest run on the f64 CPU path). */
-export const GPU_FEATURES: ReadonlySet<string> = new Set([
+/** The feature shaders (kernels/window_features.ts), in dispatch order. */
+const SHADERS: readonly WindowShader[] = [
+  FEATURE_STATS,
+  FEATURE_QUANTILES,
+  FEATURE_AUTOCORR,
+  FEATURE_FFT,
+  FEATURE_ENTROPY,
+];
+
+/** Features with a WGSL kernel: the GPU path computes them in f32 (the rest on the f64 CPU path). */
+export const GPU_FEATURES: ReadonlySet<string> = new Set(SHADERS.flatMap((s) => s.planes));
+
+/** Rolling-window features the GPU path takes from the O(1)-per-row block kernels. */
+const BLOCK_FEATURES: ReadonlySet<string> = new Set([
   "mean",
   "sum_values",
   "standard_deviation",
@@ -107,28 +133,21 @@ export const GPU_FEATURES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * f32-vs-f64 tolerance of the GPU features, as |gpu - cpu| <= atol + rtol |cpu| + stol S with S the input's
- * scale max |x - x_0| (kernels/kernel.ts): mean and sum inherit the rolling-mean shader's tolerance (sum is
- * w times the mean), std and variance the rolling-std shader's (variance relative error doubles), min/max
- * are exact f32 copies of x - x_0.
+ * f32-vs-f64 tolerance of each GPU feature (kernels/window_features.ts: |gpu - f64| <= atol + rtol |f64| +
+ * stol S at all but a fraction `flips` of the points); sum_values' atol and stol are per row of the window,
+ * variance's in units of 2 std (d(s^2) = 2 s ds), scaled by the caller.
  */
-export const GPU_TOLERANCE: Readonly<Record<string, { atol: number; rtol: number; stol: number }>> = {
-  mean: { atol: 2e-5, rtol: 2e-5, stol: 1e-7 },
-  sum_values: { atol: 2e-5, rtol: 2e-5, stol: 1e-7 }, // times w (applied by the caller)
-  standard_deviation: { atol: 2e-5, rtol: 2e-5, stol: 1e-7 },
-  variance: { atol: 2e-5, rtol: 4e-5, stol: 1e-7 }, // times 2 * std (applied by the caller)
-  minimum: { atol: 0, rtol: 0, stol: 1e-7 },
-  maximum: { atol: 0, rtol: 0, stol: 1e-7 },
+export const GPU_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+  ...FEATURE_STATS_TOLERANCE,
+  ...FEATURE_QUANTILES_TOLERANCE,
+  ...FEATURE_AUTOCORR_TOLERANCE,
+  ...FEATURE_FFT_TOLERANCE,
+  ...FEATURE_ENTROPY_TOLERANCE,
 };
 
 /** Column name of a feature: `<column>__<feature>__w<window>` (tsfresh's naming plus the window). */
 export function featureColumnName(column: string, feature: string, window: number): string {
   return `${column}__${feature}__w${window}`;
-}
-
-/** Where each feature of `features` runs on the GPU path: "webgpu" (f32) or "cpu" (f64). */
-export function featurePlacement(features: readonly string[]): Record<string, "webgpu" | "cpu"> {
-  return Object.fromEntries(features.map((f) => [f, GPU_FEATURES.has(f) ? "webgpu" : "cpu"]));
 }
 
 /** numpy's linear-interpolation quantile of a sorted array. */
@@ -409,7 +428,8 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
     const k = Number(pl[1]);
     // tsfresh: one pacf call up to the largest demanded lag, capped at n // 2 - 1.
     const maxLag = PACF_MAX_LAG >= Math.floor(n / 2) ? Math.floor(n / 2) - 1 : PACF_MAX_LAG;
-    if (k > maxLag || maxLag <= 0) return NaN;
+    // A constant window has no autocorrelation (0 / 0), whatever the rounding of its mean.
+    if (k > maxLag || maxLag <= 0 || s[0] === s[n - 1]) return NaN;
     cache.pacf ??= pacfLd(x, m.mean, maxLag);
     return cache.pacf[k];
   }
@@ -487,7 +507,8 @@ export function featureSetCpu(
     const s = rolling ? sorted : sorted.subarray(0, len);
     if (sortedValid) {
       // Drop x[start - 1], insert x[t].
-      const i = lowerBound(sorted, w, x[start - 1]);
+      let i = lowerBound(sorted, w, x[start - 1]);
+      while (!Object.is(sorted[i], x[start - 1])) i++; // +0 and -0 compare equal: drop the same bits
       sorted.copyWithin(i, i + 1, w);
       const j = lowerBound(sorted, w - 1, x[t]);
       sorted.copyWithin(j + 1, j, w - 1);
@@ -504,45 +525,107 @@ export function featureSetCpu(
   return out;
 }
 
+/** Runs featureSetCpu over several jobs, e.g. in a worker pool (kernels/feature_pool.ts); results in job order. */
+export type CpuFeatureRunner = (
+  jobs: { x: Float64Array; spec: WindowSpec }[],
+  features: readonly string[],
+) => Promise<Map<string, Float64Array>[]>;
+
+/** The in-process runner: featureSetCpu on the calling thread, one job after another. */
+export const inProcessRunner: CpuFeatureRunner = (jobs, features) =>
+  Promise.resolve(jobs.map((j) => featureSetCpu(j.x, j.spec, features)));
+
 /**
- * GPU path: every feature of `features` for every column and window. Mean, sum, std, variance (one
- * rolling-moment dispatch per kind for all columns and windows) and min/max (one min/max dispatch) run on
- * the GPU in f32; the other features run on the f64 CPU path. Returns out[column][window index].
+ * Which of `features` the GPU path computes on `rt` for windows of `spec`: those with a WGSL kernel, unless
+ * the kernel's loop count for the longest window exceeds the adapter's budget (llvmpipe), then the CPU.
+ */
+export function gpuFeaturesFor(rt: GpuRuntime, spec: WindowSpec, features: readonly string[]): string[] {
+  const w = Math.max(2, specMaxWindow(spec));
+  const ok = new Set(SHADERS.filter((s) => rt.withinLoopBudget(s.loops(w))).flatMap((s) => s.planes));
+  return features.filter((f) => ok.has(f) || ("window" in spec && BLOCK_FEATURES.has(f)));
+}
+
+/**
+ * Where each feature runs on the GPU path for these window specs: "webgpu" (f32), "cpu" (f64), or
+ * "webgpu+cpu" where it depends on the window (a long one exceeding a software adapter's loop budget).
+ */
+export function featurePlacement(
+  rt: GpuRuntime,
+  windows: (WindowSpec | number)[],
+  features: readonly string[],
+): Record<string, "webgpu" | "cpu" | "webgpu+cpu"> {
+  const specs = windows.map(toSpec);
+  const onGpu = specs.map((s) => new Set(gpuFeaturesFor(rt, s, features)));
+  return Object.fromEntries(features.map((f) => {
+    const n = onGpu.filter((g) => g.has(f)).length;
+    return [f, n === specs.length ? "webgpu" : n === 0 ? "cpu" : "webgpu+cpu"];
+  }));
+}
+
+const toSpec = (w: WindowSpec | number): WindowSpec => (typeof w === "number" ? { window: w } : w);
+
+/**
+ * GPU path: every feature of `features` for every column and window spec (a number is a rolling window).
+ * Features with a WGSL kernel ({@link gpuFeaturesFor}) run in f32 on the GPU, one submit per spec for all
+ * columns and shaders; on rolling windows mean, sum, std, variance, minimum and maximum use the O(1)-per-row
+ * block kernels (kernels/rolling_moments.ts, kernels/feature_minmax.ts) instead of the O(w) stats shader.
+ * The other features run on the f64 CPU path through `cpu`, concurrently with the GPU work.
+ * Returns out[column][spec index].
  */
 export async function featureSetGpu(
   rt: GpuRuntime,
   columns: Float64Array[],
-  windows: number[],
+  windows: (WindowSpec | number)[],
   features: readonly string[],
+  cpu: CpuFeatureRunner = inProcessRunner,
 ): Promise<Map<string, Float64Array>[][]> {
+  const specs = windows.map(toSpec);
+  const onGpu = specs.map((s) => gpuFeaturesFor(rt, s, features));
+  const out = columns.map(() => specs.map(() => new Map<string, Float64Array>()));
+  // The CPU share, one spec after another (so a pool is not oversubscribed), beside the GPU work; settled,
+  // so a CPU failure while the GPU is busy is reported here rather than as an unhandled rejection.
+  const cpuDone = (async () => {
+    for (const [i, spec] of specs.entries()) {
+      const rest = features.filter((f) => !onGpu[i].includes(f));
+      if (rest.length === 0) continue;
+      const res = await cpu(columns.map((x) => ({ x, spec })), rest);
+      columns.forEach((_, c) => rest.forEach((f) => out[c][i].set(f, res[c].get(f)!)));
+    }
+  })().then(() => null, (e: unknown) => ({ e }));
+  for (const [i, spec] of specs.entries()) {
+    const blockFeatures = "window" in spec ? onGpu[i].filter((f) => BLOCK_FEATURES.has(f)) : [];
+    const shaderFeatures = onGpu[i].filter((f) => !blockFeatures.includes(f));
+    const shaders = SHADERS.filter((s) => s.planes.some((p) => shaderFeatures.includes(p)));
+    const res = await windowFeaturesGpu(rt, shaders, columns, columns.map(() => spec));
+    columns.forEach((_, c) => shaderFeatures.forEach((f) => out[c][i].set(f, res[c].get(f)!)));
+    if (blockFeatures.length) {
+      const blocks = await blockKernels(rt, columns, (spec as { window: number }).window, blockFeatures);
+      columns.forEach((_, c) => blocks[c].forEach((v, f) => out[c][i].set(f, v)));
+    }
+  }
+  const failed = await cpuDone;
+  if (failed) throw failed.e;
+  return out;
+}
+
+/** mean, sum, std, variance, minimum, maximum of rolling windows with the O(1)-per-row block kernels. */
+async function blockKernels(
+  rt: GpuRuntime,
+  columns: Float64Array[],
+  w: number,
+  features: readonly string[],
+): Promise<Map<string, Float64Array>[]> {
   const want = (f: string) => features.includes(f);
-  const gpuFeatures = features.filter((f) => GPU_FEATURES.has(f));
-  const cpuFeatures = features.filter((f) => !GPU_FEATURES.has(f));
-  const means = want("mean") || want("sum_values")
-    ? await rollingMomentsGpu(rt, columns, windows, "mean")
-    : null;
+  const means = want("mean") || want("sum_values") ? await rollingMomentsGpu(rt, columns, [w], "mean") : null;
   const stds = want("standard_deviation") || want("variance")
-    ? await rollingMomentsGpu(rt, columns, windows, "std", 0)
+    ? await rollingMomentsGpu(rt, columns, [w], "std", 0)
     : null;
-  const minmax = want("minimum") || want("maximum") ? await rollingMinMaxGpu(rt, columns, windows) : null;
-  return columns.map((x, c) =>
-    windows.map((w, i) => {
-      const res = featureSetCpu(x, w, cpuFeatures);
-      const all = new Map<string, Float64Array>();
-      for (const f of features) {
-        if (!gpuFeatures.includes(f)) {
-          all.set(f, res.get(f)!);
-          continue;
-        }
-        let v: Float64Array;
-        if (f === "mean") v = means![c][i];
-        else if (f === "sum_values") v = means![c][i].map((m) => m * w);
-        else if (f === "standard_deviation") v = stds![c][i];
-        else if (f === "variance") v = stds![c][i].map((s) => s * s);
-        else v = minmax![c][f === "minimum" ? 2 * i : 2 * i + 1];
-        all.set(f, v);
-      }
-      return all;
-    })
-  );
+  const minmax = want("minimum") || want("maximum") ? await rollingMinMaxGpu(rt, columns, [w]) : null;
+  return columns.map((_, c) => {
+    const m = new Map<string, Float64Array>();
+    if (means) m.set("mean", means[c][0]).set("sum_values", means[c][0].map((v) => v * w));
+    if (stds) m.set("standard_deviation", stds[c][0]).set("variance", stds[c][0].map((v) => v * v));
+    if (minmax) m.set("minimum", minmax[c][0]).set("maximum", minmax[c][1]);
+    return m;
+  });
 }

@@ -10,7 +10,7 @@
  * `Seg.init` for the shaders whose features are not shift-invariant), 1 `segs: array<Seg>`, 2 `out`,
  * 3 `lens: array<f32>` (read when `P.window` is 0), 4 `P: Params { window, plane, total, pad }`; plane p of
  * the shader is written at `out[(P.plane + p) * P.total + seg.offset + t]`; workgroups of 64 over the points
- * of a segment (x, striding when 65,535 groups are not enough) and the segments (y).
+ * of a segment (x; segments are cut to 65,535 x 64 rows) and the segments (y).
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
@@ -84,6 +84,9 @@ export async function windowFeaturesGpu(
     columns: columns.map((x, c) => uniform ? [x] : [x, lens[c]]),
     halo: wmax - 1,
     planes,
+    // One invocation per row: a segment never needs the row loop to stride (which would multiply the
+    // loop count that llvmpipe limits).
+    maxSegmentLen: rt.limits.maxWorkgroupsPerDim * 64,
     bindBytesPerPoint: 4 * planes,
     totalBytesPerPoint: (uniform ? 8 : 16) + 8 * planes,
     prepare: (c) => {
@@ -107,5 +110,38 @@ export async function windowFeaturesGpu(
     },
   });
   res.forEach((cols, c) => names.forEach((n, p) => out[c].set(n, cols[p])));
+  return out;
+}
+
+/**
+ * Window lengths for per-segment extraction: segments are the runs of equal `keys`; the window of a segment
+ * ends at its last row and holds the whole segment (lens = its length there, 0 elsewhere). The data's last
+ * run is included although it may still grow (callers that need completed segments use the previous one).
+ */
+export function segmentLens(keys: Float64Array): Int32Array {
+  const lens = new Int32Array(keys.length);
+  let start = 0;
+  for (let t = 0; t < keys.length; t++) {
+    if (t + 1 === keys.length || keys[t + 1] !== keys[t]) {
+      lens[t] = t - start + 1;
+      start = t + 1;
+    }
+  }
+  return lens;
+}
+
+/**
+ * Broadcasts per-segment values (at each segment's last row, as computed with {@link segmentLens}) so that
+ * every row holds the value of the segment before its own: known once that segment is complete, which is
+ * when the row's own segment begins. Rows of the first segment get NaN. Causal: row t uses rows before its
+ * segment only, and segment boundaries up to t.
+ */
+export function previousSegment(values: Float64Array, keys: Float64Array): Float64Array {
+  const out = new Float64Array(values.length).fill(NaN);
+  let prev = NaN;
+  for (let t = 0; t < values.length; t++) {
+    if (t > 0 && keys[t] !== keys[t - 1]) prev = values[t - 1];
+    out[t] = prev;
+  }
   return out;
 }

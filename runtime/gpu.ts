@@ -57,7 +57,7 @@ export class GpuRuntime {
   /** Requests an adapter and device; throws GpuError("no-adapter") when WebGPU is unavailable. */
   static async create(opts: GpuOptions = {}): Promise<GpuRuntime> {
     quietVulkanLoader();
-    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
     if (!gpu) throw new GpuError("WebGPU is not available in this runtime", "no-adapter");
     const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     if (!adapter) throw new GpuError("no WebGPU adapter found", "no-adapter");
@@ -106,12 +106,17 @@ export class GpuRuntime {
    * first: on a software adapter it throws a GpuError (so `auto` falls back to the CPU path) instead.
    */
   checkLoopBudget(iterations: number, what: string): void {
-    if (this.isSoftware && iterations > 60_000) {
+    if (!this.withinLoopBudget(iterations)) {
       throw new GpuError(
         `${what}: ${iterations} loop iterations per invocation exceed the software adapter's limit (65,535)`,
         "internal",
       );
     }
+  }
+
+  /** False where a kernel running `iterations` loop iterations per invocation would hit llvmpipe's limit. */
+  withinLoopBudget(iterations: number): boolean {
+    return !this.isSoftware || iterations <= 60_000;
   }
 
   /** Throws if the device was lost (a lost device never comes back; `auto` falls back to CPU). */

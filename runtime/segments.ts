@@ -83,6 +83,8 @@ export interface SegmentedJob {
   bindBytesPerPoint: number;
   /** All GPU bytes per point of a batch (inputs, outputs, scratch, read-back), for the memory budget. */
   totalBytesPerPoint: number;
+  /** Longest segment (points, halo included); default: what fits the binding and the budget. */
+  maxSegmentLen?: number;
   /** Per-column f32 conversion (offsets) and the mapping of outputs back to f64. */
   prepare: (column: Float64Array[]) => ColumnPrep;
   /** Optional per-segment value passed as `Seg.init` (e.g. a carried running minimum). */
@@ -96,7 +98,11 @@ const MAX_SEGMENTS_PER_BATCH = 65535;
 /** Runs a segmented job; returns outputs[column][plane], each as long as the column. */
 export async function runSegmented(rt: GpuRuntime, job: SegmentedJob): Promise<Float64Array[][]> {
   const capacity = Math.floor(
-    Math.min(rt.limits.maxBindingBytes / job.bindBytesPerPoint, rt.pool.budgetBytes / job.totalBytesPerPoint),
+    Math.min(
+      rt.limits.maxBindingBytes / job.bindBytesPerPoint,
+      rt.pool.budgetBytes / job.totalBytesPerPoint,
+      job.maxSegmentLen ?? Infinity,
+    ),
   );
   const preps = job.columns.map((c) => job.prepare(c));
   const outputs = job.columns.map((c) =>

@@ -1,5 +1,7 @@
-// Bindings and window lookup shared by the feature-set shaders (kernels/window_features.ts): one invocation
-// per (row t of a segment), evaluating the window that ends at t and writing one value per output plane.
+// Bindings, window lookup and entry point shared by the feature-set shaders (kernels/window_features.ts): one
+// invocation per row t of a segment evaluates the window that ends at t and writes one value per output
+// plane. Each shader defines `const PLANES: u32` and `fn features(seg: Seg, win: Win)` (module-scope
+// declarations may follow their use in WGSL).
 
 #include "common.wgsl"
 struct Params { window: u32, plane: u32, total: u32, pad: u32 }
@@ -30,3 +32,16 @@ fn window_at(seg: Seg, t: u32) -> Win {
 
 // Writes plane p of this shader at packed row `at`.
 fn put(p: u32, at: u32, v: f32) { out[(P.plane + p) * P.total + at] = v; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let seg = segs[gid.y];
+  let t = gid.x;
+  if (t >= seg.len) { return; }
+  let win = window_at(seg, t);
+  if (win.ok) {
+    features(seg, win);
+  } else {
+    for (var p = 0u; p < PLANES; p++) { put(p, win.at, nan()); }
+  }
+}

@@ -129,7 +129,31 @@ export function assertFeatureClose(
   }
   const allowed = Math.floor((tol.flips ?? 0) * defined);
   if (outside > allowed) {
-    throw new Error(`${what}: ${outside} of ${defined} points outside the tolerance (allowed ${allowed}); ${first}`);
+    throw new Error(
+      `${what}: ${outside} of ${defined} points outside the tolerance (allowed ${allowed}); ${first}`,
+    );
   }
   return outside;
+}
+
+/** Tick-rounded prices near 1e4 (quarter ticks: many ties) with a constant stretch at rows 200..299. */
+export function ticks(n: number, seed = 11): Float64Array {
+  const p = price1e4(n, seed).map((v) => Math.round(v * 4) / 4);
+  if (n > 300) p.fill(p[200], 200, 300);
+  return p;
+}
+
+/**
+ * Per-segment window lengths for n rows (kernels/window_features.ts' `{ lens }`): segments of `short`
+ * rows first (1, 2, ..., short), then of lengths cycling through [min, max]; each segment's window ends at
+ * its last row.
+ */
+export function cyclingSegments(n: number, min: number, max: number, short = 0): Int32Array {
+  const lens = new Int32Array(n);
+  for (let start = 0, k = 0; start < n; k++) {
+    const len = Math.min(k < short ? k + 1 : min + (k * 37) % (max - min + 1), n - start);
+    lens[start + len - 1] = len;
+    start += len;
+  }
+  return lens;
 }

@@ -20,7 +20,15 @@ import { rollingMinMaxGpu } from "../kernels/feature_minmax.ts";
 import { enabledEngines } from "../pipeline/engines.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import { assertClose, inputScale, logPrice, price1e4, returns, withGaps } from "./data.ts";
+import {
+  assertClose,
+  assertFeatureClose,
+  inputScale,
+  logPrice,
+  price1e4,
+  returns,
+  withGaps,
+} from "./data.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -99,11 +107,11 @@ Deno.test("feature sets: names follow tsfresh, each set extends the previous one
     featureColumnName("close", "autocorrelation__lag_1", 50),
     "close__autocorrelation__lag_1__w50",
   );
-  assert.deepEqual(featurePlacement(["mean", "median", "maximum"]), {
-    mean: "webgpu",
-    median: "cpu",
-    maximum: "webgpu",
-  });
+  // Every feature of the sets has a WGSL kernel; other approximate-entropy parameters run on the CPU.
+  const all = [...FEATURE_SETS.comprehensive, "approximate_entropy__m_3__r_0.5"];
+  const placed = featurePlacement(gpu, [50], all);
+  for (const f of FEATURE_SETS.comprehensive) assert.equal(placed[f], "webgpu", f);
+  assert.equal(placed["approximate_entropy__m_3__r_0.5"], "cpu");
 });
 
 Deno.test("feature sets: f64 path equals tsfresh's definitions (numpy/pandas/statsmodels fixture)", () => {
@@ -266,11 +274,19 @@ Deno.test("config: features.extraction defaults, values and errors", () => {
     set: "minimal",
     windows: [50],
     columns: ["close"],
+    segments: [],
+    workers: 0,
   });
   const c = validateConfig({
-    features: { extraction: { set: "efficient", windows: [10, 20], columns: ["a"] } },
+    features: { extraction: { set: "efficient", windows: [10, 20], columns: ["a"], segments: ["day"] } },
   });
-  assert.deepEqual(c.features.extraction, { set: "efficient", windows: [10, 20], columns: ["a"] });
+  assert.deepEqual(c.features.extraction, {
+    set: "efficient",
+    windows: [10, 20],
+    columns: ["a"],
+    segments: ["day"],
+    workers: 0,
+  });
   assert.equal(
     validateConfig({ features: { extraction: { set: "comprehensive" } } }).features.extraction.set,
     "comprehensive",
@@ -301,11 +317,13 @@ Deno.test("engine: feature_engineering adds the feature-set columns after Baxter
     const ext = r.report.extraction as Record<string, unknown>;
     assert.equal(ext.columns, 68);
     const placement = ext.placement as Record<string, string>;
-    assert.equal(placement.median, "cpu");
-    assert.equal(placement.mean, compute.gpu ? "webgpu" : "cpu");
+    for (const f of FEATURE_SETS.efficient) assert.equal(placement[f], compute.gpu ? "webgpu" : "cpu", f);
     const ref = featureSetCpu(close, 50, ["median", "skewness"]);
-    assert.deepEqual(r.columns.get("close__median__w50"), ref.get("median"));
-    assert.deepEqual(r.columns.get("close__skewness__w50"), ref.get("skewness"));
+    for (const f of ["median", "skewness"]) {
+      const got = r.columns.get(`close__${f}__w50`)!;
+      if (compute.gpu) assertFeatureClose(got, ref.get(f)!, GPU_TOLERANCE[f], f, inputScale([close]));
+      else assert.deepEqual(got, ref.get(f));
+    }
   }
   const none = await extractFeatures(frame, { set: "none", windows: [50], columns: ["close"] }, {
     choice: "cpu",
@@ -318,10 +336,30 @@ Deno.test("engine: feature_engineering adds the feature-set columns after Baxter
   });
   assert.equal(comp.columns.size, 41);
   const placement = comp.report.placement as Record<string, string>;
-  assert.equal(placement.sample_entropy, "cpu");
+  assert.equal(placement.sample_entropy, "webgpu");
   assert.equal(placement.mean, "webgpu");
-  assert.deepEqual(
-    comp.columns.get("close__sample_entropy__w20"),
-    featureSetCpu(close, 20, ["sample_entropy"]).get("sample_entropy"),
+  assertFeatureClose(
+    comp.columns.get("close__sample_entropy__w20")!,
+    featureSetCpu(close, 20, ["sample_entropy"]).get("sample_entropy")!,
+    GPU_TOLERANCE.sample_entropy,
+    "sample_entropy",
   );
+  // A window past llvmpipe's loop budget sends the O(w^2) features to the CPU (placement says so).
+  const long = await extractFeatures(
+    frame,
+    { set: "comprehensive", windows: [20, 300], columns: ["close"] },
+    {
+      choice: "webgpu",
+      gpu,
+    },
+  );
+  const lp = long.report.placement as Record<string, string>;
+  assert.equal(lp.mean, "webgpu");
+  if (gpu.isSoftware) {
+    assert.equal(lp.sample_entropy, "webgpu+cpu");
+    assert.deepEqual(
+      long.columns.get("close__sample_entropy__w300"),
+      featureSetCpu(close, 300, ["sample_entropy"]).get("sample_entropy"),
+    );
+  }
 });

@@ -9,18 +9,20 @@ import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "../kernels/feature_stats
 import { windowFeaturesGpu, type WindowSpec } from "../kernels/window_features.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import { assertFeatureClose, inputScale, logPrice, price1e4, returns, withGaps } from "./data.ts";
+import {
+  assertFeatureClose,
+  cyclingSegments,
+  inputScale,
+  logPrice,
+  price1e4,
+  returns,
+  ticks,
+  withGaps,
+} from "./data.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const gpu = await sharedGpu();
-
-/** Tick-rounded prices near 1e4 with runs of equal values (ties) and a constant stretch. */
-function ticks(n: number): Float64Array {
-  const p = price1e4(n, 11).map((v) => Math.round(v * 4) / 4);
-  p.fill(p[200], 200, 300);
-  return p;
-}
 
 /** Checks every stats feature of `cols` under `spec` against the f64 path. */
 async function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
@@ -50,13 +52,7 @@ Deno.test("feature stats: WebGPU matches f64 on rolling windows", opts, async ()
 
 Deno.test("feature stats: WebGPU matches f64 per segment and when chunked", opts, async () => {
   const x = logPrice(20000, 5);
-  // Segments of 10..400 rows; the window of each ends at its last row.
-  const lens = new Int32Array(x.length);
-  for (let start = 0, k = 0; start < x.length; k++) {
-    const len = Math.min(10 + (k * 37) % 391, x.length - start);
-    lens[start + len - 1] = len;
-    start += len;
-  }
+  const lens = cyclingSegments(x.length, 10, 400);
   await check([x, ticks(20000)], [{ lens }, { lens }], "segments");
   const small = await sharedGpu({ maxBindingBytes: 4096 * 4 * 16 });
   await check([x], [{ window: 100 }], "chunked", small);

@@ -1,0 +1,36 @@
+/**
+ * The entropy features of the comprehensive feature set on WebGPU (shaders/feature_entropy.wgsl, dispatched by
+ * kernels/window_features.ts): sample_entropy, approximate_entropy (m = 2, r = 0.2) and
+ * permutation_entropy (dimension 3, tau 1), from one O(w^2) template-pair loop per window with no
+ * per-template storage. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts), which holds the
+ * tsfresh definitions.
+ */
+import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+
+/** The shader and its output planes. */
+export const FEATURE_ENTROPY: WindowShader = {
+  shader: "feature_entropy",
+  planes: ["sample_entropy", "approximate_entropy__m_2__r_0.2", "permutation_entropy__dimension_3__tau_1"],
+  // window_at's NaN scan, mean, m2 and the patterns (~4w), the template pairs ((w - 1)^2 inner, w - 1 outer),
+  // the 6 pattern terms and the row loop: w^2 + 3w + 5 (llvmpipe cuts this shader off exactly past 65,535).
+  loops: (w) => w * w + 3 * w + 6,
+};
+
+/**
+ * f32 tolerances (|gpu - f64| <= atol + rtol |f64| + stol S). Pair counts are exact integers and the logs of
+ * them are regrouped so that no sums of ~log w cancel (1e-6 covers WGSL's log accuracy, 2^-21 absolute on
+ * [0.5, 2] and 3 ulp elsewhere; llvmpipe measures <= 4e-7). What f32 cannot match is a template distance
+ * |x_i - x_j| within ~1e-6 relative of r std: the distances come from f32 copies of x - x_0 (off by up to
+ * 2^-24 S, so the band widens with S / std) and r std from an f32 std, so such a pair may count on the other
+ * side of the threshold. That moves sample entropy by ~2/A (A: the template-of-3 pair count; finite vs +Inf
+ * where A is 0 or 2) and approximate entropy by up to ~2/k, at a fraction `flips` of the points that grows
+ * ~w^2 (measured: 5e-4 at w = 100 on 2e4-row log prices, 2.8e-3 at w = 243, 1 of 160 segment windows of up
+ * to 240 rows). A flip between B = 0 and B = 2 (NaN vs finite) would need a lone near-threshold pair in a
+ * window of 4 or 5 rows and is not covered. Permutation entropy compares values only: f32 rounding keeps
+ * their order except that two values within 2^-24 S may tie, changing one triple's pattern.
+ */
+export const FEATURE_ENTROPY_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+  sample_entropy: { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 },
+  "approximate_entropy__m_2__r_0.2": { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 },
+  "permutation_entropy__dimension_3__tau_1": { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-3 },
+};
