@@ -35,8 +35,8 @@ fn features(seg: Seg, win: Win) {
     }
     let a = vec3<u32>(less);
     let b = vec3<u32>(less_eq);
-    vlo = select(vlo, vec3<f32>(xi), a <= lo & lo < b);
-    vhi = select(vhi, vec3<f32>(xi), a <= hi & hi < b);
+    vlo = select(vlo, vec3<f32>(xi), (a <= lo) & (lo < b));
+    vhi = select(vhi, vec3<f32>(xi), (a <= hi) & (hi < b));
   }
   put(0u, win.at, (vlo.x + vhi.x) * 0.5);
   put(1u, win.at, lerp_np(vlo.y, vhi.y, f32(last % 10u) * 0.1));

@@ -35,6 +35,8 @@ import {
 import { barParams, generateBars } from "../generator/bars.ts";
 import { loadTask } from "../pipeline/validate.ts";
 import { buildWeb, configSections } from "../web/build.ts";
+import { FEATURE_SETS, featureSetCpu } from "../kernels/feature_sets.ts";
+import { loadShader } from "../runtime/shaders.ts";
 import { serveStatic } from "../web/serve.ts";
 
 /** Debian's chromium; FG_CHROMIUM points elsewhere (e.g. a CI image's preinstalled Chrome). Never a downloaded browser. */
@@ -57,7 +59,7 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
 
 /** What the parent asks the child to do. */
 interface DriverSpec {
-  scenario: "engines" | "bad-files";
+  scenario: "engines" | "bad-files" | "shaders";
   url: string;
   webgpu: boolean;
   out: string;
@@ -72,6 +74,8 @@ interface DriverSpec {
   timeframe?: string;
   timeframeConfig?: string;
   timeframeScreenshot?: string;
+  /** The shaders scenario: a JSON file of { name, code } WGSL sources (includes expanded) to compile. */
+  shaders?: string;
 }
 
 // Functions passed to page.evaluate run in the page (serialized: they cannot use this module's names);
@@ -112,7 +116,20 @@ async function driver(spec: DriverSpec): Promise<void> {
     seen.adapter = await page.evaluate(() => (globalThis as Any).__fg.adapter);
     seen.badge = await text("#adapter");
 
-    if (spec.scenario === "engines") {
+    if (spec.scenario === "shaders") {
+      const sources = JSON.parse(await Deno.readTextFile(spec.shaders!));
+      seen.shaders = await page.evaluate(async (list: { name: string; code: string }[]) => {
+        const adapter = await (navigator as Any).gpu.requestAdapter();
+        const device = await adapter.requestDevice();
+        const errors: Record<string, string> = {};
+        for (const { name, code } of list) {
+          const info = await device.createShaderModule({ code }).getCompilationInfo();
+          errors[name] = info.messages.filter((m: Any) => m.type === "error")
+            .map((m: Any) => `${m.lineNum}:${m.linePos} ${m.message}`).join("; ");
+        }
+        return errors;
+      }, sources);
+    } else if (spec.scenario === "engines") {
       let s = await seq();
       await page.setInputFiles("#file", spec.fixture!);
       seen.loaded = await settle(s, ["loaded", "error"]);
@@ -315,6 +332,11 @@ async function driver(spec: DriverSpec): Promise<void> {
         error: await page.evaluate(() => (globalThis as Any).__fg.error),
         backend: await page.evaluate(() => (globalThis as Any).__fg.result?.backend),
         errorVisible: await visible("#run-error"),
+        features: await page.evaluate(() =>
+          Object.entries((globalThis as Any).__fg.result?.columns ?? {})
+            .filter(([n]) => n.startsWith("close__"))
+            .map(([n, v]) => [n, (v as (number | null)[]).at(-1)])
+        ),
       };
     }
   } finally {
@@ -717,11 +739,13 @@ Deno.test(
           values: keep(timestamps.values),
         }),
       );
-      // The CPU path in a browser without WebGPU: the stationarization engine only, to stay quick.
+      // The CPU path in a browser without WebGPU: stationarization and the efficient feature set (its CPU
+      // worker pool: nested workers from the page's worker), to stay quick.
       await Deno.writeTextFile(
         `${dir}/config.yaml`,
         "features:\n  rolling_windows: [10, 20]\n  frac_diff: { d_values: [0.4] }\n" +
-          "pipeline:\n  engines:\n    feature_engineering: { enabled: false, order: 2 }\n" +
+          "  extraction: { set: efficient, windows: [20], workers: 2 }\n" +
+          "pipeline:\n  engines:\n    feature_engineering: { enabled: true, order: 2 }\n" +
           "    garch_models: { enabled: false, order: 3 }\n    statistical_tests: { enabled: false, order: 4 }\n",
       );
       const seen = await drive({
@@ -794,12 +818,48 @@ Deno.test(
       assert.equal(seen.recovered.status, "done", `${seen.recovered.error}\n${why}`);
       assert.equal(seen.recovered.backend, "cpu");
       assert.ok(!seen.recovered.errorVisible);
+      // The worker pool's values are featureSetCpu's.
+      const close = columns.get("close")!;
+      const ref = featureSetCpu(close, 20, FEATURE_SETS.efficient);
+      assert.equal(seen.recovered.features.length, FEATURE_SETS.efficient.length);
+      for (const [name, last] of seen.recovered.features) {
+        const want = ref.get(name.replace(/^close__(.+)__w20$/, "$1"))!.at(-1)!;
+        assert.equal(last, Number.isNaN(want) ? null : want, name);
+      }
     } finally {
       await server.shutdown();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },
 );
+
+Deno.test("web page: every WGSL shader compiles in Chromium's WebGPU (Tint)", opts, async () => {
+  requireChromium();
+  const dir = await Deno.makeTempDir({ prefix: "fg-web-" });
+  const { url, server } = await site(dir);
+  try {
+    const files = [...Deno.readDirSync(rootPath("shaders"))].map((e) => e.name).filter((n) =>
+      n.endsWith(".wgsl")
+    );
+    const text = (n: string) => Deno.readTextFileSync(rootPath(`shaders/${n}`));
+    // Include-only files (helpers, or an entry point calling what the including shader defines) are skipped.
+    const included = new Set(
+      files.flatMap((n) => [...text(n).matchAll(/#include "(.+)"/g)].map((m) => m[1])),
+    );
+    const entries = files.filter((n) => !included.has(n)).map((n) => n.replace(/\.wgsl$/, ""));
+    const sources = await Promise.all(entries.map(async (name) => ({ name, code: await loadShader(name) })));
+    await Deno.writeTextFile(`${dir}/shaders.json`, JSON.stringify(sources));
+    const seen = await drive({ scenario: "shaders", url, webgpu: true, shaders: `${dir}/shaders.json` }, dir);
+    assert.deepEqual(Object.keys(seen.shaders).sort(), entries.sort());
+    assert.ok(entries.includes("feature_entropy") && entries.includes("rolling_moments"));
+    for (const [name, error] of Object.entries(seen.shaders)) {
+      assert.equal(error, "", `${name}.wgsl: ${error}`);
+    }
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("web build: the page's config is the example's features and pipeline sections", () => {
   const text = configSections("a: 1\nfeatures:\n  x: 1\n# next\ndata:\n  y: 2\npipeline:\n  z: 3\n", [

@@ -3,7 +3,7 @@
  *
  *   index.html, style.css, uplot.css
  *   js/main.js, js/worker.js   `deno bundle --platform browser` of web/main.ts and web/worker.ts
- *   js/feature_sets_worker.js  kernels/feature_sets_worker.ts, the feature sets' CPU worker pool's worker
+ *   js/feature_sets_worker.js  web/feature_sets_worker.ts: the feature sets' CPU worker pool's worker
  *   shaders/*.wgsl             the kernels' WGSL; runtime/shaders.ts fetches `../shaders/NAME.wgsl`
  *                              relative to the bundle (js/worker.js), so it lands here
  *   config.yaml                the `features` and `pipeline` sections of examples/config.yaml
@@ -82,7 +82,7 @@ export async function buildWeb(opts: BuildOptions = {}): Promise<string> {
       ...(opts.minify === false ? [] : ["--minify"]),
       path(new URL("main.ts", WEB)),
       path(new URL("worker.ts", WEB)),
-      path(new URL("kernels/feature_sets_worker.ts", ROOT)),
+      path(new URL("feature_sets_worker.ts", WEB)),
     ];
     const r = await new Deno.Command(Deno.execPath(), {
       args,
