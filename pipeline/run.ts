@@ -247,6 +247,14 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   }
 }
 
+/** The parts of the feature-set report (engines/feature_sets.ts) the summary shows. */
+interface ExtractionReport {
+  set: string;
+  columns: number;
+  placement?: Record<string, string>;
+  cpu_workers?: number;
+}
+
 /** The summary as Markdown. */
 export function summaryMarkdown(s: RunSummary): string {
   const lines = [
@@ -264,6 +272,21 @@ export function summaryMarkdown(s: RunSummary): string {
       `| ${t.instrument} | ${t.status} | ${t.rows} | ${t.ms} | ${(t.error ?? "").replaceAll("|", "\\|")} |`
     ),
   ];
+  for (const t of s.tasks) {
+    const ext = (t.reports?.feature_engineering as { extraction?: ExtractionReport } | undefined)?.extraction;
+    if (ext?.placement) {
+      // Where each feature ran (issue 7: the GPU or the CPU worker pool).
+      const by = new Map<string, string[]>();
+      for (const [f, p] of Object.entries(ext.placement)) by.set(p, [...(by.get(p) ?? []), f]);
+      const where = [...by].map(([p, fs]) =>
+        `${p === "cpu" && ext.cpu_workers ? `cpu (${ext.cpu_workers} workers)` : p}: ${fs.join(", ")}`
+      );
+      lines.push(
+        "",
+        `- ${t.instrument}: feature set ${ext.set} (${ext.columns} columns); ${where.join("; ")}`,
+      );
+    }
+  }
   for (const t of s.tasks) {
     const sel = t.reports?.statistical_tests as
       | {
