@@ -64,6 +64,31 @@ export { logstab, logStabCpu, logStabGpu, type LogStabParams } from "./kernels/l
 export { bk, bkCpu, bkGpu, type BkParams, bkWeights } from "./kernels/baxter_king.ts";
 export { engineerFeatures, type FeatureEngineeringConfig } from "./engines/feature_engineering.ts";
 export {
+  type CpuFeatureRunner,
+  FEATURE_SET_NAMES,
+  FEATURE_SETS,
+  featureColumnName,
+  featurePlacement,
+  featureSetCpu,
+  featureSetGpu,
+  type FeatureSetName,
+  GPU_FEATURES,
+  GPU_TOLERANCE as FEATURE_GPU_TOLERANCE,
+  gpuFeaturesFor,
+  inProcessRunner,
+} from "./kernels/feature_sets.ts";
+export {
+  type FeatureTolerance,
+  previousSegment,
+  segmentLens,
+  specMaxWindow,
+  windowFeaturesGpu,
+  type WindowShader,
+  type WindowSpec,
+} from "./kernels/window_features.ts";
+export { type FeatureJob, type FeaturePoolOptions, featureSetCpuParallel } from "./kernels/feature_pool.ts";
+export { extractFeatures, type FeatureExtractionConfig } from "./engines/feature_sets.ts";
+export {
   fitGarch,
   fitGarchCpu,
   fitGarchGpu,

@@ -23,16 +23,25 @@
  *   NaN where B = 0), approximate_entropy with m = 2, r = 0.2 (times the window's std; tsfresh's default
  *   configuration uses r = 0.1, 0.3, 0.5, 0.7, 0.9, any `approximate_entropy__m_M__r_R` name works),
  *   permutation_entropy with tau = 1, dimension = 3 (ties ranked by position, as numpy's stable argsort of
- *   3 elements), longest_strike_above_mean / below_mean and count_above_mean / below_mean. The entropies
- *   cost O(w^2) per window (fine for w <= 200).
+ *   3 elements), longest_strike_above_mean / below_mean and count_above_mean / below_mean, and the O(w)
+ *   calculators abs_energy (sum x^2, not shift-invariant), root_mean_square, absolute_maximum (max |x|),
+ *   absolute_sum_of_changes, mean_change ((x[-1] - x[0]) / (w - 1)), mean_second_derivative_central
+ *   ((x[-1] - x[-2] - x[1] + x[0]) / (2 (w - 2)), NaN below 3 points), variance_larger_than_standard_deviation
+ *   (var > sqrt(var), ddof 0; 1 or 0), has_duplicate_max / min (1 or 0), first / last_location_of_maximum /
+ *   minimum (relative positions: first index / w, 1 - (w - 1 - last index) / w), cid_ce with normalize = True
+ *   (sqrt of the sum of squared changes of the z-scored window, std ddof 0; 0 where the std is 0) and
+ *   ratio_beyond_r_sigma with r = 1, 2 (share of points with |x - mean| > r std; any
+ *   `ratio_beyond_r_sigma__r_R` name works; 0 for a constant window, as the mean-crossing features). The
+ *   entropies cost O(w^2) per window (fine for w <= 200).
  *
  * Windows: every feature is evaluated over the trailing windows of w rows (rolling, causal), or over
  * per-row window lengths (`{ lens }`, kernels/window_features.ts: per-segment extraction, e.g. per day).
  *
  * Where each runs: {@link featureSetCpu} computes every feature in f64 (the reference). {@link featureSetGpu}
  * computes every feature of {@link GPU_FEATURES} in f32 with one WGSL kernel per family
- * (kernels/feature_stats.ts, feature_quantiles.ts, feature_autocorr.ts, feature_fft.ts, feature_entropy.ts;
- * tolerances in {@link GPU_TOLERANCE}) and the others (approximate entropy at other m/r) on the f64 CPU path
+ * (kernels/feature_stats.ts, feature_quantiles.ts, feature_autocorr.ts, feature_fft.ts, feature_entropy.ts,
+ * feature_extra.ts; tolerances in {@link GPU_TOLERANCE}) and the others (approximate entropy at other m/r,
+ * ratio_beyond_r_sigma at other r) on the f64 CPU path
  * beside it, e.g. in a worker pool (kernels/feature_pool.ts); {@link featurePlacement} says which.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
@@ -40,6 +49,7 @@ import { rollingMinMaxGpu } from "./feature_minmax.ts";
 import { rollingMomentsGpu } from "./rolling_moments.ts";
 import { FEATURE_AUTOCORR, FEATURE_AUTOCORR_TOLERANCE } from "./feature_autocorr.ts";
 import { FEATURE_ENTROPY, FEATURE_ENTROPY_TOLERANCE } from "./feature_entropy.ts";
+import { FEATURE_EXTRA, FEATURE_EXTRA_TOLERANCE } from "./feature_extra.ts";
 import { FEATURE_FFT, FEATURE_FFT_TOLERANCE } from "./feature_fft.ts";
 import { FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE } from "./feature_quantiles.ts";
 import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "./feature_stats.ts";
@@ -94,6 +104,7 @@ const COMPREHENSIVE = [
   "longest_strike_below_mean",
   "count_above_mean",
   "count_below_mean",
+  ...FEATURE_EXTRA.planes,
 ];
 
 /**
@@ -117,6 +128,7 @@ const SHADERS: readonly WindowShader[] = [
   FEATURE_AUTOCORR,
   FEATURE_FFT,
   FEATURE_ENTROPY,
+  FEATURE_EXTRA,
 ];
 
 /** Features with a WGSL kernel: the GPU path computes them in f32 (the rest on the f64 CPU path). */
@@ -143,6 +155,7 @@ export const GPU_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
   ...FEATURE_AUTOCORR_TOLERANCE,
   ...FEATURE_FFT_TOLERANCE,
   ...FEATURE_ENTROPY_TOLERANCE,
+  ...FEATURE_EXTRA_TOLERANCE,
 };
 
 /** Column name of a feature: `<column>__<feature>__w<window>` (tsfresh's naming plus the window). */
@@ -340,6 +353,13 @@ function permutationEntropy3(x: Float64Array): number {
   return h;
 }
 
+/** Sum of squares (tsfresh's abs_energy, np.dot(x, x)). */
+function sumSquares(x: Float64Array): number {
+  let a = 0;
+  for (const v of x) a += v * v;
+  return a;
+}
+
 /** Longest run of consecutive points with pred true. */
 function longestRun(x: Float64Array, pred: (v: number) => boolean): number {
   let best = 0, run = 0;
@@ -422,6 +442,49 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
       for (const v of x) if (v < m.mean) c++;
       return c;
     }
+    case "abs_energy":
+      return sumSquares(x);
+    case "root_mean_square":
+      return Math.sqrt(sumSquares(x) / n);
+    case "absolute_maximum":
+      return Math.max(Math.abs(s[0]), Math.abs(s[n - 1]));
+    case "absolute_sum_of_changes": {
+      let a = 0;
+      for (let i = 1; i < n; i++) a += Math.abs(x[i] - x[i - 1]);
+      return a;
+    }
+    case "mean_change":
+      return n > 1 ? (x[n - 1] - x[0]) / (n - 1) : NaN;
+    case "mean_second_derivative_central":
+      return n > 2 ? (x[n - 1] - x[n - 2] - x[1] + x[0]) / (2 * (n - 2)) : NaN;
+    case "variance_larger_than_standard_deviation": {
+      const v = m.m2 / n;
+      return v > Math.sqrt(v) ? 1 : 0;
+    }
+    case "has_duplicate_max":
+      return n > 1 && s[n - 1] === s[n - 2] ? 1 : 0;
+    case "has_duplicate_min":
+      return n > 1 && s[0] === s[1] ? 1 : 0;
+    case "first_location_of_maximum":
+      return x.findIndex((v) => v === s[n - 1]) / n;
+    case "first_location_of_minimum":
+      return x.findIndex((v) => v === s[0]) / n;
+    // tsfresh: 1 - argmax(x[::-1]) / n.
+    case "last_location_of_maximum":
+      return 1 - (n - 1 - x.findLastIndex((v) => v === s[n - 1])) / n;
+    case "last_location_of_minimum":
+      return 1 - (n - 1 - x.findLastIndex((v) => v === s[0])) / n;
+    case "cid_ce__normalize_True": {
+      // tsfresh z-scores the window first (std ddof 0) and gives 0 where the std is 0.
+      const sd = Math.sqrt(m.m2 / n);
+      if (sd === 0) return 0;
+      let a = 0;
+      for (let i = 1; i < n; i++) {
+        const d = (x[i] - m.mean) / sd - (x[i - 1] - m.mean) / sd;
+        a += d * d;
+      }
+      return Math.sqrt(a);
+    }
   }
   const pl = /^partial_autocorrelation__lag_(\d+)$/.exec(f);
   if (pl) {
@@ -440,6 +503,15 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
   }
   const ae = /^approximate_entropy__m_(\d+)__r_([\d.]+)$/.exec(f);
   if (ae) return approximateEntropy(x, Number(ae[1]), Number(ae[2]), Math.sqrt(m.m2 / n));
+  const rs = /^ratio_beyond_r_sigma__r_([\d.]+)$/.exec(f);
+  if (rs) {
+    // A constant window has no point away from its mean (whatever the rounding of the mean).
+    if (s[0] === s[n - 1]) return 0;
+    const lim = Number(rs[1]) * Math.sqrt(m.m2 / n);
+    let c = 0;
+    for (const v of x) if (Math.abs(v - m.mean) > lim) c++;
+    return c / n;
+  }
   const lag = /^autocorrelation__lag_(\d+)$/.exec(f);
   if (lag) {
     const k = Number(lag[1]);
@@ -532,8 +604,12 @@ export type CpuFeatureRunner = (
 ) => Promise<Map<string, Float64Array>[]>;
 
 /** The in-process runner: featureSetCpu on the calling thread, one job after another. */
-export const inProcessRunner: CpuFeatureRunner = (jobs, features) =>
-  Promise.resolve(jobs.map((j) => featureSetCpu(j.x, j.spec, features)));
+export function inProcessRunner(
+  jobs: { x: Float64Array; spec: WindowSpec }[],
+  features: readonly string[],
+): Promise<Map<string, Float64Array>[]> {
+  return Promise.resolve(jobs.map((j) => featureSetCpu(j.x, j.spec, features)));
+}
 
 /**
  * Which of `features` the GPU path computes on `rt` for windows of `spec`: those with a WGSL kernel, unless

@@ -328,6 +328,93 @@ def count_below_mean(x):
     return np.where(x < m)[0].size
 
 
+def abs_energy(x):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.dot(x, x)
+
+
+def root_mean_square(x):
+    return np.sqrt(np.mean(np.square(x))) if len(x) > 0 else np.NaN
+
+
+def absolute_maximum(x):
+    return np.max(np.absolute(x)) if len(x) > 0 else np.NaN
+
+
+def absolute_sum_of_changes(x):
+    return np.sum(np.abs(np.diff(x)))
+
+
+def mean_change(x):
+    x = np.asarray(x)
+    return (x[-1] - x[0]) / (len(x) - 1) if len(x) > 1 else np.NaN
+
+
+def mean_second_derivative_central(x):
+    x = np.asarray(x)
+    return (x[-1] - x[-2] - x[1] + x[0]) / (2 * (len(x) - 2)) if len(x) > 2 else np.NaN
+
+
+def variance_larger_than_standard_deviation(x):
+    y = np.var(x)
+    return y > np.sqrt(y)
+
+
+def has_duplicate_max(x):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.sum(x == np.max(x)) >= 2
+
+
+def has_duplicate_min(x):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.sum(x == np.min(x)) >= 2
+
+
+def last_location_of_maximum(x):
+    x = np.asarray(x)
+    return 1.0 - np.argmax(x[::-1]) / len(x) if len(x) > 0 else np.NaN
+
+
+def first_location_of_maximum(x):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.argmax(x) / len(x) if len(x) > 0 else np.NaN
+
+
+def last_location_of_minimum(x):
+    x = np.asarray(x)
+    return 1.0 - np.argmin(x[::-1]) / len(x) if len(x) > 0 else np.NaN
+
+
+def first_location_of_minimum(x):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.argmin(x) / len(x) if len(x) > 0 else np.NaN
+
+
+def cid_ce(x, normalize):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    if normalize:
+        s = np.std(x)
+        if s != 0:
+            x = (x - np.mean(x)) / s
+        else:
+            return 0.0
+
+    x = np.diff(x)
+    return np.sqrt(np.dot(x, x))
+
+
+def ratio_beyond_r_sigma(x, r):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.sum(np.abs(x - np.mean(x)) > r * np.std(x)) / x.size
+
+
 def pacf_lag(x, lag):
     # tsfresh evaluates all demanded lags (1..5) in one call; the cap n // 2 - 1 depends on the largest.
     return dict(partial_autocorrelation(x, [{"lag": k} for k in PACF_LAGS]))["lag_{}".format(lag)]
@@ -371,6 +458,22 @@ FEATURES = {
     "longest_strike_below_mean": longest_strike_below_mean,
     "count_above_mean": count_above_mean,
     "count_below_mean": count_below_mean,
+    "abs_energy": abs_energy,
+    "root_mean_square": root_mean_square,
+    "absolute_maximum": absolute_maximum,
+    "absolute_sum_of_changes": absolute_sum_of_changes,
+    "mean_change": mean_change,
+    "mean_second_derivative_central": mean_second_derivative_central,
+    "variance_larger_than_standard_deviation": variance_larger_than_standard_deviation,
+    "has_duplicate_max": has_duplicate_max,
+    "has_duplicate_min": has_duplicate_min,
+    "first_location_of_maximum": first_location_of_maximum,
+    "first_location_of_minimum": first_location_of_minimum,
+    "last_location_of_maximum": last_location_of_maximum,
+    "last_location_of_minimum": last_location_of_minimum,
+    "cid_ce__normalize_True": lambda x: cid_ce(x, True),
+    "ratio_beyond_r_sigma__r_1": lambda x: ratio_beyond_r_sigma(x, 1),
+    "ratio_beyond_r_sigma__r_2": lambda x: ratio_beyond_r_sigma(x, 2),
 }
 
 N = 160

@@ -67,8 +67,13 @@ function assertCloseInf(
 
 /** f64-vs-reference tolerance by feature (see the fixture test). */
 function fixtureTolerance(f: string): { atol: number; rtol: number } {
-  // Counts, lengths and order statistics are exact.
-  if (/count_|longest_strike|number_peaks|length/.test(f)) return { atol: 0, rtol: 0 };
+  // Counts, lengths, flags and locations are exact: comparisons of the same values (against the same f64 mean
+  // and std, up to summation order, which decides no comparison in the fixture).
+  if (
+    /count_|longest_strike|number_peaks|length|has_duplicate|location_of|larger_than|ratio_beyond/.test(f)
+  ) {
+    return { atol: 0, rtol: 0 };
+  }
   // Levinson-Durbin divides by 1 - pacf^2 products: near-unit-root windows (walks) lose digits.
   if (f.startsWith("partial_autocorrelation")) return { atol: 1e-9, rtol: 1e-7 };
   // A direct DFT vs pocketfft: errors relative to the DC bin (the level times w).
@@ -90,7 +95,7 @@ Deno.test("feature sets: names follow tsfresh, each set extends the previous one
   assert.deepEqual(FEATURE_SETS.efficient.slice(0, 8), FEATURE_SETS.minimal);
   assert.equal(FEATURE_SETS.efficient.length, 34);
   assert.deepEqual(FEATURE_SETS.comprehensive.slice(0, 34), FEATURE_SETS.efficient);
-  assert.equal(FEATURE_SETS.comprehensive.length, 41);
+  assert.equal(FEATURE_SETS.comprehensive.length, 57);
   for (
     const f of [
       "autocorrelation__lag_10",
@@ -100,7 +105,16 @@ Deno.test("feature sets: names follow tsfresh, each set extends the previous one
   ) {
     assert.ok(FEATURE_SETS.efficient.includes(f), f);
   }
-  for (const f of ["sample_entropy", "approximate_entropy__m_2__r_0.2", "count_below_mean"]) {
+  for (
+    const f of [
+      "sample_entropy",
+      "approximate_entropy__m_2__r_0.2",
+      "count_below_mean",
+      "abs_energy",
+      "cid_ce__normalize_True",
+      "ratio_beyond_r_sigma__r_2",
+    ]
+  ) {
     assert.ok(FEATURE_SETS.comprehensive.includes(f), f);
   }
   assert.equal(
@@ -334,7 +348,7 @@ Deno.test("engine: feature_engineering adds the feature-set columns after Baxter
     choice: "webgpu",
     gpu,
   });
-  assert.equal(comp.columns.size, 41);
+  assert.equal(comp.columns.size, FEATURE_SETS.comprehensive.length);
   const placement = comp.report.placement as Record<string, string>;
   assert.equal(placement.sample_entropy, "webgpu");
   assert.equal(placement.mean, "webgpu");
