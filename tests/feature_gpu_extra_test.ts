@@ -10,35 +10,22 @@ import { FEATURE_EXTRA, FEATURE_EXTRA_TOLERANCE } from "../kernels/feature_extra
 import { windowFeaturesGpu, type WindowSpec } from "../kernels/window_features.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import {
-  assertFeatureClose,
-  cyclingSegments,
-  inputScale,
-  logPrice,
-  price1e4,
-  returns,
-  ticks,
-  withGaps,
-} from "./data.ts";
+import { checkFeatureShaders } from "./feature_check.ts";
+import { cyclingSegments, logPrice, price1e4, returns, ticks, withGaps } from "./data.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const gpu = await sharedGpu();
 
 /** Checks every extra feature of `cols` under `specs` against the f64 path. */
-async function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
-  const g = await windowFeaturesGpu(rt, [FEATURE_EXTRA], cols, specs);
-  cols.forEach((x, c) => {
-    const ref = featureSetCpu(x, specs[c], FEATURE_EXTRA.planes);
-    const scale = inputScale([x]);
-    const wmax = "window" in specs[c] ? specs[c].window : Math.max(...specs[c].lens);
-    for (const f of FEATURE_EXTRA.planes) {
+function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
+  return checkFeatureShaders(rt, [FEATURE_EXTRA], FEATURE_EXTRA_TOLERANCE, cols, specs, what, {
+    tolerance: (tol, c) => {
       // At w = 2 both points lie exactly 1 std from their mean: r = 1 is decided by rounding on both paths.
-      if (wmax === 2 && f === "ratio_beyond_r_sigma__r_1") continue;
-      const tol = { ...FEATURE_EXTRA_TOLERANCE[f] };
-      if (f === "absolute_sum_of_changes") tol.atol *= wmax, tol.stol *= wmax;
-      assertFeatureClose(g[c].get(f)!, ref.get(f)!, tol, `${what} column ${c} ${f}`, scale);
-    }
+      if (c.wmax === 2 && c.feature === "ratio_beyond_r_sigma__r_1") return null;
+      if (c.feature === "absolute_sum_of_changes") tol.atol *= c.wmax, tol.stol *= c.wmax;
+      return tol;
+    },
   });
 }
 

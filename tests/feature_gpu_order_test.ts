@@ -18,16 +18,8 @@ import { sharedGpu } from "../runtime/backend.ts";
 import { GpuError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import {
-  assertFeatureClose,
-  cyclingSegments,
-  inputScale,
-  logPrice,
-  price1e4,
-  returns,
-  ticks,
-  withGaps,
-} from "./data.ts";
+import { checkFeatureShaders } from "./feature_check.ts";
+import { cyclingSegments, inputScale, logPrice, price1e4, returns, ticks, withGaps } from "./data.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -46,21 +38,14 @@ function halted(n: number): Float64Array {
 }
 
 /** Checks every plane of `shader` for `cols` under `specs` against the f64 path. */
-async function check(
+function check(
   [shader, tols]: [WindowShader, Readonly<Record<string, FeatureTolerance>>],
   cols: Float64Array[],
   specs: WindowSpec[],
   what: string,
   rt: GpuRuntime = gpu,
 ): Promise<void> {
-  const g = await windowFeaturesGpu(rt, [shader], cols, specs);
-  cols.forEach((x, c) => {
-    const ref = featureSetCpu(x, specs[c], shader.planes);
-    const scale = inputScale([x]);
-    for (const f of shader.planes) {
-      assertFeatureClose(g[c].get(f)!, ref.get(f)!, tols[f], `${what} column ${c} ${f}`, scale);
-    }
-  });
+  return checkFeatureShaders(rt, [shader], tols, cols, specs, what);
 }
 
 Deno.test("feature quantiles: WebGPU matches f64 on rolling windows", opts, async () => {

@@ -16,6 +16,7 @@ import {
 } from "../kernels/window_features.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
+import { checkFeatureShaders } from "./feature_check.ts";
 import {
   assertFeatureClose,
   cyclingSegments,
@@ -69,29 +70,26 @@ function ldResidual(x: Float64Array, k: number): number {
 }
 
 /** Checks every feature of both shaders on `cols` under `specs` against the f64 path. */
-async function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
-  const g = await windowFeaturesGpu(rt, SHADERS, cols, specs);
-  cols.forEach((x, c) => {
-    const ref = featureSetCpu(x, specs[c], FEATURES);
-    const scale = inputScale([x]);
-    const lens = "lens" in specs[c] ? specs[c].lens : null;
-    for (const f of FEATURES) {
-      const tol = TOLERANCE[f];
-      const a = g[c].get(f)!, b = ref.get(f)!;
-      assertFeatureClose(a, b, tol, `${what} column ${c} ${f}`, scale);
-      const k = Number(/^partial_autocorrelation__lag_(\d+)$/.exec(f)?.[1] ?? 0);
+function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
+  return checkFeatureShaders(rt, SHADERS, TOLERANCE, cols, specs, what, {
+    after: (tol, c) => {
+      const b = c.ref.get(c.feature)!;
+      const k = Number(/^partial_autocorrelation__lag_(\d+)$/.exec(c.feature)?.[1] ?? 0);
       for (let t = 0; t < b.length; t++) {
         if (Number.isNaN(b[t])) continue;
-        const r = Math.abs(a[t] - b[t]) / (tol.atol + tol.rtol * Math.abs(b[t]) + tol.stol * scale);
+        const r = Math.abs(c.gpu[t] - b[t]) / (tol.atol + tol.rtol * Math.abs(b[t]) + tol.stol * c.scale);
         if (r > 1) {
           // pacf's flips: its f32 error grows like 1 / (the residual variance), unbounded where the
           // adjusted autocovariance is near singular; every point outside the tolerance must be such a one.
-          const w = lens ? lens[t] : (specs[c] as { window: number }).window;
-          const res = ldResidual(x.subarray(t - w + 1, t + 1), k);
-          assert.ok(res < 1e-2, `${what} column ${c} ${f} at ${t}: outside (${r}) with residual ${res}`);
+          const w = "lens" in c.spec ? c.spec.lens[t] : c.spec.window;
+          const res = ldResidual(c.x.subarray(t - w + 1, t + 1), k);
+          assert.ok(
+            res < 1e-2,
+            `${what} column ${c.column} ${c.feature} at ${t}: outside (${r}), residual ${res}`,
+          );
         }
       }
-    }
+    },
   });
 }
 

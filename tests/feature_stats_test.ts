@@ -4,42 +4,28 @@
  * windows, chunked and unchunked, and without look-ahead.
  */
 import { strict as assert } from "node:assert";
-import { featureSetCpu } from "../kernels/feature_sets.ts";
 import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "../kernels/feature_stats.ts";
 import { windowFeaturesGpu, type WindowSpec } from "../kernels/window_features.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import {
-  assertFeatureClose,
-  cyclingSegments,
-  inputScale,
-  logPrice,
-  price1e4,
-  returns,
-  ticks,
-  withGaps,
-} from "./data.ts";
+import { checkFeatureShaders } from "./feature_check.ts";
+import { cyclingSegments, logPrice, price1e4, returns, ticks, withGaps } from "./data.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const gpu = await sharedGpu();
 
-/** Checks every stats feature of `cols` under `spec` against the f64 path. */
-async function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
-  const g = await windowFeaturesGpu(rt, [FEATURE_STATS], cols, specs);
-  cols.forEach((x, c) => {
-    const ref = featureSetCpu(x, specs[c], FEATURE_STATS.planes);
-    const scale = inputScale([x]);
-    const wmax = "window" in specs[c] ? specs[c].window : Math.max(...specs[c].lens);
-    for (const f of FEATURE_STATS.planes) {
-      const tol = { ...FEATURE_STATS_TOLERANCE[f] };
-      if (f === "sum_values") tol.atol *= wmax, tol.stol *= wmax;
-      if (f === "variance") {
-        const k = 2 * Math.max(1e-300, ...ref.get("standard_deviation")!.filter(Number.isFinite));
+/** Checks every stats feature of `cols` under `specs` against the f64 path. */
+function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
+  return checkFeatureShaders(rt, [FEATURE_STATS], FEATURE_STATS_TOLERANCE, cols, specs, what, {
+    tolerance: (tol, c) => {
+      if (c.feature === "sum_values") tol.atol *= c.wmax, tol.stol *= c.wmax;
+      if (c.feature === "variance") {
+        const k = 2 * Math.max(1e-300, ...c.ref.get("standard_deviation")!.filter(Number.isFinite));
         tol.atol *= k, tol.stol *= k;
       }
-      assertFeatureClose(g[c].get(f)!, ref.get(f)!, tol, `${what} column ${c} ${f}`, scale);
-    }
+      return tol;
+    },
   });
 }
 
