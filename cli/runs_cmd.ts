@@ -25,6 +25,7 @@ export async function runsCommand(args: Args): Promise<void> {
   }
   const registry = await Registry.open(path);
   try {
+    registry.markAbandoned(Deno.hostname());
     const runs = registry.recentRuns(limit);
     console.log(`registry ${path}: ${runs.length} recent run(s)`);
     for (const r of runs) {

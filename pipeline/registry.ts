@@ -2,6 +2,10 @@
  * The run registry: a SQLite database (node:sqlite) with one row per run (id, start, end, host, config hash,
  * adapter, status) and one per task attempt (instrument, status, rows, duration, error). Secrets never reach
  * it: only the config hash and error messages (which never contain credentials) are stored.
+ *
+ * A run killed before it could record its end (SIGKILL, power loss) would stay "running" forever: each run
+ * records its process id, and opening the registry marks the "running" runs of this host whose process is
+ * gone as "abandoned" (Linux: /proc/<pid>; elsewhere they are left as they are).
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
@@ -20,7 +24,7 @@ export interface RunRow {
   config_hash: string;
   /** GPU adapter name, or `"cpu"`. */
   adapter: string;
-  /** `"running"`, `"done"`, `"failed"` or `"interrupted"`. */
+  /** `"running"`, `"done"`, `"failed"`, `"interrupted"` or `"abandoned"` (its process died). */
   status: string;
   /** Number of tasks recorded as done. */
   tasks_done: number;
@@ -49,7 +53,7 @@ export interface TaskRow {
 const SCHEMA = `
 create table if not exists runs (
   id text primary key, started text not null, ended text, host text not null, config_hash text not null,
-  adapter text not null, status text not null
+  adapter text not null, status text not null, pid integer
 );
 create table if not exists tasks (
   run_id text not null references runs(id), instrument text not null, status text not null,
@@ -64,6 +68,22 @@ export class Registry {
     this.#db = db;
     db.exec("pragma journal_mode = wal; pragma busy_timeout = 5000;");
     db.exec(SCHEMA);
+    // Registries created before the pid column.
+    const cols = db.prepare("pragma table_info(runs)").all() as { name: string }[];
+    if (!cols.some((c) => c.name === "pid")) db.exec("alter table runs add column pid integer");
+  }
+
+  /**
+   * Marks the "running" runs of `host` whose process no longer exists as "abandoned" (ended = now); returns
+   * their ids. `alive` tells whether a process id is running (default: /proc/<pid> on Linux).
+   */
+  markAbandoned(host: string, alive: (pid: number) => boolean | undefined = processAlive): string[] {
+    const running = this.#db.prepare("select id, pid from runs where status = 'running' and host = ?")
+      .all(host) as { id: string; pid: number | null }[];
+    const dead = running.filter((r) => r.pid !== null && r.pid !== Deno.pid && alive(r.pid) === false);
+    const mark = this.#db.prepare("update runs set status = 'abandoned', ended = ? where id = ?");
+    for (const r of dead) mark.run(new Date().toISOString(), r.id);
+    return dead.map((r) => r.id);
   }
 
   /** Opens (creating if needed) the registry at `path`. */
@@ -75,9 +95,9 @@ export class Registry {
   /** Records the start of a run. */
   startRun(run: { id: string; host: string; configHash: string; adapter: string }): void {
     this.#db.prepare(
-      "insert into runs(id, started, host, config_hash, adapter, status) values (?, ?, ?, ?, ?, ?)",
+      "insert into runs(id, started, host, config_hash, adapter, status, pid) values (?, ?, ?, ?, ?, ?, ?)",
     )
-      .run(run.id, new Date().toISOString(), run.host, run.configHash, run.adapter, "running");
+      .run(run.id, new Date().toISOString(), run.host, run.configHash, run.adapter, "running", Deno.pid);
   }
 
   /** Records one task's outcome. */
@@ -116,5 +136,16 @@ export class Registry {
   /** Closes the database. */
   close(): void {
     this.#db.close();
+  }
+}
+
+/** Whether process `pid` exists: /proc on Linux; undefined (unknown) elsewhere or without read access. */
+function processAlive(pid: number): boolean | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? false : undefined;
   }
 }

@@ -125,6 +125,10 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       memoryBudget: config.compute.memory_budget,
     });
     const adapter = compute.gpu ? compute.gpu.adapterName : "cpu";
+    const abandoned = registry.markAbandoned(Deno.hostname());
+    if (abandoned.length) {
+      log("warn", "earlier runs whose process died marked abandoned", { runs: abandoned });
+    }
     registry.startRun({ id: runId, host: Deno.hostname(), configHash: o.configHash, adapter });
     log("info", "run started", {
       source: o.source.url,

@@ -189,6 +189,11 @@ Deno.test("a run killed with SIGKILL leaves only whole committed outputs; the re
     );
     const finalParts = walk(out).filter((k) => /\/part-\d{5}\.feather$/.test(k));
     assert.deepEqual(finalParts, [...inManifests].sort());
+    // The killed run is not left "running" in the registry: its process is gone, so it is marked abandoned.
+    const runs = await runCli(["runs", "--config", config]);
+    assert.equal(runs.code, 0, runs.err);
+    assert.match(runs.out, new RegExp(`${killedRun}\\s+abandoned`));
+    assert.match(runs.out, new RegExp(`${id}\\s+done`));
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
