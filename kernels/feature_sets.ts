@@ -55,6 +55,7 @@ import { FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE } from "./feature_quanti
 import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "./feature_stats.ts";
 import {
   type FeatureTolerance,
+  shaderFits,
   specMaxWindow,
   windowFeaturesGpu,
   type WindowShader,
@@ -617,7 +618,7 @@ export function inProcessRunner(
  */
 export function gpuFeaturesFor(rt: GpuRuntime, spec: WindowSpec, features: readonly string[]): string[] {
   const w = Math.max(2, specMaxWindow(spec));
-  const ok = new Set(SHADERS.filter((s) => rt.withinLoopBudget(s.loops(w))).flatMap((s) => s.planes));
+  const ok = new Set(SHADERS.filter((s) => shaderFits(rt, s, w)).flatMap((s) => s.planes));
   return features.filter((f) => ok.has(f) || ("window" in spec && BLOCK_FEATURES.has(f)));
 }
 

@@ -12,6 +12,7 @@
  * the shader is written at `out[(P.plane + p) * P.total + seg.offset + t]`; workgroups of 64 over the points
  * of a segment (x; segments are cut to 65,535 x 64 rows) and the segments (y).
  */
+import { GpuError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
 
@@ -25,6 +26,13 @@ export interface WindowShader {
   shifted?: readonly string[];
   /** Loop iterations one invocation runs for a window of `w` rows (guard for llvmpipe's 65,535). */
   loops: (w: number) => number;
+  /** Longest window the shader handles (e.g. a fixed-size private array); unlimited when absent. */
+  maxWindow?: number;
+}
+
+/** Whether `shader` can run windows of up to `w` rows on `rt` (its window limit and the loop budget). */
+export function shaderFits(rt: GpuRuntime, shader: WindowShader, w: number): boolean {
+  return w <= (shader.maxWindow ?? Infinity) && rt.withinLoopBudget(shader.loops(w));
 }
 
 /**
@@ -68,7 +76,12 @@ export async function windowFeaturesGpu(
   const out = columns.map(() => new Map<string, Float64Array>());
   if (names.length === 0 || columns.length === 0) return out;
   const wmax = Math.max(2, ...specs.map(specMaxWindow));
-  for (const s of shaders) rt.checkLoopBudget(s.loops(wmax), `${s.shader} window ${wmax}`);
+  for (const s of shaders) {
+    if (wmax > (s.maxWindow ?? Infinity)) {
+      throw new GpuError(`${s.shader}: window ${wmax} exceeds the shader's limit (${s.maxWindow})`, "internal");
+    }
+    rt.checkLoopBudget(s.loops(wmax), `${s.shader} window ${wmax}`);
+  }
   const pipelines = await Promise.all(shaders.map((s) => rt.pipeline(s.shader)));
   const shifted = new Set(shaders.flatMap((s) => s.shifted ?? []));
   // Rolling specs with one window use the uniform; anything else reads the per-row lengths.
