@@ -1,19 +1,24 @@
 /**
- * The entropy features of the comprehensive feature set on WebGPU (shaders/feature_entropy.wgsl, dispatched by
- * kernels/window_features.ts): sample_entropy, approximate_entropy (m = 2, r = 0.2) and
- * permutation_entropy (dimension 3, tau 1), from one O(w^2) template-pair loop per window with no
- * per-template storage. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts), which holds the
- * tsfresh definitions.
+ * The template-matching entropies of the comprehensive feature set on WebGPU (shaders/feature_entropy.wgsl,
+ * dispatched by kernels/window_features.ts): sample_entropy and approximate_entropy (m = 2, r = 0.2 and
+ * tsfresh's ComprehensiveFCParameters grid r = 0.1, 0.3, 0.5, 0.7, 0.9), from one O(w^2) template-pair loop
+ * per window (the six r as vector lanes) with no per-template storage. Permutation entropy has its own
+ * kernel (kernels/feature_permutation.ts). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts),
+ * which holds the tsfresh definitions.
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+
+/** approximate_entropy's r (m = 2) in plane order: the default 0.2, then tsfresh's grid. */
+export const APEN_R = [0.2, 0.1, 0.3, 0.5, 0.7, 0.9] as const;
 
 /** The shader and its output planes. */
 export const FEATURE_ENTROPY: WindowShader = {
   shader: "feature_entropy",
-  planes: ["sample_entropy", "approximate_entropy__m_2__r_0.2", "permutation_entropy__dimension_3__tau_1"],
-  // window_at's NaN scan, mean, m2 and the patterns (~4w), the template pairs ((w - 1)^2 inner, w - 1 outer),
-  // the 6 pattern terms and the row loop: w^2 + 3w + 5 (llvmpipe cuts this shader off exactly past 65,535).
-  loops: (w) => w * w + 3 * w + 6,
+  planes: ["sample_entropy", ...APEN_R.map((r) => `approximate_entropy__m_2__r_${r}`)],
+  // window_at's NaN scan, mean and m2 (3w), the template pairs ((w - 1)^2 inner, w - 1 outer) and 1:
+  // w^2 + 2w + 1. llvmpipe cuts this shader off exactly past 65,535: w = 254 (65,024 iterations) runs
+  // fully, w = 255 (65,535) is cut short. The r grid adds none (vector lanes).
+  loops: (w) => w * w + 2 * w + 1,
 };
 
 /**
@@ -26,11 +31,13 @@ export const FEATURE_ENTROPY: WindowShader = {
  * where A is 0 or 2) and approximate entropy by up to ~2/k, at a fraction `flips` of the points that grows
  * ~w^2 (measured: 5e-4 at w = 100 on 2e4-row log prices, 2.8e-3 at w = 243, 1 of 160 segment windows of up
  * to 240 rows). A flip between B = 0 and B = 2 (NaN vs finite) would need a lone near-threshold pair in a
- * window of 4 or 5 rows and is not covered. Permutation entropy compares values only: f32 rounding keeps
- * their order except that two values within 2^-24 S may tie, changing one triple's pattern.
+ * window of 4 or 5 rows and is not covered. The r grid has the same rounding (errors <= 2.5e-7 measured)
+ * and flips: per r 7e-5 .. 4.3e-4 of the points at w = 100 and 9e-4 .. 1.6e-3 at w = 243 (five 3,000-row
+ * series), up to 2.8e-3 of 1,436 segment windows of up to 240 rows.
  */
 export const FEATURE_ENTROPY_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
   sample_entropy: { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 },
-  "approximate_entropy__m_2__r_0.2": { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 },
-  "permutation_entropy__dimension_3__tau_1": { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-3 },
+  ...Object.fromEntries(
+    APEN_R.map((r) => [`approximate_entropy__m_2__r_${r}`, { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 }]),
+  ),
 };

@@ -20,10 +20,13 @@
  *   maxima, ends excluded).
  * - `comprehensive`: efficient plus sample_entropy (tsfresh: m = 2, tolerance 0.2 std, Chebyshev distance,
  *   B over all w - 1 templates of 2 and A over the w - 2 templates of 3, -log(A / B): +Inf where A = 0,
- *   NaN where B = 0), approximate_entropy with m = 2, r = 0.2 (times the window's std; tsfresh's default
- *   configuration uses r = 0.1, 0.3, 0.5, 0.7, 0.9, any `approximate_entropy__m_M__r_R` name works),
- *   permutation_entropy with tau = 1, dimension = 3 (ties ranked by position, as numpy's stable argsort of
- *   3 elements), longest_strike_above_mean / below_mean and count_above_mean / below_mean, and the O(w)
+ *   NaN where B = 0), approximate_entropy with m = 2 and r = 0.2 plus tsfresh's ComprehensiveFCParameters
+ *   grid r = 0.1, 0.3, 0.5, 0.7, 0.9 (r times the window's std; 0 where w <= m + 1; any
+ *   `approximate_entropy__m_M__r_R` name works), permutation_entropy with tau = 1 and dimension = 3, 4, 5,
+ *   6, 7 (tsfresh: the entropy of the frequencies of the ordinal patterns of the k = (w - D) // tau + 1
+ *   subchunks x[i tau, i tau + D); ties ranked by position, as numpy's argsort of D <= 16 elements, an
+ *   insertion sort, i.e. stable; NaN where w < D; any `permutation_entropy__dimension_D__tau_T` name works),
+ *   longest_strike_above_mean / below_mean and count_above_mean / below_mean, and the O(w)
  *   calculators abs_energy (sum x^2, not shift-invariant), root_mean_square, absolute_maximum (max |x|),
  *   absolute_sum_of_changes, mean_change ((x[-1] - x[0]) / (w - 1)), mean_second_derivative_central
  *   ((x[-1] - x[-2] - x[1] + x[0]) / (2 (w - 2)), NaN below 3 points), variance_larger_than_standard_deviation
@@ -32,7 +35,15 @@
  *   (sqrt of the sum of squared changes of the z-scored window, std ddof 0; 0 where the std is 0) and
  *   ratio_beyond_r_sigma with r = 1, 2 (share of points with |x - mean| > r std; any
  *   `ratio_beyond_r_sigma__r_R` name works; 0 for a constant window, as the mean-crossing features). The
- *   entropies cost O(w^2) per window (fine for w <= 200).
+ *   entropies cost O(w^2) per window (fine for w <= 200). More of tsfresh's ComprehensiveFCParameters grids
+ *   follow: number_peaks with n = 3, 5, 10 (points larger than their n neighbours on each side, so only
+ *   the points [n, w - n) count; 0 where w <= 2n; any `number_peaks__n_N` works), quantile with q = 0.2,
+ *   0.3, 0.4, 0.6, 0.7, 0.8 (any `quantile__q_Q`), c3 with lag 1, 2, 3 (mean of x[i + 2 lag] x[i + lag] x[i]
+ *   over i < w - 2 lag) and time_reversal_asymmetry_statistic with lag 1, 2, 3 (mean of
+ *   x[i + 2 lag]^2 x[i + lag] - x[i + lag] x[i]^2), both 0 where 2 lag >= w as tsfresh and neither
+ *   shift-invariant (any `c3__lag_L` / `time_reversal_asymmetry_statistic__lag_L`),
+ *   large_standard_deviation with r = 0.25 (std > r (max - min), ddof 0; 1 or 0; 0 for a constant window)
+ *   and symmetry_looking with r = 0.05 (|mean - median| < r (max - min); 1 or 0; any `__r_R` of both).
  *
  * Windows: every feature is evaluated over the trailing windows of w rows (rolling, causal), or over
  * per-row window lengths (`{ lens }`, kernels/window_features.ts: per-segment extraction, e.g. per day).
@@ -40,17 +51,20 @@
  * Where each runs: {@link featureSetCpu} computes every feature in f64 (the reference). {@link featureSetGpu}
  * computes every feature of {@link GPU_FEATURES} in f32 with one WGSL kernel per family
  * (kernels/feature_stats.ts, feature_quantiles.ts, feature_autocorr.ts, feature_fft.ts, feature_entropy.ts,
- * feature_extra.ts; tolerances in {@link GPU_TOLERANCE}) and the others (approximate entropy at other m/r,
- * ratio_beyond_r_sigma at other r) on the f64 CPU path
- * beside it, e.g. in a worker pool (kernels/feature_pool.ts); {@link featurePlacement} says which.
+ * feature_permutation.ts, feature_extra.ts, feature_lags.ts; tolerances in {@link GPU_TOLERANCE}) and the
+ * others (approximate entropy at other m/r, permutation entropy at other D/tau, ratio_beyond_r_sigma,
+ * number_peaks, quantile, c3 and the other calculators at other parameters) on the f64 CPU path beside it,
+ * e.g. in a worker pool (kernels/feature_pool.ts); {@link featurePlacement} says which.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { rollingMinMaxGpu } from "./feature_minmax.ts";
 import { rollingMomentsGpu } from "./rolling_moments.ts";
 import { FEATURE_AUTOCORR, FEATURE_AUTOCORR_TOLERANCE } from "./feature_autocorr.ts";
 import { FEATURE_ENTROPY, FEATURE_ENTROPY_TOLERANCE } from "./feature_entropy.ts";
+import { FEATURE_PERMUTATION, FEATURE_PERMUTATION_TOLERANCE } from "./feature_permutation.ts";
 import { FEATURE_EXTRA, FEATURE_EXTRA_TOLERANCE } from "./feature_extra.ts";
 import { FEATURE_FFT, FEATURE_FFT_TOLERANCE } from "./feature_fft.ts";
+import { FEATURE_LAGS, FEATURE_LAGS_TOLERANCE } from "./feature_lags.ts";
 import { FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE } from "./feature_quantiles.ts";
 import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "./feature_stats.ts";
 import {
@@ -101,11 +115,19 @@ const COMPREHENSIVE = [
   "sample_entropy",
   "approximate_entropy__m_2__r_0.2",
   "permutation_entropy__dimension_3__tau_1",
+  ...[0.1, 0.3, 0.5, 0.7, 0.9].map((r) => `approximate_entropy__m_2__r_${r}`),
+  ...[4, 5, 6, 7].map((d) => `permutation_entropy__dimension_${d}__tau_1`),
   "longest_strike_above_mean",
   "longest_strike_below_mean",
   "count_above_mean",
   "count_below_mean",
   ...FEATURE_EXTRA.planes,
+  ...[3, 5, 10].map((n) => `number_peaks__n_${n}`),
+  ...[0.2, 0.3, 0.4, 0.6, 0.7, 0.8].map((q) => `quantile__q_${q}`),
+  ...[1, 2, 3].map((lag) => `c3__lag_${lag}`),
+  ...[1, 2, 3].map((lag) => `time_reversal_asymmetry_statistic__lag_${lag}`),
+  "large_standard_deviation__r_0.25",
+  "symmetry_looking__r_0.05",
 ];
 
 /**
@@ -129,7 +151,9 @@ const SHADERS: readonly WindowShader[] = [
   FEATURE_AUTOCORR,
   FEATURE_FFT,
   FEATURE_ENTROPY,
+  FEATURE_PERMUTATION,
   FEATURE_EXTRA,
+  FEATURE_LAGS,
 ];
 
 /** Features with a WGSL kernel: the GPU path computes them in f32 (the rest on the f64 CPU path). */
@@ -156,7 +180,9 @@ export const GPU_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
   ...FEATURE_AUTOCORR_TOLERANCE,
   ...FEATURE_FFT_TOLERANCE,
   ...FEATURE_ENTROPY_TOLERANCE,
+  ...FEATURE_PERMUTATION_TOLERANCE,
   ...FEATURE_EXTRA_TOLERANCE,
+  ...FEATURE_LAGS_TOLERANCE,
 };
 
 /** Column name of a feature: `<column>__<feature>__w<window>` (tsfresh's naming plus the window). */
@@ -193,6 +219,8 @@ const fperr = (v: number): number => (Math.abs(v) < 1e-14 ? 0 : v);
 interface WindowCache {
   pacf?: Float64Array;
   fftAbs?: Float64Array;
+  /** Chebyshev distances of the template pairs, by template length (approximate entropy's r grid). */
+  cheb?: Map<number, Float64Array>;
 }
 
 /**
@@ -310,19 +338,30 @@ function sampleEntropy(x: Float64Array, std: number): number {
   return -Math.log(a / b);
 }
 
-/** tsfresh's approximate_entropy(x, m, r) with r times the window's std. */
-function approximateEntropy(x: Float64Array, m: number, r: number, std: number): number {
+/** Chebyshev distances of the pairs i < j of the n - len + 1 templates of length `len`, row by row. */
+function templateDistances(x: Float64Array, len: number): Float64Array {
+  const k = x.length - len + 1;
+  const d = new Float64Array(k * (k - 1) / 2);
+  for (let i = 0, p = 0; i < k; i++) for (let j = i + 1; j < k; j++) d[p++] = cheb(x, i, j, len);
+  return d;
+}
+
+/**
+ * tsfresh's approximate_entropy(x, m, r) with r times the window's std. The template distances are computed
+ * once per window and length (cache) and shared by every r.
+ */
+function approximateEntropy(x: Float64Array, m: number, r: number, std: number, cache: WindowCache): number {
   const n = x.length;
   const tol = r * std;
   if (n <= m + 1) return 0;
+  cache.cheb ??= new Map();
   const phi = (len: number): number => {
     const k = n - len + 1;
-    const c = new Float64Array(k);
-    for (let i = 0; i < k; i++) {
-      c[i]++; // itself
-      for (let j = i + 1; j < k; j++) {
-        if (cheb(x, i, j, len) <= tol) c[i]++, c[j]++;
-      }
+    let d = cache.cheb!.get(len);
+    if (!d) cache.cheb!.set(len, d = templateDistances(x, len));
+    const c = new Float64Array(k).fill(1); // itself
+    for (let i = 0, p = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++) if (d[p++] <= tol) c[i]++, c[j]++;
     }
     let sum = 0;
     for (let i = 0; i < k; i++) sum += Math.log(c[i] / k);
@@ -331,25 +370,35 @@ function approximateEntropy(x: Float64Array, m: number, r: number, std: number):
   return Math.abs(phi(m) - phi(m + 1));
 }
 
-/** tsfresh's permutation_entropy(x, tau = 1, dimension = 3) (ties ranked by position). */
-function permutationEntropy3(x: Float64Array): number {
-  const k = x.length - 2;
+/**
+ * tsfresh's permutation_entropy(x, tau, dimension): the subchunks x[s tau, s tau + D) for s < (n - D) // tau
+ * + 1 (NaN where there are none), each reduced to its ordinal pattern (numpy's argsort of D <= 16 values is
+ * an insertion sort: ties ranked by position), and the entropy of the patterns' frequencies. A pattern is
+ * keyed by its insertion code: element m of the subchunk follows the d_m earlier elements <= it, and
+ * d_1..d_{D-1} (d_m in [0, m]) determine the stable order.
+ */
+function permutationEntropy(x: Float64Array, dimension: number, tau: number): number {
+  if (dimension < 2 || tau < 1) throw new Error(`permutation_entropy: dimension ${dimension}, tau ${tau}`);
+  const k = x.length >= dimension ? Math.floor((x.length - dimension) / tau) + 1 : 0;
   if (k <= 0) return NaN;
-  const counts = new Float64Array(27);
-  for (let i = 0; i < k; i++) {
-    const a = x[i], b = x[i + 1], c = x[i + 2];
-    // Rank of each element under a stable sort: smaller ones plus equal ones before it.
-    const ra = (b < a ? 1 : 0) + (c < a ? 1 : 0);
-    const rb = (a <= b ? 1 : 0) + (c < b ? 1 : 0);
-    const rc = (a <= c ? 1 : 0) + (b <= c ? 1 : 0);
-    counts[ra * 9 + rb * 3 + rc]++;
+  const counts = new Map<number | string, number>();
+  const digits = new Array<number>(dimension - 1);
+  for (let s = 0; s < k; s++) {
+    const i = s * tau;
+    let code = 0; // mixed radix: below D!, exact up to D = 18
+    for (let m = 1; m < dimension; m++) {
+      let d = 0;
+      for (let l = 0; l < m; l++) if (x[i + l] <= x[i + m]) d++;
+      digits[m - 1] = d;
+      code = code * (m + 1) + d;
+    }
+    const key = dimension <= 18 ? code : digits.join();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   let h = 0;
-  for (const cnt of counts) {
-    if (cnt > 0) {
-      const p = cnt / k;
-      h -= p * Math.log(p);
-    }
+  for (const cnt of counts.values()) {
+    const p = cnt / k;
+    h -= p * Math.log(p);
   }
   return h;
 }
@@ -359,6 +408,17 @@ function sumSquares(x: Float64Array): number {
   let a = 0;
   for (const v of x) a += v * v;
   return a;
+}
+
+/** tsfresh's number_peaks: points of [n, w - n) larger than each of their n neighbours on both sides. */
+function numberPeaks(x: Float64Array, n: number): number {
+  let c = 0;
+  for (let i = n; i < x.length - n; i++) {
+    let k = 1;
+    while (k <= n && x[i] > x[i - k] && x[i] > x[i + k]) k++;
+    if (k > n) c++;
+  }
+  return c;
 }
 
 /** Longest run of consecutive points with pred true. */
@@ -424,8 +484,6 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
     }
     case "sample_entropy":
       return sampleEntropy(x, Math.sqrt(m.m2 / n));
-    case "permutation_entropy__dimension_3__tau_1":
-      return permutationEntropy3(x);
     // A constant window has no point above or below its mean (whatever the rounding of the mean).
     case "longest_strike_above_mean":
       return s[0] === s[n - 1] ? 0 : longestRun(x, (v) => v > m.mean);
@@ -503,7 +561,9 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
     return fftAggregated(cache.fftAbs, fa[1]);
   }
   const ae = /^approximate_entropy__m_(\d+)__r_([\d.]+)$/.exec(f);
-  if (ae) return approximateEntropy(x, Number(ae[1]), Number(ae[2]), Math.sqrt(m.m2 / n));
+  if (ae) return approximateEntropy(x, Number(ae[1]), Number(ae[2]), Math.sqrt(m.m2 / n), cache);
+  const pe = /^permutation_entropy__dimension_(\d+)__tau_(\d+)$/.exec(f);
+  if (pe) return permutationEntropy(x, Number(pe[1]), Number(pe[2]));
   const rs = /^ratio_beyond_r_sigma__r_([\d.]+)$/.exec(f);
   if (rs) {
     // A constant window has no point away from its mean (whatever the rounding of the mean).
@@ -512,6 +572,41 @@ function windowFeature(f: string, x: Float64Array, s: Float64Array, m: Moments, 
     let c = 0;
     for (const v of x) if (Math.abs(v - m.mean) > lim) c++;
     return c / n;
+  }
+  const qu = /^quantile__q_([\d.]+)$/.exec(f);
+  if (qu) return quantileSorted(s, Number(qu[1]));
+  const pk = /^number_peaks__n_(\d+)$/.exec(f);
+  if (pk) return numberPeaks(x, Number(pk[1]));
+  const c3 = /^c3__lag_(\d+)$/.exec(f);
+  if (c3) {
+    // tsfresh: mean of x[i + 2 lag] x[i + lag] x[i] over i < n - 2 lag; 0 where 2 lag >= n.
+    const l = Number(c3[1]);
+    if (2 * l >= n) return 0;
+    let a = 0;
+    for (let i = 0; i + 2 * l < n; i++) a += x[i + 2 * l] * x[i + l] * x[i];
+    return a / (n - 2 * l);
+  }
+  const tr = /^time_reversal_asymmetry_statistic__lag_(\d+)$/.exec(f);
+  if (tr) {
+    // tsfresh: mean of x[i + 2 lag]^2 x[i + lag] - x[i + lag] x[i]^2 over i < n - 2 lag; 0 where 2 lag >= n.
+    const l = Number(tr[1]);
+    if (2 * l >= n) return 0;
+    let a = 0;
+    for (let i = 0; i + 2 * l < n; i++) {
+      const x2 = x[i + 2 * l], x1 = x[i + l], x0 = x[i];
+      a += x2 * x2 * x1 - x1 * x0 * x0;
+    }
+    return a / (n - 2 * l);
+  }
+  const ls = /^large_standard_deviation__r_([\d.]+)$/.exec(f);
+  if (ls) {
+    // A constant window has no spread (whatever the rounding of its mean): 0, as the mean-crossing features.
+    return s[0] !== s[n - 1] && Math.sqrt(m.m2 / n) > Number(ls[1]) * (s[n - 1] - s[0]) ? 1 : 0;
+  }
+  const sy = /^symmetry_looking__r_([\d.]+)$/.exec(f);
+  if (sy) {
+    const med = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    return Math.abs(m.mean - med) < Number(sy[1]) * (s[n - 1] - s[0]) ? 1 : 0;
   }
   const lag = /^autocorrelation__lag_(\d+)$/.exec(f);
   if (lag) {

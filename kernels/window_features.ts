@@ -78,7 +78,10 @@ export async function windowFeaturesGpu(
   const wmax = Math.max(2, ...specs.map(specMaxWindow));
   for (const s of shaders) {
     if (wmax > (s.maxWindow ?? Infinity)) {
-      throw new GpuError(`${s.shader}: window ${wmax} exceeds the shader's limit (${s.maxWindow})`, "internal");
+      throw new GpuError(
+        `${s.shader}: window ${wmax} exceeds the shader's limit (${s.maxWindow})`,
+        "internal",
+      );
     }
     rt.checkLoopBudget(s.loops(wmax), `${s.shader} window ${wmax}`);
   }

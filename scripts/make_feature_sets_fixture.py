@@ -415,6 +415,53 @@ def ratio_beyond_r_sigma(x, r):
     return np.sum(np.abs(x - np.mean(x)) > r * np.std(x)) / x.size
 
 
+def _roll(a, shift):
+    if not isinstance(a, np.ndarray):
+        a = np.asarray(a)
+    idx = shift % len(a)
+    return np.concatenate([a[-idx:], a[:-idx]])
+
+
+def c3(x, lag):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    n = x.size
+    if 2 * lag >= n:
+        return 0
+    else:
+        return np.mean((_roll(x, 2 * -lag) * _roll(x, -lag) * x)[0 : (n - 2 * lag)])
+
+
+def time_reversal_asymmetry_statistic(x, lag):
+    n = len(x)
+    x = np.asarray(x)
+    if 2 * lag >= n:
+        return 0
+    else:
+        one_lag = _roll(x, -lag)
+        two_lag = _roll(x, 2 * -lag)
+        return np.mean(
+            (two_lag * two_lag * one_lag - one_lag * x * x)[0 : (n - 2 * lag)]
+        )
+
+
+def large_standard_deviation(x, r):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    return np.std(x) > (r * (np.max(x) - np.min(x)))
+
+
+def symmetry_looking(x, param):
+    if not isinstance(x, (np.ndarray, pd.Series)):
+        x = np.asarray(x)
+    mean_median_difference = np.abs(np.mean(x) - np.median(x))
+    max_min_difference = np.max(x) - np.min(x)
+    return [
+        ("r_{}".format(r["r"]), mean_median_difference < (r["r"] * max_min_difference))
+        for r in param
+    ]
+
+
 def pacf_lag(x, lag):
     # tsfresh evaluates all demanded lags (1..5) in one call; the cap n // 2 - 1 depends on the largest.
     return dict(partial_autocorrelation(x, [{"lag": k} for k in PACF_LAGS]))["lag_{}".format(lag)]
@@ -454,6 +501,16 @@ FEATURES = {
     "sample_entropy": sample_entropy,
     "approximate_entropy__m_2__r_0.2": lambda x: approximate_entropy(x, 2, 0.2),
     "permutation_entropy__dimension_3__tau_1": lambda x: permutation_entropy(x, 1, 3),
+    # ComprehensiveFCParameters' grids: approximate_entropy m = 2 with r = 0.1 .. 0.9, permutation_entropy
+    # tau = 1 with dimension 3 .. 7 (numpy's argsort of <= 16 values is an insertion sort: stable).
+    **{
+        f"approximate_entropy__m_2__r_{r}": (lambda r: lambda x: approximate_entropy(x, 2, r))(r)
+        for r in [0.1, 0.3, 0.5, 0.7, 0.9]
+    },
+    **{
+        f"permutation_entropy__dimension_{d}__tau_1": (lambda d: lambda x: permutation_entropy(x, 1, d))(d)
+        for d in [4, 5, 6, 7]
+    },
     "longest_strike_above_mean": longest_strike_above_mean,
     "longest_strike_below_mean": longest_strike_below_mean,
     "count_above_mean": count_above_mean,
@@ -474,6 +531,16 @@ FEATURES = {
     "cid_ce__normalize_True": lambda x: cid_ce(x, True),
     "ratio_beyond_r_sigma__r_1": lambda x: ratio_beyond_r_sigma(x, 1),
     "ratio_beyond_r_sigma__r_2": lambda x: ratio_beyond_r_sigma(x, 2),
+    # more of tsfresh's ComprehensiveFCParameters grids:
+    **{f"number_peaks__n_{n}": (lambda n: lambda x: number_peaks(x, n))(n) for n in [3, 5, 10]},
+    **{f"quantile__q_{q}": (lambda q: lambda x: quantile(x, q))(q) for q in [0.2, 0.3, 0.4, 0.6, 0.7, 0.8]},
+    **{f"c3__lag_{k}": (lambda k: lambda x: c3(x, k))(k) for k in [1, 2, 3]},
+    **{
+        f"time_reversal_asymmetry_statistic__lag_{k}": (lambda k: lambda x: time_reversal_asymmetry_statistic(x, k))(k)
+        for k in [1, 2, 3]
+    },
+    "large_standard_deviation__r_0.25": lambda x: large_standard_deviation(x, 0.25),
+    "symmetry_looking__r_0.05": lambda x: dict(symmetry_looking(x, [{"r": 0.05}]))["r_0.05"],
 }
 
 N = 160

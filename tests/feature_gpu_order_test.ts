@@ -58,8 +58,43 @@ Deno.test("feature quantiles: WebGPU matches f64 on rolling windows", opts, asyn
     halted(1000),
     new Float64Array(300).fill(7.5),
   ];
-  for (const w of [1, 2, 3, 4, 5, 7, 10, 11, 20, 50, 100]) {
+  for (const w of [1, 2, 3, 4, 5, 7, 10, 11, 20, 21, 50, 100]) {
     await check(SHADERS[0], cols, cols.map(() => ({ window: w })), `w${w}`);
+  }
+  // O(w^2) per row: shorter series for w = 200.
+  const short = cols.map((x) => x.subarray(0, 600));
+  await check(SHADERS[0], short, short.map(() => ({ window: 200 })), "w200");
+});
+
+Deno.test("feature quantiles: hand-checked tenths and range flags on both paths", opts, async () => {
+  // Window 1, 5, 2, 3, 9, 4, 3, 2, 8, 1, 0, 2 (w = 12): numpy's quantiles; std 2.61 > 0.25 * 9;
+  // |mean - median| = |3.33 - 2.5| >= 0.05 * 9.
+  const x = Float64Array.from([1, 5, 2, 3, 9, 4, 3, 2, 8, 1, 0, 2]);
+  const ref = featureSetCpu(x, 12, FEATURE_QUANTILES.planes);
+  const [g] = await windowFeaturesGpu(gpu, [FEATURE_QUANTILES], [x], [{ window: 12 }]);
+  const want: Record<string, number> = {
+    "quantile__q_0.2": 1.2,
+    "quantile__q_0.3": 2,
+    "quantile__q_0.4": 2,
+    "quantile__q_0.6": 3,
+    "quantile__q_0.7": 3.7,
+    "quantile__q_0.8": 4.8,
+    "large_standard_deviation__r_0.25": 1,
+    "symmetry_looking__r_0.05": 0,
+  };
+  for (const [f, v] of Object.entries(want)) {
+    assert.ok(Math.abs(ref.get(f)![11] - v) < 1e-12, `cpu ${f}: ${ref.get(f)![11]} != ${v}`);
+    assert.ok(Math.abs(g.get(f)![11] - v) < 1e-6, `gpu ${f}: ${g.get(f)![11]} != ${v}`);
+  }
+  // 1, 2, 3, 4 (w = 4): symmetric (mean = median), std 1.118 > 0.25 * 3; a constant window has neither.
+  const y = Float64Array.from([1, 2, 3, 4, 7, 7, 7, 7]);
+  const ry = featureSetCpu(y, 4, FEATURE_QUANTILES.planes);
+  const [gy] = await windowFeaturesGpu(gpu, [FEATURE_QUANTILES], [y], [{ window: 4 }]);
+  for (const r of [ry, gy]) {
+    assert.equal(r.get("symmetry_looking__r_0.05")![3], 1);
+    assert.equal(r.get("large_standard_deviation__r_0.25")![3], 1);
+    assert.equal(r.get("symmetry_looking__r_0.05")![7], 0);
+    assert.equal(r.get("large_standard_deviation__r_0.25")![7], 0);
   }
 });
 
@@ -92,7 +127,9 @@ Deno.test(
     cols.forEach((x, c) => {
       const ref = featureSetCpu(x, { window: w }, FEATURE_ENTROPY.planes);
       const scale = inputScale([x]);
-      for (const f of ["sample_entropy", "approximate_entropy__m_2__r_0.2"]) {
+      // Sample entropy (r = 0.2) and approximate entropy at every r of the grid.
+      for (const f of FEATURE_ENTROPY.planes) {
+        const rf = f === "sample_entropy" ? 0.2 : Number(/__r_([\d.]+)$/.exec(f)![1]);
         const tol = FEATURE_ENTROPY_TOLERANCE[f];
         const a = g[c].get(f)!, b = ref.get(f)!;
         for (let t = 0; t < x.length; t++) {
@@ -102,7 +139,7 @@ Deno.test(
           // and of r std (~1e-6 relative) from r std.
           const win = x.subarray(t - w + 1, t + 1);
           const mean = win.reduce((s, v) => s + v, 0) / w;
-          const r = 0.2 * Math.sqrt(win.reduce((s, v) => s + (v - mean) ** 2, 0) / w);
+          const r = rf * Math.sqrt(win.reduce((s, v) => s + (v - mean) ** 2, 0) / w);
           const band = 4 * f32 * scale + 2e-6 * r;
           let near = Infinity;
           for (let i = 0; i < w; i++) {
@@ -123,11 +160,13 @@ Deno.test(
   "feature quantiles and entropy: WebGPU matches f64 per segment and when chunked",
   opts,
   async () => {
-    const x = logPrice(12000, 5);
+    // ~180 segment windows of up to 240 rows per column: the entropies' near-threshold flips (~3e-3 of the
+    // windows of ~240 rows per r) stay within their 1e-2 (one flip among 88 windows would not).
+    const x = logPrice(24000, 5);
     const lens = cyclingSegments(x.length, 1, 240);
-    const cols = [x, ticks(12000), withGaps(12000)];
+    const cols = [x, ticks(24000), withGaps(24000)];
     for (const s of SHADERS) await check(s, cols, cols.map(() => ({ lens })), `${s[0].shader} segments`);
-    // 3 planes of 4 bytes: chunks of 1024 rows, with a 99-row halo for w = 100.
+    // 1024 rows of 3 planes of 4 bytes (fewer rows for more planes) per chunk, with a 99-row halo for w = 100.
     const small = await sharedGpu({ maxBindingBytes: 1024 * 4 * 3 });
     const y = x.subarray(0, 4000);
     for (const s of SHADERS) {

@@ -70,7 +70,8 @@ function fixtureTolerance(f: string): { atol: number; rtol: number } {
   // Counts, lengths, flags and locations are exact: comparisons of the same values (against the same f64 mean
   // and std, up to summation order, which decides no comparison in the fixture).
   if (
-    /count_|longest_strike|number_peaks|length|has_duplicate|location_of|larger_than|ratio_beyond/.test(f)
+    /count_|longest_strike|number_peaks|length|has_duplicate|location_of|larger_than|ratio_beyond|large_standard|symmetry_looking/
+      .test(f)
   ) {
     return { atol: 0, rtol: 0 };
   }
@@ -95,7 +96,9 @@ Deno.test("feature sets: names follow tsfresh, each set extends the previous one
   assert.deepEqual(FEATURE_SETS.efficient.slice(0, 8), FEATURE_SETS.minimal);
   assert.equal(FEATURE_SETS.efficient.length, 34);
   assert.deepEqual(FEATURE_SETS.comprehensive.slice(0, 34), FEATURE_SETS.efficient);
-  assert.equal(FEATURE_SETS.comprehensive.length, 57);
+  // 57 up to ratio_beyond_r_sigma, then 17 more of tsfresh's grids (number_peaks ... symmetry_looking).
+  // Plus the entropy grids: approximate_entropy r = 0.1 .. 0.9 (5) and permutation_entropy dimension 4 .. 7.
+  assert.equal(FEATURE_SETS.comprehensive.length, 57 + 17 + 9);
   for (
     const f of [
       "autocorrelation__lag_10",
