@@ -3,9 +3,10 @@
  * adapter, status) and one per task attempt (instrument, status, rows, duration, error). Secrets never reach
  * it: only the config hash and error messages (which never contain credentials) are stored.
  *
- * A run killed before it could record its end (SIGKILL, power loss) would stay "running" forever: each run
- * records its process id, and opening the registry marks the "running" runs of this host whose process is
- * gone as "abandoned" (Linux: /proc/<pid>; elsewhere they are left as they are).
+ * A run killed before it could record its end (SIGKILL, power loss) would stay "running" forever: a running
+ * run refreshes its `heartbeat` every 30 s, and {@link Registry.markAbandoned} (called when a run starts and
+ * by `runs`) marks "running" runs as "abandoned" when their heartbeat is older than 2 minutes, or sooner when
+ * their process on this host is known to be gone (/proc/<pid>, readable with --allow-all on Linux).
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
@@ -53,7 +54,7 @@ export interface TaskRow {
 const SCHEMA = `
 create table if not exists runs (
   id text primary key, started text not null, ended text, host text not null, config_hash text not null,
-  adapter text not null, status text not null, pid integer
+  adapter text not null, status text not null, pid integer, heartbeat text
 );
 create table if not exists tasks (
   run_id text not null references runs(id), instrument text not null, status text not null,
@@ -68,22 +69,10 @@ export class Registry {
     this.#db = db;
     db.exec("pragma journal_mode = wal; pragma busy_timeout = 5000;");
     db.exec(SCHEMA);
-    // Registries created before the pid column.
-    const cols = db.prepare("pragma table_info(runs)").all() as { name: string }[];
-    if (!cols.some((c) => c.name === "pid")) db.exec("alter table runs add column pid integer");
-  }
-
-  /**
-   * Marks the "running" runs of `host` whose process no longer exists as "abandoned" (ended = now); returns
-   * their ids. `alive` tells whether a process id is running (default: /proc/<pid> on Linux).
-   */
-  markAbandoned(host: string, alive: (pid: number) => boolean | undefined = processAlive): string[] {
-    const running = this.#db.prepare("select id, pid from runs where status = 'running' and host = ?")
-      .all(host) as { id: string; pid: number | null }[];
-    const dead = running.filter((r) => r.pid !== null && r.pid !== Deno.pid && alive(r.pid) === false);
-    const mark = this.#db.prepare("update runs set status = 'abandoned', ended = ? where id = ?");
-    for (const r of dead) mark.run(new Date().toISOString(), r.id);
-    return dead.map((r) => r.id);
+    // Registries created before the liveness columns.
+    const cols = (db.prepare("pragma table_info(runs)").all() as { name: string }[]).map((c) => c.name);
+    if (!cols.includes("pid")) db.exec("alter table runs add column pid integer");
+    if (!cols.includes("heartbeat")) db.exec("alter table runs add column heartbeat text");
   }
 
   /** Opens (creating if needed) the registry at `path`. */
@@ -92,12 +81,45 @@ export class Registry {
     return new Registry(new DatabaseSync(path));
   }
 
+  /** Refreshes a running run's heartbeat (the pipeline does so every {@link HEARTBEAT_MS}). */
+  beat(id: string, now = new Date()): void {
+    this.#db.prepare("update runs set heartbeat = ? where id = ? and status = 'running'").run(
+      now.toISOString(),
+      id,
+    );
+  }
+
+  /**
+   * Marks as "abandoned" (ended = now) the "running" runs whose heartbeat is older than `staleMs` (or that
+   * have none: runs from before heartbeats), and those of `host` whose process `alive` says is gone; returns
+   * their ids. The current process's runs are never marked.
+   */
+  markAbandoned(
+    host: string,
+    opts: { staleMs?: number; now?: Date; alive?: (pid: number) => boolean | undefined } = {},
+  ): string[] {
+    const now = opts.now ?? new Date();
+    const stale = new Date(now.getTime() - (opts.staleMs ?? STALE_MS)).toISOString();
+    const alive = opts.alive ?? processAlive;
+    const running = this.#db.prepare("select id, host, pid, heartbeat from runs where status = 'running'")
+      .all() as { id: string; host: string; pid: number | null; heartbeat: string | null }[];
+    const dead = running.filter((r) =>
+      !(r.host === host && r.pid === Deno.pid) &&
+      ((r.heartbeat ?? "") < stale || (r.host === host && r.pid !== null && alive(r.pid) === false))
+    );
+    const mark = this.#db.prepare("update runs set status = 'abandoned', ended = ? where id = ?");
+    for (const r of dead) mark.run(now.toISOString(), r.id);
+    return dead.map((r) => r.id);
+  }
+
   /** Records the start of a run. */
   startRun(run: { id: string; host: string; configHash: string; adapter: string }): void {
+    const now = new Date().toISOString();
     this.#db.prepare(
-      "insert into runs(id, started, host, config_hash, adapter, status, pid) values (?, ?, ?, ?, ?, ?, ?)",
+      "insert into runs(id, started, host, config_hash, adapter, status, pid, heartbeat) " +
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
     )
-      .run(run.id, new Date().toISOString(), run.host, run.configHash, run.adapter, "running", Deno.pid);
+      .run(run.id, now, run.host, run.configHash, run.adapter, "running", Deno.pid, now);
   }
 
   /** Records one task's outcome. */
@@ -139,7 +161,16 @@ export class Registry {
   }
 }
 
-/** Whether process `pid` exists: /proc on Linux; undefined (unknown) elsewhere or without read access. */
+/** How often a running run refreshes its heartbeat. */
+export const HEARTBEAT_MS = 30_000;
+
+/** A running run whose heartbeat is older than this is abandoned (four missed beats). */
+const STALE_MS = 4 * HEARTBEAT_MS;
+
+/**
+ * Whether process `pid` exists: /proc on Linux (Deno needs --allow-all to read it); undefined (unknown)
+ * elsewhere or without that access.
+ */
 function processAlive(pid: number): boolean | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {

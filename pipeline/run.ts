@@ -13,7 +13,7 @@ import { discoverTasks, shardTasks } from "./discover.ts";
 import { enabledEngines } from "./engines.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
 import { Progress } from "./progress.ts";
-import { Registry } from "./registry.ts";
+import { HEARTBEAT_MS, Registry } from "./registry.ts";
 import { loadTask } from "./validate.ts";
 
 /** Inputs of one run. */
@@ -118,6 +118,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   const summaries: TaskSummary[] = [];
   const engineMs: Record<string, number> = {};
   let status: RunSummary["status"] = "done";
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
     const engines = enabledEngines(config);
     const compute = await openCompute({
@@ -127,9 +128,13 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     const adapter = compute.gpu ? compute.gpu.adapterName : "cpu";
     const abandoned = registry.markAbandoned(Deno.hostname());
     if (abandoned.length) {
-      log("warn", "earlier runs whose process died marked abandoned", { runs: abandoned });
+      log("warn", "earlier runs that stopped without recording their end marked abandoned", {
+        runs: abandoned,
+      });
     }
     registry.startRun({ id: runId, host: Deno.hostname(), configHash: o.configHash, adapter });
+    heartbeat = setInterval(() => registry.beat(runId), HEARTBEAT_MS);
+    Deno.unrefTimer(heartbeat);
     log("info", "run started", {
       source: o.source.url,
       output: o.output.url,
@@ -246,6 +251,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     registry.endRun(runId, "failed");
     throw e;
   } finally {
+    clearInterval(heartbeat);
     registry.close();
     setLogSink(prevSink);
   }

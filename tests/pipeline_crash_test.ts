@@ -6,6 +6,7 @@
  * re-run skips exactly the committed tasks, does the rest and commits every instrument.
  */
 import assert from "node:assert/strict";
+import { Registry } from "../pipeline/registry.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tableFromIPC } from "apache-arrow";
@@ -189,7 +190,15 @@ Deno.test("a run killed with SIGKILL leaves only whole committed outputs; the re
     );
     const finalParts = walk(out).filter((k) => /\/part-\d{5}\.feather$/.test(k));
     assert.deepEqual(finalParts, [...inManifests].sort());
-    // The killed run is not left "running" in the registry: its process is gone, so it is marked abandoned.
+    // The killed run is not left "running" in the registry: once its heartbeat is stale (or, with
+    // --allow-all, at once since its process is gone) it is marked abandoned; the finished run is not.
+    const registry = await Registry.open(join(out, "registry.sqlite"));
+    try {
+      const inTwoMinutes = new Date(Date.now() + 121_000);
+      assert.deepEqual(registry.markAbandoned(Deno.hostname(), { now: inTwoMinutes }), [killedRun]);
+    } finally {
+      registry.close();
+    }
     const runs = await runCli(["runs", "--config", config]);
     assert.equal(runs.code, 0, runs.err);
     assert.match(runs.out, new RegExp(`${killedRun}\\s+abandoned`));

@@ -7,10 +7,10 @@ import { strict as assert } from "node:assert";
 import { DatabaseSync } from "node:sqlite";
 import { Registry } from "../pipeline/registry.ts";
 
-Deno.test("registry: dead runs of this host are marked abandoned; old registries gain the pid column", async () => {
+Deno.test("registry: stale or dead running runs are marked abandoned; old registries gain the columns", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fg-registry-" });
   try {
-    // A registry written before the pid column, holding a run that never ended.
+    // A registry written before the liveness columns, holding a run that never ended.
     const path = `${dir}/registry.sqlite`;
     const old = new DatabaseSync(path);
     old.exec(`create table runs (id text primary key, started text not null, ended text, host text not null,
@@ -20,21 +20,29 @@ Deno.test("registry: dead runs of this host are marked abandoned; old registries
     old.close();
     const r = await Registry.open(path);
     try {
-      r.startRun({ id: "mine", host: "h", configHash: "c", adapter: "cpu" });
-      r.startRun({ id: "other-host", host: "elsewhere", configHash: "c", adapter: "cpu" });
-      // Only runs with a known, dead pid on this host change; the pre-pid run stays as it was.
-      assert.deepEqual(r.markAbandoned("h", () => false), []);
+      const t0 = new Date();
+      const later = (ms: number) => new Date(t0.getTime() + ms);
+      r.startRun({ id: "beating", host: "h", configHash: "c", adapter: "cpu" });
+      r.startRun({ id: "silent", host: "elsewhere", configHash: "c", adapter: "cpu" });
+      r.startRun({ id: "dead", host: "h", configHash: "c", adapter: "cpu" });
       const db = new DatabaseSync(path);
-      db.prepare("update runs set pid = 999999999 where id in ('old', 'other-host')").run();
+      db.prepare("update runs set pid = 999999999 where id = 'dead'").run();
       db.close();
-      assert.deepEqual(r.markAbandoned("h", () => undefined), []);
-      assert.deepEqual(r.markAbandoned("h", (pid) => pid !== 999999999), ["old"]);
+      // The pre-heartbeat run is stale at once; a dead process on this host is abandoned before going stale.
+      const alive = (pid: number) => pid !== 999999999;
+      assert.deepEqual(r.markAbandoned("h", { alive, now: later(1000) }).sort(), ["dead", "old"]);
+      // Runs of this process are never marked; the others go stale after 2 minutes without a beat.
+      r.beat("beating", later(100_000));
+      assert.deepEqual(r.markAbandoned("h", { alive: () => undefined, now: later(150_000) }), ["silent"]);
       const status = Object.fromEntries(r.recentRuns().map((x) => [x.id, [x.status, x.ended !== null]]));
       assert.deepEqual(status, {
         old: ["abandoned", true],
-        mine: ["running", false],
-        "other-host": ["running", false],
+        beating: ["running", false],
+        silent: ["abandoned", true],
+        dead: ["abandoned", true],
       });
+      r.beat("silent");
+      assert.equal(r.recentRuns().find((x) => x.id === "silent")!.status, "abandoned");
     } finally {
       r.close();
     }
