@@ -3,7 +3,7 @@
  * by kernels/window_features.ts): tsfresh's ComprehensiveFCParameters grid, tau = 1 and dimension 3 .. 7, in
  * one pass that stores each position's ordinal-pattern code in a private array (so windows of at most
  * {@link FEATURE_PERMUTATION}.maxWindow rows) and one O(w^2) loop of u32 code comparisons. The f64 reference
- * is `featureSetCpu` (kernels/feature_sets.ts), which holds the tsfresh definition.
+ * is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh definition is in kernels/feature_calculators.ts).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 
