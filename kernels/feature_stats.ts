@@ -3,7 +3,8 @@
  * dispatched by kernels/window_features.ts): length, sum_values, mean, variance, standard_deviation, minimum,
  * maximum, skewness, kurtosis, mean_abs_change, linear_trend slope, number_peaks (n = 1), longest strikes
  * above/below the mean and counts above/below the mean, all from one window in two O(w) passes. The f64
- * reference is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh definitions are in kernels/feature_calculators.ts).
+ * reference is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh definitions are in
+ * kernels/feature_calculators.ts).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 
