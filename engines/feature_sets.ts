@@ -17,6 +17,7 @@ import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
+import { progressLogger } from "../runtime/log.ts";
 import type { EngineResult } from "./stationarization.ts";
 
 /** `features.extraction`: which feature set, over which windows, segments and columns. */
@@ -31,6 +32,8 @@ export interface FeatureExtractionConfig {
   segments?: string[];
   /** Web Workers for the CPU features; 0 or absent = one per core. */
   workers?: number;
+  /** Least interval between progress lines of the CPU features, in ms (default 10 s). */
+  progressMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -78,8 +81,12 @@ export async function extractFeatures(
     ...keys.map((k) => ({ lens: segmentLens(k) })),
   ];
   const workers = cfg.workers || navigator.hardwareConcurrency || 1;
+  // Long CPU work reports its progress in the run's log (rows of all jobs of one pool call).
   const pool = (jobs: { x: Float64Array; spec: WindowSpec }[], fs: readonly string[]) =>
-    featureSetCpuParallel(jobs, fs, { workers });
+    featureSetCpuParallel(jobs, fs, {
+      workers,
+      onProgress: progressLogger("feature_sets (cpu)", cfg.progressMs),
+    });
   const t0 = performance.now();
   let backend = "cpu" as "webgpu" | "cpu";
   const res = await withFallback(

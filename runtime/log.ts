@@ -30,3 +30,20 @@ export function setLogSink(next: LogSink): LogSink {
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
   if (ORDER[level] >= ORDER[minLevel]) sink(level, msg, fields);
 }
+
+/**
+ * A progress callback for long work inside one task: logs `<what>: N% (done / total)` at info level at most
+ * once every `everyMs` (and at completion when something was logged before), so a run's log shows it moving
+ * without flooding it.
+ */
+export function progressLogger(what: string, everyMs = 10_000): (done: number, total: number) => void {
+  let last = performance.now(), logged = false;
+  return (done, total) => {
+    const now = performance.now();
+    if (now - last < everyMs && !(logged && done >= total)) return;
+    last = now;
+    logged = true;
+    const pct = total > 0 ? Math.round((100 * done) / total) : 100;
+    log("info", `${what}: ${pct}% (${done} / ${total})`, { done, total });
+  };
+}

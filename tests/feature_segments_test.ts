@@ -10,7 +10,7 @@ import { FEATURE_SETS, featureSetCpu, GPU_TOLERANCE } from "../kernels/feature_s
 import { previousSegment, segmentLens } from "../kernels/window_features.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
-import { setLogLevel } from "../runtime/log.ts";
+import { setLogLevel, setLogSink } from "../runtime/log.ts";
 import { assertFeatureClose, inputScale, price1e4 } from "./data.ts";
 
 setLogLevel("error");
@@ -125,4 +125,24 @@ Deno.test("segments: missing timestamps or segment column is a clear error", asy
     () => extractFeatures(noTs, { ...cfg, segments: ["era"] }, cpu),
     (e) => e instanceof UsageError && /column "era", which the data does not have/.test(e.message),
   );
+});
+
+Deno.test("feature sets: the CPU share logs its progress", opts, async () => {
+  const { frame } = bars();
+  const lines: string[] = [];
+  setLogLevel("info");
+  const prev = setLogSink((_, msg) => lines.push(msg));
+  try {
+    const cfg = { set: "efficient" as const, windows: [20], columns: ["close"], workers: 2, progressMs: 0 };
+    await extractFeatures(frame, cfg, cpu);
+  } finally {
+    setLogSink(prev);
+    setLogLevel("error");
+  }
+  const pcts = lines.filter((l) => l.startsWith("feature_sets (cpu): ")).map((l) =>
+    Number(/(\d+)%/.exec(l)![1])
+  );
+  assert.ok(pcts.length >= 2, lines.join("\n"));
+  assert.deepEqual(pcts, [...pcts].sort((a, b) => a - b));
+  assert.equal(pcts.at(-1), 100);
 });
