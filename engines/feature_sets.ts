@@ -14,7 +14,7 @@ import { FEATURE_SETS, featureColumnName, featurePlacement, featureSetGpu } from
 import { featureSetCpuParallel } from "../kernels/feature_pool.ts";
 import { previousSegment, segmentLens, type WindowSpec } from "../kernels/window_features.ts";
 import type { Frame } from "../io/frame.ts";
-import { getColumn } from "../io/frame.ts";
+import { getColumn, makeFrame } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { progressLogger } from "../runtime/log.ts";
@@ -137,3 +137,61 @@ function countSegments(keys: Float64Array): number {
   for (let t = 1; t < keys.length; t++) if (keys[t] !== keys[t - 1]) n++;
   return n;
 }
+
+/** Parses `--windows 20,50` style lists of integers >= 2 for `kernel features`. */
+function intList(key: string, v: string): number[] {
+  const out = v.split(",").filter((s) => s.trim() !== "").map(Number);
+  if (out.some((n) => !Number.isInteger(n) || n < 2)) {
+    throw new UsageError(`kernel features: --${key} expects integers >= 2 separated by commas, got "${v}"`);
+  }
+  return out;
+}
+
+/**
+ * The `kernel features` entry of the registry (FRAME_KERNELS): the feature-set extraction of the
+ * feature_engineering engine on one file, written with the file's timestamps and one column per feature.
+ */
+export const featuresKernel = {
+  name: "features",
+  summary: "tsfresh-style feature sets over trailing windows or per segment (day / a column)",
+  usage: "--set minimal|efficient|comprehensive [--windows 50,200] [--segments day,era] " +
+    "[--columns close] [--workers N]",
+  run: async (frame: Frame, params: Record<string, string>, compute: Compute): Promise<Frame> => {
+    const known = ["set", "windows", "segments", "columns", "workers"];
+    const unknown = Object.keys(params).filter((k) => !known.includes(k));
+    if (unknown.length) {
+      throw new UsageError(
+        `kernel features: unknown option --${unknown[0]} (options: --${known.join(", --")})`,
+      );
+    }
+    const set = params.set ?? "minimal";
+    if (!(FEATURE_SETS as Record<string, unknown>)[set] || set === "none") {
+      throw new UsageError(
+        `kernel features: --set expects minimal, efficient or comprehensive, got "${set}"`,
+      );
+    }
+    const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const segments = list(params.segments);
+    const windows = params.windows !== undefined
+      ? intList("windows", params.windows)
+      : segments.length
+      ? []
+      : [50];
+    const workers = params.workers === undefined ? 0 : Number(params.workers);
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new UsageError(`kernel features: --workers expects an integer >= 0, got "${params.workers}"`);
+    }
+    const cfg: FeatureExtractionConfig = {
+      set: set as FeatureExtractionConfig["set"],
+      windows,
+      columns: params.columns !== undefined ? list(params.columns) : ["close"],
+      segments,
+      workers,
+    };
+    const res = await extractFeatures(frame, cfg, compute);
+    const ts = frame.timestamps
+      ? { column: frame.timestampColumn ?? "timestamp", values: frame.timestamps }
+      : undefined;
+    return makeFrame(frame.source, frame.rows, res.columns, [], ts);
+  },
+};

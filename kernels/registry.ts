@@ -13,6 +13,8 @@ import { rollingMean, rollingStd, zscore } from "./rolling_moments.ts";
 import type { Compute } from "../runtime/backend.ts";
 import type { Frame } from "../io/frame.ts";
 import { resampleKernel } from "./resample.ts";
+// The feature sets' frame kernel is the feature_engineering engine's extraction (segments need the frame).
+import { featuresKernel } from "../engines/feature_sets.ts";
 
 /** A kernel with any parameter type (the registry's element type; validate params with `parseParams`). */
 // deno-lint-ignore no-explicit-any
@@ -48,7 +50,7 @@ export const SCALAR_KERNELS: ReadonlyMap<string, ScalarKernel> = new Map(
 );
 
 /**
- * A kernel from a whole frame to another frame with its own row count (resampling): the `kernel` CLI reads the
+ * A kernel from a whole frame to another frame (resampling, feature sets): the `kernel` CLI reads the
  * file, passes every `--PARAM VALUE` to `run` (which validates them) and writes the result as CSV with the
  * frame's timestamps first.
  */
@@ -65,5 +67,5 @@ export interface FrameKernel {
 
 /** Every frame-to-frame kernel, by name. */
 export const FRAME_KERNELS: ReadonlyMap<string, FrameKernel> = new Map(
-  [resampleKernel].map((k) => [k.name, k]),
+  [resampleKernel, featuresKernel].map((k) => [k.name, k]),
 );

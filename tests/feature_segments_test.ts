@@ -4,7 +4,11 @@
  * segment's features; no look-ahead; clear errors for a missing timestamp or segment column.
  */
 import { strict as assert } from "node:assert";
+import { join } from "node:path";
+import { main } from "../cli/main.ts";
 import { extractFeatures } from "../engines/feature_sets.ts";
+import { decodeCsv } from "../io/csv.ts";
+import { encodeCsv } from "../io/write.ts";
 import { makeFrame } from "../io/frame.ts";
 import { FEATURE_SETS, featureSetCpu, GPU_TOLERANCE } from "../kernels/feature_sets.ts";
 import { previousSegment, segmentLens } from "../kernels/window_features.ts";
@@ -145,4 +149,40 @@ Deno.test("feature sets: the CPU share logs its progress", opts, async () => {
   assert.ok(pcts.length >= 2, lines.join("\n"));
   assert.deepEqual(pcts, [...pcts].sort((a, b) => a - b));
   assert.equal(pcts.at(-1), 100);
+});
+
+Deno.test("kernel features via the CLI: windows and segments as CSV; bad options exit 2", opts, async () => {
+  const { close, ts } = bars();
+  const dir = await Deno.makeTempDir({ prefix: "fg-features-" });
+  const lines: string[] = [];
+  const orig = console.error;
+  try {
+    const file = join(dir, "bars.csv"), out = join(dir, "features.csv");
+    await Deno.writeFile(
+      file,
+      encodeCsv([{ name: "close", values: close }], { name: "timestamp", values: ts }),
+    );
+    const args = ["kernel", "features", "--input", file, "--set", "efficient", "--windows", "20,50"];
+    assert.equal(await main([...args, "--segments", "day", "--backend", "cpu", "--output", out]), 0);
+    const got = decodeCsv(await Deno.readFile(out), out);
+    assert.deepEqual(Array.from(got.timestamps!), Array.from(ts));
+    assert.equal(got.columns.size, 3 * FEATURE_SETS.efficient.length);
+    const ref = featureSetCpu(close, 50, FEATURE_SETS.efficient);
+    for (const f of ["median", "autocorrelation__lag_3", "fft_aggregated__aggtype_centroid"]) {
+      assert.deepEqual(got.columns.get(`close__${f}__w50`), ref.get(f), f);
+    }
+    assert.ok(Number.isFinite(got.columns.get("close__kurtosis__day")![800]));
+    console.error = (...a: unknown[]) => void lines.push(a.join(" "));
+    assert.equal(await main([...args.slice(0, 4), "--set", "huge"]), 2);
+    assert.equal(await main([...args.slice(0, 6), "--windows", "1"]), 2);
+    assert.equal(await main([...args, "--window", "20"]), 2);
+    assert.equal(await main([...args, "--segments", "era"]), 2);
+  } finally {
+    console.error = orig;
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.match(lines[0], /--set expects minimal, efficient or comprehensive, got "huge"/);
+  assert.match(lines[1], /--windows expects integers >= 2/);
+  assert.match(lines[2], /unknown option --window \(options: --set, --windows/);
+  assert.match(lines[3], /bars\.csv: features\.extraction\.segments names column "era"/);
 });
