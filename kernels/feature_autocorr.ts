@@ -1,13 +1,11 @@
 /**
  * The autocorrelation features of the feature sets on WebGPU (shaders/feature_autocorr.wgsl, dispatched by
- * kernels/window_features.ts): autocorrelation at lags 1..10 and partial_autocorrelation at lags 1..5, from
- * one window's mean and its lagged sums of products (lags 0..10) in O(11 w), then Levinson-Durbin in the
- * shader. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts), which holds the tsfresh
- * definitions: autocorrelation is NaN where lag >= w or the window's variance is within 1e-8 of 0;
- * partial_autocorrelation (statsmodels' "ld") is NaN above lag min(5, w // 2 - 1). A constant window gives
- * NaN at every lag (0 / 0); the f64 reference agrees where its f64 mean of the window is exact (tick prices,
- * integers), but where that mean is an ulp off it gives partial_autocorrelation lag 1 = 1 (rounding noise,
- * as statsmodels would).
+ * kernels/window_features.ts): autocorrelation at lags 1..10 and partial_autocorrelation at lags 1..5, from one
+ * window's mean and its lagged sums of products (lags 0..10) in O(11 w), then Levinson-Durbin in the shader. The
+ * f64 reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's definitions:
+ * kernels/feature_calculators.ts): autocorrelation is NaN where lag >= w or the window's variance is within 1e-8 of
+ * 0; partial_autocorrelation (statsmodels' "ld") is NaN above lag min(5, w // 2 - 1). A constant window gives NaN
+ * at every lag on both paths (0 / 0, whatever the rounding of its mean).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 

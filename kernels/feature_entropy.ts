@@ -1,10 +1,10 @@
 /**
  * The template-matching entropies of the comprehensive feature set on WebGPU (shaders/feature_entropy.wgsl,
- * dispatched by kernels/window_features.ts): sample_entropy and approximate_entropy (m = 2, r = 0.2 and
- * tsfresh's ComprehensiveFCParameters grid r = 0.1, 0.3, 0.5, 0.7, 0.9), from one O(w^2) template-pair loop
- * per window (the six r as vector lanes) with no per-template storage. Permutation entropy has its own
- * kernel (kernels/feature_permutation.ts). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts),
- * which holds the tsfresh definitions.
+ * dispatched by kernels/window_features.ts): sample_entropy and approximate_entropy (m = 2, r = 0.2 and tsfresh's
+ * ComprehensiveFCParameters grid r = 0.1, 0.3, 0.5, 0.7, 0.9), from one O(w^2) template-pair loop per window (the
+ * six r as vector lanes) with no per-template storage. Permutation entropy has its own kernel
+ * (kernels/feature_permutation.ts). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's
+ * definitions: kernels/feature_calculators.ts).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 

@@ -2,10 +2,9 @@
  * The energy, change, extremum-location and dispersion features of the comprehensive set on WebGPU
  * (shaders/feature_extra.wgsl, dispatched by kernels/window_features.ts): abs_energy, root_mean_square,
  * absolute_maximum, absolute_sum_of_changes, mean_change, mean_second_derivative_central,
- * variance_larger_than_standard_deviation, has_duplicate_max / min, first / last_location_of_maximum /
- * minimum, cid_ce (normalize = True) and ratio_beyond_r_sigma (r = 1, 2), all from one window in three O(w)
- * passes. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts), which holds the tsfresh
- * definitions.
+ * variance_larger_than_standard_deviation, has_duplicate_max / min, first / last_location_of_maximum / minimum,
+ * cid_ce (normalize = True) and ratio_beyond_r_sigma (r = 1, 2), all from one window in three O(w) passes. The f64
+ * reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's definitions: kernels/feature_calculators.ts).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 

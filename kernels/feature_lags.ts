@@ -2,8 +2,8 @@
  * The peak and third-order lag features of the comprehensive set on WebGPU (shaders/feature_lags.wgsl,
  * dispatched by kernels/window_features.ts): number_peaks with n = 3, 5, 10, c3 and
  * time_reversal_asymmetry_statistic with lag 1, 2, 3, in three O(w) passes (the peak pass looks at up to 10
- * neighbours per point). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts), which holds the
- * tsfresh definitions.
+ * neighbours per point). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh
+ * definitions are in kernels/feature_calculators.ts).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 

@@ -2,9 +2,9 @@
  * The order-statistic features of the feature sets on WebGPU (shaders/feature_quantiles.wgsl, dispatched by
  * kernels/window_features.ts): median, quantiles 0.1, 0.9 and 0.2, 0.3, 0.4, 0.6, 0.7, 0.8 (numpy's linear
  * interpolation), found by rank counting in O(w^2) per window with no per-window storage, and the flags
- * large_standard_deviation (r = 0.25) and symmetry_looking (r = 0.05) from the same window's sum, extrema and
- * one more O(w) pass. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts), which holds the tsfresh
- * definitions.
+ * large_standard_deviation (r = 0.25) and symmetry_looking (r = 0.05) from the same window's sum, extrema and one
+ * more O(w) pass. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's definitions:
+ * kernels/feature_calculators.ts).
  */
 import type { FeatureTolerance, WindowShader } from "./window_features.ts";
 

@@ -133,8 +133,9 @@ const BLOCK_FEATURES: ReadonlySet<string> = new Set([
 
 /**
  * f32-vs-f64 tolerance of each GPU feature (kernels/window_features.ts: |gpu - f64| <= atol + rtol |f64| +
- * stol S at all but a fraction `flips` of the points); sum_values' atol and stol are per row of the window,
- * variance's in units of 2 std (d(s^2) = 2 s ds), scaled by the caller.
+ * stol S at all but a fraction `flips` of the points). Scaled by the caller: sum_values' and
+ * absolute_sum_of_changes' atol and stol are per row of the window, variance's in units of 2 std
+ * (d(s^2) = 2 s ds), c3's and time_reversal_asymmetry_statistic's stol in units of X^2 (X = max |x|).
  */
 export const GPU_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
   ...FEATURE_STATS_TOLERANCE,

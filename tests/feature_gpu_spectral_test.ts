@@ -38,8 +38,12 @@ const TOLERANCE: Record<string, FeatureTolerance> = {
   ...FEATURE_FFT_TOLERANCE,
 };
 
-// ticks(): its constant stretch is exact in f32 and in the f64 mean, so those windows are NaN on both
-// paths (see the note in kernels/feature_autocorr.ts).
+/** A log price halted for 200 rows at a value whose f64 window mean is inexact (w 11+): acf/pacf NaN on both. */
+function haltedLogPrice(n: number): Float64Array {
+  const x = logPrice(n, 13);
+  x.fill(x[150], 150, 350);
+  return x;
+}
 
 /** Returns with a run of exact zeros: every |rfft| bin is 0 there (fft_aggregated NaN) and acf/pacf NaN. */
 function returnsWithZeros(n: number): Float64Array {
@@ -101,6 +105,7 @@ Deno.test("spectral features: WebGPU matches f64 on rolling windows", opts, asyn
     withGaps(2000),
     ticks(1500),
     returnsWithZeros(800),
+    haltedLogPrice(600),
   ];
   for (const w of [2, 3, 4, 7, 11, 12, 50, 128]) {
     await check(cols, cols.map(() => ({ window: w })), `w${w}`);
