@@ -82,7 +82,7 @@ export class Registry {
   }
 
   /** Refreshes a running run's heartbeat (the pipeline does so every {@link HEARTBEAT_MS}). */
-  beat(id: string, now = new Date()): void {
+  beat(id: string, now: Date = new Date()): void {
     this.#db.prepare("update runs set heartbeat = ? where id = ? and status = 'running'").run(
       now.toISOString(),
       id,
