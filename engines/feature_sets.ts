@@ -76,9 +76,10 @@ export async function extractFeatures(
   }
   const xs = cfg.columns.map((c) => getColumn(frame, c));
   const keys = segments.map((k) => segmentKeys(frame, k));
+  const segLens = keys.map(segmentLens);
   const specs: WindowSpec[] = [
     ...cfg.windows.map((window) => ({ window })),
-    ...keys.map((k) => ({ lens: segmentLens(k) })),
+    ...segLens.map((lens) => ({ lens })),
   ];
   const workers = cfg.workers || navigator.hardwareConcurrency || 1;
   // Long CPU work reports its progress in the run's log (rows of all jobs of one pool call).
@@ -120,7 +121,8 @@ export async function extractFeatures(
     report: {
       set: cfg.set,
       windows: cfg.windows,
-      segments: Object.fromEntries(segments.map((k, s) => [k, countSegments(keys[s])])),
+      // One window ends at each segment's last row.
+      segments: Object.fromEntries(segments.map((k, s) => [k, segLens[s].filter((l) => l > 0).length])),
       input_columns: cfg.columns,
       features: features.length,
       placement,
@@ -129,13 +131,6 @@ export async function extractFeatures(
       columns: out.size,
     },
   };
-}
-
-/** Number of segments (runs of equal keys). */
-function countSegments(keys: Float64Array): number {
-  let n = keys.length ? 1 : 0;
-  for (let t = 1; t < keys.length; t++) if (keys[t] !== keys[t - 1]) n++;
-  return n;
 }
 
 /** Parses `--windows 20,50` style lists of integers >= 2 for `kernel features`. */

@@ -155,8 +155,8 @@ export function featureColumnName(column: string, feature: string, window: numbe
 
 /**
  * f64 CPU path: every feature of `features` over the windows of `spec` (kernels/window_features.ts): the
- * trailing windows of `window` rows (or of `spec` rows when a number), or the `lens[t]` rows ending at each
- * row t (per-segment extraction).
+ * trailing windows of `window` rows (or of `windows` rows when a number), or the `lens[t]` rows ending at
+ * each row t (per-segment extraction).
  * For rolling windows the sorted window (median, quantiles, min/max) is updated in O(w) per point; the other
  * features are evaluated per window in O(w) (no running-sum differences).
  */
@@ -276,40 +276,51 @@ export async function featureSetGpu(
       columns.forEach((_, c) => rest.forEach((f) => out[c][i].set(f, res[c].get(f)!)));
     }
   })().then(() => null, (e: unknown) => ({ e }));
+  // The block kernels take every rolling window in one dispatch each.
+  const rolling = specs.flatMap((s, i) => ("window" in s ? [i] : []));
+  const blockFeatures = features.filter((f) => BLOCK_FEATURES.has(f));
+  if (rolling.length && blockFeatures.length) {
+    const windows = rolling.map((i) => (specs[i] as { window: number }).window);
+    const blocks = await blockKernels(rt, columns, windows, blockFeatures);
+    columns.forEach((_, c) => rolling.forEach((i, k) => blocks[c][k].forEach((v, f) => out[c][i].set(f, v))));
+  }
   for (const [i, spec] of specs.entries()) {
-    const blockFeatures = "window" in spec ? onGpu[i].filter((f) => BLOCK_FEATURES.has(f)) : [];
-    const shaderFeatures = onGpu[i].filter((f) => !blockFeatures.includes(f));
+    const shaderFeatures = onGpu[i].filter((f) => !("window" in spec && BLOCK_FEATURES.has(f)));
     const shaders = SHADERS.filter((s) => s.planes.some((p) => shaderFeatures.includes(p)));
+    if (shaders.length === 0) continue;
     const res = await windowFeaturesGpu(rt, shaders, columns, columns.map(() => spec));
     columns.forEach((_, c) => shaderFeatures.forEach((f) => out[c][i].set(f, res[c].get(f)!)));
-    if (blockFeatures.length) {
-      const blocks = await blockKernels(rt, columns, (spec as { window: number }).window, blockFeatures);
-      columns.forEach((_, c) => blocks[c].forEach((v, f) => out[c][i].set(f, v)));
-    }
   }
   const failed = await cpuDone;
   if (failed) throw failed.e;
   return out;
 }
 
-/** mean, sum, std, variance, minimum, maximum of rolling windows with the O(1)-per-row block kernels. */
+/**
+ * mean, sum, std, variance, minimum, maximum of rolling windows with the O(1)-per-row block kernels, one
+ * dispatch per kind for all columns and windows. Returns out[column][window index].
+ */
 async function blockKernels(
   rt: GpuRuntime,
   columns: Float64Array[],
-  w: number,
+  windows: number[],
   features: readonly string[],
-): Promise<Map<string, Float64Array>[]> {
+): Promise<Map<string, Float64Array>[][]> {
   const want = (f: string) => features.includes(f);
-  const means = want("mean") || want("sum_values") ? await rollingMomentsGpu(rt, columns, [w], "mean") : null;
-  const stds = want("standard_deviation") || want("variance")
-    ? await rollingMomentsGpu(rt, columns, [w], "std", 0)
+  const means = want("mean") || want("sum_values")
+    ? await rollingMomentsGpu(rt, columns, windows, "mean")
     : null;
-  const minmax = want("minimum") || want("maximum") ? await rollingMinMaxGpu(rt, columns, [w]) : null;
-  return columns.map((_, c) => {
-    const m = new Map<string, Float64Array>();
-    if (means) m.set("mean", means[c][0]).set("sum_values", means[c][0].map((v) => v * w));
-    if (stds) m.set("standard_deviation", stds[c][0]).set("variance", stds[c][0].map((v) => v * v));
-    if (minmax) m.set("minimum", minmax[c][0]).set("maximum", minmax[c][1]);
-    return m;
-  });
+  const stds = want("standard_deviation") || want("variance")
+    ? await rollingMomentsGpu(rt, columns, windows, "std", 0)
+    : null;
+  const minmax = want("minimum") || want("maximum") ? await rollingMinMaxGpu(rt, columns, windows) : null;
+  return columns.map((_, c) =>
+    windows.map((w, k) => {
+      const m = new Map<string, Float64Array>();
+      if (means) m.set("mean", means[c][k]).set("sum_values", means[c][k].map((v) => v * w));
+      if (stds) m.set("standard_deviation", stds[c][k]).set("variance", stds[c][k].map((v) => v * v));
+      if (minmax) m.set("minimum", minmax[c][2 * k]).set("maximum", minmax[c][2 * k + 1]);
+      return m;
+    })
+  );
 }

@@ -87,17 +87,17 @@ export async function windowFeaturesGpu(
   }
   const pipelines = await Promise.all(shaders.map((s) => rt.pipeline(s.shader)));
   const shifted = new Set(shaders.flatMap((s) => s.shifted ?? []));
-  // Rolling specs with one window use the uniform; anything else reads the per-row lengths.
-  const uniform = specs.every((s) => "window" in s && s.window === (specs[0] as { window: number }).window)
-    ? (specs[0] as { window: number }).window
+  // One rolling window for all columns goes in the uniform; anything else as per-row lengths (an input).
+  const first = specs[0];
+  const uniform = "window" in first && specs.every((s) => "window" in s && s.window === first.window)
+    ? first.window
     : 0;
+  const lensOf = (s: WindowSpec, n: number) =>
+    "lens" in s ? Float64Array.from(s.lens) : new Float64Array(n).fill(s.window);
   const offsets = columns.map(centre);
-  const lens = specs.map((s, c) =>
-    "lens" in s ? Float64Array.from(s.lens) : new Float64Array(columns[c].length).fill(s.window)
-  );
   const planes = names.length;
   const res = await runSegmented(rt, {
-    columns: columns.map((x, c) => uniform ? [x] : [x, lens[c]]),
+    columns: columns.map((x, c) => uniform ? [x] : [x, lensOf(specs[c], x.length)]),
     halo: wmax - 1,
     planes,
     // One invocation per row: a segment never needs the row loop to stride (which would multiply the
@@ -105,10 +105,10 @@ export async function windowFeaturesGpu(
     maxSegmentLen: rt.limits.maxWorkgroupsPerDim * 64,
     bindBytesPerPoint: 4 * planes,
     totalBytesPerPoint: (uniform ? 8 : 16) + 8 * planes,
-    prepare: (c) => {
-      const off = centre(c[0]);
-      return { offsets: [off, 0], add: names.map((n) => (shifted.has(n) ? off : 0)) };
-    },
+    prepare: (_, c) => ({
+      offsets: [offsets[c], 0],
+      add: names.map((n) => (shifted.has(n) ? offsets[c] : 0)),
+    }),
     init: (seg) => offsets[seg.column],
     encode: (b, io) => {
       const lensBuf = uniform ? io.inputs[0] : io.inputs[1];

@@ -85,8 +85,8 @@ export interface SegmentedJob {
   totalBytesPerPoint: number;
   /** Longest segment (points, halo included); default: what fits the binding and the budget. */
   maxSegmentLen?: number;
-  /** Per-column f32 conversion (offsets) and the mapping of outputs back to f64. */
-  prepare: (column: Float64Array[]) => ColumnPrep;
+  /** Per-column f32 conversion (offsets) and the mapping of outputs back to f64 (`index`: in `columns`). */
+  prepare: (column: Float64Array[], index: number) => ColumnPrep;
   /** Optional per-segment value passed as `Seg.init` (e.g. a carried running minimum). */
   init?: (seg: Segment) => number;
   /** Encodes the dispatches for one batch of segments into `batch` (must not submit or await the GPU). */
@@ -104,7 +104,7 @@ export async function runSegmented(rt: GpuRuntime, job: SegmentedJob): Promise<F
       job.maxSegmentLen ?? Infinity,
     ),
   );
-  const preps = job.columns.map((c) => job.prepare(c));
+  const preps = job.columns.map((c, i) => job.prepare(c, i));
   const outputs = job.columns.map((c) =>
     Array.from({ length: job.planes }, () => new Float64Array(c[0].length))
   );

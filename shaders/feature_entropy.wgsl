@@ -133,9 +133,7 @@ fn features(seg: Seg, win: Win) {
   }
 
   put(0u, win.at, sampen);
-  put(1u, win.at, ap_a.x);
-  put(2u, win.at, ap_a.y);
-  put(3u, win.at, ap_a.z);
+  put3(1u, win.at, ap_a.xyz);
   put(4u, win.at, ap_a.w);
   put(5u, win.at, ap_b.x);
   put(6u, win.at, ap_b.y);

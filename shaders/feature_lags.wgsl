@@ -63,13 +63,7 @@ fn features(seg: Seg, win: Win) {
   let c = max(cnt, vec3<f32>(1.0));
   let c3 = select(vec3<f32>(0.0), m * (m * (m + s1 / c) + s2 / c) + s3 / c, defined);
   let tras = select(vec3<f32>(0.0), m * (2.0 * m * (t1 / c) + t2 / c) + t3 / c, defined);
-  put(0u, win.at, peaks.x);
-  put(1u, win.at, peaks.y);
-  put(2u, win.at, peaks.z);
-  put(3u, win.at, c3.x);
-  put(4u, win.at, c3.y);
-  put(5u, win.at, c3.z);
-  put(6u, win.at, tras.x);
-  put(7u, win.at, tras.y);
-  put(8u, win.at, tras.z);
+  put3(0u, win.at, peaks);
+  put3(3u, win.at, c3);
+  put3(6u, win.at, tras);
 }

@@ -33,6 +33,13 @@ fn window_at(seg: Seg, t: u32) -> Win {
 // Writes plane p of this shader at packed row `at`.
 fn put(p: u32, at: u32, v: f32) { out[(P.plane + p) * P.total + at] = v; }
 
+// Writes the lanes of v to planes p, p + 1, p + 2 (a feature computed for three parameters at once).
+fn put3(p: u32, at: u32, v: vec3<f32>) {
+  put(p, at, v.x);
+  put(p + 1u, at, v.y);
+  put(p + 2u, at, v.z);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let seg = segs[gid.y];
