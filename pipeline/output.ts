@@ -10,8 +10,8 @@ import {
   CompressionType,
   makeData,
   makeVector,
+  RecordBatchFileWriter,
   Table,
-  tableToIPC,
   TimestampMillisecond,
 } from "apache-arrow";
 import lz4 from "lz4js";
@@ -61,7 +61,32 @@ function registerArrowEncoders(): void {
   encodersRegistered = true;
 }
 
-/** Encodes columns (timestamps first, as Arrow Timestamp[ms]) as a Feather v2 file. */
+/**
+ * Arrow IPC file writer whose compressed body buffers carry the *uncompressed* length in their 8-byte prefix,
+ * as the Arrow format requires (-1 still marks a buffer stored uncompressed because compressing did not shrink
+ * it). apache-arrow 21.2.0 writes the compressed length there, which pyarrow and polars reject; remove this
+ * class once a release contains the upstream fix, apache/arrow-js PR #470.
+ */
+class SpecPrefixFileWriter extends RecordBatchFileWriter {
+  protected override _compressBodyBuffers(buffers: ArrayBufferView[]): ReturnType<
+    RecordBatchFileWriter["_compressBodyBuffers"]
+  > {
+    const out = super._compressBodyBuffers(buffers);
+    // `out.buffers` holds a (prefix, bytes) pair per input buffer; empty buffers get an empty prefix.
+    buffers.forEach((buffer, i) => {
+      const prefix = out.buffers[2 * i];
+      if (prefix.byteLength !== 8) return;
+      const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
+      if (view.getBigInt64(0, true) !== -1n) view.setBigInt64(0, BigInt(buffer.byteLength), true);
+    });
+    return out;
+  }
+}
+
+/**
+ * Encodes columns (timestamps first, as Arrow Timestamp[ms]) as a Feather v2 (Arrow IPC file) file with
+ * LZ4_FRAME, ZSTD or no buffer compression, readable by pyarrow, polars and other Arrow implementations.
+ */
 export function encodeFeather(
   columns: Map<string, Float64Array>,
   timestamps: { name: string; values: Float64Array },
@@ -79,7 +104,7 @@ export function encodeFeather(
     : compression === "zstd"
     ? CompressionType.ZSTD
     : null;
-  return tableToIPC(new Table(vectors), "file", type);
+  return new SpecPrefixFileWriter({ compressionType: type }).writeAll(new Table(vectors)).toUint8Array(true);
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
