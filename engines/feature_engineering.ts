@@ -13,7 +13,7 @@ import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
-import type { EngineResult } from "./stationarization.ts";
+import { type EngineResult, windowNotes } from "./stationarization.ts";
 
 /** Configuration of the feature-engineering engine (features.columns and features.baxter_king). */
 export interface FeatureEngineeringConfig {
@@ -96,5 +96,9 @@ export async function engineerFeatures(
       },
       columns: out.size,
     },
+    notes: windowNotes(
+      frame.rows,
+      cfg.columns.map((c) => [bkColumnName(c, bk), 2 * bk.k + 1, `Baxter-King (k = ${bk.k})`]),
+    ),
   };
 }

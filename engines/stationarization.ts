@@ -47,6 +47,20 @@ export interface EngineResult {
   columns: Map<string, Float64Array>;
   /** Run summary for logs/JSON output (stationarize: timings_ms per step, ffd_window per d, columns count). */
   report: Record<string, unknown>;
+  /** Why a column has no values, by column name, where the engine knows (e.g. a window longer than the series). */
+  notes?: Record<string, string>;
+}
+
+/** Notes for columns whose window (rows needed before the first value) is longer than the series. */
+export function windowNotes(
+  rows: number,
+  windows: [column: string, need: number, what: string][],
+): Record<string, string> {
+  const notes: Record<string, string> = {};
+  for (const [column, need, what] of windows) {
+    if (need > rows) notes[column] = `${what} needs ${need} rows; the series has ${rows}`;
+  }
+  return notes;
 }
 
 /** Runs the engine on one frame. FFD is applied to log prices (the usual input for price series). */
@@ -120,5 +134,20 @@ export async function stationarize(
     cfg.corr_pairs.forEach(([a, b], i) => out.set(`corr_${a}_${b}_${window}`, r[i]));
   }
   const windows = Object.fromEntries(cfg.d_values.map((d) => [d, ffdWeights(d, cfg.threshold).length]));
-  return { columns: out, report: { timings_ms: timings, ffd_window: windows, columns: out.size } };
+  const notes = windowNotes(frame.rows, [
+    ...cfg.columns.flatMap((c) => [
+      ...cfg.d_values.map((d) =>
+        [`${c}_fd_${d}`, windows[d], `FFD d = ${d} (threshold ${cfg.threshold})`] as [string, number, string]
+      ),
+      ...cfg.rolling_windows.map((w) => [`${c}_z_${w}`, w, `the z-score window`] as [string, number, string]),
+    ]),
+    ...cfg.corr_pairs.map(([a, b]) =>
+      [`corr_${a}_${b}_${cfg.corr_window}`, cfg.corr_window, "the correlation window"] as [
+        string,
+        number,
+        string,
+      ]
+    ),
+  ]);
+  return { columns: out, report: { timings_ms: timings, ffd_window: windows, columns: out.size }, notes };
 }

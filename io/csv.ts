@@ -1,7 +1,7 @@
 /** CSV decoding: header row, comma separated, RFC 4180 quoting, numbers as f64. */
 
 import { DataError } from "../runtime/errors.ts";
-import { type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
+import { type BadCells, type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
 import { epochToMs, parseIsoTimestamp, pickTimestampName } from "./timestamps.ts";
 
 const MISSING = new Set(["", "nan", "null"]);
@@ -63,10 +63,13 @@ function isBlank(record: string[]): boolean {
 }
 
 /**
- * Decodes CSV bytes (UTF-8, optional BOM) into a Frame. Columns with any non-numeric value are
- * skipped and listed in `frame.skipped`; a timestamp/time/date/datetime/ts column is parsed from
- * ISO-8601 or epoch numbers (unit inferred) into `frame.timestamps`. Throws `DataError` for an empty
- * file, a missing header, ragged rows or an unreadable timestamp.
+ * Decodes CSV bytes (UTF-8, optional BOM) into a Frame. A column without a single number (a symbol or name
+ * column) is skipped and listed in `frame.skipped`; a numeric column with some non-numeric cells keeps its
+ * numbers, has NaN in those cells and is listed in `frame.badCells` (first row and value, count), so the
+ * caller decides whether that is an error (`decodeFrame`'s default) — a column never vanishes for one bad
+ * cell. A timestamp/time/date/datetime/ts column is parsed from ISO-8601 or epoch numbers (unit inferred) into
+ * `frame.timestamps`. Throws `DataError` for an empty file, a missing header, ragged rows or an unreadable
+ * timestamp.
  */
 export function decodeCsv(bytes: Uint8Array, source: string): Frame {
   const text = new TextDecoder("utf-8").decode(bytes);
@@ -82,8 +85,9 @@ export function decodeCsv(bytes: Uint8Array, source: string): Frame {
   const tsIndex = tsName === undefined ? -1 : header.indexOf(tsName);
   const ncol = header.length;
   const capacity = countNewlines(bytes) + 1;
-  const values = header.map(() => new Float64Array(capacity) as Float64Array | null);
-  const skipped: SkippedColumn[] = [];
+  const values = header.map(() => new Float64Array(capacity));
+  const numbers = new Array<number>(ncol).fill(0);
+  const bad = new Map<number, BadCells>();
   const tsText: string[] = [];
   let rows = 0;
   let line = 1;
@@ -100,29 +104,41 @@ export function decodeCsv(bytes: Uint8Array, source: string): Frame {
         tsText.push(record[c].trim());
         continue;
       }
-      const col = values[c];
-      if (!col) continue;
       const v = parseCsvNumber(record[c]);
       if (v === undefined) {
-        values[c] = null;
-        skipped.push({
-          name: header[c],
-          reason: `non-numeric value ${JSON.stringify(record[c])} at row ${rows + 1}`,
-        });
-      } else col[rows] = v;
+        values[c][rows] = NaN;
+        const b = bad.get(c);
+        if (b) b.count++;
+        else bad.set(c, { name: header[c], row: rows + 1, value: record[c], count: 1 });
+      } else {
+        values[c][rows] = v;
+        if (!Number.isNaN(v)) numbers[c]++;
+      }
     }
     rows++;
   }
   const columns = new Map<string, Float64Array>();
+  const skipped: SkippedColumn[] = [];
+  const badCells: BadCells[] = [];
   for (let c = 0; c < ncol; c++) {
-    const col = values[c];
-    if (c !== tsIndex && col) columns.set(header[c], col.slice(0, rows));
+    if (c === tsIndex) continue;
+    const b = bad.get(c);
+    if (b && numbers[c] === 0) {
+      skipped.push({
+        name: header[c],
+        reason: `non-numeric value ${JSON.stringify(b.value)} at row ${b.row} (a text column)`,
+      });
+      continue;
+    }
+    if (b) badCells.push(b);
+    columns.set(header[c], values[c].slice(0, rows));
   }
-  skipped.sort((a, b) => header.indexOf(a.name) - header.indexOf(b.name));
   const timestamps = tsName === undefined
     ? undefined
     : { column: tsName, values: parseTimestamps(tsText, source, tsName) };
-  return makeFrame(source, rows, columns, skipped, timestamps);
+  const frame = makeFrame(source, rows, columns, skipped, timestamps);
+  if (badCells.length) frame.badCells = badCells;
+  return frame;
 }
 
 function countNewlines(bytes: Uint8Array): number {

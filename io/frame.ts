@@ -1,3 +1,17 @@
+/** Cells of a numeric column that held no number (read as NaN): the first one and how many. */
+export interface BadCells {
+  /** Column name as written in the file. */
+  name: string;
+  /** 1-based data row of the first bad cell. */
+  row: number;
+  /** Its text as written. */
+  value: string;
+  /** How many cells of the column were not numbers. */
+  count: number;
+  /** The input file (key) they were in, when a task has several. */
+  file?: string;
+}
+
 /** The in-memory table every decoder produces: named f64 columns plus optional epoch-ms timestamps. */
 
 import { UsageError } from "../runtime/errors.ts";
@@ -24,6 +38,8 @@ export interface Frame {
   source: string;
   /** Columns that were present but not loaded (text, booleans, nested types...). */
   skipped: SkippedColumn[];
+  /** Numeric columns with non-numeric cells read as NaN (CSV); `decodeFrame` rejects them unless told not to. */
+  badCells?: BadCells[];
 }
 
 /** Column names a timestamp column may have (compared case-insensitively), in priority order. */

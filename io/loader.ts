@@ -23,6 +23,7 @@ import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
 import { resample, type ResampleOptions, resolveResample } from "../kernels/resample.ts";
 import { decodeFrameEntry, DiskCache, encodeFrameEntry } from "./cache.ts";
+import { sha256Hex } from "./checksum.ts";
 import type { Frame } from "./frame.ts";
 import { LocalStorage, type Storage } from "./storage.ts";
 
@@ -62,11 +63,6 @@ export interface LoadResult {
 
 /** Version of the cached result's definition: bump when resampling semantics change. */
 const FORMAT = 1;
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** JSON with object keys sorted, so equal parameters always hash equally. */
 function canonical(v: unknown): string {

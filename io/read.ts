@@ -43,14 +43,20 @@ export function formatFromBytes(bytes: Uint8Array): InputFormat | undefined {
   return bytes.subarray(0, 4096).includes(0) ? undefined : "csv";
 }
 
+/** What `decodeFrame` does with non-numeric cells in a numeric column. */
+export interface DecodeOptions {
+  /** `"error"` (default): a DataError naming the file, column, row and value; `"nan"`: NaN, listed in `frame.badCells`. */
+  badValues?: "error" | "nan";
+}
+
 /**
  * Decodes an input file's bytes into a Frame. The format comes from the extension of `name`
  * (.csv; .parquet/.pq; .arrow/.arrows/.feather/.ipc) or, when that is unknown, from the content
  * (see `formatFromBytes`). `name` is also used in every error message. Works without Deno APIs
  * (browser-safe). Throws `DataError` for an empty or unreadable file, a file with no data rows or
- * no numeric columns, and bad timestamps.
+ * no numeric columns, bad timestamps, and (unless `opts.badValues` is "nan") non-numeric cells in a numeric column.
  */
-export async function decodeFrame(bytes: Uint8Array, name: string): Promise<Frame> {
+export async function decodeFrame(bytes: Uint8Array, name: string, opts: DecodeOptions = {}): Promise<Frame> {
   if (bytes.length === 0) {
     throw new DataError(`${name}: file is empty; expected CSV, Parquet or Arrow/Feather data`);
   }
@@ -78,6 +84,16 @@ export async function decodeFrame(bytes: Uint8Array, name: string): Promise<Fram
       );
   }
   if (frame.rows === 0) throw new DataError(`${name}: no data rows; expected at least one row of values`);
+  const bad = frame.badCells?.[0];
+  if (bad && (opts.badValues ?? "error") === "error") {
+    const more = bad.count > 1 ? ` (${bad.count} such cells in the column)` : "";
+    throw new DataError(
+      `${name}: column "${bad.name}": non-numeric value ${
+        JSON.stringify(bad.value)
+      } at row ${bad.row}${more}; ` +
+        `fix the file, or set data.bad_values: nan to read such cells as NaN`,
+    );
+  }
   if (frame.columns.size === 0) {
     const skipped = frame.skipped.map((s) => `"${s.name}" (${s.reason})`).join(", ") || "none";
     throw new DataError(

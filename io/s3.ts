@@ -193,7 +193,8 @@ export class S3Storage implements Storage {
         const key = xmlText(block, "Key");
         if (key === undefined || key.endsWith("/")) continue;
         const rel = this.prefix ? key.slice(this.prefix.length + 1) : key;
-        out.push({ key: rel, size: Number(xmlText(block, "Size") ?? 0) });
+        const etag = xmlText(block, "ETag")?.replaceAll('"', ""); // xmlText decodes &quot;
+        out.push({ key: rel, size: Number(xmlText(block, "Size") ?? 0), ...(etag ? { version: etag } : {}) });
       }
       const truncated = xmlText(xml, "IsTruncated") === "true";
       const next = xmlText(xml, "NextContinuationToken");

@@ -17,6 +17,8 @@ export interface StoredObject {
   key: string;
   /** Size in bytes. */
   size: number;
+  /** A marker that changes when the object does, without reading it: mtime in ms (local) or the ETag (S3). */
+  version?: string;
 }
 
 /** Random access to one object's bytes (the shape of hyparquet's AsyncBuffer). */
@@ -80,7 +82,9 @@ export class LocalStorage implements Storage {
   async list(prefix = ""): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
     for await (const { path, key } of this.#files()) {
-      if (key.startsWith(prefix) && !TEMP.test(key)) out.push({ key, size: (await Deno.stat(path)).size });
+      if (!key.startsWith(prefix) || TEMP.test(key)) continue;
+      const st = await Deno.stat(path);
+      out.push({ key, size: st.size, ...(st.mtime ? { version: String(st.mtime.getTime()) } : {}) });
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
   }

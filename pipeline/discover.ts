@@ -4,14 +4,14 @@
  * directly under the source from the file's base name.
  */
 import { UsageError } from "../runtime/errors.ts";
-import type { Storage } from "../io/storage.ts";
+import type { Storage, StoredObject } from "../io/storage.ts";
 
 /** One instrument's input files. */
 export interface Task {
   /** Instrument name (from `data.instrument_pattern`, or the file's base name). */
   instrument: string;
-  /** Its input files (key relative to the source, size in bytes), in key order. */
-  files: { key: string; size: number }[];
+  /** Its input files (key relative to the source, size, version), in key order. */
+  files: StoredObject[];
 }
 
 const EXTENSIONS: Record<string, string> = {

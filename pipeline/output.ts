@@ -18,6 +18,8 @@ import lz4 from "lz4js";
 import * as zlib from "node:zlib";
 import { encodeParquet, zstdCompress } from "../io/parquet_write.ts";
 import type { Storage } from "../io/storage.ts";
+import { sha256Hex } from "../io/checksum.ts";
+import type { InputFingerprint } from "./inputs.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
 
 /** Output file format and Feather buffer compression (Parquet is always ZSTD). */
@@ -46,6 +48,8 @@ export interface Manifest {
   files: { key: string; rows: number; bytes: number; sha256: string }[];
   /** Commit time, ISO 8601 (UTC). */
   created: string;
+  /** The input files the outputs were computed from; a different set re-processes the task. */
+  inputs?: InputFingerprint[];
 }
 
 let encodersRegistered = false;
@@ -107,11 +111,6 @@ export function encodeFeather(
   return new SpecPrefixFileWriter({ compressionType: type }).writeAll(new Table(vectors)).toUint8Array(true);
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 const manifestKey = (instrument: string) => `${instrument}/_manifest.json`;
 
 /** The task's manifest when it is committed, else null. */
@@ -132,7 +131,7 @@ export async function writeTaskOutput(
   instrument: string,
   columns: Map<string, Float64Array>,
   timestamps: { name: string; values: Float64Array },
-  meta: { runId: string; configHash: string },
+  meta: { runId: string; configHash: string; inputs?: InputFingerprint[] },
   opts: OutputOptions,
 ): Promise<Manifest> {
   await storage.delete(manifestKey(instrument));
@@ -148,7 +147,7 @@ export async function writeTaskOutput(
       : encodeParquet(slice, ts, zstdCompress);
     const key = `${instrument}/part-${String(part).padStart(5, "0")}.${ext}`;
     await storage.put(key, bytes);
-    files.push({ key, rows: end - start, bytes: bytes.length, sha256: await sha256(bytes) });
+    files.push({ key, rows: end - start, bytes: bytes.length, sha256: await sha256Hex(bytes) });
   }
   // Parts of an earlier, longer output that this one does not replace.
   const keep = new Set(files.map((f) => f.key));
@@ -163,6 +162,7 @@ export async function writeTaskOutput(
     columns: [timestamps.name, ...columns.keys()],
     files,
     created: new Date().toISOString(),
+    ...(meta.inputs ? { inputs: meta.inputs } : {}),
   };
   await storage.put(manifestKey(instrument), new TextEncoder().encode(JSON.stringify(manifest, null, 2)));
   return manifest;

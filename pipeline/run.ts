@@ -11,10 +11,14 @@ import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
 import { discoverTasks, shardTasks } from "./discover.ts";
 import { enabledEngines } from "./engines.ts";
+import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
+import { assessColumns, type ColumnQuality } from "./quality.ts";
 import { Progress } from "./progress.ts";
 import { HEARTBEAT_MS, Registry } from "./registry.ts";
-import { loadTask } from "./validate.ts";
+import { loadTask, type LoadTimings } from "./validate.ts";
+import type { Frame } from "../io/frame.ts";
+import { summaryMarkdown } from "./summary.ts";
 
 /** Inputs of one run. */
 export interface RunOptions {
@@ -48,6 +52,16 @@ export interface TaskSummary {
   ms: number;
   /** Wall time per engine in milliseconds, by engine name (absent for skipped tasks). */
   engines_ms?: Record<string, number>;
+  /** Wall time per phase in milliseconds: read, validate, each engine, write (absent for skipped tasks). */
+  phases_ms?: Record<string, number>;
+  /** Why a committed task was processed again (its inputs changed), when it was. */
+  reprocessed?: string;
+  /** Input columns that were not loaded (text columns, unsupported types), each with its file and reason. */
+  skipped_columns?: { name: string; reason: string }[];
+  /** Non-numeric cells read as NaN (`data.bad_values: nan`): column, file, first row and value, count. */
+  bad_cells?: { name: string; file?: string; row: number; value: string; count: number }[];
+  /** Warm-up, NaN and infinity counts of every feature column, with the cause where a column is unusable. */
+  quality?: Record<string, ColumnQuality>;
   /** Number of feature columns the engines added (done tasks only). */
   features?: number;
   /** Each engine's report (e.g. statistical_tests: the dCor ranking and the selected features). */
@@ -161,26 +175,51 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       const row: TaskSummary = { instrument: t.instrument, status: "done", rows: 0, ms: 0 };
       try {
         const committed = await readManifest(o.output, t.instrument);
-        if (committed?.config_hash === o.configHash && !config.development.force_reprocessing) {
-          Object.assign(row, { status: "skipped", rows: committed.rows });
-          log("info", "already committed with this config; skipped", { run: committed.run_id });
+        const sameConfig = committed?.config_hash === o.configHash && !config.development.force_reprocessing;
+        const changed = sameConfig ? await inputsChanged(o.source, committed!.inputs, t.files) : null;
+        if (sameConfig && !changed) {
+          Object.assign(row, { status: "skipped", rows: committed!.rows });
+          log("info", "already committed with this config and these inputs; skipped", {
+            run: committed!.run_id,
+          });
         } else {
+          if (changed) {
+            row.reprocessed = changed;
+            log("info", `inputs changed since the committed run; processing again: ${changed}`, {
+              run: committed!.run_id,
+            });
+          }
+          const load: LoadTimings = { read: 0, validate: 0 };
           const frame = await loadTask(o.source, t, {
             denyColumns: config.data.deny_columns,
             timestampColumn: config.data.timestamp_column,
-          });
+            badValues: config.data.bad_values,
+          }, load);
+          reportInputs(frame, row);
           const columns = new Map(frame.columns);
           row.engines_ms = {};
+          row.phases_ms = { ...load };
           row.reports = {};
+          row.quality = {};
           for (const engine of engines) {
             const te = performance.now();
-            const { columns: added, report } = await engine.run({ ...frame, columns }, config, compute);
-            row.reports[engine.name] = report;
-            for (const [k, v] of added) columns.set(k, v);
+            const result = await engine.run({ ...frame, columns }, config, compute);
+            row.reports[engine.name] = result.report;
+            for (const [k, v] of result.columns) columns.set(k, v);
             const ms = Math.round(performance.now() - te);
             row.engines_ms[engine.name] = ms;
+            row.phases_ms[engine.name] = ms;
             engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
+            const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
+            for (const [name, q] of assessColumns(features, frame.columns, result.notes)) {
+              row.quality[name] = q;
+              if (q.problem) {
+                log("warn", `feature ${name}: ${q.problem}`, { engine: engine.name, feature: name });
+              }
+            }
           }
+          const tw = performance.now();
+          const inputs = await fingerprintInputs(o.source, t.files);
           await writeTaskOutput(
             o.output,
             t.instrument,
@@ -189,13 +228,14 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
               name: frame.timestampColumn!,
               values: frame.timestamps!,
             },
-            { runId, configHash: o.configHash },
+            { runId, configHash: o.configHash, inputs },
             {
               format: config.storage.format,
               compression: config.storage.compression,
               rowsPerPart: 1_000_000,
             },
           );
+          row.phases_ms.write = Math.round(performance.now() - tw);
           Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
           log("info", "task committed", { rows: frame.rows, features: row.features });
         }
@@ -257,61 +297,23 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   }
 }
 
-/** The parts of the feature-set report (engines/feature_sets.ts) the summary shows. */
-interface ExtractionReport {
-  set: string;
-  columns: number;
-  placement?: Record<string, string>;
-  cpu_workers?: number;
-}
-
-/** The summary as Markdown. */
-export function summaryMarkdown(s: RunSummary): string {
-  const lines = [
-    `# Run ${s.run_id}: ${s.status}`,
-    "",
-    `- source: ${s.source}`,
-    `- output: ${s.output}`,
-    `- adapter: ${s.adapter}`,
-    `- ${s.rows} rows in ${s.seconds} s (${s.rows_per_s} rows/s); peak RSS ${s.peak_rss_mb} MiB, GPU pool ${s.gpu_peak_mb} MiB`,
-    `- engine time (ms): ${Object.entries(s.engine_ms).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
-    "",
-    "| instrument | status | rows | ms | error |",
-    "| --- | --- | --- | --- | --- |",
-    ...s.tasks.map((t) =>
-      `| ${t.instrument} | ${t.status} | ${t.rows} | ${t.ms} | ${(t.error ?? "").replaceAll("|", "\\|")} |`
-    ),
-  ];
-  for (const t of s.tasks) {
-    const ext = (t.reports?.feature_engineering as { extraction?: ExtractionReport } | undefined)?.extraction;
-    if (ext?.placement) {
-      // Where each feature ran (issue 7: the GPU or the CPU worker pool).
-      const by = new Map<string, string[]>();
-      for (const [f, p] of Object.entries(ext.placement)) by.set(p, [...(by.get(p) ?? []), f]);
-      const where = [...by].map(([p, fs]) =>
-        `${p === "cpu" && ext.cpu_workers ? `cpu (${ext.cpu_workers} workers)` : p}: ${fs.join(", ")}`
-      );
-      lines.push(
-        "",
-        `- ${t.instrument}: feature set ${ext.set} (${ext.columns} columns); ${where.join("; ")}`,
-      );
-    }
-  }
-  for (const t of s.tasks) {
-    const sel = t.reports?.statistical_tests as
-      | {
-        target: string;
-        rows: number;
-        selected: string[];
-        ranking: { feature: string; dcor: number; p_value: number }[];
-      }
-      | undefined;
-    if (!sel) continue;
-    lines.push("", `## ${t.instrument}: features selected by dCor with ${sel.target} (${sel.rows} rows)`, "");
-    lines.push("| rank | feature | dCor | p-value |", "| --- | --- | --- | --- |");
-    sel.ranking.filter((r) => sel.selected.includes(r.feature)).forEach((r, i) =>
-      lines.push(`| ${i + 1} | ${r.feature} | ${r.dcor.toFixed(4)} | ${r.p_value.toPrecision(3)} |`)
+/** Logs and records the input columns that were not loaded and the cells read as NaN. */
+function reportInputs(frame: Frame, row: TaskSummary): void {
+  if (frame.skipped.length) {
+    row.skipped_columns = frame.skipped;
+    log(
+      "warn",
+      `input columns not loaded: ${frame.skipped.map((c) => `${c.name} (${c.reason})`).join("; ")}`,
     );
   }
-  return lines.join("\n") + "\n";
+  if (frame.badCells?.length) {
+    row.bad_cells = frame.badCells;
+    for (const b of frame.badCells) {
+      log("warn", `column ${b.name}: ${b.count} non-numeric cell(s) read as NaN (data.bad_values: nan)`, {
+        file: b.file,
+        first_row: b.row,
+        first_value: b.value,
+      });
+    }
+  }
 }

@@ -14,9 +14,20 @@ import { epochToMs } from "../io/timestamps.ts";
 
 /** Validation options (from the `data` config section). */
 export interface ValidateOptions {
+  /** Columns dropped on read (data.deny_columns). */
   denyColumns: string[];
   /** The configured timestamp column (data.timestamp_column); a numeric one is read as epoch time. */
   timestampColumn: string;
+  /** Non-numeric cells in numeric columns: an error (default) or NaN, listed in the frame (data.bad_values). */
+  badValues?: "error" | "nan";
+}
+
+/** Where a task's load time went, in milliseconds (filled by `loadTask`). */
+export interface LoadTimings {
+  /** Reading and decoding the partitions. */
+  read: number;
+  /** Checking and concatenating them. */
+  validate: number;
 }
 
 /** Uses the configured timestamp column when the decoder did not pick it (e.g. an unusual name). */
@@ -58,19 +69,36 @@ function check(file: string, frame: Frame, prevLast: number, tsName: string): vo
   }
 }
 
-/** Reads, validates and concatenates a task's partitions. */
-export async function loadTask(source: Storage, task: Task, opts: ValidateOptions): Promise<Frame> {
+/**
+ * Reads, validates and concatenates a task's partitions. Columns a partition could not load (`skipped`) and
+ * cells read as NaN (`badCells`, with `badValues: "nan"`) are collected over all partitions, each naming its
+ * file, so the caller can report them.
+ */
+export async function loadTask(
+  source: Storage,
+  task: Task,
+  opts: ValidateOptions,
+  timings?: LoadTimings,
+): Promise<Frame> {
   const parts: Frame[] = [];
+  const skipped: Frame["skipped"] = [];
+  const badCells: NonNullable<Frame["badCells"]> = [];
   let last = -Infinity;
+  let readMs = 0;
+  const t0 = performance.now();
   for (const f of task.files) {
     const file = `${source.url.replace(/\/$/, "")}/${f.key}`;
+    const tr = performance.now();
     // Parquet is read by ranges (footer, then each row group's column chunks), never as one whole file.
     const frame = /\.(parquet|pq)$/i.test(f.key)
       ? await decodeParquet(await source.reader(f.key), file)
-      : await decodeFrame(await source.get(f.key), file);
+      : await decodeFrame(await source.get(f.key), file, { badValues: opts.badValues });
+    readMs += performance.now() - tr;
     for (const d of opts.denyColumns) frame.columns.delete(d);
     promoteTimestamp(frame, opts.timestampColumn);
     check(file, frame, last, opts.timestampColumn);
+    for (const s of frame.skipped) skipped.push({ name: s.name, reason: `${f.key}: ${s.reason}` });
+    for (const b of frame.badCells ?? []) badCells.push({ ...b, file: f.key });
     last = frame.timestamps![frame.rows - 1];
     if (parts.length) {
       const want = [...parts[0].columns.keys()].join(","), got = [...frame.columns.keys()].join(",");
@@ -80,7 +108,17 @@ export async function loadTask(source: Storage, task: Task, opts: ValidateOption
     }
     parts.push(frame);
   }
-  if (parts.length === 1) return parts[0];
+  const frame = parts.length === 1 ? parts[0] : concatParts(parts, `${source.url}/${task.instrument}`);
+  frame.skipped = skipped;
+  if (badCells.length) frame.badCells = badCells;
+  if (timings) {
+    timings.read = Math.round(readMs);
+    timings.validate = Math.round(performance.now() - t0 - readMs);
+  }
+  return frame;
+}
+
+function concatParts(parts: Frame[], source: string): Frame {
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   const concat = (get: (p: Frame) => Float64Array) => {
     const out = new Float64Array(rows);
@@ -89,7 +127,7 @@ export async function loadTask(source: Storage, task: Task, opts: ValidateOption
     return out;
   };
   const columns = new Map([...parts[0].columns.keys()].map((n) => [n, concat((p) => p.columns.get(n)!)]));
-  return makeFrame(`${source.url}/${task.instrument}`, rows, columns, parts[0].skipped, {
+  return makeFrame(source, rows, columns, [], {
     column: parts[0].timestampColumn!,
     values: concat((p) => p.timestamps!),
   });

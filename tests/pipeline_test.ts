@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { tableFromIPC } from "apache-arrow";
-import { main } from "../cli/main.ts";
+import { cli } from "./cli_harness.ts";
 import { generate } from "../generator/generate.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
 import { decodeFrame } from "../io/read.ts";
@@ -19,19 +19,6 @@ import { loadTask } from "../pipeline/validate.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
-
-/** Runs the CLI, capturing what it prints. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const [log, error] = [console.log, console.error];
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(argv), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
 
 /** A config file in `dir` (source dir/bars, output dir/out), with `extra` YAML lines appended per section. */
 async function writeConfig(

@@ -177,7 +177,11 @@ function dataOptions(configText: string) {
   } catch {
     c = loadConfig("", { env: () => undefined });
   }
-  return { denyColumns: c.data.deny_columns, timestampColumn: c.data.timestamp_column };
+  return {
+    denyColumns: c.data.deny_columns,
+    timestampColumn: c.data.timestamp_column,
+    badValues: c.data.bad_values,
+  };
 }
 
 /** Forgets the loaded data and the last run. */
@@ -241,8 +245,9 @@ function lastBar(f: Frame): TimeframeInfo["last"] {
 async function ingest(bytes: Uint8Array, name: string, configText: string): Promise<DataSummary> {
   reset();
   const t0 = performance.now();
-  const decoded = await decodeFrame(bytes, name); // a bad file throws here: the page shows the message
   const opts = dataOptions(configText);
+  // a bad file throws here: the page shows the message
+  const decoded = await decodeFrame(bytes, name, { badValues: opts.badValues });
   const problems: string[] = [];
   let validated: Frame | null = null;
   try {
