@@ -1,7 +1,8 @@
 /**
  * Distance correlation (Székely, Rizzo and Bakirov 2007): the V-statistic dCor (R `energy::dcor`) and the
  * bias-corrected, U-centred dCor² (R `energy::bcdcor`), a permutation test of independence
- * (`energy::dcor.test`) and a rolling (trailing-window, causal) dCor.
+ * (`energy::dcor.test` with iid permutations, or circular shifts that keep serial dependence: see
+ * `PermutationScheme`) and a rolling (trailing-window, causal) dCor.
  *
  * Three ways to the same numbers:
  * - `exact`: the O(n²) definition in f64 (double-centred distance matrices, never stored) — the reference;
@@ -25,11 +26,13 @@ import {
   dcorFrom,
   meanSd,
   nanReason,
-  permutation,
+  type PermutationScheme,
   pValue,
   rowDot,
+  schemePermutation,
   seriesSums,
   standardize,
+  testBlock,
   testOptions,
   uStat,
   vStat,
@@ -46,7 +49,14 @@ import { defineKernel, type Kernel } from "./kernel.ts";
 import type { ScalarKernel } from "./registry.ts";
 import { withFallback } from "../runtime/backend.ts";
 
-export { permutation } from "./dcor_core.ts";
+export {
+  circularShift,
+  dependenceRange,
+  permutation,
+  type PermutationScheme,
+  shiftBlock,
+  shiftPermutation,
+} from "./dcor_core.ts";
 export {
   dcorGpu,
   type DcorGpuOptions,
@@ -229,6 +239,10 @@ export interface DcorTestOptions {
   seed?: number;
   /** CPU algorithm for the replicates (default `auto`, as `dcor`). */
   method?: DcorMethod;
+  /** How replicates of y are drawn (default `iid`, as energy::dcor.test). */
+  scheme?: PermutationScheme;
+  /** `circular_shift`: the least shift in rows (e.g. the target horizon in bars; default 1). */
+  minBlock?: number;
 }
 
 /** Result of a distance correlation permutation test (energy::dcor.test). */
@@ -243,24 +257,32 @@ export interface DcorTestResult {
   n: number;
   /** The algorithm that computed the replicates. */
   method: "exact" | "fast" | "gpu";
+  /** The permutation scheme. */
+  scheme: PermutationScheme;
+  /** `circular_shift`: the least shift L (shifts are drawn from [L, n - L]). */
+  block?: number;
   /** Why the result is NaN, when it is. */
   reason?: string;
 }
 
 /**
- * Permutation test of independence with dCor on the CPU (f64). Permutation b of y is `permutation(seed, b, n)`
- * (kernels/dcor_core.ts), the same as the GPU path's, so both give the same p-value up to f32 ties. Replicates
+ * Permutation test of independence with dCor on the CPU (f64). Replicate b of y is `permutation(seed, b, n)`
+ * or `shiftPermutation(seed, b, n, L)` (kernels/dcor_core.ts), the same as the GPU path's, so both give the
+ * same p-value up to f32 ties. Replicates
  * use the exact O(n²) sums (centred distance matrices held once, n < DCOR_CROSSOVER) or the O(n log n) ones,
  * reusing the sorted x, the y ranks and the row sums, which a permutation only reorders.
  */
 export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions = {}): DcorTestResult {
-  const { B, seed } = testOptions(opts);
+  const { B, seed, scheme, minBlock } = testOptions(opts);
   ({ x, y } = completePairs(x, y));
   const n = x.length;
   const method = opts.method ?? "auto";
   const exact = method === "exact" || (method === "auto" && n < DCOR_CROSSOVER);
-  if (n < 2) {
-    return { statistic: NaN, p_value: NaN, B, n, method: exact ? "exact" : "fast", reason: nanReason(n) };
+  const { block, reason } = n < 2
+    ? { block: undefined, reason: nanReason(n) }
+    : testBlock(x, y, scheme, minBlock);
+  if (reason) {
+    return { statistic: NaN, p_value: NaN, B, n, method: exact ? "exact" : "fast", scheme, block, reason };
   }
   const reps = new Float64Array(B);
   const perm = new Uint32Array(n);
@@ -278,15 +300,23 @@ export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions
       return s / (n * n);
     };
     observed = stat();
-    for (let b = 0; b < B; b++) reps[b] = stat(permutation(seed, b, n, perm));
+    for (let b = 0; b < B; b++) reps[b] = stat(schemePermutation(seed, b, n, block, perm));
     statistic = dcorExact(x, y).dcor;
   } else {
     const fp = new FastPair(x, y);
     observed = fp.vxy();
-    for (let b = 0; b < B; b++) reps[b] = fp.vxy(permutation(seed, b, n, perm));
+    for (let b = 0; b < B; b++) reps[b] = fp.vxy(schemePermutation(seed, b, n, block, perm));
     statistic = fp.result().dcor;
   }
-  return { statistic, p_value: pValue(observed, reps), B, n, method: exact ? "exact" : "fast" };
+  return {
+    statistic,
+    p_value: pValue(observed, reps),
+    B,
+    n,
+    method: exact ? "exact" : "fast",
+    scheme,
+    ...(block === undefined ? {} : { block }),
+  };
 }
 
 /** The double-centred distance matrix A_ij of v (n x n, f64) — the small-n exact permutation test only. */
@@ -382,9 +412,21 @@ export const dcorTestKernel: ScalarKernel = {
   params: {
     permutations: { type: "int", min: 1, default: 999, doc: "number of permutations B" },
     seed: { type: "int", min: 0, default: 0, doc: "seed of the permutations" },
+    scheme: {
+      type: "choice",
+      choices: ["iid", "circular_shift"],
+      default: "iid",
+      doc: "iid permutations (energy) or circular shifts of y (keeps serial dependence)",
+    },
+    min_block: { type: "int", min: 1, default: 1, doc: "circular_shift: the least shift in rows" },
   },
   run: (inputs, p, compute) => {
-    const opts = { permutations: p.permutations as number, seed: p.seed as number };
+    const opts = {
+      permutations: p.permutations as number,
+      seed: p.seed as number,
+      scheme: p.scheme as PermutationScheme,
+      minBlock: p.min_block as number,
+    };
     return withFallback(
       compute,
       "dcor_test",

@@ -271,6 +271,71 @@ export function permutation(seed: number, b: number, n: number, out = new Uint32
   return out;
 }
 
+/**
+ * Permutation schemes of the independence test:
+ * - `iid`: uniform permutations of y (`permutation`), as energy::dcor.test — exact when the rows are
+ *   exchangeable, far too small p-values when both series are autocorrelated (overlapping forward returns
+ *   against persistent features);
+ * - `circular_shift`: y rotated by a random shift s in [L, n - L] (`shiftPermutation`), which keeps every
+ *   serial dependence of y (and of x, which is not moved) except across the one wrap point, so under
+ *   independence of the two series each rotated copy is (up to that seam) a draw from the same null. It is a
+ *   permutation, so y's row sums are only reordered (the GPU path carries them along as for `iid`). L is at
+ *   least the caller's minimum block (the target horizon in bars) and the data-driven dependence range of
+ *   both series (`shiftBlock`), so no replicate is a near-copy of the observed alignment.
+ */
+export type PermutationScheme = "iid" | "circular_shift";
+
+/**
+ * Dependence range of `v` (Politis & White 2004, the m̂ of their automatic block length): the smallest lag m
+ * such that the K_n autocorrelations after it are all below 2 sqrt(log10(n) / n), K_n = max(5,
+ * ceil(sqrt(log10 n))); `maxLag` when none is found up to it. 0 for a constant series. O(n m̂).
+ */
+export function dependenceRange(v: Float64Array, maxLag: number): number {
+  const n = v.length;
+  const { mean } = meanSd(v);
+  const c = v.map((t) => t - mean);
+  let c0 = 0;
+  for (let t = 0; t < n; t++) c0 += c[t] * c[t];
+  if (!(c0 > 0) || n < 3) return 0;
+  const bound = 2 * Math.sqrt(Math.log10(n) / n);
+  const K = Math.max(5, Math.ceil(Math.sqrt(Math.log10(n))));
+  let quiet = 0; // consecutive lags with |rho| < bound
+  for (let k = 1; k < n && k <= maxLag + K; k++) {
+    let s = 0;
+    for (let t = 0; t + k < n; t++) s += c[t] * c[t + k];
+    quiet = Math.abs(s / c0) < bound ? quiet + 1 : 0;
+    if (quiet === K) return Math.min(maxLag, k - K);
+  }
+  return maxLag;
+}
+
+/**
+ * The least circular shift L for the pair (x, y) of n complete rows: max(minBlock, the dependence range of x
+ * and of y, capped at floor(n / 4)). Shifts are drawn from [L, n - L], so the test needs n >= 2L.
+ */
+export function shiftBlock(x: Float64Array, y: Float64Array, minBlock: number): number {
+  const cap = Math.floor(x.length / 4);
+  return Math.max(minBlock, dependenceRange(x, cap), dependenceRange(y, cap));
+}
+
+/** The shift of replicate `b` for `seed`: L + draw mod (n - 2L + 1) (shaders/dcor_permute.wgsl `shift`). */
+export function circularShift(seed: number, b: number, n: number, block: number): number {
+  return block + permDraw(permBase(seed, b), 0) % (n - 2 * block + 1);
+}
+
+/** Replicate `b` of the circular-shift scheme as a permutation: out[k] = (k + s) mod n. */
+export function shiftPermutation(
+  seed: number,
+  b: number,
+  n: number,
+  block: number,
+  out = new Uint32Array(n),
+): Uint32Array {
+  const s = circularShift(seed, b, n, block);
+  for (let k = 0; k < n; k++) out[k] = (k + s) % n;
+  return out;
+}
+
 /** Why a dCor result is NaN for n complete pairs (undefined when nothing is). */
 export function nanReason(n: number): string | undefined {
   if (n < 2) return `dcor needs at least 2 complete pairs, got ${n}`;
@@ -279,15 +344,54 @@ export function nanReason(n: number): string | undefined {
 }
 
 /** Validates and fills the permutation test options. */
-export function testOptions(opts: { permutations?: number; seed?: number }): { B: number; seed: number } {
+export function testOptions(
+  opts: { permutations?: number; seed?: number; scheme?: PermutationScheme; minBlock?: number },
+): { B: number; seed: number; scheme: PermutationScheme; minBlock: number } {
   const B = opts.permutations ?? 999, seed = opts.seed ?? 0;
+  const scheme = opts.scheme ?? "iid", minBlock = opts.minBlock ?? 1;
+  if (scheme !== "iid" && scheme !== "circular_shift") {
+    throw new RangeError(
+      `dcor test: scheme must be "iid" or "circular_shift", got ${JSON.stringify(scheme)}`,
+    );
+  }
+  if (!Number.isInteger(minBlock) || minBlock < 1) {
+    throw new RangeError(`dcor test: minBlock must be an integer >= 1, got ${minBlock}`);
+  }
   if (!Number.isInteger(B) || B < 1) {
     throw new RangeError(`dcor test: permutations must be an integer >= 1, got ${B}`);
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new RangeError(`dcor test: seed must be an integer in [0, 2^32), got ${seed}`);
   }
-  return { B, seed };
+  return { B, seed, scheme, minBlock };
+}
+
+/**
+ * The least shift L of a circular-shift test on the complete pairs (undefined for `iid`), or the reason
+ * the test cannot run (n < 2L: no shift in [L, n - L]).
+ */
+export function testBlock(
+  x: Float64Array,
+  y: Float64Array,
+  scheme: PermutationScheme,
+  minBlock: number,
+): { block?: number; reason?: string } {
+  if (scheme === "iid") return {};
+  const block = shiftBlock(x, y, minBlock);
+  return 2 * block > x.length
+    ? { block, reason: `circular shifts of at least ${block} rows need n >= ${2 * block}, got ${x.length}` }
+    : { block };
+}
+
+/** Permutation `b` of the scheme (`block`: the least shift, circular_shift only). */
+export function schemePermutation(
+  seed: number,
+  b: number,
+  n: number,
+  block: number | undefined,
+  out: Uint32Array<ArrayBuffer>,
+): Uint32Array {
+  return block === undefined ? permutation(seed, b, n, out) : shiftPermutation(seed, b, n, block, out);
 }
 
 /** The p-value from the observed statistic and the replicates. */

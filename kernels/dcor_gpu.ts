@@ -13,9 +13,11 @@
  *   sums; the host adds those in f64.
  * - dVar² (x with itself) and the U-statistic correction are exact O(n) f64 on the host:
  *   S1 = G + 2 S3/n - T T'/n², then Ω = (S1 - 2 S3/(n-2) + T T'/((n-1)(n-2))) / (n(n-3)).
- * Permutation tests generate permutation b of y in-shader (shaders/dcor_permute.wgsl: Fisher-Yates driven by
- * a counter hash of (seed, b, k), the same permutations as the CPU path's `permutation`), carrying y's row
- * means along (a permutation only reorders them), so the host never uploads B x n indices.
+ * Permutation tests generate replicate b of y in-shader (shaders/dcor_permute.wgsl: Fisher-Yates driven by
+ * a counter hash of (seed, b, k), or a circular shift by a hashed s in [L, n - L]; the same permutations as
+ * the CPU path's `permutation` / `shiftPermutation`), carrying y's row means along (a permutation only
+ * reorders them), so the host never uploads B x n indices. The least shift L is computed on the host from the
+ * f64 complete pairs, as on the CPU path.
  */
 import type { DcorResult, DcorTestOptions, DcorTestResult } from "./dcor.ts";
 import {
@@ -25,11 +27,13 @@ import {
   dcorFrom,
   meanSd,
   nanReason,
+  type PermutationScheme,
   pValue,
   rowDot,
   type SeriesSums,
   seriesSums,
   standardize,
+  testBlock,
   testOptions,
   uStat,
   vStat,
@@ -66,6 +70,10 @@ interface Prep {
   sb: SeriesSums;
   sdx: number;
   sdy: number;
+  /** circular_shift tests: the least shift L. */
+  block?: number;
+  /** Why the test cannot run (too few rows for the shifts). */
+  reason?: string;
 }
 
 function prepSeries(v: Float64Array): { v: Float64Array; sums: SeriesSums; sd: number } {
@@ -74,10 +82,16 @@ function prepSeries(v: Float64Array): { v: Float64Array; sums: SeriesSums; sd: n
   return { v: r, sums: seriesSums(r, argsort(r)), sd };
 }
 
-function prepare(x0: Float64Array, y0: Float64Array): Prep | number {
+/** The pair ready for the GPU, or its number of complete pairs when < 2; `test` sets the shift block. */
+function prepare(
+  x0: Float64Array,
+  y0: Float64Array,
+  test?: { scheme: PermutationScheme; minBlock: number },
+): Prep | number {
   const { x, y } = completePairs(x0, y0);
   const n = x.length;
   if (n < 2) return n;
+  const { block, reason } = test ? testBlock(x, y, test.scheme, test.minBlock) : {};
   const px = prepSeries(x), py = prepSeries(y);
   const pack = (v: Float64Array, rows: Float64Array) => {
     const out = new Float32Array(2 * n);
@@ -94,6 +108,8 @@ function prepare(x0: Float64Array, y0: Float64Array): Prep | number {
     sb: py.sums,
     sdx: px.sd,
     sdy: py.sd,
+    block,
+    reason,
   };
 }
 
@@ -144,6 +160,7 @@ type Pipes = {
   main: GPUComputePipeline;
   copy: GPUComputePipeline;
   swap: GPUComputePipeline;
+  shift: GPUComputePipeline;
   reduce: GPUComputePipeline;
 };
 
@@ -157,10 +174,9 @@ async function runWorks(
   seed: number,
   maxRows = Infinity,
 ): Promise<Float64Array[]> {
-  const [main, copy, swap, reduce] = await Promise.all([
+  const [main, permute, reduce] = await Promise.all([
     rt.pipeline("dcor_pairs"),
-    rt.pipeline("dcor_permute", {}, "copy"),
-    rt.pipeline("dcor_permute"),
+    permutePipes(rt),
     rt.pipeline("dcor_reduce"),
   ]);
   const capBytes = Math.min(rt.limits.maxBindingBytes, Math.floor(rt.pool.budgetBytes / 4));
@@ -188,7 +204,7 @@ async function runWorks(
     u.wg = Math.max(Math.ceil(items / (WG * IPI)), Math.min(Math.ceil(items / WG), wgCap));
   }
   const g = new Float64Array(slots);
-  const pipes = { main, copy, swap, reduce };
+  const pipes = { main, ...permute, reduce };
   for (let i = 0; i < units.length;) {
     // A batch: <= MAX_JOBS jobs, <= PARTIAL_CAP partials, its y values and permuted copies in one binding.
     let j = i, parts = 0, bytes = 0;
@@ -210,13 +226,24 @@ async function runWorks(
   return works.map((w, k) => g.slice(offsets[k], offsets[k] + (w.observed ? 1 : 0) + w.count));
 }
 
+/** The dcor_permute.wgsl entry points. */
+async function permutePipes(rt: GpuRuntime): Promise<Pick<Pipes, "copy" | "swap" | "shift">> {
+  const [copy, swap, shift] = await Promise.all([
+    rt.pipeline("dcor_permute", {}, "copy"),
+    rt.pipeline("dcor_permute"),
+    rt.pipeline("dcor_permute", {}, "shift"),
+  ]);
+  return { copy, swap, shift };
+}
+
 /**
- * Encodes `count` permuted copies (permutations b0.. of `seed`) of the n (value, mean) pairs at `src` of
- * `ys`, written at dst, dst + n, ...: one copy dispatch, then Fisher-Yates in chunks of FY_CHUNK swaps.
+ * Encodes `count` permuted copies (replicates b0.. of `seed`) of the n (value, mean) pairs at `src` of
+ * `ys`, written at dst, dst + n, ...: with `block` (circular_shift) one shift dispatch; else one copy
+ * dispatch, then Fisher-Yates in chunks of FY_CHUNK swaps.
  */
 function encodePermutations(
   b: Batch,
-  pipes: Pick<Pipes, "copy" | "swap">,
+  pipes: Pick<Pipes, "copy" | "swap" | "shift">,
   ys: GPUBuffer,
   src: number,
   n: number,
@@ -224,10 +251,16 @@ function encodePermutations(
   b0: number,
   count: number,
   dst: number,
+  block: number | undefined,
 ): void {
   const params = (hi: number, lo: number) =>
-    b.uniform(new Uint32Array([src, n, seed, b0, count, dst, hi, lo]).buffer);
-  b.dispatch(pipes.copy, [ys, params(0, 0)], grid(count * n, WG, b.rt.limits.maxWorkgroupsPerDim));
+    b.uniform(new Uint32Array([src, n, seed, b0, count, dst, hi, lo, block ?? 0, 0, 0, 0]).buffer);
+  const copies = grid(count * n, WG, b.rt.limits.maxWorkgroupsPerDim);
+  if (block !== undefined) {
+    b.dispatch(pipes.shift, [ys, params(0, 0)], copies);
+    return;
+  }
+  b.dispatch(pipes.copy, [ys, params(0, 0)], copies);
   for (let hi = n - 1; hi > 0; hi -= FY_CHUNK) {
     b.dispatch(pipes.swap, [ys, params(hi, Math.max(0, hi - FY_CHUNK))], [Math.ceil(count / WG)]);
   }
@@ -235,7 +268,8 @@ function encodePermutations(
 
 /**
  * Permutations b0 .. b0 + count - 1 of 0..n-1 for `seed` as made on the GPU by shaders/dcor_permute.wgsl
- * (n < 2^24): a check that they equal `permutation` (kernels/dcor_core.ts) bit for bit.
+ * (n < 2^24): a check that they equal `permutation`, or with `block` `shiftPermutation`
+ * (kernels/dcor_core.ts), bit for bit.
  */
 export async function permutationsGpu(
   rt: GpuRuntime,
@@ -243,17 +277,15 @@ export async function permutationsGpu(
   seed: number,
   b0: number,
   count: number,
+  block?: number,
 ): Promise<Uint32Array[]> {
-  const [copy, swap] = await Promise.all([
-    rt.pipeline("dcor_permute", {}, "copy"),
-    rt.pipeline("dcor_permute"),
-  ]);
+  const pipes = await permutePipes(rt);
   const src = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) src[2 * i] = i;
   const b = rt.batch();
   const ys = b.storage(8 * n * (count + 1));
   rt.device.queue.writeBuffer(ys, 0, src);
-  encodePermutations(b, { copy, swap }, ys, 0, n, seed, b0, count, n);
+  encodePermutations(b, pipes, ys, 0, n, seed, b0, count, n, block);
   b.read(ys, 8 * n * (count + 1));
   const [out] = await b.run();
   return Array.from({ length: count }, (_, q) => {
@@ -307,7 +339,8 @@ async function runBatch(
   const ysBuf = b.storage(8 * yLen);
   rt.device.queue.writeBuffer(ysBuf, 0, yHead);
   for (const r of runs) {
-    encodePermutations(b, pipes, ysBuf, off.get(r.pair)!, preps[r.pair].n, seed, r.b0, r.count, r.dst);
+    const p = preps[r.pair];
+    encodePermutations(b, pipes, ysBuf, off.get(r.pair)!, p.n, seed, r.b0, r.count, r.dst, p.block);
   }
   const partBuf = b.storage(4 * partials);
   b.dispatch(pipes.main, [xsBuf, ysBuf, b.upload(u32), partBuf], [maxWg, units.length]);
@@ -370,22 +403,22 @@ export async function dcorGpu(
 
 /**
  * Permutation tests of independence for many (x, y) pairs on the GPU: for each pair the observed G and B
- * permuted ones, many permutations per dispatch, permutations generated in-shader (the same as the CPU
- * path's for the same seed). `statistic` is the observed dCor from the GPU's f32 G; the p-value compares
- * G_b >= G on the GPU's values.
+ * permuted ones, many permutations per dispatch, permutations (iid or circular shifts) generated in-shader
+ * (the same as the CPU path's for the same seed and scheme). `statistic` is the observed dCor from the GPU's
+ * f32 G; the p-value compares G_b >= G on the GPU's values.
  */
 export async function dcorTestGpu(
   rt: GpuRuntime,
   pairs: Float64Array[][],
   opts: DcorTestOptions & DcorGpuOptions = {},
 ): Promise<DcorTestResult[]> {
-  const { B, seed } = testOptions(opts);
-  const preps = pairs.map(([x, y]) => prepare(x, y));
-  const live = preps.flatMap((p, i) => (typeof p === "number" ? [] : [i]));
+  const { B, seed, scheme, minBlock } = testOptions(opts);
+  const preps = pairs.map(([x, y]) => prepare(x, y, { scheme, minBlock }));
+  const live = preps.flatMap((p, i) => (typeof p === "number" || p.reason ? [] : [i]));
   const results: DcorTestResult[] = preps.map((p) =>
     typeof p === "number"
-      ? { statistic: NaN, p_value: NaN, B, n: p, method: "gpu", reason: nanReason(p) }
-      : (undefined as unknown as DcorTestResult)
+      ? { statistic: NaN, p_value: NaN, B, n: p, method: "gpu", scheme, reason: nanReason(p) }
+      : { statistic: NaN, p_value: NaN, B, n: p.n, method: "gpu", scheme, block: p.block, reason: p.reason }
   );
   if (live.length) {
     const g = await runWorks(
@@ -404,6 +437,8 @@ export async function dcorTestGpu(
         B,
         n,
         method: "gpu",
+        scheme,
+        ...(p.block === undefined ? {} : { block: p.block }),
       };
     });
   }

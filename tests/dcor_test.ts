@@ -3,7 +3,9 @@
  * (tests/fixtures/dcor_energy.json, made by scripts/make_dcor_fixture.R) on the exact and O(n log n) f64
  * paths and on WebGPU; fast = exact at n = 5000; the conventions (NaN rows, n < 4, constants); the
  * permutation test (same permutations on CPU and GPU, p-values uniform under independence, y = x² + noise
- * detected where Pearson is blind); rolling dCor against per-window dCor, GPU vs f64, and no look-ahead.
+ * detected where Pearson is blind); the circular-shift scheme (shifts equal on the GPU, calibrated where iid
+ * permutations are not: an AR(1) feature against overlapping forward sums of an independent series); rolling
+ * dCor against per-window dCor, GPU vs f64, and no look-ahead.
  */
 import { strict as assert } from "node:assert";
 import {
@@ -15,12 +17,15 @@ import {
   dcorGpu,
   dcorTest,
   dcorTestGpu,
+  dependenceRange,
   permutation,
   permutationsGpu,
   rollingDcor,
   rollingDcorCpu,
   rollingDcorGpu,
   type RollingDcorParams,
+  shiftBlock,
+  shiftPermutation,
 } from "../kernels/dcor.ts";
 import { parseParams } from "../kernels/kernel.ts";
 import { seededNormals } from "../generator/rng.ts";
@@ -264,6 +269,108 @@ Deno.test(
       for (const p of ps) deciles[Math.min(9, Math.floor(p * 10))]++;
       assert.ok(deciles.every((k) => k >= 6 && k <= 36), `${what}: deciles ${deciles}`);
     }
+  },
+);
+
+/** Kolmogorov-Smirnov distance of the p-values from the uniform distribution. */
+function ksUniform(ps: number[]): number {
+  const sorted = [...ps].sort((a, b) => a - b), S = ps.length;
+  let d = 0;
+  sorted.forEach((p, i) => (d = Math.max(d, Math.abs(p - i / S), Math.abs(p - (i + 1) / S))));
+  return d;
+}
+
+/** x_t = phi x_{t-1} + e_t after a burn-in of 100. */
+function ar1(n: number, phi: number, seed: number): Float64Array {
+  const e = seededNormals(n + 100, 31, seed), x = new Float64Array(n);
+  let v = 0;
+  for (let t = 0; t < n + 100; t++) {
+    v = phi * v + e[t];
+    if (t >= 100) x[t - 100] = v;
+  }
+  return x;
+}
+
+/** y_t = e_{t+1} + ... + e_{t+h}: an h-bar forward return of an iid series (overlapping for h > 1). */
+function forwardSums(n: number, h: number, seed: number): Float64Array {
+  const e = seededNormals(n + h, 32, seed);
+  return Float64Array.from({ length: n }, (_, t) => e.subarray(t + 1, t + h + 1).reduce((a, b) => a + b, 0));
+}
+
+Deno.test(
+  "circular shifts: rotations by s in [L, n - L], equal on the GPU bit for bit; L from the dependence range",
+  opts,
+  async () => {
+    const n = 1000, L = 40;
+    for (let b = 0; b < 50; b++) {
+      const p = shiftPermutation(3, b, n, L), s = p[0];
+      assert.ok(s >= L && s <= n - L, `shift ${s}`);
+      assert.deepEqual(p, Uint32Array.from({ length: n }, (_, k) => (k + s) % n));
+    }
+    for (const [m, b0, count, block] of [[5, 0, 3, 2], [1000, 7, 4, L], [40000, 0, 2, 300]]) {
+      const got = await permutationsGpu(gpu, m, 99, b0, count, block);
+      got.forEach((g, q) =>
+        assert.deepEqual(g, shiftPermutation(99, b0 + q, m, block), `n ${m} b ${b0 + q}`)
+      );
+    }
+    // Politis-White dependence range: ~0 for white noise, ~log(0.05) / log(phi) for an AR(1), capped.
+    const white = seededNormals(5000, 33), x = ar1(5000, 0.9, 1);
+    assert.ok(dependenceRange(white, 1250) <= 3, `white ${dependenceRange(white, 1250)}`);
+    const m9 = dependenceRange(x, 1250);
+    assert.ok(m9 >= 15 && m9 <= 60, `AR(1) 0.9: ${m9}`);
+    assert.equal(dependenceRange(new Float64Array(100).fill(2), 25), 0);
+    assert.equal(dependenceRange(Float64Array.from({ length: 400 }, (_, t) => t), 100), 100);
+    assert.equal(shiftBlock(white, white, 7), 7);
+    assert.equal(shiftBlock(white, x, 7), m9);
+    // The test needs n >= 2L: NaN with the reason on both paths.
+    const short = dcorTest(white.subarray(0, 30), x.subarray(0, 30), {
+      scheme: "circular_shift",
+      minBlock: 16,
+    });
+    const [gShort] = await dcorTestGpu(gpu, [[white.subarray(0, 30), x.subarray(0, 30)]], {
+      scheme: "circular_shift",
+      minBlock: 16,
+    });
+    for (const r of [short, gShort]) {
+      assert.ok(
+        Number.isNaN(r.p_value) && r.block === 16 && /need n >= 32, got 30/.test(r.reason!),
+        r.reason,
+      );
+    }
+  },
+);
+
+Deno.test(
+  "calibration: AR(1) feature vs overlapping forward sums of an independent series — circular shifts give " +
+    "uniform p-values (KS < 0.125) where iid permutations do not (KS > 0.4); GPU = f64",
+  opts,
+  async () => {
+    const S = 200, n = 200, B = 99, h = 10;
+    const pairs = Array.from({ length: S }, (_, s) => [ar1(n, 0.9, s), forwardSums(n, h, s)]);
+    const test = (scheme: "iid" | "circular_shift") =>
+      pairs.map(([x, y], s) => dcorTest(x, y, { permutations: B, seed: s, scheme, minBlock: h }));
+    const block = test("circular_shift"), iid = test("iid");
+    const ksBlock = ksUniform(block.map((r) => r.p_value)), ksIid = ksUniform(iid.map((r) => r.p_value));
+    // 1% KS critical value for 200 draws: 1.63 / sqrt(200) = 0.115, plus 0.01 for p-values on a 1/100 grid.
+    assert.ok(ksBlock < 0.125, `circular_shift KS ${ksBlock}`);
+    assert.ok(ksIid > 0.4, `iid KS ${ksIid}`);
+    assert.ok(block.every((r) => r.block! >= h && r.scheme === "circular_shift"));
+    // The GPU draws the same shifts: one submit for all pairs, with one seed (the CPU uses it too here).
+    const cpuShared = pairs.map(([x, y]) =>
+      dcorTest(x, y, { permutations: B, seed: 5, scheme: "circular_shift", minBlock: h })
+    );
+    const gpuShared = await dcorTestGpu(gpu, pairs, {
+      permutations: B,
+      seed: 5,
+      scheme: "circular_shift",
+      minBlock: h,
+    });
+    gpuShared.forEach((g, k) => {
+      assert.equal(g.block, cpuShared[k].block);
+      // The same shifts: only a replicate within f32 rounding of the statistic could flip.
+      near(g.p_value, cpuShared[k].p_value, 2 / (B + 1), `pair ${k} GPU vs f64 p`);
+    });
+    assert.ok(ksUniform(gpuShared.map((r) => r.p_value)) < 0.125);
   },
 );
 
