@@ -10,6 +10,7 @@
 import { parse as parseYaml } from "yaml";
 import { UsageError } from "../runtime/errors.ts";
 import { type EnvLookup, processEnv, substitute } from "./env.ts";
+import { targetNameProblem } from "../engines/target.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
@@ -27,6 +28,11 @@ export interface DataConfig {
   timestamp_column: string;
   /** Columns dropped on read (never become features). Default `[]`. */
   deny_columns: string[];
+  /**
+   * A non-numeric cell in a numeric column (`n/a`, a stray byte): `"error"` (default: the task fails naming the
+   * file, column, row and value) or `"nan"` (read as NaN, counted in the log and the summary).
+   */
+  bad_values: "error" | "nan";
   /**
    * Regex with one capture group giving the instrument from a file's key relative to the source.
    * Default `"^([^/]+)/"` (one folder per instrument); files directly under the source use their base
@@ -149,8 +155,19 @@ export interface GarchConfig {
   q: number;
   /** Optimizer iteration cap (integer >= 1). Default 1000. */
   max_iter: number;
-  /** Most recent samples used for the fit (integer >= 1). Default 10000. */
+  /** in_sample mode: most recent samples used for the fit (integer >= 1). Default 10000. */
   max_samples: number;
+  /**
+   * `"walk_forward"` (default; causal: the parameters at row t are fitted on returns before t) or
+   * `"in_sample"` (one fit on the last max_samples returns filters every row: looks ahead, logs a warning).
+   */
+  mode: "walk_forward" | "in_sample";
+  /** walk_forward: each refit's window, the last N finite returns (integer >= 100) or `"expanding"`. Default 10000. */
+  window: number | "expanding";
+  /** walk_forward: rows between refits (integer >= 1). Default 1000. */
+  refit_every: number;
+  /** walk_forward: finite returns before the first value; earlier rows are NaN (integer >= 100). Default 1000. */
+  min_samples: number;
 }
 
 /** `features`: feature-engine parameters. */
@@ -169,7 +186,11 @@ export interface FeaturesConfig {
   extraction: ExtractionConfig;
   /** GARCH model. */
   garch: GarchConfig;
-  /** Target column for feature selection. Default `"y_ret_fwd_15m"`. */
+  /**
+   * Target column for feature selection (engines/target.ts): `y_ret_fwd_<h>` = h bars, `y_ret_fwd_<duration>`
+   * (`15m`, `1h`, `1d`) = resolved against the timestamps, or another `y_*` column of the input; anything else is
+   * rejected here. Default `"y_ret_fwd_15m"`.
+   */
   selection_target_column: string;
   /** Top-k features by distance correlation (integer >= 1). Default 50. */
   dcor_top_k: number;
@@ -189,6 +210,20 @@ export interface FeaturesConfig {
   selection_corr_threshold: number;
   /** Selection: PCA of the kept features (explained variance and loadings in the report). Default true. */
   selection_pca: boolean;
+  /**
+   * Selection: permutations of the p-values, `"circular_shift"` (default: shifts of the target by at least the
+   * horizon in bars and both series' dependence range, keeping serial dependence) or `"iid"` (energy::dcor.test).
+   */
+  selection_permutation: "circular_shift" | "iid";
+  /** Selection: glob patterns (`*`, `?`) of columns never scored. Default the raw price levels [open, high, low, close]. */
+  selection_exclude: string[];
+  /**
+   * Selection: share of the candidate rows on which the target and every scored feature must be finite; features
+   * are set aside (fewest finite values first, with a reason) until it holds. In (0, 1]. Default 0.9.
+   */
+  selection_min_coverage: number;
+  /** Selection: select only features whose Benjamini-Hochberg q-value is <= this, in (0, 1]; null = off. Default null. */
+  selection_fdr_level: number | null;
   /** Columns the stationarization engine transforms (non-empty). Default ["close"]. */
   columns: string[];
 }
@@ -308,8 +343,8 @@ export function parseByteSize(value: unknown): number | null {
 
 type Check = (v: string) => string | undefined;
 type Spec =
-  | { t: "int"; min?: number; max?: number; def?: number }
-  | { t: "num"; min?: number; max?: number; gt?: number; def?: number }
+  | { t: "int"; min?: number; max?: number; def?: number | string; words?: readonly string[] }
+  | { t: "num"; min?: number; max?: number; gt?: number; def?: number | null; nullable?: boolean }
   | { t: "bool"; def?: boolean }
   | { t: "bytes"; min?: number; def?: number }
   | {
@@ -325,7 +360,17 @@ type Spec =
   | { t: "obj"; fields: Record<string, Spec> };
 
 const int = (def: number | undefined, min?: number, max?: number): Spec => ({ t: "int", def, min, max });
-const num = (def: number, o: { min?: number; max?: number; gt?: number } = {}): Spec => ({
+/** An integer or one of `words` (e.g. a window length or "expanding"). */
+const intOr = (words: readonly string[], def: number | string, min?: number): Spec => ({
+  t: "int",
+  def,
+  min,
+  words,
+});
+const num = (
+  def: number | null,
+  o: { min?: number; max?: number; gt?: number; nullable?: boolean } = {},
+): Spec => ({
   t: "num",
   def,
   ...o,
@@ -391,6 +436,7 @@ const SCHEMA = obj({
     }),
     timestamp_column: str("timestamp"),
     deny_columns: list(str(undefined), []),
+    bad_values: oneOf(["error", "nan"], "error"),
     instrument_pattern: str("^([^/]+)/", { check: regexWithOneGroup }),
   }),
   storage: obj({
@@ -435,8 +481,18 @@ const SCHEMA = obj({
       segments: list(str(undefined), []),
       workers: int(0, 0),
     }),
-    garch: obj({ p: int(1, 0), q: int(1, 1), max_iter: int(1000, 1), max_samples: int(10000, 1) }),
-    selection_target_column: str("y_ret_fwd_15m"),
+    garch: obj({
+      p: int(1, 0),
+      q: int(1, 1),
+      max_iter: int(1000, 1),
+      max_samples: int(10000, 1),
+      mode: oneOf(["walk_forward", "in_sample"], "walk_forward"),
+      // A fit needs at least 100 returns (kernels/garch_core.ts GARCH_MIN_SAMPLES).
+      window: intOr(["expanding"], 10000, 100),
+      refit_every: int(1000, 1),
+      min_samples: int(1000, 100),
+    }),
+    selection_target_column: str("y_ret_fwd_15m", { check: targetNameProblem }),
     dcor_top_k: int(50, 1),
     stage1_rolling_enabled: bool(true),
     selection_max_samples: int(5000, 10),
@@ -446,6 +502,10 @@ const SCHEMA = obj({
     selection_variance_threshold: num(0, { min: 0 }),
     selection_corr_threshold: num(0.95, { gt: 0, max: 1 }),
     selection_pca: bool(true),
+    selection_permutation: oneOf(["circular_shift", "iid"], "circular_shift"),
+    selection_exclude: list(str(undefined), ["open", "high", "low", "close"]),
+    selection_min_coverage: num(0.9, { gt: 0, max: 1 }),
+    selection_fdr_level: num(null, { gt: 0, max: 1, nullable: true }),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),
   pipeline: obj({
@@ -491,7 +551,7 @@ function expected(s: Spec): string {
         : s.max !== undefined
         ? ` <= ${s.max}`
         : "";
-      return `an integer${r}`;
+      return `an integer${r}${s.words ? s.words.map((w) => ` or ${JSON.stringify(w)}`).join("") : ""}`;
     }
     case "num": {
       const parts = [
@@ -504,7 +564,7 @@ function expected(s: Spec): string {
           ? `<= ${s.max}`
           : "",
       ].filter(Boolean);
-      return `a number${parts.length ? " " + parts.join(" ") : ""}`;
+      return `a number${parts.length ? " " + parts.join(" ") : ""}${s.nullable ? " or null" : ""}`;
     }
     case "bool":
       return "true or false";
@@ -552,6 +612,7 @@ function coerce(s: Spec, v: string): unknown {
   switch (s.t) {
     case "int":
     case "num":
+      if (s.t === "num" && s.nullable && (t === "" || t === "null" || t === "~")) return null;
       return NUMERIC.test(t) ? Number(t) : v;
     case "bool":
       return TRUE.has(t.toLowerCase()) ? true : FALSE.has(t.toLowerCase()) ? false : v;
@@ -627,10 +688,12 @@ function walk(s: Spec, raw: unknown, path: string, ctx: Ctx, fromEnv = false, or
 
   switch (s.t) {
     case "int":
+      if (typeof raw === "string" && s.words?.includes(raw)) return raw;
       if (typeof raw !== "number" || !Number.isSafeInteger(raw)) return fail();
       if ((s.min !== undefined && raw < s.min) || (s.max !== undefined && raw > s.max)) return fail();
       return raw;
     case "num":
+      if (raw === null && s.nullable) return null;
       if (typeof raw !== "number" || !Number.isFinite(raw)) return fail();
       if (
         (s.min !== undefined && raw < s.min) || (s.max !== undefined && raw > s.max) ||

@@ -1,20 +1,37 @@
 /**
- * The garch_models engine: a GARCH(1,1) fit per configured column (`features.columns`) and its conditional
- * volatility. The model is fitted to percent log returns r_t = 100 log(c_t / c_{t-1}) — the scale `arch` users
- * fit — on the last `max_samples` finite returns; the whole series is then filtered with the fitted
- * parameters into `<col>_garch_vol`, sigma_t in percent per bar: the standard deviation of r_t given the
- * returns up to t-1 (`garchFilter`: causal for fixed parameters; the parameters themselves are estimated
- * on the fit window). Row 0 (no return) is NaN. A series that cannot be fitted (fewer than 100 returns,
- * constant, non-finite likelihood) gets a status in the report and an all-NaN column, never an exception;
- * a fit that stopped before convergence keeps its best estimates and its column, with status
- * "not_converged". All columns are fitted in one batched call (one GPU search for all of them).
+ * The garch_models engine: GARCH(1,1) fits per configured column (`features.columns`) and its conditional
+ * volatility `<col>_garch_vol`, sigma_t in percent per bar: the standard deviation of the percent log return
+ * r_t = 100 log(c_t / c_{t-1}) (the scale `arch` users fit) given the returns up to t-1.
+ *
+ * `mode: walk_forward` (default) is causal by construction: the first refit is at the row after the
+ * `min_samples`-th finite return (rows before it are NaN), then one every `refit_every` rows; refit k is
+ * fitted on the returns of its window before its row (the last `window` finite returns, or all of them with
+ * `window: expanding`) and serves the rows up to the next refit. There sigma_t comes from the variance
+ * recursion with refit k's parameters, started at the first return of refit k's window with the fit's own
+ * pre-sample value e_0^2 = s2_0 = B (the mean squared residual of the window, or `arch`'s backcast) and run
+ * through the window as the fit ran it, then on to t - 1 (`garchFilterFrom`): nothing at or after t enters
+ * sigma_t, so truncating the input never changes an earlier row. A refit without estimates (constant window,
+ * non-finite likelihood) leaves its rows to the last refit that has them (NaN if none); a refit that stopped
+ * before convergence keeps its best estimates.
+ *
+ * `mode: in_sample` is the non-causal option kept for analysis: one fit on the last `max_samples` finite
+ * returns filters the whole series (recursion started at the unconditional variance), so every row uses
+ * parameters estimated on later data; a warning is logged.
+ *
+ * A series that cannot be fitted gets a status in the report and NaN rows, never an exception.
  */
 import {
   fitGarch,
+  fitGarchWalkForward,
   garchFilter,
+  garchFilterFrom,
   type GarchFit,
   type GarchOptions,
+  type GarchParams,
+  type GarchStatus,
   percentLogReturns,
+  type Refit,
+  walkForwardRefits,
 } from "../kernels/garch.ts";
 import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
@@ -22,6 +39,9 @@ import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
 import type { EngineResult } from "./stationarization.ts";
+
+/** How the parameters behind each row are estimated (see the module comment). */
+export type GarchMode = "walk_forward" | "in_sample";
 
 /** Configuration of the garch_models engine (features.garch and features.columns). */
 export interface GarchEngineConfig {
@@ -33,10 +53,71 @@ export interface GarchEngineConfig {
   q: number;
   /** Newton iterations at most per fit. */
   max_iter: number;
-  /** Fit on the last max_samples returns. */
+  /** in_sample: fit on the last max_samples returns. */
   max_samples: number;
-  /** Pre-sample variance convention (default "sample", see kernels/garch.ts). */
+  /** walk_forward (causal) or in_sample (looks ahead, warns). */
+  mode: GarchMode;
+  /** walk_forward: each refit's window, the last `window` finite returns before its row, or all of them. */
+  window: number | "expanding";
+  /** walk_forward: rows between refits. */
+  refit_every: number;
+  /** walk_forward: finite returns before the first refit (NaN rows before it). */
+  min_samples: number;
+  /** Pre-sample variance convention (default "sample", see kernels/garch_core.ts). */
   init?: GarchOptions["init"];
+}
+
+/** One column's entry of the garch_models report (the GARCH table of summary.md). */
+export interface GarchColumnReport {
+  /** How the column was estimated. */
+  mode: GarchMode;
+  /** Status of the last refit (in_sample: of the fit); "too_short" when no refit was due. */
+  status: GarchStatus;
+  /** Why, for any status but "converged". */
+  message: string | null;
+  /** Estimates of the last refit (mu, omega, alpha, beta; percent returns). */
+  params: GarchParams | null;
+  /** Their standard errors (inverse Hessian). */
+  se: GarchParams | null;
+  /** Their Bollerslev-Wooldridge robust standard errors. */
+  robust_se: GarchParams | null;
+  /** alpha + beta of the last refit. */
+  persistence: number | null;
+  /** ln(0.5) / ln(alpha + beta), in bars (null unless 0 < alpha + beta < 1). */
+  half_life: number | null;
+  /** Log-likelihood of the last refit. */
+  loglik: number | null;
+  /** Returns in the last refit's window. */
+  nobs: number;
+  /** Fits run (in_sample: 1). */
+  refits: number;
+  /** Fits without estimates (too short, constant, failed): their rows use the last refit that has them. */
+  refits_failed: number;
+  /** Fits that stopped before convergence (their best estimates are used). */
+  refits_not_converged: number;
+  /** First row with a value (null: none). */
+  first_row: number | null;
+  /** Row of the last refit (in_sample: null). */
+  last_refit_row: number | null;
+  /** Which path searched the last fit. */
+  backend: "cpu" | "webgpu" | null;
+}
+
+/** The garch_models report. */
+export interface GarchReport {
+  mode: GarchMode;
+  /** walk_forward settings (null in in_sample mode). */
+  window: number | "expanding" | null;
+  refit_every: number | null;
+  min_samples: number | null;
+  /** in_sample's fit window (null in walk_forward mode). */
+  max_samples: number | null;
+  /** Per configured column. */
+  columns: Record<string, GarchColumnReport>;
+  /** The fitted series. */
+  returns: string;
+  /** Wall time of the engine. */
+  ms: number;
 }
 
 /** Runs the engine on one frame. */
@@ -44,49 +125,102 @@ export async function garchModels(
   frame: Frame,
   cfg: GarchEngineConfig,
   compute: Compute,
-): Promise<EngineResult> {
+): Promise<EngineResult & { report: GarchReport }> {
   if (cfg.p !== 1 || cfg.q !== 1) {
     throw new UsageError(
       `features.garch: only GARCH(1,1) is implemented (p: 1, q: 1), got p: ${cfg.p}, q: ${cfg.q}`,
     );
   }
   const t0 = performance.now();
+  const walk = cfg.mode === "walk_forward";
+  const opts = { maxIter: cfg.max_iter, maxSamples: cfg.max_samples, init: cfg.init ?? "sample" };
   const returns = cfg.columns.map((c) => percentLogReturns(getColumn(frame, c)));
-  const fits = await fitGarch(returns, {
-    maxIter: cfg.max_iter,
-    maxSamples: cfg.max_samples,
-    init: cfg.init ?? "sample",
-  }, compute);
-  const columns = new Map<string, Float64Array>();
-  const report: Record<string, GarchFit> = {};
-  cfg.columns.forEach((c, i) => {
-    const fit = fits[i];
-    report[c] = fit;
-    columns.set(
-      `${c}_garch_vol`,
-      fit.params ? garchFilter(returns[i], fit.params) : new Float64Array(frame.rows).fill(NaN),
+  let vols: Float64Array[], fits: GarchFit[][], refits: Refit[][] | null = null;
+  if (walk) {
+    const wf = { window: cfg.window, refitEvery: cfg.refit_every, minSamples: cfg.min_samples };
+    refits = returns.map((r) => walkForwardRefits(r, wf));
+    fits = await fitGarchWalkForward(returns, refits, opts, compute);
+    vols = returns.map((r, i) => walkForwardVol(r, refits![i], fits[i]));
+  } else {
+    log(
+      "warn",
+      "garch_models: mode in_sample looks ahead (not causal): every row uses parameters fitted on later returns",
+      {
+        source: frame.source,
+        max_samples: cfg.max_samples,
+      },
     );
-    if (fit.status === "converged") {
-      const q = fit.params!;
-      log("info", `garch_models: ${c}: alpha ${q.alpha.toPrecision(4)}, beta ${q.beta.toPrecision(4)}`, {
-        source: frame.source,
-        ...q,
-        loglik: fit.loglik,
-        nobs: fit.nobs,
-        iterations: fit.iterations,
-      });
-    } else {
-      log("warn", `garch_models: ${c}: ${fit.status}${fit.message ? ` (${fit.message})` : ""}`, {
-        source: frame.source,
-      });
-    }
+    fits = (await fitGarch(returns, opts, compute)).map((f) => [f]);
+    vols = returns.map((r, i) =>
+      fits[i][0].params ? garchFilter(r, fits[i][0].params!) : new Float64Array(frame.rows).fill(NaN)
+    );
+  }
+  const columns = new Map<string, Float64Array>();
+  const report: Record<string, GarchColumnReport> = {};
+  cfg.columns.forEach((c, i) => {
+    columns.set(`${c}_garch_vol`, vols[i]);
+    const rs = refits?.[i] ?? null;
+    const last = fits[i].at(-1) ?? null;
+    const firstRow = vols[i].findIndex(Number.isFinite);
+    const entry: GarchColumnReport = {
+      mode: cfg.mode,
+      status: last?.status ?? "too_short",
+      message: last ? last.message : `fewer than min_samples (${cfg.min_samples}) finite returns`,
+      params: last?.params ?? null,
+      se: last?.se ?? null,
+      robust_se: last?.robust_se ?? null,
+      persistence: last?.persistence ?? null,
+      half_life: last?.half_life ?? null,
+      loglik: last?.loglik ?? null,
+      nobs: last?.nobs ?? 0,
+      refits: fits[i].length,
+      refits_failed: fits[i].filter((f) => !f.params).length,
+      refits_not_converged: fits[i].filter((f) => f.status === "not_converged").length,
+      first_row: firstRow < 0 ? null : firstRow,
+      last_refit_row: rs?.at(-1)?.row ?? null,
+      backend: last?.backend ?? null,
+    };
+    report[c] = entry;
+    const q = entry.params;
+    const level = entry.status === "converged" && !entry.refits_failed && !entry.refits_not_converged
+      ? "info"
+      : "warn";
+    log(
+      level,
+      `garch_models: ${c}: ${entry.status}${
+        q ? `, alpha ${q.alpha.toPrecision(4)}, beta ${q.beta.toPrecision(4)}` : ""
+      }` +
+        (walk
+          ? ` (${entry.refits} refits, ${entry.refits_failed} failed, ${entry.refits_not_converged} not converged)`
+          : "") +
+        (entry.message ? ` (${entry.message})` : ""),
+      { source: frame.source, ...q, loglik: entry.loglik, nobs: entry.nobs },
+    );
   });
   return {
     columns,
     report: {
-      fits: report,
+      mode: cfg.mode,
+      window: walk ? cfg.window : null,
+      refit_every: walk ? cfg.refit_every : null,
+      min_samples: walk ? cfg.min_samples : null,
+      max_samples: walk ? null : cfg.max_samples,
+      columns: report,
       returns: "100 * log(close_t / close_{t-1})",
       ms: Math.round(performance.now() - t0),
     },
   };
+}
+
+/** sigma_t of each refit's rows from the last refit up to it that has estimates (NaN before the first). */
+function walkForwardVol(r: Float64Array, refits: Refit[], fits: GarchFit[]): Float64Array {
+  const out = new Float64Array(r.length).fill(NaN);
+  let used: { fit: GarchFit; refit: Refit } | null = null;
+  refits.forEach((refit, k) => {
+    if (fits[k].params) used = { fit: fits[k], refit };
+    if (used) {
+      garchFilterFrom(r, used.fit.params!, used.fit.presample!, used.refit.lo, refit.row, refit.end, out);
+    }
+  });
+  return out;
 }

@@ -12,6 +12,7 @@ import {
   type GarchFit,
   type GarchOptions,
   percentLogReturns,
+  type Refit,
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
 import type { ScalarKernel } from "./registry.ts";
@@ -20,11 +21,15 @@ export {
   GARCH_DEFAULTS,
   GARCH_MIN_SAMPLES,
   garchFilter,
+  garchFilterFrom,
   type GarchFit,
   type GarchOptions,
   type GarchParams,
   type GarchStatus,
+  type Refit,
   type VarianceInit,
+  type WalkForwardOptions,
+  walkForwardRefits,
 } from "./garch_core.ts";
 export { fitGarchCpu, fitGarchGpu, percentLogReturns };
 
@@ -44,6 +49,59 @@ export function fitGarch(
     "garch",
     (rt) => fitGarchGpu(rt, series, o),
     () => series.map((r) => fitGarchCpu(r, o)),
+  );
+}
+
+/** Most return points one batched GPU search holds (f64 on the host, f32 on the device): ~128 + 64 MiB. */
+export const GARCH_BATCH_POINTS = 2 ** 24;
+
+/**
+ * The walk-forward refits of every series: `refits[i][k]` is fitted on `series[i]` over [lo, row) (NaN entries
+ * skipped). On the CPU each series' refits run in order, each warm-started from the previous converged
+ * refit's estimates (overlapping windows move them little, so the Newton search takes a few steps instead of
+ * the grid plus a full search), rerun from the grid when that start does not converge. On the GPU all refits
+ * of all series are the series of one batched search (split only when they exceed GARCH_BATCH_POINTS),
+ * each from `arch`'s grid: a warm start would chain refit k to refit k-1 and turn one search of ~6 awaited
+ * batches into one per refit, while a batch costs about the same whatever it holds; the f64 finish on the host
+ * still takes each refit to the same optimum the CPU path reaches.
+ */
+export function fitGarchWalkForward(
+  series: Float64Array[],
+  refits: Refit[][],
+  opts: Partial<GarchOptions>,
+  compute: Compute,
+): Promise<GarchFit[][]> {
+  const o = { ...GARCH_DEFAULTS, ...opts };
+  checkOptions(o);
+  // Each window is passed whole: maxSamples only needs to be at least its length.
+  const longest = refits.flat().reduce((m, f) => Math.max(m, f.row - f.lo), 1);
+  const windowOpts = { ...o, maxSamples: longest };
+  return withFallback(
+    compute,
+    "garch",
+    async (rt) => {
+      const windows = series.flatMap((r, i) => refits[i].map((f) => r.subarray(f.lo, f.row)));
+      const flat: GarchFit[] = [];
+      for (let a = 0; a < windows.length;) {
+        let b = a, points = 0;
+        while (b < windows.length && (b === a || points + windows[b].length <= GARCH_BATCH_POINTS)) {
+          points += windows[b++].length;
+        }
+        flat.push(...await fitGarchGpu(rt, windows.slice(a, b), windowOpts));
+        a = b;
+      }
+      let k = 0;
+      return refits.map((rs) => rs.map(() => flat[k++]));
+    },
+    () =>
+      series.map((r, i) => {
+        let prev: GarchFit | null = null;
+        return refits[i].map((f) => {
+          const fit = fitGarchCpu(r.subarray(f.lo, f.row), windowOpts, prev?.params);
+          if (fit.status === "converged") prev = fit;
+          return fit;
+        });
+      }),
   );
 }
 

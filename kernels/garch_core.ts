@@ -102,6 +102,9 @@ export interface GarchFit {
   decrement: number | null;
   /** The pre-sample variance convention used. */
   init: VarianceInit;
+  /** The pre-sample e_0^2 = s2_0 = B at the estimate, in the input's squared units (`garchFilterFrom` starts
+   * the variance recursion with it). */
+  presample: number | null;
   /** Which path searched: "cpu" (f64 throughout) or "webgpu" (f32 search + f64 finish). */
   backend: "cpu" | "webgpu";
 }
@@ -307,23 +310,42 @@ export function unpack(p: ArrayLike<number>): Float64Array {
   return m;
 }
 
-/** Cholesky solve of the k x k SPD system A x = b (row-major, A over `idx`); null when not SPD. */
-function cholSolve(A: Float64Array, b: ArrayLike<number>, idx: number[]): Float64Array | null {
-  const k = idx.length;
+/** The unit vector e_i (4). */
+const unit = (i: number): Float64Array => {
+  const z = new Float64Array(4);
+  z[i] = 1;
+  return z;
+};
+
+/**
+ * Cholesky solve of the reduced system (Z'AZ) y = Z'b over the directions Z (4-vectors; A row-major 4x4
+ * symmetric); null when Z'AZ is not positive definite.
+ */
+function cholSolve(A: Float64Array, b: ArrayLike<number>, Z: Float64Array[]): Float64Array | null {
+  const k = Z.length;
+  const M = new Float64Array(k * k), v = new Float64Array(k);
+  Z.forEach((zi, i) => {
+    for (let r = 0; r < 4; r++) v[i] += zi[r] * b[r];
+    for (let j = 0; j <= i; j++) {
+      let m = 0;
+      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) m += zi[r] * A[r * 4 + c] * Z[j][c];
+      M[i * k + j] = m;
+    }
+  });
   const L = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = A[idx[i] * 4 + idx[j]];
+      let s = M[i * k + j];
       for (let l = 0; l < j; l++) s -= L[i * k + l] * L[j * k + l];
       if (i === j) {
-        if (!(s > 1e-14 * Math.abs(A[idx[i] * 4 + idx[i]])) || !Number.isFinite(s)) return null;
+        if (!(s > 1e-14 * Math.abs(M[i * k + i])) || !Number.isFinite(s)) return null;
         L[i * k + i] = Math.sqrt(s);
       } else L[i * k + j] = s / L[j * k + j];
     }
   }
   const y = new Float64Array(k);
   for (let i = 0; i < k; i++) {
-    let s = b[idx[i]];
+    let s = v[i];
     for (let l = 0; l < i; l++) s -= L[i * k + l] * y[l];
     y[i] = s / L[i * k + i];
   }
@@ -338,10 +360,9 @@ function cholSolve(A: Float64Array, b: ArrayLike<number>, idx: number[]): Float6
 /** Inverse of a symmetric positive definite 4x4 (row-major); null when not SPD. */
 export function invSpd(A: Float64Array): Float64Array | null {
   const inv = new Float64Array(16);
+  const Z = [0, 1, 2, 3].map(unit);
   for (let c = 0; c < 4; c++) {
-    const e = new Float64Array(4);
-    e[c] = 1;
-    const col = cholSolve(A, e, [0, 1, 2, 3]);
+    const col = cholSolve(A, Z[c], Z);
     if (!col) return null;
     for (let r = 0; r < 4; r++) inv[r * 4 + c] = col[r];
   }
@@ -368,10 +389,15 @@ export function project(th: Float64Array): Float64Array {
   return th;
 }
 
+/** The direction that moves alpha and beta with their sum fixed. */
+const ALONG_SUM = Float64Array.of(0, 0, 1, -1);
+
 /**
  * Newton direction at (g, H, opg): coordinates held at a bound with the gradient pushing outward are fixed;
- * -H over the free coordinates if positive definite, else the score outer product (BHHH), else a scaled
- * gradient. Returns the direction and the decrement g'd over the free coordinates.
+ * at alpha + beta = PERSISTENCE_MAX, when the step would raise the sum, alpha and beta move only along
+ * (1, -1) (the constraint is active: without this, every projected step lands back on the bound and the
+ * search stalls there, as on near-integrated windows). -H over the free directions if positive definite, else
+ * the score outer product (BHHH), else a scaled gradient. Returns the direction and the decrement g'd.
  */
 export function newtonDirection(
   th: ArrayLike<number>,
@@ -385,24 +411,38 @@ export function newtonDirection(
   if (th[AL] > 0 || g[AL] > 0) { if (!(atSum && g[AL] > 0 && th[BE] === 0)) free.push(AL); }
   if (th[BE] > 0 || g[BE] > 0) { if (!(atSum && g[BE] > 0 && th[AL] === 0)) free.push(BE); }
   const negH = unpack(hess).map((v) => -v);
-  let kind: "newton" | "bhhh" | "gradient" = "newton";
-  let df = cholSolve(negH, g, free);
-  if (!df) {
-    kind = "bhhh";
-    df = cholSolve(unpack(opg), g, free);
+  const O = unpack(opg);
+  const solve = (Z: Float64Array[]) => {
+    let kind: "newton" | "bhhh" | "gradient" = "newton";
+    let y = cholSolve(negH, g, Z);
+    if (!y) {
+      kind = "bhhh";
+      y = cholSolve(O, g, Z);
+    }
+    if (!y) {
+      kind = "gradient";
+      y = Float64Array.from(Z, (z) => {
+        let zg = 0, zOz = 0;
+        for (let r = 0; r < 4; r++) {
+          zg += z[r] * g[r];
+          for (let c = 0; c < 4; c++) zOz += z[r] * O[r * 4 + c] * z[c];
+        }
+        return zg / Math.max(Math.abs(zOz), 1e-12);
+      });
+    }
+    const d = new Float64Array(4);
+    Z.forEach((z, k) => {
+      for (let r = 0; r < 4; r++) d[r] += y![k] * z[r];
+    });
+    let dec = 0;
+    for (let r = 0; r < 4; r++) dec += g[r] * d[r];
+    return { d, dec, kind };
+  };
+  const dir = solve(free.map(unit));
+  if (atSum && free.includes(AL) && free.includes(BE) && dir.d[AL] + dir.d[BE] > 0) {
+    return solve([...free.filter((i) => i !== AL && i !== BE).map(unit), ALONG_SUM]);
   }
-  if (!df) {
-    kind = "gradient";
-    const O = unpack(opg);
-    df = Float64Array.from(free, (i) => g[i] / Math.max(Math.abs(O[i * 4 + i]), 1e-12));
-  }
-  const d = new Float64Array(4);
-  let dec = 0;
-  free.forEach((i, k) => {
-    d[i] = df![k];
-    dec += g[i] * df![k];
-  });
-  return { d, dec, kind };
+  return dir;
 }
 
 /** The starting grid of `arch` (alpha x persistence), for scaled data (target variance 1, mu 0). */
@@ -510,14 +550,21 @@ export function newtonF64(
   }
 }
 
+/** The first index of the fit window ending at `end` (exclusive): it holds the last `maxSamples` finite values. */
+export function windowStart(r: ArrayLike<number>, end: number, maxSamples: number): number {
+  let count = 0, start = end;
+  while (start > 0 && count < maxSamples) if (Number.isFinite(r[--start])) count++;
+  return start;
+}
+
 /** Prepares the last `maxSamples` finite values of `r`; a status instead when they cannot be fitted. */
 export function prepareSeries(
   r: ArrayLike<number>,
   maxSamples: number,
 ): PreparedSeries | { status: "too_short" | "constant"; nobs: number; message: string } {
-  let count = 0, start = r.length;
-  while (start > 0 && count < maxSamples) if (Number.isFinite(r[--start])) count++;
-  const n = count;
+  const start = windowStart(r, r.length, maxSamples);
+  let n = 0;
+  for (let i = start; i < r.length; i++) if (Number.isFinite(r[i])) n++;
   if (n < GARCH_MIN_SAMPLES) {
     return {
       status: "too_short",
@@ -608,6 +655,7 @@ export function finishFit(
     iterations: r.iterations + extraIterations,
     decrement: Number.isFinite(r.dec) ? r.dec : null,
     init,
+    presample: s * s * presample(p, init, th[MU])[0],
     backend,
   };
 }
@@ -640,6 +688,7 @@ export function emptyFit(
     iterations: 0,
     decrement: null,
     init,
+    presample: null,
     backend,
   };
 }
@@ -658,17 +707,37 @@ export function bestStart(p: PreparedSeries, init: VarianceInit): Float64Array {
   return best;
 }
 
-/** Fits GARCH(1,1) to one series of returns on the CPU, f64 throughout. */
-export function fitGarchCpu(r: ArrayLike<number>, opts: Partial<GarchOptions> = {}): GarchFit {
+/**
+ * Fits GARCH(1,1) to one series of returns on the CPU, f64 throughout. `start` (estimates in the input's units,
+ * e.g. the previous walk-forward refit's) replaces the grid's start; when the search from it does not converge,
+ * the fit is rerun from the grid and the better of the two kept.
+ */
+export function fitGarchCpu(
+  r: ArrayLike<number>,
+  opts: Partial<GarchOptions> = {},
+  start: GarchParams | null = null,
+): GarchFit {
   const o = { ...GARCH_DEFAULTS, ...opts };
   checkOptions(o);
   const p = prepareSeries(r, o.maxSamples);
   if ("status" in p) return emptyFit(p.status, p.nobs, p.message, o.init, "cpu");
-  const res = newtonF64(p, o.init, bestStart(p, o.init), o.maxIter);
+  const grid = () => newtonF64(p, o.init, bestStart(p, o.init), o.maxIter);
+  let res = start ? newtonF64(p, o.init, scaledStart(p, start), o.maxIter) : grid();
+  let extra = 0;
+  if (start && !res.converged) {
+    const cold = grid();
+    extra = res.iterations;
+    if (cold.converged || !(res.ev.ll >= cold.ev.ll)) res = cold;
+  }
   if (!Number.isFinite(res.ev.ll)) {
     return emptyFit("failed", p.x.length, res.message ?? "non-finite log-likelihood", o.init, "cpu");
   }
-  return finishFit(p, o.init, res, "cpu");
+  return finishFit(p, o.init, res, "cpu", extra);
+}
+
+/** Estimates in the input's units as a start in the prepared series' scaled units. */
+function scaledStart(p: PreparedSeries, q: GarchParams): Float64Array {
+  return Float64Array.of((q.mu - p.m) / p.s, q.omega / (p.s * p.s), q.alpha, q.beta);
 }
 
 /** Validates options (UsageError naming the bad one). */
@@ -694,15 +763,72 @@ export function checkOptions(o: GarchOptions): void {
 export function garchFilter(r: ArrayLike<number>, p: GarchParams): Float64Array {
   const out = new Float64Array(r.length).fill(NaN);
   const pers = p.alpha + p.beta;
-  const uncond = pers < 1 ? p.omega / (1 - pers) : NaN;
   let start = 0;
   while (start < r.length && !Number.isFinite(r[start])) start++;
-  let h = uncond, e2 = uncond;
-  for (let t = start; t < r.length; t++) {
+  garchFilterFrom(r, p, pers < 1 ? p.omega / (1 - pers) : NaN, start, start, r.length, out);
+  return out;
+}
+
+/**
+ * Writes sigma_t = sqrt(s2_t) into `out[from..to)` for parameters fitted on the window r[lo, from): the
+ * recursion starts at `lo` with e_0^2 = s2_0 = `b` (the fit's pre-sample variance, `GarchFit.presample`) and
+ * runs over the window's finite returns as the fit did (skipping non-finite ones), so s2 at `from` is the fit's
+ * one-step forecast; from `from` on, sigma_t uses r up to t-1 only, and a non-finite r_t advances with
+ * E[e_t^2] = s2_t.
+ */
+export function garchFilterFrom(
+  r: ArrayLike<number>,
+  p: GarchParams,
+  b: number,
+  lo: number,
+  from: number,
+  to: number,
+  out: Float64Array,
+): void {
+  let h = b, e2 = b;
+  for (let t = lo; t < to; t++) {
+    const v = r[t];
+    if (t < from && !Number.isFinite(v)) continue;
     h = p.omega + p.alpha * e2 + p.beta * h;
-    out[t] = Math.sqrt(h);
-    const e = r[t] - p.mu;
+    if (t >= from) out[t] = Math.sqrt(h);
+    const e = v - p.mu;
     e2 = Number.isFinite(e) ? e * e : h;
+  }
+}
+
+/** Walk-forward refit schedule (features.garch: window, refit_every, min_samples). */
+export interface WalkForwardOptions {
+  /** Fit window: the last `window` finite returns before the refit row, or all of them ("expanding"). */
+  window: number | "expanding";
+  /** Rows between refits. */
+  refitEvery: number;
+  /** Finite returns before the first refit (rows before it stay NaN). */
+  minSamples: number;
+}
+
+/** One walk-forward refit: fitted on r[lo, row), it serves the rows [row, end). */
+export interface Refit {
+  /** First row of the fit window. */
+  lo: number;
+  /** The refit row: the first row served; the window ends just before it. */
+  row: number;
+  /** One past the last row served (the next refit's row, or the series' length). */
+  end: number;
+}
+
+/**
+ * The refits of a series of returns: the first at the row after the `minSamples`-th finite return, then every
+ * `refitEvery` rows. Each refit's rows and window depend on r before its row only, so truncating r never moves
+ * an earlier refit (only the last one's `end`).
+ */
+export function walkForwardRefits(r: ArrayLike<number>, o: WalkForwardOptions): Refit[] {
+  let first = 0, seen = 0;
+  while (first < r.length && seen < o.minSamples) if (Number.isFinite(r[first++])) seen++;
+  const out: Refit[] = [];
+  if (seen < o.minSamples) return out;
+  for (let row = first; row < r.length; row += o.refitEvery) {
+    const lo = o.window === "expanding" ? 0 : windowStart(r, row, o.window);
+    out.push({ lo, row, end: Math.min(row + o.refitEvery, r.length) });
   }
   return out;
 }

@@ -51,7 +51,16 @@ Deno.test("config: empty text gives the documented defaults", () => {
   assert.deepEqual(f.log_stabilization, { enabled: true, shift: 1, causal: true });
   assert.deepEqual(f.rolling_corr, { pairs: [], window: 50 });
   assert.deepEqual(f.baxter_king, { low_freq: 6, high_freq: 32, k: 12, mode: "causal", fill: false });
-  assert.deepEqual(f.garch, { p: 1, q: 1, max_iter: 1000, max_samples: 10000 });
+  assert.deepEqual(f.garch, {
+    p: 1,
+    q: 1,
+    max_iter: 1000,
+    max_samples: 10000,
+    mode: "walk_forward",
+    window: 10000,
+    refit_every: 1000,
+    min_samples: 1000,
+  });
   assert.equal(f.selection_target_column, "y_ret_fwd_15m");
   assert.equal(f.dcor_top_k, 50);
   assert.equal(f.stage1_rolling_enabled, true);
@@ -77,7 +86,16 @@ Deno.test("config: empty text gives the documented defaults", () => {
 Deno.test("config: partial sections keep the other defaults; empty sections are allowed", () => {
   const c = load("features:\n  rolling_windows: [5, 7]\n  garch:\n    max_iter: 50\ndevelopment:\n");
   assert.deepEqual(c.features.rolling_windows, [5, 7]);
-  assert.deepEqual(c.features.garch, { p: 1, q: 1, max_iter: 50, max_samples: 10000 });
+  assert.deepEqual(c.features.garch, {
+    p: 1,
+    q: 1,
+    max_iter: 50,
+    max_samples: 10000,
+    mode: "walk_forward",
+    window: 10000,
+    refit_every: 1000,
+    min_samples: 1000,
+  });
   assert.deepEqual(c.features.frac_diff.d_values, [0.1, 0.2, 0.3, 0.4, 0.5]);
   assert.equal(c.development.log_memory_usage, true);
   // defaults are fresh copies: mutating one config does not leak into the next
@@ -182,7 +200,7 @@ Deno.test("config: unknown keys are errors naming the file, the key path and the
   assert.equal(
     msg,
     "test.yaml: unknown key features.rolling_windowz (known: rolling_windows, frac_diff, log_stabilization, " +
-      "rolling_corr, baxter_king, extraction, garch, selection_target_column, dcor_top_k, stage1_rolling_enabled, selection_max_samples, selection_permutations, selection_seed, selection_rolling_window, selection_variance_threshold, selection_corr_threshold, selection_pca, columns)",
+      "rolling_corr, baxter_king, extraction, garch, selection_target_column, dcor_top_k, stage1_rolling_enabled, selection_max_samples, selection_permutations, selection_seed, selection_rolling_window, selection_variance_threshold, selection_corr_threshold, selection_pca, selection_permutation, selection_exclude, selection_min_coverage, selection_fdr_level, columns)",
   );
   assert.match(
     usageError(() => load("databse:\n  source: x\n")),

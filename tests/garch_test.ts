@@ -289,24 +289,37 @@ Deno.test("no look-ahead: the volatility at t depends on returns before t only",
   assert.ok(Math.abs(g[901] ** 2 - (p.omega + (p.alpha + p.beta) * g[900] ** 2)) < 1e-12);
 });
 
-Deno.test("garch_models engine: <col>_garch_vol from percent log returns, fit per column", opts, async () => {
+Deno.test("garch_models engine, in_sample mode: one fit per column filters every row", opts, async () => {
+  // The engine's default is now walk_forward (tests/garch_walk_forward_test.ts); in_sample keeps the old output.
   const r = simulate(3000, { mu: 0.001, omega: 0.0005, alpha: 0.06, beta: 0.92 }, 5);
   const close = new Float64Array(r.length + 1);
   close[0] = 100;
   r.forEach((v, i) => (close[i + 1] = close[i] * Math.exp(v / 100)));
   const flat = new Float64Array(close.length).fill(50);
   const frame = makeFrame("mem", close.length, new Map([["close", close], ["flat", flat]]));
-  const cfg = { columns: ["close", "flat"], p: 1, q: 1, max_iter: 1000, max_samples: 2000 };
+  const cfg = {
+    columns: ["close", "flat"],
+    p: 1,
+    q: 1,
+    max_iter: 1000,
+    max_samples: 2000,
+    mode: "in_sample" as const,
+    window: 10000,
+    refit_every: 1000,
+    min_samples: 1000,
+  };
   for (const compute of [{ choice: "cpu" as const, gpu: null }, { choice: "webgpu" as const, gpu }]) {
     const res = await garchModels(frame, cfg, compute);
     const vol = res.columns.get("close_garch_vol")!;
     assert.equal(vol.length, frame.rows);
     assert.ok(Number.isNaN(vol[0]));
-    const fits = res.report.fits as Record<string, GarchFit>;
+    const fits = res.report.columns;
     assert.equal(fits.close.status, "converged");
     assert.equal(fits.close.nobs, 2000);
+    assert.equal(fits.close.refits, 1);
     assert.deepEqual(Array.from(vol), Array.from(garchFilter(percentLogReturns(close), fits.close.params!)));
     assert.equal(fits.flat.status, "constant");
+    assert.equal(fits.flat.refits_failed, 1);
     assert.ok(res.columns.get("flat_garch_vol")!.every(Number.isNaN));
   }
   await assert.rejects(
