@@ -13,7 +13,8 @@ import {
 } from "apache-arrow";
 import { decompressZstd } from "hyparquet-compressors";
 import { DataError } from "../runtime/errors.ts";
-import type { Frame, SkippedColumn } from "./frame.ts";
+import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
+import { parseCsvNumber } from "./csv.ts";
 import lz4 from "lz4js";
 import { frameWithTimestamps } from "./timestamps.ts";
 
@@ -23,8 +24,8 @@ import { frameWithTimestamps } from "./timestamps.ts";
  */
 export function registerArrowDecoders(): void {
   const decoders: [CompressionType, (b: Uint8Array) => Uint8Array][] = [
-    [CompressionType.LZ4_FRAME, (b) => lz4.decompress(b)],
-    [CompressionType.ZSTD, (b) => decompressZstd(b)],
+    [CompressionType.LZ4_FRAME, (b) => aligned(lz4.decompress(b))],
+    [CompressionType.ZSTD, (b) => aligned(decompressZstd(b))],
   ];
   for (const [type, decode] of decoders) {
     const existing = compressionRegistry.get(type);
@@ -34,13 +35,21 @@ export function registerArrowDecoders(): void {
   }
 }
 
+/**
+ * apache-arrow views decompressed buffers as typed arrays in place, which needs their start aligned to the
+ * element size; a decoder may hand back a view at any offset (fzstd does), so such bytes are copied.
+ */
+function aligned(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+}
+
 function columnToF64(vec: Vector, decimalScale?: number): Float64Array {
   const out = new Float64Array(vec.length);
   let at = 0;
   for (const d of vec.data as Data[]) {
     const chunk = new Vector([d]);
     const t = d.type;
-    if (d.nullCount === 0 && decimalScale === undefined && !DataType.isTimestamp(t) && !DataType.isDate(t)) {
+    if (d.nullCount === 0 && decimalScale === undefined && (DataType.isInt(t) || DataType.isFloat(t))) {
       const arr = chunk.toArray() as ArrayLike<number | bigint>;
       if (!(arr instanceof Uint16Array)) { // Float16 toArray gives raw half-float bits
         for (let i = 0; i < arr.length; i++) out[at + i] = Number(arr[i]);
@@ -62,7 +71,7 @@ function columnToF64(vec: Vector, decimalScale?: number): Float64Array {
 function parseTable(bytes: Uint8Array, source: string): Table {
   registerArrowDecoders();
   try {
-    return tableFromIPC(bytes);
+    return tableFromIPC(aligned(bytes));
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/compress|codec|lz4|zstd/i.test(msg)) {
@@ -75,11 +84,47 @@ function parseTable(bytes: Uint8Array, source: string): Table {
   }
 }
 
+const isText = (t: DataType) => DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isUtf8View(t);
+
+/**
+ * Reads a text column (plain or dictionary-encoded strings) as numbers, e.g. prices a vendor stored as
+ * text, parsed as CSV cells are: null, "", "nan" and "null" are missing (NaN). A column without a single
+ * number (a symbol or name column) is skipped with the reason; a column with numbers and some non-numeric
+ * cells keeps its numbers, NaN in those cells, and reports them as `BadCells` (as CSV does), so the caller
+ * decides whether that is an error.
+ */
+function textColumn(
+  name: string,
+  vec: Vector,
+): { values: Float64Array; bad?: BadCells } | { skipped: SkippedColumn } {
+  const values = new Float64Array(vec.length);
+  let numbers = 0;
+  let bad: BadCells | undefined;
+  for (let i = 0; i < vec.length; i++) {
+    const text = vec.get(i) as string | null;
+    const v = text === null ? NaN : parseCsvNumber(text);
+    if (v === undefined) {
+      values[i] = NaN;
+      if (bad) bad.count++;
+      else bad = { name, row: i + 1, value: text!, count: 1 };
+    } else {
+      values[i] = v;
+      if (!Number.isNaN(v)) numbers++;
+    }
+  }
+  if (numbers > 0) return bad ? { values, bad } : { values };
+  const why = bad ? `non-numeric value ${JSON.stringify(bad.value)} at row ${bad.row}` : "no values";
+  return { skipped: { name, reason: `type ${String(vec.type)} (a text column: ${why})` } };
+}
+
 /**
  * Decodes Arrow IPC file/stream or Feather v2 bytes into a Frame. Int (incl. 64-bit), Float
- * (16/32/64) and Decimal columns become f64 (nulls NaN); Timestamp and Date columns become epoch ms.
- * The timestamp column is chosen as for Parquet (typed column first, then a numeric one by name).
- * Other types are listed in `frame.skipped`. Throws `DataError` for unreadable or undecompressable data.
+ * (16/32/64) and Decimal columns, also dictionary-encoded, become f64 (nulls NaN); Timestamp (any unit,
+ * any time zone) and Date columns become epoch ms (UTC). Text columns (Utf8, LargeUtf8, Utf8View, or
+ * dictionary-encoded) holding numbers, e.g. prices stored as strings, are parsed as CSV cells are: a text
+ * column without a number is listed in `frame.skipped`, non-numeric cells of a numeric one in
+ * `frame.badCells`. The timestamp column is chosen as for Parquet (typed column first, then a numeric one by
+ * name). Other types are listed in `frame.skipped`. Throws `DataError` for unreadable or undecompressable data.
  */
 export function decodeArrow(bytes: Uint8Array, source: string): Frame {
   const table = parseTable(bytes, source);
@@ -87,10 +132,12 @@ export function decodeArrow(bytes: Uint8Array, source: string): Frame {
   const data = new Map<string, Float64Array>();
   const timeCols: string[] = [];
   const skipped: SkippedColumn[] = [];
+  const badCells: BadCells[] = [];
   for (const field of table.schema.fields) {
-    const t = field.type;
     const vec = table.getChild(field.name);
     if (!vec) continue;
+    // A dictionary column is read through its values' type (vec.get gives the decoded value).
+    const t = DataType.isDictionary(field.type) ? field.type.dictionary : field.type;
     if (DataType.isTimestamp(t) || DataType.isDate(t)) {
       timeCols.push(field.name);
       data.set(field.name, columnToF64(vec));
@@ -98,9 +145,19 @@ export function decodeArrow(bytes: Uint8Array, source: string): Frame {
       data.set(field.name, columnToF64(vec, (t as Decimal).scale));
     } else if (DataType.isInt(t) || DataType.isFloat(t)) {
       data.set(field.name, columnToF64(vec));
+    } else if (isText(t)) {
+      const col = textColumn(field.name, vec);
+      if ("skipped" in col) {
+        skipped.push(col.skipped);
+        continue;
+      }
+      data.set(field.name, col.values);
+      if (col.bad) badCells.push(col.bad);
     } else {
-      skipped.push({ name: field.name, reason: `type ${String(t)}` });
+      skipped.push({ name: field.name, reason: `type ${String(field.type)}` });
     }
   }
-  return frameWithTimestamps(source, rows, data, timeCols, skipped);
+  const frame = frameWithTimestamps(source, rows, data, timeCols, skipped);
+  if (badCells.length) frame.badCells = badCells;
+  return frame;
 }

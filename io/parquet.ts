@@ -10,17 +10,19 @@ import {
 import type { SchemaTree } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { DataError } from "../runtime/errors.ts";
-import type { Frame, SkippedColumn } from "./frame.ts";
+import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
+import { parseCsvNumber } from "./csv.ts";
 import type { RangeReader } from "./storage.ts";
 import { daysToMs, frameWithTimestamps } from "./timestamps.ts";
 
-type Kind = "number" | "time";
+type Kind = "number" | "time" | "text";
 
 /** hyparquet parsers that turn timestamps and dates into epoch-ms numbers instead of Date objects. */
 const PARSERS: Partial<ParquetParsers> = {
   timestampFromMilliseconds: (v: bigint) => Number(v),
   timestampFromMicroseconds: (v: bigint) => Number(v) / 1e3,
-  timestampFromNanoseconds: (v: bigint) => Number(v) / 1e6,
+  // Epoch ns exceed 2^53: split before converting so the sub-millisecond part is not rounded away.
+  timestampFromNanoseconds: (v: bigint) => Number(v / 1_000_000n) + Number(v % 1_000_000n) / 1e6,
   dateFromDays: (d: number) => daysToMs(d),
 };
 
@@ -37,8 +39,9 @@ function classify(node: SchemaTree): Kind | string {
   if (el.type === "INT32" || el.type === "INT64" || el.type === "FLOAT" || el.type === "DOUBLE") {
     return "number";
   }
+  if (lt === "STRING" || ct === "UTF8") return "text";
   const what = lt ?? ct ?? el.type ?? "group";
-  return `type ${what}${lt === "STRING" || ct === "UTF8" || el.type === "BYTE_ARRAY" ? " (text)" : ""}`;
+  return `type ${what}`;
 }
 
 /** Converts one decoded value (number, bigint, Date, null) to f64; null/undefined give NaN. */
@@ -81,11 +84,13 @@ export async function decodeParquet(input: Uint8Array | RangeReader, source: str
   const skipped: SkippedColumn[] = [];
   for (const child of parquetSchema(metadata).children) {
     const k = classify(child);
-    if (k === "number" || k === "time") kinds.set(child.element.name, k);
+    if (k === "number" || k === "time" || k === "text") kinds.set(child.element.name, k);
     else skipped.push({ name: child.element.name, reason: k });
   }
   const data = new Map<string, Float64Array>();
   for (const name of kinds.keys()) data.set(name, new Float64Array(rows).fill(NaN));
+  const text = new Map<string, { numbers: number; bad?: BadCells }>();
+  for (const [name, k] of kinds) if (k === "text") text.set(name, { numbers: 0 });
   if (kinds.size > 0 && rows > 0) {
     try {
       await parquetRead({
@@ -98,15 +103,57 @@ export async function decodeParquet(input: Uint8Array | RangeReader, source: str
           const out = data.get(columnName);
           if (!out) return;
           const n = Math.min(columnData.length, rows - rowStart);
-          for (let i = 0; i < n; i++) out[rowStart + i] = toF64(columnData[i]);
+          const t = text.get(columnName);
+          if (t) parseText(columnName, columnData, n, rowStart, out, t);
+          else for (let i = 0; i < n; i++) out[rowStart + i] = toF64(columnData[i]);
         },
       });
     } catch (e) {
       throw new DataError(`${source}: cannot decode Parquet data (${errText(e)})`);
     }
   }
+  // Text columns as CSV columns: none with a number is skipped, non-numeric cells of others are reported.
+  const badCells: BadCells[] = [];
+  for (const [name, t] of text) {
+    if (t.numbers === 0) {
+      const why = t.bad
+        ? `non-numeric value ${JSON.stringify(t.bad.value)} at row ${t.bad.row}`
+        : "no values";
+      skipped.push({ name, reason: `type STRING (a text column: ${why})` });
+      data.delete(name);
+    } else if (t.bad) badCells.push(t.bad);
+  }
+  const schemaOrder = parquetSchema(metadata).children.map((c) => c.element.name);
+  skipped.sort((a, b) => schemaOrder.indexOf(a.name) - schemaOrder.indexOf(b.name));
   const timeCols = [...kinds].filter(([, k]) => k === "time").map(([n]) => n);
-  return frameWithTimestamps(source, rows, data, timeCols, skipped);
+  const frame = frameWithTimestamps(source, rows, data, timeCols, skipped);
+  if (badCells.length) frame.badCells = badCells;
+  return frame;
+}
+
+/** Parses a chunk of a text column (e.g. prices stored as strings) as CSV cells, noting non-numeric ones. */
+function parseText(
+  name: string,
+  cells: ArrayLike<unknown>,
+  n: number,
+  rowStart: number,
+  out: Float64Array,
+  t: { numbers: number; bad?: BadCells },
+): void {
+  for (let i = 0; i < n; i++) {
+    const cell = cells[i];
+    const v = typeof cell === "string" ? parseCsvNumber(cell) : NaN;
+    out[rowStart + i] = v ?? NaN;
+    if (v === undefined) {
+      // Chunks need not arrive in row order: keep the first bad row.
+      const row = rowStart + i + 1;
+      if (!t.bad) t.bad = { name, row, value: cell as string, count: 1 };
+      else {
+        t.bad.count++;
+        if (row < t.bad.row) Object.assign(t.bad, { row, value: cell });
+      }
+    } else if (!Number.isNaN(v)) t.numbers++;
+  }
 }
 
 function errText(e: unknown): string {
