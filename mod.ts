@@ -166,6 +166,7 @@ export {
   dcorTestGpu,
   type DcorTestOptions,
   type DcorTestResult,
+  type PermutationScheme,
   rollingDcor,
   rollingDcorCpu,
   rollingDcorGpu,
@@ -173,11 +174,18 @@ export {
 } from "./kernels/dcor.ts";
 export type { DcorGpuOptions } from "./kernels/dcor_gpu.ts";
 export {
+  bhQValues,
+  type ExcludedFeature,
   forwardReturn,
+  forwardReturnTime,
+  parseTarget,
+  type PermutationReport,
   type RankedFeature,
   selectFeatures,
   type SelectionConfig,
-  targetHorizon,
+  type SelectionReport,
+  type TargetHorizon,
+  type TargetSpec,
 } from "./engines/statistical_tests.ts";
 
 export {

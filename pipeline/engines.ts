@@ -73,6 +73,10 @@ const ENGINES: Record<string, Engine | null> = {
           corr_threshold: c.features.selection_corr_threshold,
           pca: c.features.selection_pca,
         },
+        scheme: c.features.selection_permutation,
+        exclude: c.features.selection_exclude,
+        min_coverage: c.features.selection_min_coverage,
+        fdr_level: c.features.selection_fdr_level,
       }, compute),
   },
 };

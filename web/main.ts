@@ -11,7 +11,7 @@
  */
 import * as Comlink from "comlink";
 import uPlot from "uplot";
-import type { RankedFeature } from "../engines/statistical_tests.ts";
+import type { RankedFeature, SelectionReport } from "../engines/statistical_tests.ts";
 import type { AdapterInfo, DataSummary, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
 
 type Status = "starting" | "ready" | "loading" | "resampling" | "loaded" | "running" | "done" | "error";
@@ -688,19 +688,13 @@ function renderColumns(r: RunResult): void {
 
 type Ranked = RankedFeature;
 
-/** What the selection filters report about dropped features (engines/selection_filters.ts). */
-interface Filters {
-  candidates: number;
-  kept: string[];
-  dropped: { feature: string; stage: string; duplicate_of?: string; corr?: number; variance?: number }[];
-}
-
 const RANK_COLUMNS: { key: keyof Ranked | "rank" | "selected" | "note"; label: string; title: string }[] = [
   { key: "rank", label: "#", title: "rank by dCor" },
   { key: "feature", label: "feature", title: "column" },
   { key: "dcor", label: "dCor", title: "distance correlation with the target (V-statistic)" },
   { key: "dcor2_bc", label: "dCor² (bc)", title: "bias-corrected squared dCor" },
   { key: "p_value", label: "p-value", title: "permutation test p-value" },
+  { key: "q_value", label: "q-value", title: "Benjamini-Hochberg q-value (FDR) among the ranked features" },
   { key: "n", label: "n", title: "rows used" },
   { key: "rolling_mean", label: "window mean", title: "mean dCor over consecutive windows" },
   { key: "rolling_stability", label: "stability", title: "1 - sd/mean of the windowed dCor" },
@@ -711,16 +705,7 @@ let sortKey: (typeof RANK_COLUMNS)[number]["key"] = "rank";
 let sortDir = 1;
 
 function renderRanking(r: RunResult): void {
-  const rep = r.reports.statistical_tests as
-    | {
-      target: string;
-      rows: number;
-      permutations: number;
-      selected: string[];
-      ranking: Ranked[];
-      filters?: Filters | null;
-    }
-    | undefined;
+  const rep = r.reports.statistical_tests as unknown as SelectionReport | undefined;
   if (!rep?.ranking) return;
   const selected = new Set(rep.selected);
   const notes = new Map((rep.filters?.dropped ?? []).map((d) => [
@@ -740,8 +725,17 @@ function renderRanking(r: RunResult): void {
     note: notes.get(x.feature) ?? "",
   }));
   const f = rep.filters;
-  $("ranking-hint").textContent = `Distance correlation of every feature with the target ${rep.target} ` +
-    `on the latest ${fmtInt(rep.rows)} rows; p-values from ${rep.permutations} permutations.` +
+  const perm = rep.permutation;
+  const excluded = rep.excluded.map((e) => `${e.feature} (${e.reason})`);
+  $("ranking-hint").textContent =
+    `Distance correlation of every ranked feature with the target ${rep.target} ` +
+    `on the same ${fmtInt(rep.rows)} rows (the latest with a target where every ranked feature is finite); ` +
+    `p-values from ${perm.permutations} ${
+      perm.scheme === "circular_shift"
+        ? `circular shifts of the target (at least ${perm.min_block} rows)`
+        : "iid permutations"
+    }.` +
+    (excluded.length ? ` Not ranked: ${excluded.join("; ")}.` : "") +
     (f ? ` The selection filters kept ${f.kept.length} of ${f.candidates} features.` : "") +
     ` Click a column header to sort.`;
 
@@ -800,7 +794,7 @@ function renderRanking(r: RunResult): void {
         th.addEventListener("click", () => {
           sortDir = sortKey === c.key
             ? -sortDir
-            : c.key === "feature" || c.key === "note" || c.key === "rank" || c.key === "p_value"
+            : ["feature", "note", "rank", "p_value", "q_value"].includes(c.key)
             ? 1
             : -1;
           sortKey = c.key;
@@ -817,7 +811,7 @@ function renderRanking(r: RunResult): void {
           const v = x[c.key as keyof typeof x];
           const text = c.key === "feature" || c.key === "note"
             ? String(v)
-            : c.key === "p_value"
+            : c.key === "p_value" || c.key === "q_value"
             ? fmtP(Number(v))
             : c.key === "selected"
             ? (v ? "✓" : "")
