@@ -219,7 +219,7 @@ export interface FeaturesConfig {
   selection_exclude: string[];
   /**
    * Selection: share of the candidate rows on which the target and every scored feature must be finite; features
-   * are set aside (fewest finite values first, with a reason) until it holds. In (0, 1]. Default 0.9.
+   * are set aside (fewest finite values first, with a reason) until it holds. In (0, 1]. Default 0.75.
    */
   selection_min_coverage: number;
   /** Selection: select only features whose Benjamini-Hochberg q-value is <= this, in (0, 1]; null = off. Default null. */
@@ -504,7 +504,7 @@ const SCHEMA = obj({
     selection_pca: bool(true),
     selection_permutation: oneOf(["circular_shift", "iid"], "circular_shift"),
     selection_exclude: list(str(undefined), ["open", "high", "low", "close"]),
-    selection_min_coverage: num(0.9, { gt: 0, max: 1 }),
+    selection_min_coverage: num(0.75, { gt: 0, max: 1 }),
     selection_fdr_level: num(null, { gt: 0, max: 1, nullable: true }),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),

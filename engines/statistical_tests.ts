@@ -58,7 +58,7 @@ export interface SelectionConfig {
   scheme?: PermutationScheme;
   /** Glob patterns (`*`, `?`) of columns never scored (default: open, high, low, close). */
   exclude?: string[];
-  /** Share of the candidate rows that must be complete (default 0.9; see the module doc). */
+  /** Share of the candidate rows that must be complete (default 0.75; see the module doc). */
   min_coverage?: number;
   /** Select only features with BH q-value <= this (default null: no FDR selection). */
   fdr_level?: number | null;
@@ -309,7 +309,7 @@ export async function selectFeatures(
     names,
     names.map((n) => frame.columns.get(n)!),
     candidates,
-    cfg.min_coverage ?? 0.9,
+    cfg.min_coverage ?? 0.75,
     Math.max(4, scheme === "circular_shift" ? 2 * minBlock : 0),
   );
   excluded.push(...common.excluded.values());
