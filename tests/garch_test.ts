@@ -23,6 +23,7 @@ import {
   garchEvalFull,
   garchEvalGrad,
   garchLogLik,
+  PERSISTENCE_MAX,
   prepareSeries,
   presample,
   simulateGarch,
@@ -248,6 +249,39 @@ Deno.test("statuses, not crashes: constant, too short, NaN gaps, all NaN, iterat
   assert.equal(last.nobs, 1000);
   assert.equal(last.loglik, direct.loglik);
 });
+
+Deno.test(
+  "an optimum on the alpha + beta bound: the search moves along it and converges there",
+  opts,
+  async () => {
+    // Variance trending up through the sample: the likelihood rises towards alpha + beta = 1. (The search used
+    // to land every projected step back on the bound and stop "not_converged".)
+    const series = [2, 4, 6].map((k) =>
+      seededNormals(3000, 7, k).map((z, t) => z * Math.exp((k * t) / 3000))
+    );
+    const gpuFits = await fitGarchGpu(gpu, series);
+    series.forEach((r, i) => {
+      for (const fit of [fitGarchCpu(r), gpuFits[i]]) {
+        assert.equal(fit.status, "converged", `${fit.backend} ${i}: ${fit.message}`);
+        assert.ok(
+          Math.abs(fit.persistence! - PERSISTENCE_MAX) < 1e-12,
+          `${fit.backend} ${i}: ${fit.persistence}`,
+        );
+        const { mu, omega, alpha, beta } = fit.params!;
+        const ll = (a: number, b: number) => {
+          let s2 = 0;
+          r.forEach((v) => (s2 += (v - mu) ** 2));
+          return garchLogLik(r, [mu, omega, a, b], s2 / r.length);
+        };
+        assert.ok(Math.abs(ll(alpha, beta) - fit.loglik!) < 1e-9 * Math.abs(fit.loglik!));
+        // Feasible moves (along the bound, or inside it) lose likelihood.
+        for (const [da, db] of [[1e-3, -1e-3], [-1e-3, 1e-3], [0, -1e-3], [-1e-3, 0]]) {
+          assert.ok(ll(alpha + da, beta + db) < fit.loglik!, `${fit.backend} ${i}: move (${da}, ${db})`);
+        }
+      }
+    });
+  },
+);
 
 Deno.test(
   "fitGarch: the WebGPU search + f64 finish and the CPU path reach the same optimum",
