@@ -19,6 +19,7 @@ import { HEARTBEAT_MS, Registry } from "./registry.ts";
 import { loadTask, type LoadTimings } from "./validate.ts";
 import type { Frame } from "../io/frame.ts";
 import { summaryMarkdown } from "./summary.ts";
+import type { PcaResult } from "../kernels/pca.ts";
 
 /** Inputs of one run. */
 export interface RunOptions {
@@ -282,6 +283,9 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       tasks: summaries,
     };
     const enc = new TextEncoder();
+    for (const [key, pca] of splitPca(summary)) {
+      await o.output.put(`_runs/${runId}/${key}`, enc.encode(JSON.stringify(pca, null, 2)));
+    }
     await o.output.put(`_runs/${runId}/summary.json`, enc.encode(JSON.stringify(summary, null, 2)));
     await o.output.put(`_runs/${runId}/summary.md`, enc.encode(summaryMarkdown(summary)));
     registry.endRun(runId, status);
@@ -295,6 +299,29 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     registry.close();
     setLogSink(prevSink);
   }
+}
+
+/**
+ * Moves each task's PCA (components and loadings: features x components numbers) out of the summary into its
+ * own file `pca/<instrument>.json`, leaving the explained variance and the file's name; returns the files.
+ */
+function splitPca(summary: RunSummary): [string, unknown][] {
+  const files: [string, unknown][] = [];
+  for (const t of summary.tasks) {
+    const sel = t.reports?.statistical_tests as { filters?: { pca?: unknown } | null } | undefined;
+    const pca = sel?.filters?.pca as PcaResult | null | undefined;
+    if (!pca) continue;
+    const key = `pca/${encodeURIComponent(t.instrument)}.json`;
+    files.push([key, pca]);
+    sel!.filters!.pca = {
+      file: key,
+      n: pca.n,
+      n_components: pca.n_components,
+      explained_variance_ratio: pca.explained_variance_ratio.slice(0, pca.n_components),
+      cumulative_ratio: pca.cumulative_ratio.slice(0, pca.n_components),
+    };
+  }
+  return files;
 }
 
 /** Logs and records the input columns that were not loaded and the cells read as NaN. */

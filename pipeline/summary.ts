@@ -4,6 +4,9 @@
  * warm-up and NaN counts of every feature with the cause of any unusable one, the GARCH fits and the
  * selection table. Names and messages are escaped so no value breaks a table.
  */
+import type { GarchReport } from "../engines/garch.ts";
+import type { SelectionReport } from "../engines/statistical_tests.ts";
+import type { GarchParams } from "../kernels/garch.ts";
 import type { RunSummary, TaskSummary } from "./run.ts";
 
 /** A table cell: pipes and line breaks escaped. */
@@ -81,25 +84,57 @@ function qualityLines(t: TaskSummary): string[] {
   ];
 }
 
-/** The parts of the selection report (engines/statistical_tests.ts) the summary shows. */
-interface SelectionReport {
-  target: string;
-  rows: number;
-  selected: string[];
-  ranking: { feature: string; dcor: number; p_value: number | null; q_value?: number | null; n: number }[];
-  excluded?: { feature: string; reason: string }[];
-  permutation?: Record<string, unknown>;
-}
-
 const num = (v: number | null | undefined, digits: number) =>
   v === null || v === undefined || !Number.isFinite(v) ? "" : v.toPrecision(digits);
 
+function garchLines(t: TaskSummary): string[] {
+  const g = t.reports?.garch_models as GarchReport | undefined;
+  if (!g?.columns) return [];
+  const how = g.mode === "walk_forward"
+    ? `walk-forward: window ${g.window}, refit every ${g.refit_every} bars, first value after ${g.min_samples} returns`
+    : `in-sample fit on the last ${g.max_samples} returns (looks ahead)`;
+  const est = (p: GarchParams | null, se: GarchParams | null, k: keyof GarchParams) =>
+    p ? `${num(p[k], 4)}${se ? ` (${num(se[k], 2)})` : ""}` : "";
+  return [
+    "",
+    `### GARCH(1,1) of ${cell(g.returns)}: ${how}`,
+    "",
+    "Estimates of the last fit with standard errors in brackets; half-life in bars.",
+    "",
+    ...table(
+      [
+        "column",
+        "mu",
+        "omega",
+        "alpha",
+        "beta",
+        "persistence",
+        "half-life",
+        "status",
+        "refits (failed, not converged)",
+      ],
+      Object.entries(g.columns).map(([c, r]) => [
+        c,
+        est(r.params, r.se, "mu"),
+        est(r.params, r.se, "omega"),
+        est(r.params, r.se, "alpha"),
+        est(r.params, r.se, "beta"),
+        num(r.persistence, 4),
+        num(r.half_life, 3),
+        r.status + (r.message ? `: ${r.message}` : ""),
+        `${r.refits} (${r.refits_failed}, ${r.refits_not_converged})`,
+      ]),
+    ),
+  ];
+}
+
 function selectionLines(t: TaskSummary): string[] {
   const sel = t.reports?.statistical_tests as SelectionReport | undefined;
-  if (!sel) return [];
-  const scheme = sel.permutation
-    ? `; permutations: ${Object.entries(sel.permutation).map(([k, v]) => `${k} ${v}`).join(", ")}`
-    : "";
+  if (!sel?.ranking) return [];
+  const p = sel.permutation;
+  const scheme = `; p-values: ${p.permutations} ${p.scheme} permutations` +
+    (p.min_block ? `, shifts of at least ${p.min_block} bars` : "") +
+    (sel.fdr_level !== null ? `; selected at BH q <= ${sel.fdr_level}` : "");
   const chosen = new Set(sel.selected);
   const lines = [
     "",
@@ -118,12 +153,15 @@ function selectionLines(t: TaskSummary): string[] {
       ]),
     ),
   ];
-  if (sel.excluded?.length) {
+  if (sel.excluded.length) {
     lines.push(
       "",
       "Not ranked:",
       "",
-      ...table(["feature", "reason"], sel.excluded.map((e) => [e.feature, e.reason])),
+      ...table(
+        ["feature", "reason", "cause"],
+        sel.excluded.map((e) => [e.feature, e.reason, t.quality?.[e.feature]?.problem ?? ""]),
+      ),
     );
   }
   return lines;
@@ -146,7 +184,7 @@ export function summaryMarkdown(s: RunSummary): string {
     ),
   ];
   for (const t of s.tasks) {
-    const body = [...inputLines(t), ...qualityLines(t), ...selectionLines(t)];
+    const body = [...inputLines(t), ...garchLines(t), ...qualityLines(t), ...selectionLines(t)];
     if (body.length) lines.push("", `## ${cell(t.instrument)}`, "", ...body);
   }
   return lines.join("\n") + "\n";

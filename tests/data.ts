@@ -157,3 +157,22 @@ export function cyclingSegments(n: number, min: number, max: number, short = 0):
   }
   return lens;
 }
+
+/** One-minute bars as CSV lines (header first): a random walk of `rows` closes from `start` (negative prices allowed). */
+export function barsCsv(
+  rows: number,
+  o: { seed?: number; start?: number; t0?: number; extra?: string } = {},
+): string[] {
+  let s = o.seed ?? 1, c = o.start ?? 100;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const t0 = o.t0 ?? Date.UTC(2024, 0, 1);
+  const lines = [`timestamp,open,high,low,close,volume${o.extra ? `,${o.extra}` : ""}`];
+  for (let i = 0; i < rows; i++) {
+    const open = c;
+    c = c + Math.abs(c) * 0.002 * rnd();
+    const hi = Math.max(open, c) + 0.01, lo = Math.min(open, c) - 0.01;
+    const row = [new Date(t0 + i * 60_000).toISOString(), open, hi, lo, c, 1000 + i % 7];
+    lines.push(row.join(",") + (o.extra ? ",X" : ""));
+  }
+  return lines;
+}

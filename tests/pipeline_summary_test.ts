@@ -1,0 +1,79 @@
+/**
+ * The run summary a quant reads (issue 11 §5), from the default job on a short series: per instrument the
+ * time per phase, FFD window per d, the GARCH table (estimates, standard errors, persistence, half-life, status,
+ * refits), warm-up and NaN counts per feature, and the selection table with n, p, q and the reason (and cause)
+ * of every feature not ranked; summary.json stays compact (the PCA in its own file); an instrument name with
+ * a pipe does not break the tables.
+ */
+import { strict as assert } from "node:assert";
+import { join } from "node:path";
+import { cli, logRecords } from "./cli_harness.ts";
+import { generate } from "../generator/generate.ts";
+import { LocalStorage } from "../io/storage.ts";
+import type { RunSummary } from "../pipeline/run.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test(
+  "summary.md: phases, FFD windows, GARCH table, feature warm-ups, selection with n/p/q and reasons",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "fg-summary-" });
+    // Generated bars have volatility clustering (regimes), so the GARCH fit is interior, with standard errors.
+    const bars = new LocalStorage(join(dir, "bars"));
+    await generate({ kind: "bars", storage: bars, instruments: 1, rows: 3000, seed: 3, workers: 0 });
+    await Deno.rename(join(dir, "bars", "SYN0000"), join(dir, "bars", "A|B"));
+    const config = join(dir, "config.yaml");
+    await Deno.writeTextFile(
+      config,
+      `data: { source: ${join(dir, "bars")} }
+storage: { output: ${join(dir, "out")} }
+compute: { backend: cpu }
+generator: { if_empty: false }
+features:
+  frac_diff: { d_values: [0.1, 0.4] }
+  garch: { min_samples: 500, refit_every: 500 }
+  selection_target_column: y_ret_fwd_5
+  selection_permutations: 19
+`,
+    );
+    const r = await cli(["run", "--config", config]);
+    assert.equal(r.code, 0, r.err.slice(-2000));
+    const id = logRecords(r.err)[0].run_id as string;
+    const runDir = join(dir, "out", "_runs", id);
+    const md = await Deno.readTextFile(join(runDir, "summary.md"));
+    assert.match(md, /^## A\\\|B$/m);
+    assert.match(md, /^\| A\\\|B \| done \| 3000 \|/m);
+    assert.match(md, /time per phase \(ms\): read \d+, validate \d+, stationarization \d+, .*write \d+/);
+    assert.match(md, /FFD window length \(rows\) per d: 0\.1: 4076, 0\.4: 1458/);
+    // GARCH: estimates with standard errors, persistence, half-life, status and refits (3000 rows: 5 refits).
+    assert.match(md, /### GARCH\(1,1\) .*walk-forward: window 10000, refit every 500 bars/);
+    assert.match(
+      md,
+      /^\| close \| \S+ \(\S+\) \| \S+ \(\S+\) \| \S+ \(\S+\) \| \S+ \(\S+\) \| [\d.]+ \| [\d.]* \| \w+/m,
+    );
+    assert.match(md, /\| 5 \(\d+, \d+\) \|$/m);
+    // Every feature's warm-up and NaN count; the unusable FFD column with its cause.
+    assert.match(md, /^\| close_fd_0\.4 \| 1457 \| 1457 \| 0 \| {2}\|$/m);
+    assert.match(
+      md,
+      /^\| close_fd_0\.1 \| 3000 \| 3000 \| 0 \| FFD d = 0\.1 .*needs 4076 rows; the series has 3000 \|$/m,
+    );
+    // Selection: n, p and q per ranked feature; the FFD column set aside with the selection's reason and the cause.
+    assert.match(
+      md,
+      /### Selection: dCor with y_ret_fwd_5 \(\d+ rows; p-values: 19 circular_shift permutations/,
+    );
+    assert.match(md, /^\| 1 \| \S+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \|/m);
+    assert.match(md, /^\| close_fd_0\.1 \| no finite value .* \| FFD d = 0\.1 .*needs 4076 rows.* \|$/m);
+    assert.match(md, /^\| close \| matches features\.selection_exclude "close" \|/m);
+
+    const summary: RunSummary = JSON.parse(await Deno.readTextFile(join(runDir, "summary.json")));
+    const sel = summary.tasks[0].reports!.statistical_tests as { filters: { pca: Record<string, unknown> } };
+    assert.equal(sel.filters.pca.file, "pca/A%7CB.json");
+    assert.equal(sel.filters.pca.loadings, undefined, "loadings live in their own file");
+    const pca = JSON.parse(await Deno.readTextFile(join(runDir, "pca", "A%7CB.json")));
+    assert.equal(pca.loadings.length, pca.n_components);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
