@@ -4,8 +4,13 @@
  * the WebGPU path (one batched f32 search for all series + the f64 host finish) and on the f64 CPU path (one
  * series after another, one thread). Reference: the `arch` package fits 64 such series in 0.735 s with two
  * processes (25 ms per fit per process); the goals are half that time at 64 series and a quarter of the
- * extrapolated 1024-series time (16 x 0.735 s) at 1024.
+ * extrapolated 1024-series time (16 x 0.735 s) at 1024. The walk-forward row times the garch_models engine
+ * on one 200,000-bar series with the default features.garch (walk_forward: 199 refits of 10,000 returns and
+ * their variance recursions) against its in_sample mode (one fit), the cost of the causal default.
  */
+import { defaultConfig } from "../config/schema.ts";
+import { garchModels } from "../engines/garch.ts";
+import { makeFrame } from "../io/frame.ts";
 import { fitGarchCpu, fitGarchGpu } from "../kernels/garch.ts";
 import { simulateGarch } from "../kernels/garch_core.ts";
 import { seededNormals } from "../generator/rng.ts";
@@ -24,11 +29,20 @@ export interface GarchBenchRow {
   met: boolean | null;
 }
 
+/** The garch_models engine on one series: walk_forward (the default) against in_sample, seconds per path. */
+export interface GarchWalkForwardRow {
+  rows: number;
+  refits: number;
+  webgpu: { walkForward: number; inSample: number } | null;
+  cpu: { walkForward: number; inSample: number } | null;
+}
+
 /** What `benchGarch` returns. */
 export interface GarchBench {
   adapter: string | null;
   reference: { archSeconds64: number; note: string };
   rows: GarchBenchRow[];
+  walkForward: GarchWalkForwardRow;
 }
 
 /** `arch`: 64 series x 10,000 points in 0.735 s (two processes). */
@@ -104,6 +118,7 @@ export async function benchGarch(
     row.met = goalSeconds === null || !Number.isFinite(best) ? null : best <= goalSeconds;
     rows.push(row);
   }
+  const walkForward = await benchWalkForward(rt, opts, progress);
   const adapter = rt?.adapterName ?? null;
   rt?.destroy();
   return {
@@ -115,7 +130,48 @@ export async function benchGarch(
         "of 16 x 0.735 s",
     },
     rows,
+    walkForward,
   };
+}
+
+/** Times the engine's two modes on 200,000 simulated bars (close prices from percent returns). */
+async function benchWalkForward(
+  rt: GpuRuntime | null,
+  opts: { budget: number; backend: "webgpu" | "cpu" | "both" },
+  progress: (s: string) => void,
+): Promise<GarchWalkForwardRow> {
+  const n = 200_000;
+  const r = simulate(n - 1, 7);
+  const close = new Float64Array(n);
+  close[0] = 100;
+  r.forEach((v, i) => (close[i + 1] = close[i] * Math.exp(v / 100)));
+  const frame = makeFrame("bench", n, new Map([["close", close]]));
+  const cfg = { columns: ["close"], ...defaultConfig().features.garch };
+  const row: GarchWalkForwardRow = { rows: n, refits: 0, webgpu: null, cpu: null };
+  const paths = [
+    ...(rt ? [["webgpu", { choice: "webgpu" as const, gpu: rt }] as const] : []),
+    ...(opts.backend !== "webgpu" ? [["cpu", { choice: "cpu" as const, gpu: null }] as const] : []),
+  ];
+  for (const [name, compute] of paths) {
+    const time = async (mode: "walk_forward" | "in_sample") =>
+      (await repeat(
+        async () => {
+          const res = await garchModels(frame, { ...cfg, mode }, compute);
+          if (mode === "walk_forward") row.refits = res.report.columns.close.refits;
+        },
+        opts.budget,
+        1,
+        3,
+      )).seconds;
+    row[name] = { walkForward: await time("walk_forward"), inSample: await time("in_sample") };
+    progress(
+      `garch engine, ${n} rows, ${name}: walk_forward ${
+        row[name]!.walkForward.toFixed(3)
+      } s (${row.refits} ` +
+        `refits), in_sample ${row[name]!.inSample.toFixed(3)} s`,
+    );
+  }
+  return row;
 }
 
 /** The human table for `benchGarch`'s result. */
@@ -137,5 +193,12 @@ export function garchTable(b: GarchBench): string[] {
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) out.push("  " + r.map((cell, c) => cell.padStart(widths[c])).join("  "));
+  const w = b.walkForward;
+  const mode = (p: { walkForward: number; inSample: number } | null) =>
+    p ? `walk_forward ${f(p.walkForward)} s / in_sample ${f(p.inSample)} s` : "-";
+  out.push(
+    `garch_models engine, ${w.rows} rows, default features.garch (${w.refits} refits): ` +
+      `webgpu ${mode(w.webgpu)}; cpu f64 ${mode(w.cpu)}`,
+  );
   return out;
 }
