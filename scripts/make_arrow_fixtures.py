@@ -82,10 +82,11 @@ def column_data():
         "skipped")
     add("venue", pa.array(["XNAS"] * N, pa.string()), "skipped")
     add("halted", pa.array([i % 5 == 0 for i in range(N)], pa.bool_()), "skipped")
-    bid_text = ["n/a" if i in (4, 9) else f"{p - 0.01:.2f}" for i, p in enumerate(price)]
+    # Non-numeric cells, the first one non-ASCII (the reader's UTF-8 path), reported with row and text.
+    bid_text = ["\u2014" if i == 4 else "n/a" if i == 9 else f"{p - 0.01:.2f}" for i, p in enumerate(price)]
     add("bid_text", pa.array(bid_text, pa.string()), {
-        "badCells": {"row": 5, "value": "n/a", "count": 2},
-        "values": [None if t == "n/a" else float(t) for t in bid_text],
+        "badCells": {"row": 5, "value": "\u2014", "count": 2},
+        "values": [None if i in (4, 9) else float(t) for i, t in enumerate(bid_text)],
     })
     return cols
 

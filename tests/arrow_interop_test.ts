@@ -81,7 +81,7 @@ Deno.test("a numeric text column with a non-numeric cell is an error naming the 
     const bytes = await Deno.readFile(new URL(file, FIXTURES));
     await assert.rejects(decodeFrame(bytes, file), (e: unknown) => {
       assert.ok(e instanceof DataError, String(e));
-      assert.match(e.message, /column "bid_text": non-numeric value "n\/a" at row 5 \(2 such cells/);
+      assert.match(e.message, /column "bid_text": non-numeric value "—" at row 5 \(2 such cells/);
       return true;
     });
   }
