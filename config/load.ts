@@ -1,6 +1,6 @@
 /** Loading the YAML configuration file: parse, substitute `${VAR:default}`, validate, fill defaults. */
 
-import { parseDocument } from "yaml";
+import { parseDocument } from "npm:yaml@2.9.1";
 import { UsageError } from "../runtime/errors.ts";
 import type { EnvLookup } from "./env.ts";
 import { type Config, validateConfig } from "./schema.ts";

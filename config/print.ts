@@ -1,6 +1,6 @@
 /** Printing and fingerprinting a resolved configuration without leaking secrets. */
 
-import { Document, isScalar, isSeq, visit } from "yaml";
+import { Document, isScalar, isSeq, visit } from "npm:yaml@2.9.1";
 import type { Config } from "./schema.ts";
 
 const SECRET = /secret|password|token|access_key/i;

@@ -7,7 +7,7 @@
  * unknown keys and bad values, and reports every problem in one UsageError whose lines name the file.
  */
 
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { UsageError } from "../runtime/errors.ts";
 import { type EnvLookup, processEnv, substitute } from "./env.ts";
 import { targetNameProblem } from "../engines/target.ts";

@@ -9,7 +9,7 @@
  * part tasks, so parts start as soon as their state is known. Every part's bytes depend only on
  * (seed, kind, options, part index), never on the worker count or the scheduling order.
  */
-import * as Comlink from "comlink";
+import * as Comlink from "npm:comlink@4.4.2";
 import type { Storage } from "../io/storage.ts";
 import { UsageError } from "../runtime/errors.ts";
 import {

@@ -5,7 +5,7 @@
  * timestamps and ids (a constant step packs to almost nothing), dictionary-encoded strings, and ZSTD at
  * a fast level through node:zlib.
  */
-import { type ColumnSource, parquetWriteBuffer } from "hyparquet-writer";
+import { type ColumnSource, parquetWriteBuffer } from "npm:hyparquet-writer@0.17.0";
 import * as zlib from "node:zlib";
 
 /** Default ZSTD level (1: fast; 3 is zstd's default and ~10% smaller, ~25% slower here). */

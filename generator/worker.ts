@@ -2,7 +2,7 @@
  * The generator's Web Worker: exposes the part functions through Comlink. Part bytes are transferred
  * (not copied) back to the main thread, which writes them through its Storage.
  */
-import * as Comlink from "comlink";
+import * as Comlink from "npm:comlink@4.4.2";
 import type { BarParams } from "./bars.ts";
 import { barAdvance, barPartBytes, txPartBytes } from "./parts.ts";
 import type { TxParams } from "./transactions.ts";

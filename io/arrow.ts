@@ -10,12 +10,12 @@ import {
   tableFromIPC,
   util,
   Vector,
-} from "apache-arrow";
-import { decompressZstd } from "hyparquet-compressors";
+} from "npm:apache-arrow@21.2.0";
+import { decompressZstd } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
 import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
 import { parseCsvNumber } from "./csv.ts";
-import lz4 from "lz4js";
+import lz4 from "npm:lz4js@0.2.0";
 import { frameWithTimestamps } from "./timestamps.ts";
 
 /**

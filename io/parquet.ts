@@ -6,9 +6,9 @@ import {
   type ParquetParsers,
   parquetRead,
   parquetSchema,
-} from "hyparquet";
-import type { SchemaTree } from "hyparquet";
-import { compressors } from "hyparquet-compressors";
+} from "npm:hyparquet@1.31.5";
+import type { SchemaTree } from "npm:hyparquet@1.31.5";
+import { compressors } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
 import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
 import { parseCsvNumber } from "./csv.ts";

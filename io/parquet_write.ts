@@ -2,7 +2,7 @@
  * Parquet encoding of a frame with hyparquet-writer: DOUBLE columns (NaN kept as NaN), the timestamp as
  * INT64 TIMESTAMP_MILLIS, ZSTD pages through node:zlib's zstd (Deno and Node; the browser passes its own).
  */
-import { parquetWriteBuffer } from "hyparquet-writer";
+import { parquetWriteBuffer } from "npm:hyparquet-writer@0.17.0";
 import * as zlib from "node:zlib";
 
 /** A page compressor as hyparquet-writer expects it. */

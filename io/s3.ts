@@ -11,7 +11,7 @@
  * Secrets: the secret key is held in a private field and is never part of a message, `url`, `inspect`
  * output or JSON; signatures travel in the Authorization header, never in URLs.
  */
-import { AwsClient } from "aws4fetch";
+import { AwsClient } from "npm:aws4fetch@1.0.20";
 import { UsageError } from "../runtime/errors.ts";
 import { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./storage.ts";
 

@@ -9,7 +9,7 @@
  * bit (the rolling path re-sorts its first window instead of updating, which yields the same sorted array).
  * Workers are started per call and terminated when it ends, also on error.
  */
-import * as Comlink from "comlink";
+import * as Comlink from "npm:comlink@4.4.2";
 import { UsageError } from "../runtime/errors.ts";
 import { featureSetCpu } from "./feature_sets.ts";
 import type { FeatureWorkerApi } from "./feature_sets_worker.ts";

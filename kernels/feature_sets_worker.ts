@@ -3,7 +3,7 @@
  * Comlink. The input column and the per-row lengths arrive transferred; the per-feature outputs are
  * transferred (not copied) back.
  */
-import * as Comlink from "comlink";
+import * as Comlink from "npm:comlink@4.4.2";
 import { featureSetCpu } from "./feature_sets.ts";
 import type { WindowSpec } from "./window_features.ts";
 

@@ -49,6 +49,7 @@ const ENGINES: Record<string, Engine | null> = {
       return {
         columns: new Map([...bk.columns, ...sets.columns]),
         report: { ...bk.report, extraction: sets.report, columns: bk.columns.size + sets.columns.size },
+        notes: { ...bk.notes, ...sets.notes },
       };
     },
   },

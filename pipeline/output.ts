@@ -13,8 +13,8 @@ import {
   RecordBatchFileWriter,
   Table,
   TimestampMillisecond,
-} from "apache-arrow";
-import lz4 from "lz4js";
+} from "npm:apache-arrow@21.2.0";
+import lz4 from "npm:lz4js@0.2.0";
 import * as zlib from "node:zlib";
 import { encodeParquet, zstdCompress } from "../io/parquet_write.ts";
 import type { Storage } from "../io/storage.ts";

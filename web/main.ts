@@ -9,8 +9,8 @@
  * on (bars, partial last bar, gaps, the last bar), the last run's result (every column) and the last error
  * message; `document.body.dataset.status` mirrors `status`.
  */
-import * as Comlink from "comlink";
-import uPlot from "uplot";
+import * as Comlink from "npm:comlink@4.4.2";
+import uPlot from "npm:uplot@1.6.32";
 import type { RankedFeature, SelectionReport } from "../engines/statistical_tests.ts";
 import type { AdapterInfo, DataSummary, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
 

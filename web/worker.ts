@@ -3,7 +3,7 @@
  * same mod.ts code and YAML config) on the browser's WebGPU adapter or the f64 CPU path, and encodes exports,
  * so the page itself never blocks.
  */
-import * as Comlink from "comlink";
+import * as Comlink from "npm:comlink@4.4.2";
 import {
   type Compute,
   type Config,
