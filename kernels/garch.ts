@@ -1,7 +1,8 @@
 /**
  * GARCH(1,1) fits for many series at once: `fitGarch` runs the WebGPU search with the f64 host finish
  * (`kernels/garch_gpu.ts`) or the f64 CPU path (`kernels/garch_core.ts`, where the model, the variance
- * initialisation, the estimator and the standard errors are documented), by the compute context's backend.
+ * initialisation, the estimator and the standard errors are documented), by the compute context's backend;
+ * `fitGarchWalkForward` fits the walk-forward refit windows of many series (engines/garch.ts uses it).
  * `garchKernel` is the `kernel garch` entry of the CLI (a scalar kernel: one JSON fit per series).
  */
 import { type Compute, withFallback } from "../runtime/backend.ts";

@@ -22,7 +22,8 @@
  * Newton steps with the analytic gradient and Hessian (the BHHH outer product of
  * scores where -Hessian is not positive definite), a backtracking line search, bounds handled by
  * projection (omega >= 1e-10 var, alpha, beta >= 0, alpha + beta <= 1 - 1e-8) and by dropping a
- * coordinate held at its bound from the Newton system. Converged when the Newton decrement g'(-H)^-1 g
+ * coordinate held at its bound from the Newton system (at alpha + beta = 1 - 1e-8, when the step would raise
+ * the sum, alpha and beta move along (1, -1) only). Converged when the Newton decrement g'(-H)^-1 g
  * over the free coordinates is below 1e-10 (the log-likelihood is within ~5e-11 of the optimum).
  * Not adopted from `arch`: its clipping of s2_t into EWMA-based variance bounds, which changes the likelihood
  * (the benchmark needs the exact one); here s2_t >= omega > 0 follows from the parameter bounds.
