@@ -3,7 +3,7 @@
  * a finite value), NaN and infinite counts, and — for a column without a single finite value or with
  * infinities — the cause, from the engine when it knows it (an FFD window longer than the series, a failed
  * GARCH fit) or from its input column (non-positive prices under a log, overflowing values); NaN rows after
- * the warm-up are flagged when the input column explains them.
+ * the warm-up, and a column that is constant after it, are flagged when the input column explains them.
  */
 
 /** One output column's quality. */
@@ -28,6 +28,15 @@ export function columnQuality(values: Float64Array): ColumnQuality {
     else if (warmup < 0) warmup = i;
   }
   return { warmup: warmup < 0 ? values.length : warmup, nan, inf };
+}
+
+/** True when every finite value from `start` on equals the one at `start`. */
+function constantAfter(values: Float64Array, start: number): boolean {
+  const v0 = values[start];
+  for (let i = start + 1; i < values.length; i++) {
+    if (Number.isFinite(values[i]) && values[i] !== v0) return false;
+  }
+  return true;
 }
 
 /** Counts of the values of an input column that break a log or overflow a kernel. */
@@ -81,6 +90,9 @@ export function assessColumns(
     } else if (q.inf > 0) {
       q.problem = `${q.inf} infinite value(s)` +
         (notes[name] || why(name) ? `: ${notes[name] ?? why(name)}` : "");
+    } else if (q.warmup < rows && why(name) && constantAfter(values, q.warmup)) {
+      // e.g. z-scores of 1e300 prices: the variance overflows and every z is 0.
+      q.problem = `constant (${values[q.warmup]}) after the warm-up: ${why(name)}`;
     }
     out.set(name, q);
   }

@@ -114,17 +114,21 @@ Deno.test(
 );
 
 Deno.test(
-  "a feature without values warns with its cause: FFD window longer than the series, log of prices <= 0",
+  "a feature without values warns with its cause: FFD window longer than the series, log of prices <= 0, 1e300 prices",
   opts,
   async () => {
     const { dir, config } = await setup("", "[0.1, 0.4]");
     await Deno.writeTextFile(join(dir, "bars", "AAA", "a.csv"), barsCsv(3000).join("\n"));
     await Deno.mkdir(join(dir, "bars", "NEG"));
     await Deno.writeTextFile(join(dir, "bars", "NEG", "a.csv"), barsCsv(3000, { start: -50 }).join("\n"));
+    await Deno.mkdir(join(dir, "bars", "BIG"));
+    await Deno.writeTextFile(join(dir, "bars", "BIG", "a.csv"), barsCsv(3000, { start: 1e300 }).join("\n"));
     const r = await cli(["run", "--config", config]);
     assert.equal(r.code, 0, r.err);
     const s = await summaryOf(dir, r.err);
-    const [aaa, neg] = s.tasks;
+    const [aaa, big, neg] = s.tasks;
+    // 1e300 prices: the rolling variance overflows and every z-score is 0 — flagged, not passed on silently.
+    assert.match(big.quality!["close_z_20"].problem!, /constant \(0\) after the warm-up: .*above 1e150/);
     // d = 0.1 at threshold 1e-5 needs 4,076 weights: longer than the 3,000 rows.
     assert.match(aaa.quality!["close_fd_0.1"].problem!, /FFD d = 0.1 .*needs 4076 rows; the series has 3000/);
     assert.equal(aaa.quality!["close_fd_0.1"].nan, 3000);
