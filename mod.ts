@@ -92,17 +92,28 @@ export {
   fitGarch,
   fitGarchCpu,
   fitGarchGpu,
+  fitGarchWalkForward,
   GARCH_DEFAULTS,
   garchFilter,
+  garchFilterFrom,
   type GarchFit,
   garchKernel,
   type GarchOptions,
   type GarchParams,
   type GarchStatus,
   percentLogReturns,
+  type Refit,
   type VarianceInit,
+  type WalkForwardOptions,
+  walkForwardRefits,
 } from "./kernels/garch.ts";
-export { type GarchEngineConfig, garchModels } from "./engines/garch.ts";
+export {
+  type GarchColumnReport,
+  type GarchEngineConfig,
+  type GarchMode,
+  garchModels,
+  type GarchReport,
+} from "./engines/garch.ts";
 
 export {
   type EngineResult,
@@ -111,8 +122,15 @@ export {
   stationarize,
 } from "./engines/stationarization.ts";
 
-export { columnNames, type Frame, getColumn, makeFrame, type SkippedColumn } from "./io/frame.ts";
-export { decodeFrame, readFrameFile } from "./io/read.ts";
+export {
+  type BadCells,
+  columnNames,
+  type Frame,
+  getColumn,
+  makeFrame,
+  type SkippedColumn,
+} from "./io/frame.ts";
+export { decodeFrame, type DecodeOptions, readFrameFile } from "./io/read.ts";
 export { encodeCsv, type OutputColumn, type OutputTimestamps, writeFileAtomic } from "./io/write.ts";
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 
@@ -154,6 +172,8 @@ export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";
 export { type Manifest, type OutputOptions, readManifest, writeTaskOutput } from "./pipeline/output.ts";
 export { Registry, type RunRow, type TaskRow } from "./pipeline/registry.ts";
 export { type RunOptions, runPipeline, type RunSummary, type TaskSummary } from "./pipeline/run.ts";
+export { fingerprintInputs, type InputFingerprint, inputsChanged } from "./pipeline/inputs.ts";
+export { assessColumns, type ColumnQuality, columnQuality } from "./pipeline/quality.ts";
 export {
   dcor,
   dcorExact,

@@ -105,10 +105,13 @@ export interface GarchColumnReport {
 
 /** The garch_models report. */
 export interface GarchReport {
+  /** How the volatility was estimated. */
   mode: GarchMode;
-  /** walk_forward settings (null in in_sample mode). */
+  /** walk_forward: each refit's window (null in in_sample mode). */
   window: number | "expanding" | null;
+  /** walk_forward: rows between refits (null in in_sample mode). */
   refit_every: number | null;
+  /** walk_forward: finite returns before the first refit (null in in_sample mode). */
   min_samples: number | null;
   /** in_sample's fit window (null in walk_forward mode). */
   max_samples: number | null;
@@ -157,6 +160,7 @@ export async function garchModels(
   }
   const columns = new Map<string, Float64Array>();
   const report: Record<string, GarchColumnReport> = {};
+  const notes: Record<string, string> = {};
   cfg.columns.forEach((c, i) => {
     columns.set(`${c}_garch_vol`, vols[i]);
     const rs = refits?.[i] ?? null;
@@ -181,6 +185,9 @@ export async function garchModels(
       backend: last?.backend ?? null,
     };
     report[c] = entry;
+    if (entry.first_row === null) {
+      notes[`${c}_garch_vol`] = `GARCH ${entry.status}: ${entry.message ?? "no estimates"}`;
+    }
     const q = entry.params;
     const level = entry.status === "converged" && !entry.refits_failed && !entry.refits_not_converged
       ? "info"
@@ -209,6 +216,7 @@ export async function garchModels(
       returns: "100 * log(close_t / close_{t-1})",
       ms: Math.round(performance.now() - t0),
     },
+    notes,
   };
 }
 
