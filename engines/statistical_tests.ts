@@ -233,6 +233,7 @@ function commonRows(
   );
   const excluded = new Map<number, ExcludedFeature>();
   const pct = (k: number) => `${N ? ((100 * k) / N).toFixed(1) : "0"}%`;
+  const share = `${+(100 * minCoverage).toFixed(2)}%`;
   for (const i of order) {
     if (complete >= need) break;
     const c = cols[i];
@@ -247,12 +248,13 @@ function commonRows(
       reason: k === 0
         ? `no finite value on the ${N} candidate rows`
         : k < need
-        ? `finite on ${k} of ${N} candidate rows (${pct(k)}), under features.selection_min_coverage (${
-          100 * minCoverage
-        }%)`
-        : `finite on ${k} of ${N} candidate rows (${pct(k)}), but with it fewer than ${
-          100 * minCoverage
-        }% of the candidate rows are finite in every feature`,
+        ? `finite on ${k} of ${N} candidate rows (${
+          pct(k)
+        }), under features.selection_min_coverage (${share})`
+        : `finite on ${k} of ${N} candidate rows (${
+          pct(k)
+        }), but with it fewer than ${share} of the candidate ` +
+          "rows are finite in every feature",
     });
   }
   const rows = candidates.filter((_, r) => missing[r] === 0);
@@ -294,7 +296,7 @@ export async function selectFeatures(
   const excluded: ExcludedFeature[] = [];
   const names: string[] = [];
   for (const n of frame.columns.keys()) {
-    if (n.startsWith("y_") || n === cfg.target) continue;
+    if (n.startsWith("y_")) continue; // targets, including cfg.target (parseTarget requires y_)
     const hit = patterns.find(({ re }) => re.test(n));
     if (hit) {
       excluded.push({

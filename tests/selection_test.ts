@@ -17,6 +17,7 @@ import {
 import { validateConfig } from "../config/schema.ts";
 import { makeFrame } from "../io/frame.ts";
 import { UsageError } from "../runtime/errors.ts";
+import { GpuRuntime } from "../runtime/gpu.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { returns } from "./data.ts";
 
@@ -261,6 +262,34 @@ Deno.test("selection: every feature is scored on the same rows; sparse and all-N
     reason: "only 5 rows where the target and every feature are finite; the test needs 6",
   });
 });
+
+Deno.test(
+  "selection on WebGPU: the same circular shifts, p-values within 2 / (B + 1) of the f64 path, same rows",
+  { sanitizeResources: false, sanitizeOps: false },
+  async () => {
+    const n = 800, h = 4, close = closeOf(n + h, 60).subarray(0, n), target = forwardReturn(close, h);
+    const ar = new Float64Array(n), e = returns(n, 61);
+    for (let t = 1; t < n; t++) ar[t] = 0.9 * ar[t - 1] + e[t];
+    const signal = target.map((v, t) => (Number.isFinite(v) ? Math.abs(v) + 0.3 * Math.abs(e[t]) : NaN));
+    const frame = makeFrame("gpu", n, new Map([["close", close], ["ar", ar], ["signal", signal]]));
+    const cfg = { ...base, target: `y_ret_fwd_${h}`, permutations: 99, seed: 3 };
+    const cpu = (await run(frame, cfg)).report;
+    const gpu = await GpuRuntime.create();
+    try {
+      const g = (await selectFeatures(frame, cfg, { choice: "webgpu", gpu }))
+        .report as unknown as SelectionReport;
+      assert.equal(g.rows, cpu.rows);
+      for (const r of cpu.ranking) {
+        const o = g.ranking.find((x) => x.feature === r.feature)!;
+        assert.equal(o.block, r.block, r.feature);
+        assert.ok(Math.abs(o.p_value - r.p_value) <= 2 / 100, `${r.feature}: ${o.p_value} vs ${r.p_value}`);
+        assert.ok(Math.abs(o.dcor - r.dcor) <= 1e-12, `${r.feature} dcor`); // dCor itself is f64 on the host
+      }
+    } finally {
+      gpu.destroy();
+    }
+  },
+);
 
 Deno.test("selection: exclusion patterns are globs over whole names, configurable", async () => {
   assert.ok(globRegExp("close_*").test("close_fd_0.4") && !globRegExp("close_*").test("close"));
