@@ -136,7 +136,7 @@ Deno.test(
     assert.ok(sel && sel.selected.length > 0 && sel.ranking.length >= sel.selected.length);
     assert.ok(sel.ranking.every((r) => !r.feature.startsWith("y_")));
     const md = await Deno.readTextFile(join(dir, "out", "_runs", String(runs[0].id), "summary.md"));
-    assert.match(md, /features selected by dCor with y_ret_fwd_15m/);
+    assert.match(md, /### Selection: dCor with y_ret_fwd_15m/);
     // Where each feature of the set ran (this test runs the CPU path: the worker pool).
     assert.match(md, /feature set minimal \(8 columns\); cpu \(\d+ workers\): mean, median/);
 

@@ -656,7 +656,10 @@ Deno.test("web page: a Parquet file's engines on WebGPU in Chromium match the CL
     assert.equal(report.backend, "webgpu");
     assert.equal(report.rows, rows);
     assert.equal(report.reports.statistical_tests.ranking.length, refRanking.length);
-    assert.equal(report.reports.garch_models.fits.close.status, ref.reports.garch_models.fits.close.status);
+    assert.equal(
+      report.reports.garch_models.columns.close.status,
+      ref.reports.garch_models.columns.close.status,
+    );
 
     const info = await Deno.stat(SCREENSHOT);
     assert.ok(info.size > 10_000, "screenshot saved");
