@@ -29,6 +29,12 @@ export interface DataConfig {
   /** Columns dropped on read (never become features). Default `[]`. */
   deny_columns: string[];
   /**
+   * The file's column for each role, e.g. `{ close: "Adj Close", timestamp: Date }` (timestamp overrides
+   * `timestamp_column`). Unset (null) roles are found by name: the role, in any case (`Close`), or `Adj Close`
+   * for close. Default: all null.
+   */
+  columns: Record<"timestamp" | "open" | "high" | "low" | "close" | "volume", string | null>;
+  /**
    * A non-numeric cell in a numeric column (`n/a`, a stray byte): `"error"` (default: the task fails naming the
    * file, column, row and value) or `"nan"` (read as NaN, counted in the log and the summary).
    */
@@ -436,6 +442,9 @@ const SCHEMA = obj({
     }),
     timestamp_column: str("timestamp"),
     deny_columns: list(str(undefined), []),
+    columns: obj(
+      Object.fromEntries(["timestamp", "open", "high", "low", "close", "volume"].map((r) => [r, nullable()])),
+    ),
     bad_values: oneOf(["error", "nan"], "error"),
     instrument_pattern: str("^([^/]+)/", { check: regexWithOneGroup }),
   }),

@@ -195,6 +195,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
             denyColumns: config.data.deny_columns,
             timestampColumn: config.data.timestamp_column,
             badValues: config.data.bad_values,
+            columns: config.data.columns,
           }, load);
           reportInputs(frame, row);
           const columns = new Map(frame.columns);

@@ -1,7 +1,7 @@
 /**
  * Input validation and assembly: every partition of an instrument is decoded, checked (a timestamp column,
  * strictly increasing across partitions; low <= open, close <= high and volume >= 0 where those columns exist;
- * deny-listed columns dropped) and concatenated into one Frame. Each problem is a DataError naming the file,
+ * deny-listed columns dropped; columns renamed to their roles: data.columns, else case-insensitive names) and concatenated into one Frame. Each problem is a DataError naming the file,
  * the column and the first bad row.
  */
 import { type Frame, makeFrame } from "../io/frame.ts";
@@ -20,6 +20,94 @@ export interface ValidateOptions {
   timestampColumn: string;
   /** Non-numeric cells in numeric columns: an error (default) or NaN, listed in the frame (data.bad_values). */
   badValues?: "error" | "nan";
+  /** Role -> column name (data.columns): e.g. `{ close: "Adj Close" }`; unset roles are found by name. */
+  columns?: ColumnMapping;
+}
+
+/** The columns validation and the engines know by role; a file's own names map to them (data.columns). */
+export const COLUMN_ROLES = ["timestamp", "open", "high", "low", "close", "volume"] as const;
+/** One of {@link COLUMN_ROLES}. */
+export type ColumnRole = typeof COLUMN_ROLES[number];
+/** Role -> the file's column name; a null or missing role is found by name (see {@link resolveColumns}). */
+export type ColumnMapping = Partial<Record<ColumnRole, string | null>>;
+
+/** Names a role is found under when not mapped, after its own name in any case (Yahoo's `Adj Close`). */
+const ROLE_ALIASES: Partial<Record<ColumnRole, string[]>> = { close: ["adj close", "adj_close", "adjclose"] };
+
+/**
+ * The column each OHLCV role reads from `names` (a file's value columns): the explicit mapping, else a column
+ * named as the role, else the only one whose name equals it ignoring case (`Close`), else an alias (`Adj Close`
+ * for close). Roles found nowhere are absent. The timestamp role is the decoder's (or data.columns.timestamp).
+ */
+export function resolveColumns(
+  names: readonly string[],
+  explicit: ColumnMapping = {},
+): Partial<Record<ColumnRole, string>> {
+  const out: Partial<Record<ColumnRole, string>> = {};
+  const lower = (n: string) => n.trim().toLowerCase();
+  for (const role of COLUMN_ROLES) {
+    if (role === "timestamp") continue;
+    const want = explicit[role];
+    if (want) {
+      out[role] = want;
+      continue;
+    }
+    if (names.includes(role)) {
+      out[role] = role;
+      continue;
+    }
+    for (const alias of [role, ...(ROLE_ALIASES[role] ?? [])]) {
+      const hits = names.filter((n) => lower(n) === alias);
+      if (hits.length === 1) {
+        out[role] = hits[0];
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The checks `loadTask` runs on a frame with these (role-named) value columns, in words: what a page may claim
+ * passed. The conditions are the ones `check` tests columns for.
+ */
+export function checksFor(columns: Iterable<string>): string[] {
+  const has = new Set(columns);
+  const out = ["increasing timestamps"];
+  if (has.has("low") && has.has("high")) out.push("low ≤ high");
+  for (const c of ["open", "close"]) {
+    if (has.has(c) && (has.has("low") || has.has("high"))) out.push(`${c} within [low, high]`);
+  }
+  if (has.has("volume")) out.push("volume ≥ 0");
+  return out;
+}
+
+/** Renames the mapped columns of one decoded partition to their roles, keeping the file's column order. */
+function applyColumns(file: string, frame: Frame, explicit: ColumnMapping): void {
+  const names = [...frame.columns.keys()];
+  for (const role of COLUMN_ROLES) {
+    const want = explicit[role];
+    if (role !== "timestamp" && want && !frame.columns.has(want)) {
+      throw new DataError(
+        `${file}: data.columns.${role}: no column ${JSON.stringify(want)} (columns: ${names.join(", ")})`,
+      );
+    }
+  }
+  const map = resolveColumns(names, explicit);
+  const rename = new Map<string, string>();
+  for (const [role, from] of Object.entries(map)) {
+    if (from === role) continue;
+    if (frame.columns.has(role)) {
+      throw new DataError(
+        `${file}: column ${
+          JSON.stringify(from)
+        } is mapped to ${role} (data.columns), but the file also has a ` +
+          `column named ${role}`,
+      );
+    }
+    rename.set(from, role);
+  }
+  if (rename.size) frame.columns = new Map(names.map((n) => [rename.get(n) ?? n, frame.columns.get(n)!]));
 }
 
 /** Where a task's load time went, in milliseconds (filled by `loadTask`). */
@@ -95,8 +183,10 @@ export async function loadTask(
       : await decodeFrame(await source.get(f.key), file, { badValues: opts.badValues });
     readMs += performance.now() - tr;
     for (const d of opts.denyColumns) frame.columns.delete(d);
-    promoteTimestamp(frame, opts.timestampColumn);
-    check(file, frame, last, opts.timestampColumn);
+    const tsName = opts.columns?.timestamp ?? opts.timestampColumn;
+    promoteTimestamp(frame, tsName);
+    applyColumns(file, frame, opts.columns ?? {});
+    check(file, frame, last, tsName);
     for (const s of frame.skipped) skipped.push({ name: s.name, reason: `${f.key}: ${s.reason}` });
     for (const b of frame.badCells ?? []) badCells.push({ ...b, file: f.key });
     last = frame.timestamps![frame.rows - 1];
