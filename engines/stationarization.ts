@@ -51,6 +51,12 @@ export interface EngineResult {
   notes?: Record<string, string>;
 }
 
+/**
+ * Optional progress of a long engine step: `done` of `total` `unit`s (e.g. "permutations"). Called between
+ * pieces of work, so a caller may throw from it to stop the engine there (the page's Cancel does).
+ */
+export type ProgressFn = (done: number, total: number, unit: string) => void;
+
 /** Notes for columns whose window (rows needed before the first value) is longer than the series. */
 export function windowNotes(
   rows: number,

@@ -31,7 +31,7 @@ import { dcor, dcorTest, dcorTestGpu, type PermutationScheme } from "../kernels/
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
-import type { EngineResult } from "./stationarization.ts";
+import type { EngineResult, ProgressFn } from "./stationarization.ts";
 import { forwardReturn, forwardReturnTime, medianSpacing, parseTarget, type TargetSpec } from "./target.ts";
 
 export { forwardReturn, forwardReturnTime, parseTarget, type TargetSpec } from "./target.ts";
@@ -275,11 +275,15 @@ function commonRows(
   return { scored, rows, excluded };
 }
 
-/** Ranks the frame's features against the target and selects the top K. */
+/**
+ * Ranks the frame's features against the target and selects the top K. `progress` hears the permutation
+ * tests: features done of those scored (CPU), or permutations done of features x permutations (WebGPU).
+ */
 export async function selectFeatures(
   frame: Frame,
   cfg: SelectionConfig,
   compute: Compute,
+  progress?: ProgressFn,
 ): Promise<EngineResult> {
   const scheme = cfg.scheme ?? "circular_shift";
   const fdr = cfg.fdr_level ?? null;
@@ -325,8 +329,15 @@ export async function selectFeatures(
   const xs = scored.map((n) => pick(frame.columns.get(n)!));
   const opts = { permutations: cfg.permutations, seed: cfg.seed, scheme, minBlock };
   const tests = compute.gpu && xs.length
-    ? await dcorTestGpu(compute.gpu, xs.map((x) => [x, y]), opts)
-    : xs.map((x) => dcorTest(x, y, opts));
+    ? await dcorTestGpu(compute.gpu, xs.map((x) => [x, y]), {
+      ...opts,
+      progress: progress && ((done, total) => progress(done, total, "permutations")),
+    })
+    : xs.map((x, i) => {
+      progress?.(i, xs.length, "features");
+      return dcorTest(x, y, opts);
+    });
+  if (!compute.gpu) progress?.(xs.length, xs.length, "features");
   const q = bhQValues(tests.map((t) => t.p_value));
   const ranking: RankedFeature[] = scored.map((feature, i) => {
     const d = dcor(xs[i], y);

@@ -173,6 +173,7 @@ async function runWorks(
   works: Work[],
   seed: number,
   maxRows = Infinity,
+  progress?: (done: number, total: number) => void,
 ): Promise<Float64Array[]> {
   const [main, permute, reduce] = await Promise.all([
     rt.pipeline("dcor_pairs"),
@@ -205,6 +206,11 @@ async function runWorks(
   }
   const g = new Float64Array(slots);
   const pipes = { main, ...permute, reduce };
+  // Progress in replicates: a unit is rows r0..r1 of one replicate (b < 0: the observed statistic, not counted).
+  const total = works.reduce((a, w) => a + w.count, 0);
+  let done = 0;
+  const share = (u: Unit) => (u.b < 0 ? 0 : (u.r1 - u.r0) / preps[u.pair].n);
+  progress?.(0, total);
   for (let i = 0; i < units.length;) {
     // A batch: <= MAX_JOBS jobs, <= PARTIAL_CAP partials, its y values and permuted copies in one binding.
     let j = i, parts = 0, bytes = 0;
@@ -220,8 +226,9 @@ async function runWorks(
     }
     const batch = units.slice(i, j);
     const sums = await runBatch(rt, pipes, preps, batch, seed);
-    batch.forEach((u, k) => (g[u.slot] += sums[k]));
+    batch.forEach((u, k) => (g[u.slot] += sums[k], done += share(u)));
     i = j;
+    progress?.(Math.min(total, Math.round(done)), total);
   }
   return works.map((w, k) => g.slice(offsets[k], offsets[k] + (w.observed ? 1 : 0) + w.count));
 }
@@ -369,6 +376,11 @@ export interface DcorGpuOptions {
    * require, n > ~3.7e5). The result does not depend on it beyond f32 rounding; tests use it.
    */
   maxRowsPerJob?: number;
+  /**
+   * Called before the first batch of dispatches and after each (`dcorTestGpu`: permutations done of pairs x
+   * permutations); a throw from it stops the test before the next batch is submitted.
+   */
+  progress?: (done: number, total: number) => void;
 }
 
 /**
@@ -427,6 +439,7 @@ export async function dcorTestGpu(
       live.map((_, k) => ({ pair: k, observed: true, b0: 0, count: B })),
       seed,
       opts.maxRowsPerJob,
+      opts.progress,
     );
     live.forEach((i, k) => {
       const p = preps[i] as Prep, n = p.n;

@@ -8,7 +8,7 @@ import { engineerFeatures } from "../engines/feature_engineering.ts";
 import { extractFeatures } from "../engines/feature_sets.ts";
 import { selectFeatures } from "../engines/statistical_tests.ts";
 import { garchModels } from "../engines/garch.ts";
-import { type EngineResult, stationarize } from "../engines/stationarization.ts";
+import { type EngineResult, type ProgressFn, stationarize } from "../engines/stationarization.ts";
 import type { Frame } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
@@ -17,8 +17,11 @@ import { UsageError } from "../runtime/errors.ts";
 export interface Engine {
   /** Engine name as in `pipeline.engines` (e.g. `"stationarization"`); also keys per-engine timings. */
   name: string;
-  /** Computes the engine's new columns and report from the frame so far; does no I/O. */
-  run: (frame: Frame, config: Config, compute: Compute) => Promise<EngineResult>;
+  /**
+   * Computes the engine's new columns and report from the frame so far; does no I/O. `progress`, when given,
+   * hears about long steps (statistical_tests: features or permutations done).
+   */
+  run: (frame: Frame, config: Config, compute: Compute, progress?: ProgressFn) => Promise<EngineResult>;
 }
 
 const ENGINES: Record<string, Engine | null> = {
@@ -60,25 +63,30 @@ const ENGINES: Record<string, Engine | null> = {
   },
   statistical_tests: {
     name: "statistical_tests",
-    run: (frame, c, compute) =>
-      selectFeatures(frame, {
-        target: c.features.selection_target_column,
-        top_k: c.features.dcor_top_k,
-        max_samples: c.features.selection_max_samples,
-        permutations: c.features.selection_permutations,
-        seed: c.features.selection_seed,
-        rolling: c.features.stage1_rolling_enabled,
-        rolling_window: c.features.selection_rolling_window,
-        filters: {
-          variance_threshold: c.features.selection_variance_threshold,
-          corr_threshold: c.features.selection_corr_threshold,
-          pca: c.features.selection_pca,
+    run: (frame, c, compute, progress) =>
+      selectFeatures(
+        frame,
+        {
+          target: c.features.selection_target_column,
+          top_k: c.features.dcor_top_k,
+          max_samples: c.features.selection_max_samples,
+          permutations: c.features.selection_permutations,
+          seed: c.features.selection_seed,
+          rolling: c.features.stage1_rolling_enabled,
+          rolling_window: c.features.selection_rolling_window,
+          filters: {
+            variance_threshold: c.features.selection_variance_threshold,
+            corr_threshold: c.features.selection_corr_threshold,
+            pca: c.features.selection_pca,
+          },
+          scheme: c.features.selection_permutation,
+          exclude: c.features.selection_exclude,
+          min_coverage: c.features.selection_min_coverage,
+          fdr_level: c.features.selection_fdr_level,
         },
-        scheme: c.features.selection_permutation,
-        exclude: c.features.selection_exclude,
-        min_coverage: c.features.selection_min_coverage,
-        fdr_level: c.features.selection_fdr_level,
-      }, compute),
+        compute,
+        progress,
+      ),
   },
 };
 
