@@ -3,6 +3,7 @@
 import { DataError } from "../runtime/errors.ts";
 import { type BadCells, type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
 import { epochToMs, parseIsoTimestamp, pickTimestampName } from "./timestamps.ts";
+import { toCommaSeparated } from "./csv_dialect.ts";
 
 const MISSING = new Set(["", "nan", "null"]);
 
@@ -72,7 +73,7 @@ function isBlank(record: string[]): boolean {
  * timestamp.
  */
 export function decodeCsv(bytes: Uint8Array, source: string): Frame {
-  const text = new TextDecoder("utf-8").decode(bytes);
+  const text = toCommaSeparated(new TextDecoder("utf-8").decode(bytes)); // `;`, tab, `|`: io/csv_dialect.ts
   const it = csvRecords(text);
   let first = it.next();
   while (!first.done && isBlank(first.value)) first = it.next();
