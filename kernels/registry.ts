@@ -2,12 +2,15 @@
  * The one list of kernels: the `kernel` CLI dispatches by name from it, the conformance suite runs every
  * entry on both backends, and the bench iterates it.
  */
+import { adfKernel } from "./adf.ts";
 import { bk } from "./baxter_king.ts";
 import { dcorKernel, dcorTestKernel, rollingDcor } from "./dcor.ts";
 import { fracdiff } from "./fracdiff.ts";
 import { garchKernel } from "./garch.ts";
 import type { Kernel, Params, ParamSpec } from "./kernel.ts";
+import { kpssKernel } from "./kpss.ts";
 import { logstab } from "./logstab.ts";
+import { minDKernel } from "./min_d.ts";
 import { rollingCorr } from "./rolling_corr.ts";
 import { rollingMean, rollingStd, zscore } from "./rolling_moments.ts";
 import type { Compute } from "../runtime/backend.ts";
@@ -46,7 +49,7 @@ export interface ScalarKernel {
 
 /** Every scalar (JSON-result) kernel, by name. */
 export const SCALAR_KERNELS: ReadonlyMap<string, ScalarKernel> = new Map(
-  [garchKernel, dcorKernel, dcorTestKernel].map((k) => [k.name, k]),
+  [garchKernel, dcorKernel, dcorTestKernel, adfKernel, kpssKernel, minDKernel].map((k) => [k.name, k]),
 );
 
 /**
