@@ -12,7 +12,9 @@
 import * as Comlink from "npm:comlink@4.4.2";
 import uPlot from "npm:uplot@1.6.32";
 import type { RankedFeature, SelectionReport } from "../engines/statistical_tests.ts";
-import type { AdapterInfo, DataSummary, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
+import type { GarchColumnReport } from "../engines/garch.ts";
+import type { ColumnMapping, ColumnRole } from "../pipeline/validate.ts";
+import type { AdapterInfo, DataSummary, RunProgress, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
 
 type Status = "starting" | "ready" | "loading" | "resampling" | "loaded" | "running" | "done" | "error";
 
@@ -31,6 +33,12 @@ export interface PageState {
   seq: number;
   /** The x (time) range of every plot, in seconds: the plots zoom together. */
   xRanges: () => [number | undefined, number | undefined][];
+  /** The time zone of every time shown (summary, plot axes and legends); UTC by default. */
+  tz: "UTC" | "local";
+  /** The page's column choices (role -> file column; null: found by name), sent with every load. */
+  mapping: ColumnMapping;
+  /** What each plot draws: its title and, per series, the plotted x (s) and y values (null: a break). */
+  plotted: () => { title: string; x: number[]; series: Record<string, (number | null)[]> }[];
 }
 
 const state: PageState = {
@@ -43,6 +51,16 @@ const state: PageState = {
   runs: 0,
   seq: 0,
   xRanges: () => plots.map((p) => [p.scales.x.min, p.scales.x.max]),
+  tz: "UTC",
+  mapping: {},
+  plotted: () =>
+    plots.map((p) => ({
+      title: p.root.closest(".plot")?.querySelector("h3")?.textContent ?? "",
+      x: Array.from(p.data[0]),
+      series: Object.fromEntries(
+        p.series.slice(1).map((s, i) => [String(s.label), Array.from(p.data[i + 1] ?? [], (v) => v ?? null)]),
+      ),
+    })),
 };
 (globalThis as unknown as { __fg: PageState }).__fg = state;
 
@@ -78,10 +96,26 @@ const fmt = (v: number | null | undefined, digits = 6): string => {
   if (a !== 0 && (a >= 1e7 || a < 1e-4)) return v.toExponential(digits - 1);
   return Number(v.toPrecision(digits)).toString();
 };
-const fmtP = (p: number) => (Number.isNaN(p) ? "NaN" : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+/** A p- or q-value; a missing one (null in a report, NaN) reads "—", never a crash. */
+const fmtP = (p: number | null | undefined) =>
+  p === null || p === undefined || !Number.isFinite(p) ? "—" : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
 const fmtInt = (v: number) => v.toLocaleString("en-US");
-const fmtTime = (ms: number | null) =>
-  ms === null ? "—" : new Date(ms).toISOString().replace("T", " ").replace(/:00\.000Z$|\.000Z$/, "Z");
+const pad = (v: number, n = 2) => String(v).padStart(n, "0");
+/** A time in the page's zone: `2024-01-02 09:30Z` (UTC) or `2024-01-02 10:30 +01:00` (local). */
+const fmtTime = (ms: number | null) => {
+  if (ms === null) return "—";
+  const d = new Date(ms);
+  if (state.tz === "UTC") return d.toISOString().replace("T", " ").replace(/:00\.000Z$|\.000Z$/, "Z");
+  const off = -d.getTimezoneOffset();
+  const secs = d.getSeconds() || d.getMilliseconds() ? `:${pad(d.getSeconds())}` : "";
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${
+    pad(d.getMinutes())
+  }${secs} ${off < 0 ? "−" : "+"}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+};
+const fmtSeconds = (ms: number) =>
+  ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${pad(Math.round((ms % 60_000) / 1000))} s`;
 const fmtBytes = (b: number) =>
   b < 1024 ? `${b} B` : b < 1024 ** 2 ? `${(b / 1024).toFixed(1)} KiB` : `${(b / 1024 ** 2).toFixed(1)} MiB`;
 
@@ -130,12 +164,13 @@ async function detectAdapter(): Promise<void> {
     badge.title = a.detail;
     badge.className = "badge gpu";
     gpuOption.textContent = `WebGPU (${a.name})`;
-    backendSelect.value = "webgpu";
+    // A software adapter emulates the GPU on these same cores, slower than the f64 CPU path: start on the CPU.
+    backendSelect.value = a.software ? "cpu" : "webgpu";
     logLine("info", `WebGPU adapter: ${a.name}${a.detail ? ` [${a.detail}]` : ""}`);
     if (a.software) {
       $("backend-note").textContent =
-        "A software adapter: slower than the CPU path. The example's dCor tests " +
-        "(selection_max_samples 5000 x 199 permutations) take minutes here; lower them or pick the CPU.";
+        "A software adapter: slower than the CPU path, so the CPU is selected. On it the example's dCor " +
+        "tests (selection_max_samples 5000 x 199 permutations) take minutes.";
     }
   } else {
     badge.textContent = "No WebGPU: running on the CPU (f64)";
@@ -198,11 +233,18 @@ function renderSummary(s: DataSummary): void {
       ` · ${Math.round(s.ms)} ms`,
     ),
   );
+  // Only the checks that ran are claimed; a role without a column says what was not checked.
+  const unmapped = (["open", "high", "low", "close", "volume"] as const).filter((r) => !s.mapping[r]);
   const valid = s.problems.length === 0
     ? el(
       "p",
       { id: "validation", class: "ok" },
-      "✓ Passes the CLI's checks (increasing timestamps, OHLC, volume).",
+      `✓ Passes the CLI's checks: ${s.checks.join(", ")}.`,
+      ...(unmapped.length
+        ? [
+          el("span", { id: "not-checked", class: "hint" }, ` Not checked: no ${unmapped.join(", ")} column.`),
+        ]
+        : []),
     )
     : el(
       "div",
@@ -233,11 +275,41 @@ function renderSummary(s: DataSummary): void {
     : "";
   box.replaceChildren(
     meta,
+    mappingRow(s),
     valid,
     ts,
     el("table", { class: "compact", id: "data-columns" }, head, ...rows),
     skipped,
   );
+}
+
+const ROLES: ColumnRole[] = ["timestamp", "open", "high", "low", "close", "volume"];
+
+/**
+ * The column mapping, visible and changeable: one selector per role with the file's columns (an adjusted close
+ * offered for close); a change validates the file again with it (the CLI's `data.columns`).
+ */
+function mappingRow(s: DataSummary): HTMLElement {
+  const row = el("div", { id: "mapping", class: "mapping", role: "group", "aria-label": "column mapping" });
+  row.append(el("span", { class: "label" }, "Columns"));
+  for (const role of ROLES) {
+    const select = el("select", { id: `map-${role}`, "aria-label": `column read as ${role}` });
+    select.append(el("option", { value: "" }, "— none —"));
+    for (const c of s.fileColumns) {
+      const adjusted = role === "close" && /^adj(usted)?[ _]?close$/i.test(c);
+      select.append(el("option", { value: c }, adjusted ? `${c} (adjusted)` : c));
+    }
+    select.value = s.mapping[role] ?? "";
+    select.disabled = !loadedFile || state.status === "running";
+    select.addEventListener("change", () => {
+      state.mapping = { ...state.mapping, [role]: select.value || null };
+      const file = loadedFile;
+      if (file) lastSource = () => openFile(file, true), lastSource();
+    });
+    row.append(el("label", { class: select.value === role ? "" : "mapped" }, `${role} `, select));
+  }
+  if (!loadedFile) row.append(el("span", { class: "hint" }, "(demo bars: fixed)"));
+  return row;
 }
 
 // ---------------------------------------------------------------- timeframe
@@ -363,11 +435,17 @@ async function ingest(what: string, load: () => Promise<DataSummary>): Promise<v
 /** What was loaded last, to load it again into a restarted worker. */
 let lastSource: (() => Promise<void>) | null = null;
 
-async function openFile(file: File): Promise<void> {
-  lastSource = () => openFile(file);
+/** The file loaded last (null for demo bars): the mapping selectors validate it again. */
+let loadedFile: File | null = null;
+
+/** Loads a file; `keepMapping` keeps the page's column choices (a remap, a restart), else they reset. */
+async function openFile(file: File, keepMapping = false): Promise<void> {
+  lastSource = () => openFile(file, true);
+  loadedFile = file;
+  if (!keepMapping) state.mapping = {};
   await ingest(file.name, async () => {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    return await api.load(Comlink.transfer(bytes, [bytes.buffer]), file.name, configBox.value);
+    return await api.load(Comlink.transfer(bytes, [bytes.buffer]), file.name, configBox.value, state.mapping);
   });
 }
 
@@ -397,6 +475,8 @@ $("demo").addEventListener("click", () => {
     200,
     Math.min(2_000_000, Math.round(Number($<HTMLInputElement>("demo-rows").value) || 20000)),
   );
+  loadedFile = null;
+  state.mapping = {};
   lastSource = () => ingest(`${rows} demo bars`, () => api.demo(rows, 42));
   lastSource();
 });
@@ -409,47 +489,102 @@ class Cancelled extends Error {}
 let cancel: (() => void) | null = null;
 const cancelButton = $<HTMLButtonElement>("cancel");
 cancelButton.addEventListener("click", () => cancel?.());
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The live run status: the engine, inside long steps the work done of the total with an estimate of the time
+ * left (from this step's rate so far), and the elapsed time, redrawn every 250 ms.
+ */
+class RunMeter {
+  #t0 = performance.now();
+  #stepT0 = this.#t0;
+  #p: RunProgress = { engine: "" };
+  #timer: ReturnType<typeof setInterval>;
+  readonly box = el("span", { id: "run-progress" });
+  readonly #step = el("span", { id: "run-step" });
+  readonly #bar = el("progress", { id: "run-bar", max: "1" });
+  readonly #elapsed = el("span", { id: "run-elapsed" });
+
+  constructor(private backend: string) {
+    this.#bar.removeAttribute("value"); // indeterminate until a step reports its total
+    this.box.append(this.#step, " ", this.#bar, " ", this.#elapsed);
+    this.#timer = setInterval(() => this.#draw(), 250);
+    this.#draw();
+  }
+
+  update(p: RunProgress): void {
+    // A new step (another engine, or work counted from zero again) restarts the rate estimate.
+    if (p.engine !== this.#p.engine || p.unit !== this.#p.unit || (p.done ?? 0) < (this.#p.done ?? 0)) {
+      this.#stepT0 = performance.now();
+    }
+    this.#p = p;
+    this.#draw();
+  }
+
+  #draw(): void {
+    const now = performance.now(), p = this.#p;
+    if (!p.engine) this.#step.textContent = `Starting on ${this.backend}…`;
+    else if (p.total && p.done !== undefined) {
+      const left = p.done > 0 ? ((now - this.#stepT0) / p.done) * (p.total - p.done) : NaN;
+      this.#step.textContent = `Running ${p.engine}: ${fmtInt(p.done)} / ${fmtInt(p.total)} ${p.unit} (${
+        Math.floor((100 * p.done) / p.total)
+      }%)${Number.isFinite(left) ? `, about ${fmtSeconds(left)} left` : ""}`;
+      this.#bar.max = p.total;
+      this.#bar.value = p.done;
+    } else {
+      this.#step.textContent = `Running ${p.engine}…`;
+      this.#bar.removeAttribute("value");
+    }
+    this.#elapsed.textContent = `${fmtSeconds(now - this.#t0)} elapsed`;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/** Marks the shown results as those of an earlier run while another runs (they stay until it succeeds). */
+function setStale(stale: boolean): void {
+  for (const id of ["plots-card", "ranking-card", "export-card"]) $(id).classList.toggle("stale", stale);
+}
 
 async function run(): Promise<void> {
   const runError = $("run-error");
   runError.hidden = true;
   state.error = null;
-  clearResults();
   runButton.disabled = true;
   setStatus("running");
+  setStale(true);
   runStatus.className = "status busy";
   const backend = backendSelect.value as "webgpu" | "cpu";
-  runStatus.textContent = `Starting on ${backend === "webgpu" ? "WebGPU" : "the CPU"}…`;
-  const t0 = performance.now();
+  const meter = new RunMeter(backend === "webgpu" ? "WebGPU" : "the CPU");
+  runStatus.replaceChildren(meter.box);
   const cancelled = new Promise<never>((_, reject) => (cancel = () => reject(new Cancelled())));
   cancelButton.hidden = false;
   try {
     const r = await Promise.race([
-      api.run(
-        configBox.value,
-        backend,
-        Comlink.proxy((engine: string) => {
-          runStatus.textContent = `Running ${engine}… (${((performance.now() - t0) / 1000).toFixed(1)} s)`;
-        }),
-      ),
+      api.run(configBox.value, backend, Comlink.proxy((p: RunProgress) => meter.update(p))),
       cancelled,
     ]);
+    // Only a successful run replaces what is shown (a config error keeps the previous results).
+    clearResults();
     state.result = r;
     state.runs++;
     const bars = state.timeframe?.every ? `${state.timeframe.every} bars` : "rows";
     runStatus.textContent = `Done: ${Object.keys(r.engines_ms).length} engines on ${
       r.backend === "webgpu" ? `WebGPU (${r.adapter})` : "the CPU (f64)"
     } over ${fmtInt(r.rows)} ${bars} in ${fmtInt(r.total_ms)} ms, ${r.added.length} new columns.`;
-    renderTimings(r);
-    renderPlots(r);
-    renderColumns(r);
-    renderRanking(r);
-    $("export-card").hidden = false;
+    renderResult(r);
     logLine("info", `run done: ${JSON.stringify(r.engines_ms)}`);
     setStatus("done");
   } catch (e) {
     if (e instanceof Cancelled) {
-      // A running kernel cannot be interrupted: stop the worker, start a fresh one and load the data again.
+      // Stop the GPU work first: the worker's next progress call throws and its device is destroyed, so nothing
+      // queued keeps the GPU busy. A CPU step never yields to hear that; either way the worker is replaced by a
+      // fresh one (a new device) and the data loaded again.
+      meter.stop();
+      runStatus.textContent = "Cancelling…";
+      await Promise.race([api.cancel(), sleep(500)]);
       worker.terminate();
       logLine("info", "run cancelled; restarting the worker");
       await startWorker();
@@ -457,15 +592,28 @@ async function run(): Promise<void> {
       runStatus.textContent = "Cancelled. Edit the config and run again.";
     } else {
       showError(runError, e);
-      runStatus.textContent = "The run failed; fix the config or load another file.";
+      runStatus.textContent = state.result
+        ? "The run failed; the results shown are the previous run's. Fix the config and run again."
+        : "The run failed; fix the config or load another file.";
       setStatus("error");
     }
   } finally {
+    meter.stop();
+    setStale(false);
     cancel = null;
     cancelButton.hidden = true;
     runStatus.className = "status";
     runButton.disabled = !state.summary || state.summary.problems.length > 0;
   }
+}
+
+/** Draws a run's result: timings, plots, columns, ranking, exports. */
+function renderResult(r: RunResult): void {
+  renderTimings(r);
+  renderPlots(r);
+  renderColumns(r);
+  renderRanking(r);
+  $("export-card").hidden = false;
 }
 
 function renderTimings(r: RunResult): void {
@@ -499,7 +647,10 @@ const PALETTE = [
   "#db2777",
   "#4b5563",
 ];
-const MAX_POINTS = 60_000;
+/** Buckets of rows per plot: each draws its series' min and max, so at most ~2 x this many points. */
+const BUCKETS = 30_000;
+/** Consecutive rows further apart than this many median spacings are a closed market: the lines break. */
+const GAP_FACTOR = 2.5;
 let plots: uPlot[] = [];
 let syncing = false;
 
@@ -509,6 +660,30 @@ interface Group {
   axes: Record<string, string>;
   /** A thin panel under the previous one (no time axis labels). */
   compact?: boolean;
+  /** Draw the series as bars (volume). */
+  bars?: boolean;
+  /** Draw OHLC candles over the close line when few enough bars are in view (the price panel). */
+  candles?: boolean;
+  /** A note beside the plot (the GARCH fit's status); `warn` when it did not converge. */
+  note?: { text: string; warn: boolean };
+}
+
+/** The GARCH fit's status per column, for beside its plot (a fit that did not converge is flagged there). */
+function garchNote(r: RunResult): Group["note"] {
+  const cols = (r.reports.garch_models?.columns ?? {}) as Record<string, GarchColumnReport>;
+  const parts = Object.entries(cols).map(([c, g]) => {
+    const p = g.params;
+    const est = p ? `, α ${fmt(p.alpha, 3)}, β ${fmt(p.beta, 3)}` : "";
+    const refits = g.refits > 1
+      ? ` (${fmtInt(g.refits)} refits` +
+        (g.refits_not_converged ? `, ${fmtInt(g.refits_not_converged)} not converged` : "") +
+        (g.refits_failed ? `, ${fmtInt(g.refits_failed)} failed` : "") + ")"
+      : "";
+    return `${c}: ${g.status.replace(/_/g, " ")}${refits}${est}${g.message ? ` — ${g.message}` : ""}`;
+  });
+  if (!parts.length) return undefined;
+  const warn = Object.values(cols).some((g) => g.status !== "converged" || g.refits_not_converged > 0);
+  return { text: `${warn ? "⚠ " : ""}GARCH fit: ${parts.join("; ")}`, warn };
 }
 
 function groups(r: RunResult): Group[] {
@@ -517,6 +692,7 @@ function groups(r: RunResult): Group[] {
   const take = (re: RegExp) => added.filter((n) => re.test(n) && !used.has(n) && used.add(n));
   const priced = r.features.columns.filter((c) => r.inputColumns.includes(c));
   const windows = (r.reports.stationarization?.ffd_window ?? {}) as Record<string, number>;
+  const ohlc = ["open", "high", "low", "close"].every((c) => r.inputColumns.includes(c));
   const fd = take(/_fd_[\d.]+$/).map((name): Group => {
     const d = name.slice(name.lastIndexOf("_") + 1);
     const empty = !r.columns[name].some(Number.isFinite);
@@ -531,12 +707,22 @@ function groups(r: RunResult): Group[] {
   });
   const out: Group[] = [
     {
-      title: `Price${
+      title: `Price${ohlc ? " (candles when zoomed in)" : ""}${
         fd.length ? " and its fractional differences (of log price; each d on its own scale)" : ""
       }`,
       series: priced.map((name) => ({ name, scale: "price" })),
       axes: { price: "price" },
+      candles: ohlc && priced.includes("close"),
     },
+    ...(r.inputColumns.includes("volume")
+      ? [{
+        title: "",
+        series: [{ name: "volume", scale: "volume" }],
+        axes: { volume: "volume" },
+        compact: true,
+        bars: true,
+      }]
+      : []),
     ...fd,
     {
       title: "Rolling z-scores",
@@ -552,20 +738,180 @@ function groups(r: RunResult): Group[] {
       title: "GARCH(1,1) conditional volatility",
       series: take(/_garch_vol$/).map((name) => ({ name, scale: "vol" })),
       axes: { vol: "% per bar (log scale)" },
+      note: garchNote(r),
     },
   ];
   return out.filter((g) => g.series.length > 0);
 }
 
+/**
+ * The plotted points of a run: rows in buckets of up to ceil(rows / BUCKETS), a bucket never spanning a gap
+ * (GAP_FACTOR x the median spacing). A bucket of one row is that row; a larger one is two points at its first
+ * and last time, holding each series' min and max in the order they occur (spikes survive, unlike every n-th
+ * row). Before each gap a point at its middle holds null, so lines break where the market was closed.
+ */
+function sampler(
+  ts: Float64Array,
+): { xs: number[]; values: (v: Float64Array) => (number | null)[]; size: number } {
+  const n = ts.length;
+  const diffs: number[] = [];
+  for (let i = 1; i < Math.min(n, 20_001); i++) diffs.push(ts[i] - ts[i - 1]);
+  diffs.sort((a, b) => a - b);
+  const gapAt = diffs.length ? GAP_FACTOR * diffs[diffs.length >> 1] : Infinity;
+  const size = Math.max(1, Math.ceil(n / BUCKETS));
+  // Buckets as [start, end) with a flag: a gap before it.
+  const starts: number[] = [], ends: number[] = [], gaps: boolean[] = [];
+  for (let a = 0; a < n;) {
+    let b = a + 1;
+    while (b < n && b - a < size && !(ts[b] - ts[b - 1] > gapAt)) b++;
+    starts.push(a), ends.push(b), gaps.push(a > 0 && ts[a] - ts[a - 1] > gapAt);
+    a = b;
+  }
+  const xs: number[] = [];
+  starts.forEach((a, k) => {
+    if (gaps[k]) xs.push((ts[a - 1] + ts[a]) / 2000);
+    xs.push(ts[a] / 1000);
+    if (ends[k] - a > 1) xs.push(ts[ends[k] - 1] / 1000);
+  });
+  const values = (v: Float64Array) => {
+    const out: (number | null)[] = [];
+    const val = (i: number) => (i >= 0 && Number.isFinite(v[i]) ? v[i] : null);
+    starts.forEach((a, k) => {
+      if (gaps[k]) out.push(null);
+      const b = ends[k];
+      if (b - a === 1) return void out.push(val(a));
+      let lo = -1, hi = -1;
+      for (let i = a; i < b; i++) {
+        if (!Number.isFinite(v[i])) continue;
+        if (lo < 0 || v[i] < v[lo]) lo = i;
+        if (hi < 0 || v[i] > v[hi]) hi = i;
+      }
+      out.push(val(Math.min(lo, hi)), val(Math.max(lo, hi)));
+    });
+    return out;
+  };
+  return { xs, values, size };
+}
+
+/** First index with ts[i] >= t. */
+function lowerBound(ts: Float64Array, t: number): number {
+  let lo = 0, hi = ts.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (ts[m] < t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/** A uPlot draw hook drawing OHLC candles from the run's rows when at least 3 px per bar are in view. */
+function candles(r: RunResult): (u: uPlot) => void {
+  const [o, h, l, c] = ["open", "high", "low", "close"].map((k) => r.columns[k]);
+  const ts = r.timestamps;
+  return (u) => {
+    const i0 = lowerBound(ts, u.scales.x.min! * 1000), i1 = lowerBound(ts, u.scales.x.max! * 1000 + 1);
+    const pxPer = u.bbox.width / Math.max(1, i1 - i0);
+    u.root.dataset.candles = String(pxPer >= 3 * devicePixelRatio && i1 > i0);
+    if (u.root.dataset.candles !== "true") return;
+    const ctx = u.ctx, half = Math.max(1, Math.floor(pxPer * 0.35));
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height);
+    ctx.clip();
+    for (let i = i0; i < i1; i++) {
+      if (![o[i], h[i], l[i], c[i]].every(Number.isFinite)) continue;
+      const x = Math.round(u.valToPos(ts[i] / 1000, "x", true));
+      const y = (v: number) => Math.round(u.valToPos(v, "price", true));
+      const color = c[i] >= o[i] ? "#16a34a" : "#dc2626";
+      ctx.strokeStyle = ctx.fillStyle = color;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(x + 0.5, y(h[i]));
+      ctx.lineTo(x + 0.5, y(l[i]));
+      ctx.stroke();
+      const top = Math.min(y(o[i]), y(c[i])), height = Math.max(1, Math.abs(y(o[i]) - y(c[i])));
+      ctx.fillRect(x - half, top, 2 * half + 1, height);
+    }
+    ctx.restore();
+  };
+}
+
+/** A plot's text alternative: each series' first, last, min and max (of every row), and its finite values. */
+function plotTable(r: RunResult, g: Group): HTMLElement {
+  const head = el(
+    "tr",
+    {},
+    ...["series", "first", "last", "min", "max", "values"].map((h, i) =>
+      el("th", { class: i ? "num" : "" }, h)
+    ),
+  );
+  const rows = g.series.map(({ name }) => {
+    const v = r.columns[name];
+    let n = 0, min = Infinity, max = -Infinity, first = NaN, last = NaN;
+    for (const x of v) {
+      if (!Number.isFinite(x)) continue;
+      if (!n++) first = x;
+      last = x;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    return el(
+      "tr",
+      {},
+      el("td", {}, name),
+      ...[first, last, n ? min : NaN, n ? max : NaN].map((x) => el("td", { class: "num" }, fmt(x, 5))),
+      el("td", { class: "num" }, fmtInt(n)),
+    );
+  });
+  return el(
+    "details",
+    { class: "plot-table" },
+    el("summary", {}, "Table"),
+    el("table", { class: "compact" }, head, ...rows),
+  );
+}
+
+/** Makes uPlot's legend entries keyboard-operable toggles (Tab to one, Enter or Space to show/hide). */
+function keyboardLegend(u: uPlot): void {
+  u.root.querySelectorAll<HTMLElement>(".u-legend .u-series").forEach((row, i) => {
+    if (i === 0) return; // the time column
+    row.tabIndex = 0;
+    row.setAttribute("role", "button");
+    const sync = () => row.setAttribute("aria-pressed", String(!row.classList.contains("u-off")));
+    sync();
+    row.addEventListener("click", () => setTimeout(sync));
+    row.addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" && e.key !== " ") return;
+      e.preventDefault();
+      row.click();
+    });
+  });
+}
+
+/** Zooms (factor < 1 in) and pans (shift, in widths) every plot's time axis around `at` (default: the middle). */
+function zoomBy(factor: number, shift = 0, at?: number): void {
+  const u = plots[0];
+  if (!u) return;
+  const [min, max] = [u.scales.x.min!, u.scales.x.max!];
+  const [lo, hi] = [u.data[0][0], u.data[0][u.data[0].length - 1]];
+  const c = at ?? (min + max) / 2, w = (max - min) * factor;
+  let a = c - (c - min) * factor + shift * (max - min), b = a + w;
+  if (b - a >= hi - lo) [a, b] = [lo, hi];
+  else if (a < lo) [a, b] = [lo, lo + w];
+  else if (b > hi) [a, b] = [hi - w, hi];
+  u.setScale("x", { min: a, max: b });
+}
+
+/** Shows every plot's full time range. */
+function zoomReset(): void {
+  const u = plots[0];
+  if (u) u.setScale("x", { min: u.data[0][0], max: u.data[0][u.data[0].length - 1] });
+}
+
 function renderPlots(r: RunResult): void {
   const box = $("plots");
-  const step = Math.max(1, Math.ceil(r.rows / MAX_POINTS));
-  const idx = Array.from({ length: Math.ceil(r.rows / step) }, (_, i) => i * step);
-  const xs = idx.map((i) => r.timestamps[i] / 1000);
-  const series = (name: string) => {
-    const v = r.columns[name];
-    return idx.map((i) => (Number.isFinite(v[i]) ? v[i] : null));
-  };
+  const sample = sampler(r.timestamps);
+  const xs = sample.xs;
   const zoomSync: uPlot.Hooks.Defs["setScale"] = (u, key) => {
     if (key !== "x" || syncing) return;
     syncing = true;
@@ -579,13 +925,18 @@ function renderPlots(r: RunResult): void {
       height: g.compact ? 110 : 220,
       cursor: { sync: { key: "fg" }, drag: { x: true, y: false } },
       scales: { x: { time: true }, vol: { distr: 3 } },
+      // One time zone for axes and legends: the page's (UTC unless switched).
+      tzDate: (t) => (state.tz === "UTC" ? uPlot.tzDate(new Date(t * 1e3), "Etc/UTC") : new Date(t * 1e3)),
       series: [
-        {},
+        { value: (_u: uPlot, v: number | null) => (v === null ? "—" : fmtTime(Math.round(v * 1000))) },
         ...g.series.map((s, i) => ({
           label: s.name,
           scale: s.scale,
           stroke: s.scale === "price" ? "#111827" : PALETTE[(color + i) % PALETTE.length],
           width: s.scale === "price" ? 1.5 : 1,
+          ...(g.bars
+            ? { paths: uPlot.paths.bars!({ size: [0.8, 40] }), fill: "#94a3b8", stroke: "#64748b" }
+            : {}),
           value: (_u: uPlot, v: number | null) => (v === null ? "—" : fmt(v, 5)),
         })),
       ],
@@ -597,14 +948,25 @@ function renderPlots(r: RunResult): void {
           side: i === 0 ? 3 : 1,
           grid: { show: i === 0 },
           size: 62,
+          space: 24, // more y ticks than uPlot's default 30 px spacing
           // Linear axes: short numbers (uPlot's own labels read 0 / -0 for ±2e-4); the log axis keeps uPlot's.
           ...(sc === "vol" ? {} : { values: (_u: uPlot, splits: number[]) => splits.map((v) => fmt(v, 3)) }),
         })),
       ],
       legend: { show: true },
-      hooks: { setScale: [zoomSync] },
+      hooks: { setScale: [zoomSync], ...(g.candles ? { draw: [candles(r)] } : {}) },
     };
-    const u = new uPlot(opts, [xs, ...g.series.map((s) => series(s.name))] as uPlot.AlignedData, holder);
+    const u = new uPlot(
+      opts,
+      [xs, ...g.series.map((s) => sample.values(r.columns[s.name]))] as uPlot.AlignedData,
+      holder,
+    );
+    keyboardLegend(u);
+    // Wheel over a plot zooms the time axis around the cursor.
+    u.over.addEventListener("wheel", (e) => {
+      e.preventDefault();
+      zoomBy(e.deltaY < 0 ? 0.8 : 1.25, 0, u.posToVal(e.offsetX, "x"));
+    }, { passive: false });
     const [min, max] = [plots[0]?.scales.x.min, plots[0]?.scales.x.max];
     if (min !== undefined && max !== undefined) u.setScale("x", { min, max }); // join the current zoom
     return u;
@@ -615,9 +977,15 @@ function renderPlots(r: RunResult): void {
       "div",
       { class: g.compact ? "plot compact" : "plot" },
       ...(g.title ? [el("h3", { text: g.title })] : []),
+      ...(g.note
+        ? [
+          el("p", { class: `plot-note${g.note.warn ? " warn" : ""}`, id: "garch-status", text: g.note.text }),
+        ]
+        : []),
     );
     box.append(holder);
     plots.push(make(g, holder, g.compact ? plots.length : 0));
+    holder.append(plotTable(r, g));
   }
 
   // Any other column, one at a time on its own axis (log stabilization, correlations, feature sets, inputs...).
@@ -639,13 +1007,45 @@ function renderPlots(r: RunResult): void {
     plots.splice(at, 0, current);
   });
 
-  if (step > 1) {
+  if (sample.size > 1) {
     box.append(
-      el("p", { class: "hint" }, `Plots show every ${step}th row (${fmtInt(idx.length)} points per series).`),
+      el(
+        "p",
+        { class: "hint" },
+        `Plots draw each series' min and max per ${fmtInt(sample.size)} rows (${
+          fmtInt(xs.length)
+        } points), ` +
+          "so spikes stay visible.",
+      ),
     );
   }
   $("plots-card").hidden = false;
 }
+
+for (
+  const [id, fn] of [
+    ["zoom-in", () => zoomBy(0.5)],
+    ["zoom-out", () => zoomBy(2)],
+    ["pan-left", () => zoomBy(1, -0.25)],
+    ["pan-right", () => zoomBy(1, 0.25)],
+    ["zoom-reset", zoomReset],
+  ] as const
+) $(id).addEventListener("click", fn);
+// Keys over the plots: + / - zoom, arrows pan, 0 resets.
+$("plots").addEventListener("keydown", (e) => {
+  if ((e.target as HTMLElement).closest("select, .u-series")) return;
+  const act = {
+    "+": () => zoomBy(0.5),
+    "=": () => zoomBy(0.5),
+    "-": () => zoomBy(2),
+    "0": zoomReset,
+    ArrowLeft: () => zoomBy(1, -0.25),
+    ArrowRight: () => zoomBy(1, 0.25),
+  }[e.key];
+  if (act) {
+    e.preventDefault(), act();
+  }
+});
 
 new ResizeObserver(() => {
   const w = $("plots").clientWidth;
@@ -726,7 +1126,6 @@ function renderRanking(r: RunResult): void {
   }));
   const f = rep.filters;
   const perm = rep.permutation;
-  const excluded = rep.excluded.map((e) => `${e.feature} (${e.reason})`);
   $("ranking-hint").textContent =
     `Distance correlation of every ranked feature with the target ${rep.target} ` +
     `on the same ${fmtInt(rep.rows)} rows (the latest with a target where every ranked feature is finite); ` +
@@ -735,7 +1134,7 @@ function renderRanking(r: RunResult): void {
         ? `circular shifts of the target (at least ${perm.min_block} rows)`
         : "iid permutations"
     }.` +
-    (excluded.length ? ` Not ranked: ${excluded.join("; ")}.` : "") +
+    (rep.excluded.length ? ` ${rep.excluded.length} columns not ranked (listed below).` : "") +
     (f ? ` The selection filters kept ${f.kept.length} of ${f.candidates} features.` : "") +
     ` Click a column header to sort.`;
 
@@ -749,7 +1148,7 @@ function renderRanking(r: RunResult): void {
         "div",
         { class: "bar-track" },
         el("div", {
-          class: `bar-fill${x.p_value <= 0.05 ? "" : " insignificant"}`,
+          class: `bar-fill${Number.isFinite(x.p_value) && x.p_value <= 0.05 ? "" : " insignificant"}`,
           style: `width: ${Number.isFinite(x.dcor) ? (100 * x.dcor / maxD).toFixed(2) : 0}%`,
         }),
       ),
@@ -785,10 +1184,11 @@ function renderRanking(r: RunResult): void {
       "tr",
       {},
       ...RANK_COLUMNS.map((c) => {
+        // A button inside: Tab reaches each header, Enter or Space sorts by it.
         const th = el(
           "th",
           { title: c.title, class: c.key === "feature" || c.key === "note" ? "" : "num", "data-key": c.key },
-          c.label,
+          el("button", { type: "button", class: "sort" }, c.label),
         );
         if (c.key === sortKey) th.setAttribute("aria-sort", sortDir > 0 ? "ascending" : "descending");
         th.addEventListener("click", () => {
@@ -812,7 +1212,7 @@ function renderRanking(r: RunResult): void {
           const text = c.key === "feature" || c.key === "note"
             ? String(v)
             : c.key === "p_value" || c.key === "q_value"
-            ? fmtP(Number(v))
+            ? fmtP(v as number | null)
             : c.key === "selected"
             ? (v ? "✓" : "")
             : c.key === "rank" || c.key === "n"
@@ -832,6 +1232,28 @@ function renderRanking(r: RunResult): void {
     table.replaceChildren(head, ...body);
   };
   draw();
+  // Every column the test did not score, with the engine's reason (pattern, too sparse, too few rows).
+  const list = $("ranking-excluded");
+  list.replaceChildren(
+    ...(rep.excluded.length
+      ? [
+        el("summary", {}, `Not ranked (${rep.excluded.length})`),
+        el(
+          "ul",
+          {},
+          ...rep.excluded.map((x) =>
+            el(
+              "li",
+              { "data-feature": x.feature, "data-cause": x.cause },
+              el("code", { text: x.feature }),
+              `: ${x.reason}`,
+            )
+          ),
+        ),
+      ]
+      : []),
+  );
+  list.hidden = rep.excluded.length === 0;
   $("ranking-card").hidden = false;
 }
 
@@ -868,6 +1290,25 @@ for (
 ) {
   $(id).addEventListener("click", () => fn().catch((e) => showError($("run-error"), e)));
 }
+
+// ---------------------------------------------------------------- time zone
+
+const tzSelect = $<HTMLSelectElement>("tz");
+/** Switches the page's time zone and redraws every time shown (the plots keep their zoom). */
+function setTimeZone(tz: PageState["tz"]): void {
+  state.tz = tz;
+  tzSelect.value = tz;
+  if (state.summary) renderSummary(state.summary);
+  if (state.result) {
+    const [min, max] = state.xRanges()[0] ?? [];
+    for (const p of plots) p.destroy();
+    plots = [];
+    $("plots").replaceChildren();
+    renderPlots(state.result);
+    if (min !== undefined && max !== undefined) plots[0]?.setScale("x", { min, max });
+  }
+}
+tzSelect.addEventListener("change", () => setTimeZone(tzSelect.value as PageState["tz"]));
 
 // ---------------------------------------------------------------- start
 

@@ -21,7 +21,14 @@ import {
   type Storage,
 } from "../mod.ts";
 import { barParams, generateBars, instrumentName } from "../generator/bars.ts";
-import { loadTask } from "../pipeline/validate.ts";
+import {
+  checksFor,
+  COLUMN_ROLES,
+  type ColumnMapping,
+  type ColumnRole,
+  loadTask,
+  resolveColumns,
+} from "../pipeline/validate.ts";
 import { encodeFeather } from "../pipeline/output.ts";
 
 /** Summary of one numeric column of the input. */
@@ -47,6 +54,15 @@ export interface DataSummary {
   last: number | null;
   /** The CLI's validation problems (empty: the engines can run). */
   problems: string[];
+  /**
+   * The checks that ran and passed (pipeline/validate.ts `checksFor` of the mapped columns); empty when the
+   * data did not validate. A check whose columns are missing is not in the list.
+   */
+  checks: string[];
+  /** The column each role reads (data.columns, the page's choice, or found by name); absent: none. */
+  mapping: Partial<Record<ColumnRole, string>>;
+  /** The file's value column names as decoded (what a role may be mapped to), and its timestamp column. */
+  fileColumns: string[];
   /** Decode time in ms. */
   ms: number;
 }
@@ -105,6 +121,14 @@ export interface TimeframeInfo {
   ms: number;
 }
 
+/** Progress of a run, sent to the page: the engine, and inside long steps `done` of `total` `unit`s. */
+export interface RunProgress {
+  engine: string;
+  done?: number;
+  total?: number;
+  unit?: string;
+}
+
 /** A log record forwarded to the page. */
 export type LogFn = (level: string, msg: string, fields: Record<string, unknown>) => void;
 
@@ -113,11 +137,15 @@ let input: Frame | null = null;
 /** The frame the engines run on: `input`, or `input` resampled (`timeframe`). */
 let frame: Frame | null = null;
 /** The loaded data as a one-file source for the loader: an in-memory storage and the instrument in it. */
-let source: { storage: Storage; instrument: string } | null = null;
+let source: { storage: Storage; instrument: string; renamed?: boolean } | null = null;
 let tf: TimeframeInfo | null = null;
 /** The backend the timeframe was resampled for (as asked: WebGPU may fall back to the CPU). */
 let tfBackend: "webgpu" | "cpu" | null = null;
-let dataOpts: { denyColumns: string[]; timestampColumn: string } | null = null;
+let dataOpts: { denyColumns: string[]; timestampColumn: string; columns?: ColumnMapping } | null = null;
+/** The loaded file (to validate it again with another column mapping). */
+let loaded: { bytes: Uint8Array; name: string } | null = null;
+/** Set by `api.cancel`; the run's progress callback throws at its next call. */
+let cancelled = false;
 let summary: DataSummary | null = null;
 let last: (RunResult & { config: Config }) | null = null;
 let gpu: Promise<Compute> | null = null;
@@ -142,7 +170,15 @@ function memoryStorage(key: string, bytes: Uint8Array): Storage {
   };
 }
 
-function describe(f: Frame, name: string, bytes: number, ms: number, problems: string[]): DataSummary {
+function describe(
+  f: Frame,
+  name: string,
+  bytes: number,
+  ms: number,
+  problems: string[],
+  mapping: DataSummary["mapping"],
+  fileColumns: string[],
+): DataSummary {
   const columns = [...f.columns].map(([n, v]) => {
     let min = Infinity, max = -Infinity, missing = 0;
     for (const x of v) {
@@ -165,6 +201,9 @@ function describe(f: Frame, name: string, bytes: number, ms: number, problems: s
     first: ts?.length ? ts[0] : null,
     last: ts?.length ? ts[ts.length - 1] : null,
     problems,
+    checks: problems.length ? [] : checksFor(f.columns.keys()),
+    mapping,
+    fileColumns,
     ms,
   };
 }
@@ -181,6 +220,7 @@ function dataOptions(configText: string) {
     denyColumns: c.data.deny_columns,
     timestampColumn: c.data.timestamp_column,
     badValues: c.data.bad_values,
+    columns: c.data.columns as ColumnMapping,
   };
 }
 
@@ -213,6 +253,13 @@ function loaderSource(bytes: Uint8Array, name: string): { storage: Storage; inst
   return { storage: memoryStorage(`${instrument}/file.${KEY_EXT[ext]}`, bytes), instrument };
 }
 
+/** A validated frame as the loader's source: an uncompressed in-memory Feather file (role-named columns). */
+function frameSource(f: Frame): { storage: Storage; instrument: string; renamed: boolean } {
+  // Named "timestamp", the loader's default, whatever the file called it.
+  const bytes = encodeFeather(f.columns, { name: "timestamp", values: f.timestamps! }, "none");
+  return { storage: memoryStorage("data/file.feather", bytes), instrument: "data", renamed: true };
+}
+
 function asLoaded(f: Frame): TimeframeInfo {
   return {
     every: null,
@@ -242,10 +289,20 @@ function lastBar(f: Frame): TimeframeInfo["last"] {
   };
 }
 
-async function ingest(bytes: Uint8Array, name: string, configText: string): Promise<DataSummary> {
+async function ingest(
+  bytes: Uint8Array,
+  name: string,
+  configText: string,
+  choice: ColumnMapping = {},
+): Promise<DataSummary> {
   reset();
+  loaded = { bytes, name };
   const t0 = performance.now();
-  const opts = dataOptions(configText);
+  const base = dataOptions(configText);
+  // The page's choices win over the config's data.columns; unset roles are found by name (resolveColumns).
+  const columns: ColumnMapping = { ...base.columns };
+  for (const role of COLUMN_ROLES) if (choice[role] !== undefined) columns[role] = choice[role];
+  const opts = { ...base, columns };
   // a bad file throws here: the page shows the message
   const decoded = await decodeFrame(bytes, name, { badValues: opts.badValues });
   const problems: string[] = [];
@@ -261,9 +318,20 @@ async function ingest(bytes: Uint8Array, name: string, configText: string): Prom
   const ms = performance.now() - t0;
   input = frame = validated;
   dataOpts = opts;
-  source = validated ? loaderSource(bytes, name) : null;
+  const fileColumns = [...decoded.columns.keys()];
+  const mapping: DataSummary["mapping"] = resolveColumns(fileColumns, columns);
+  const tsName = columns.timestamp ?? decoded.timestampColumn ?? null;
+  if (tsName) mapping.timestamp = tsName;
+  const renamed = !!columns.timestamp ||
+    Object.entries(mapping).some(([role, col]) => role !== "timestamp" && role !== col);
+  // The loader reads the file again: a file whose columns were renamed goes as its validated frame (f64).
+  source = !validated ? null : renamed ? frameSource(validated) : loaderSource(bytes, name);
   tf = validated ? asLoaded(validated) : null;
-  summary = describe(validated ?? decoded, name, bytes.length, ms, problems);
+  const tsCols = decoded.timestampColumn ? [decoded.timestampColumn] : [];
+  summary = describe(validated ?? decoded, name, bytes.length, ms, problems, mapping, [
+    ...tsCols,
+    ...fileColumns,
+  ]);
   return summary;
 }
 
@@ -320,7 +388,7 @@ async function setTimeframe(
   const r = await load(source.storage, source.instrument, every, {
     cache: null,
     formats: ["parquet", "feather", "arrow", "csv"],
-    timestampColumn: dataOpts?.timestampColumn,
+    timestampColumn: source.renamed ? "timestamp" : dataOpts?.timestampColumn,
     denyColumns: dataOpts?.denyColumns,
     compute: c,
   });
@@ -376,8 +444,23 @@ const api = {
   },
 
   /** Decodes and validates a file (Parquet, Feather/Arrow or CSV), as the CLI does for one partition. */
-  load(bytes: Uint8Array, name: string, configText: string): Promise<DataSummary> {
-    return ingest(bytes, name, configText);
+  load(bytes: Uint8Array, name: string, configText: string, mapping?: ColumnMapping): Promise<DataSummary> {
+    return ingest(bytes, name, configText, mapping);
+  },
+
+  /** Validates the loaded file again with the page's column mapping (role -> column; null: by name). */
+  remap(mapping: ColumnMapping, configText: string): Promise<DataSummary> {
+    if (!loaded) throw new Error("load a file first");
+    return ingest(loaded.bytes, loaded.name, configText, mapping);
+  },
+
+  /**
+   * Stops the running engines: the progress callback throws at its next call (between WebGPU batches) and the
+   * GPU device is destroyed, so no queued work keeps the GPU busy. The page then starts a fresh worker.
+   */
+  cancel(): void {
+    cancelled = true;
+    gpu?.then((c) => c.gpu?.destroy()).catch(() => {});
   },
 
   /**
@@ -399,11 +482,16 @@ const api = {
     input = frame = f;
     tf = asLoaded(f);
     dataOpts = { denyColumns: [], timestampColumn: "timestamp" };
+    loaded = null;
     // The loader reads files: the demo bars as an uncompressed Feather file in memory.
     const ts = { name: "timestamp", values: b.timestamp };
     const bytes = encodeFeather(f.columns, ts, "none");
     source = { storage: memoryStorage("demo/file.feather", bytes), instrument: "demo" };
-    summary = describe(f, f.source, 0, performance.now() - t0, []);
+    const names = [...f.columns.keys()];
+    summary = describe(f, f.source, 0, performance.now() - t0, [], {
+      ...resolveColumns(names),
+      timestamp: "timestamp",
+    }, ["timestamp", ...names]);
     return summary;
   },
 
@@ -418,13 +506,15 @@ const api = {
 
   /**
    * Runs the enabled engines (pipeline.engines order) on the loaded data with the config text, exactly as
-   * `deno task run` does for one task; `progress` is called with each engine's name before it starts.
+   * `deno task run` does for one task; `progress` hears each engine as it starts and, inside long steps, work
+   * done of the total (at most ~8 times a second).
    */
   async run(
     configText: string,
     backend: "webgpu" | "cpu",
-    progress?: (engine: string) => void,
+    progress?: (p: RunProgress) => void,
   ): Promise<RunResult> {
+    cancelled = false;
     if (!frame || !summary) {
       throw new Error(summary ? "the data did not pass validation; load another file" : "load a file first");
     }
@@ -439,9 +529,17 @@ const api = {
     const reports: RunResult["reports"] = {};
     const engines_ms: Record<string, number> = {};
     for (const engine of engines) {
-      progress?.(engine.name);
+      progress?.({ engine: engine.name });
       const te = performance.now();
-      const { columns: cols, report } = await engine.run({ ...frame, columns }, config, c);
+      let sent = 0;
+      const step = (done: number, total: number, unit: string) => {
+        if (cancelled) throw new Error("cancelled");
+        const now = performance.now();
+        if (done < total && now - sent < 120) return; // Comlink messages: a few per second are enough
+        sent = now;
+        progress?.({ engine: engine.name, done, total, unit });
+      };
+      const { columns: cols, report } = await engine.run({ ...frame, columns }, config, c, step);
       reports[engine.name] = report;
       for (const [k, v] of cols) {
         columns.set(k, v);
