@@ -94,10 +94,28 @@ export interface ComputeConfig {
 
 /** `features.frac_diff`: fractional differentiation. */
 export interface FracDiffConfig {
-  /** Orders d, each in [0, 2]. Default [0.1, 0.2, 0.3, 0.4, 0.5]. */
-  d_values: number[];
+  /**
+   * Orders d, each in [0, 2], or `"auto"`: each instrument's minimum d whose FFD rejects a unit root
+   * (kernels/min_d.ts; column `<col>_fd_auto`). Default [0.1, 0.2, 0.3, 0.4, 0.5].
+   */
+  d_values: number[] | "auto";
   /** Weight cut-off threshold (> 0). Default 1e-5. */
   threshold: number;
+  /** `auto`: confidence of the ADF test, 0.9, 0.95 or 0.99 (the 10%, 5%, 1% critical value). Default 0.95. */
+  auto_confidence: number;
+  /**
+   * `auto`: d is chosen on the first `auto_rows` rows only, and `<col>_fd_auto` is NaN before that row, so
+   * the column uses no future data; `"all"` searches the whole series (looks ahead; warned). Default 20000.
+   */
+  auto_rows: number | "all";
+  /** `auto`: ADF lag rule, `none` (maxlag lags, as AFML) or AIC, BIC, t-stat. Default `"none"`. */
+  auto_autolag: "none" | "AIC" | "BIC" | "t-stat";
+  /** `auto`: ADF maxlag, or `"default"` for statsmodels' ceil(12 (n/100)^(1/4)). Default 1. */
+  auto_maxlag: number | "default";
+  /** `auto`: grid points in [0, 1] before bisection. Default 11. */
+  auto_grid: number;
+  /** `auto`: bisection precision in d. Default 0.01. */
+  auto_precision: number;
 }
 
 /** `features.log_stabilization`: log transform before differencing. */
@@ -362,7 +380,7 @@ type Spec =
     check?: Check;
     what?: string;
   }
-  | { t: "list"; of: Spec; def?: unknown[]; nonEmpty?: boolean; len?: number }
+  | { t: "list"; of: Spec; def?: unknown[]; nonEmpty?: boolean; len?: number; words?: readonly string[] }
   | { t: "obj"; fields: Record<string, Spec> };
 
 const int = (def: number | undefined, min?: number, max?: number): Spec => ({ t: "int", def, min, max });
@@ -468,8 +486,20 @@ const SCHEMA = obj({
   features: obj({
     rolling_windows: list(int(undefined, 2), [10, 20, 50, 100, 200]),
     frac_diff: obj({
-      d_values: list({ t: "num", min: 0, max: 2 }, [0.1, 0.2, 0.3, 0.4, 0.5]),
+      d_values: {
+        t: "list",
+        of: { t: "num", min: 0, max: 2 },
+        def: [0.1, 0.2, 0.3, 0.4, 0.5],
+        words: ["auto"],
+      },
       threshold: num(1e-5, { gt: 0 }),
+      auto_confidence: num(0.95, { min: 0.9, max: 0.99 }),
+      // At least the longest FFD window at the default threshold (4076 rows at d = 0.1) plus a test sample.
+      auto_rows: intOr(["all"], 20000, 100),
+      auto_autolag: oneOf(["none", "AIC", "BIC", "t-stat"], "none"),
+      auto_maxlag: intOr(["default"], 1, 0),
+      auto_grid: int(11, 2),
+      auto_precision: num(0.01, { gt: 0, max: 0.5 }),
     }),
     log_stabilization: obj({ enabled: bool(true), shift: num(1, { gt: 0 }), causal: bool(true) }),
     rolling_corr: obj({
@@ -586,9 +616,10 @@ function expected(s: Spec): string {
       return s.nullable ? `${base} or null` : base;
     }
     case "list":
-      return s.len !== undefined
+      return (s.len !== undefined
         ? `a list of ${s.len} items`
-        : `a ${s.nonEmpty ? "non-empty " : ""}list of ${plural(expected(s.of))}`;
+        : `a ${s.nonEmpty ? "non-empty " : ""}list of ${plural(expected(s.of))}`) +
+        (s.words ? s.words.map((w) => ` or ${JSON.stringify(w)}`).join("") : "");
     case "obj":
       return "a mapping";
   }
@@ -628,6 +659,7 @@ function coerce(s: Spec, v: string): unknown {
     case "str":
       return s.nullable && (t === "" || t === "null" || t === "~") ? null : v;
     case "list": {
+      if (s.words?.includes(t)) return t;
       if (t === "") return [];
       if (t.startsWith("[")) {
         try {
@@ -725,6 +757,7 @@ function walk(s: Spec, raw: unknown, path: string, ctx: Ctx, fromEnv = false, or
       return why ? fail(why) : raw;
     }
     case "list": {
+      if (typeof raw === "string" && s.words?.includes(raw)) return raw;
       if (!Array.isArray(raw)) return fail();
       if ((s.nonEmpty && raw.length === 0) || (s.len !== undefined && raw.length !== s.len)) return fail();
       return raw.map((item, i) => walk(s.of, item, `${path}[${i}]`, ctx, fromEnv, origin));
@@ -762,6 +795,11 @@ function finish(c: Config, ctx: Ctx): void {
     ctx.errors.push(
       `features.baxter_king.high_freq: expected an integer > low_freq (${bk.low_freq}), got ${bk.high_freq}`,
     );
+  }
+
+  const conf = c.features.frac_diff.auto_confidence;
+  if (![0.9, 0.95, 0.99].includes(conf)) {
+    ctx.errors.push(`features.frac_diff.auto_confidence: expected 0.9, 0.95 or 0.99, got ${conf}`);
   }
 
   const byOrder = new Map<number, string[]>();

@@ -2,22 +2,33 @@
  * The stationarization engine: fractional differences of log prices for every d, rolling z-scores for every
  * window, shifted-log variance stabilization, and rolling correlations of configured column pairs. Every
  * kernel runs once over all requested columns (one batched submit each), on the GPU or the f64 CPU path.
+ *
+ * `d_values: "auto"` replaces the list by each column's minimum d (kernels/min_d.ts, AFML 5.4), in a column
+ * `<col>_fd_auto`. Choosing d uses the data it is tested on, so d is chosen on the first `min_d.rows` rows
+ * only and the column is NaN before the last of them: every value then uses inputs at or before its row
+ * (the pipeline's no-look-ahead property holds). `rows: "all"` searches the whole series instead; the report
+ * says it looks ahead and a warning is logged.
  */
 import { ffdWeights, fracdiffGpu } from "../kernels/fracdiff.ts";
 import { fracdiff } from "../kernels/fracdiff.ts";
 import { logstab, logStabGpu } from "../kernels/logstab.ts";
 import { rollingCorr, rollingCorrGpu } from "../kernels/rolling_corr.ts";
 import { rollingMomentsGpu, zscore } from "../kernels/rolling_moments.ts";
+import type { FracDiffConfig } from "../config/schema.ts";
 import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
+import { MIN_D_DEFAULTS, minD, type MinDOptions, type MinDResult } from "../kernels/min_d.ts";
+import { log } from "../runtime/log.ts";
 
 /** Configuration of the stationarization engine (features.* in the YAML config). */
 export interface StationarizationConfig {
   /** Columns to transform (default ["close"]). */
   columns: string[];
-  /** FFD orders (features.frac_diff.d_values). */
-  d_values: number[];
+  /** FFD orders (features.frac_diff.d_values), or "auto": each column's minimum d (`<col>_fd_auto`). */
+  d_values: number[] | "auto";
+  /** The minimum-d search of `d_values: "auto"` (features.frac_diff.auto_*); defaults MIN_D_AUTO_DEFAULTS. */
+  min_d?: Partial<MinDAutoConfig>;
   /** FFD weight truncation. */
   threshold: number;
   /** Rolling z-score windows (features.rolling_windows). */
@@ -28,6 +39,54 @@ export interface StationarizationConfig {
   corr_pairs: [string, string][];
   /** Window of the rolling correlations, in points. */
   corr_window: number;
+}
+
+/** The minimum-d search's settings in the engine: AFML's test plus the rows d is chosen on. */
+export interface MinDAutoConfig extends Omit<MinDOptions, "threshold"> {
+  /** d is chosen on the first `rows` rows and the column starts at that row; "all": whole series (looks ahead). */
+  rows: number | "all";
+}
+
+/** Defaults of the `auto` search (config features.frac_diff.auto_*). */
+export const MIN_D_AUTO_DEFAULTS: MinDAutoConfig = { ...MIN_D_DEFAULTS, rows: 20000 };
+
+/** The search's settings from the config's `features.frac_diff.auto_*` keys. */
+export function minDConfig(fd: FracDiffConfig): MinDAutoConfig {
+  return {
+    confidence: fd.auto_confidence,
+    rows: fd.auto_rows,
+    autolag: fd.auto_autolag,
+    maxlag: fd.auto_maxlag === "default" ? null : fd.auto_maxlag,
+    grid: fd.auto_grid,
+    precision: fd.auto_precision,
+    regression: "c",
+  };
+}
+
+/** Per column, the engine report's account of `d_values: "auto"` (report.min_d). */
+export interface MinDReport {
+  /** The chosen d (null when none in [0, 1] rejects or the series is shorter than the search sample). */
+  d: number | null;
+  /** The ADF critical value's level ("5%"). */
+  level: string;
+  /** Rows d was chosen on. */
+  sample_rows: number;
+  /** Whether d was chosen with rows after some of the column's values (rows: "all"). */
+  looks_ahead: boolean;
+  /** The column's first row with a value (d known and the FFD window filled); null when it has none. */
+  first_row: number | null;
+  /** ADF lag rule used. */
+  autolag: string;
+  /** ADF maxlag used (null: statsmodels' default). */
+  maxlag: number | null;
+  /** Bisection precision. */
+  precision: number;
+  /** Every evaluated d (ADF statistic, p-value, critical value, FFD window, correlation with the log price). */
+  table: MinDResult["rows"];
+  /** Search time in ms. */
+  ms: number;
+  /** Why there is no d. */
+  problem?: string;
 }
 
 /** The defaults of the original system (seeds/000). */
@@ -85,17 +144,23 @@ export async function stationarize(
   };
   const raw = cfg.columns.map((c) => getColumn(frame, c));
   const logs = raw.map((x) => x.map((v) => (v > 0 ? Math.log(v) : NaN)));
-
-  const fd = await timed(
-    "fracdiff",
-    () =>
-      withFallback(
-        compute,
-        "fracdiff",
-        (rt) => fracdiffGpu(rt, logs, cfg.d_values, cfg.threshold),
-        () => logs.map((x) => cfg.d_values.map((d) => fracdiff.cpu([x], { d, threshold: cfg.threshold }))),
-      ),
+  const dValues = cfg.d_values === "auto" ? [] : cfg.d_values;
+  const ffd = (cols: Float64Array[], ds: number[]) =>
+    withFallback(
+      compute,
+      "fracdiff",
+      (rt) => fracdiffGpu(rt, cols, ds, cfg.threshold),
+      () => cols.map((x) => ds.map((d) => fracdiff.cpu([x], { d, threshold: cfg.threshold }))),
+    );
+  const fd = dValues.length ? await timed("fracdiff", () => ffd(logs, dValues)) : [];
+  const windows: Record<string, number> = Object.fromEntries(
+    dValues.map((d) => [d, ffdWeights(d, cfg.threshold).length]),
   );
+  const autoNotes: Record<string, string> = {};
+  let minDReport: Record<string, MinDReport> | undefined;
+  if (cfg.d_values === "auto") {
+    minDReport = await timed("min_d", () => autoColumns(cfg, logs, ffd, out, windows, autoNotes));
+  }
   const z = await timed(
     "zscore",
     () =>
@@ -107,7 +172,7 @@ export async function stationarize(
       ),
   );
   cfg.columns.forEach((c, i) => {
-    cfg.d_values.forEach((d, j) => out.set(`${c}_fd_${d}`, fd[i][j]));
+    dValues.forEach((d, j) => out.set(`${c}_fd_${d}`, fd[i][j]));
     cfg.rolling_windows.forEach((w, j) => out.set(`${c}_z_${w}`, z[i][j]));
   });
   const ls = cfg.logstab;
@@ -139,10 +204,9 @@ export async function stationarize(
     );
     cfg.corr_pairs.forEach(([a, b], i) => out.set(`corr_${a}_${b}_${window}`, r[i]));
   }
-  const windows = Object.fromEntries(cfg.d_values.map((d) => [d, ffdWeights(d, cfg.threshold).length]));
   const notes = windowNotes(frame.rows, [
     ...cfg.columns.flatMap((c) => [
-      ...cfg.d_values.map((d) =>
+      ...dValues.map((d) =>
         [`${c}_fd_${d}`, windows[d], `FFD d = ${d} (threshold ${cfg.threshold})`] as [string, number, string]
       ),
       ...cfg.rolling_windows.map((w) => [`${c}_z_${w}`, w, `the z-score window`] as [string, number, string]),
@@ -155,5 +219,77 @@ export async function stationarize(
       ]
     ),
   ]);
-  return { columns: out, report: { timings_ms: timings, ffd_window: windows, columns: out.size }, notes };
+  return {
+    columns: out,
+    report: {
+      timings_ms: timings,
+      ffd_window: windows,
+      columns: out.size,
+      ...(minDReport ? { min_d: minDReport } : {}),
+    },
+    notes: { ...notes, ...autoNotes },
+  };
+}
+
+/** `d_values: "auto"`: each column's minimum d on its leading rows, and `<col>_fd_auto` from that row on. */
+async function autoColumns(
+  cfg: StationarizationConfig,
+  logs: Float64Array[],
+  ffd: (cols: Float64Array[], ds: number[]) => Promise<Float64Array[][]>,
+  out: Map<string, Float64Array>,
+  windows: Record<string, number>,
+  notes: Record<string, string>,
+): Promise<Record<string, MinDReport>> {
+  const o = { ...MIN_D_AUTO_DEFAULTS, ...cfg.min_d };
+  const report: Record<string, MinDReport> = {};
+  for (const [i, c] of cfg.columns.entries()) {
+    const x = logs[i], name = `${c}_fd_auto`;
+    const all = o.rows === "all";
+    const sample = all ? x.length : (o.rows as number);
+    const base = {
+      level: "",
+      sample_rows: sample,
+      looks_ahead: all,
+      first_row: null,
+      autolag: o.autolag,
+      maxlag: o.maxlag,
+      precision: o.precision,
+      table: [],
+      ms: 0,
+    };
+    const empty = new Float64Array(x.length).fill(NaN);
+    if (x.length < sample) {
+      const problem =
+        `the minimum-d search needs ${sample} rows (features.frac_diff.auto_rows); the series has ${x.length}`;
+      out.set(name, empty);
+      notes[name] = problem;
+      report[c] = { ...base, d: null, problem };
+      continue;
+    }
+    if (all) {
+      log(
+        "warn",
+        `${name}: d chosen on the whole series (auto_rows: all) uses future rows: the column looks ahead`,
+      );
+    }
+    const r = minD(x.subarray(0, sample), { ...o, threshold: cfg.threshold });
+    const rep = { ...base, level: r.level, table: r.rows, ms: r.ms };
+    if (r.d === null) {
+      const problem =
+        `no d in [0, 1] rejects a unit root at the ${r.level} level on the first ${sample} rows`;
+      out.set(name, empty);
+      notes[name] = problem;
+      report[c] = { ...rep, d: null, problem };
+      continue;
+    }
+    const [[col]] = await ffd([x], [r.d]);
+    const w = ffdWeights(r.d, cfg.threshold).length;
+    windows[r.d] = w;
+    // Causal: d is known once the sample's last row is seen; earlier rows stay NaN.
+    if (!all) col.fill(NaN, 0, sample - 1);
+    const first = col.findIndex(Number.isFinite);
+    out.set(name, col);
+    report[c] = { ...rep, d: r.d, first_row: first < 0 ? null : first };
+  }
+  return report;
 }

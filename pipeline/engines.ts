@@ -8,7 +8,7 @@ import { engineerFeatures } from "../engines/feature_engineering.ts";
 import { extractFeatures } from "../engines/feature_sets.ts";
 import { selectFeatures } from "../engines/statistical_tests.ts";
 import { garchModels } from "../engines/garch.ts";
-import { type EngineResult, type ProgressFn, stationarize } from "../engines/stationarization.ts";
+import { type EngineResult, minDConfig, type ProgressFn, stationarize } from "../engines/stationarization.ts";
 import type { Frame } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
@@ -32,6 +32,7 @@ const ENGINES: Record<string, Engine | null> = {
         columns: c.features.columns,
         d_values: c.features.frac_diff.d_values,
         threshold: c.features.frac_diff.threshold,
+        min_d: minDConfig(c.features.frac_diff),
         rolling_windows: c.features.rolling_windows,
         logstab: c.features.log_stabilization.enabled
           ? { shift: c.features.log_stabilization.shift, causal: c.features.log_stabilization.causal }

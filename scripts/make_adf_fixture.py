@@ -22,7 +22,10 @@ None) with the default maxlag, plus maxlag=1/autolag=None (the minimum-d search'
 test) and a few explicit maxlags; KPSS c/ct with nlags auto, legacy and an
 integer, with statsmodels' InterpolationWarning recorded as "smaller"/"greater";
 mackinnonp on a grid of statistics (both polynomial branches and the clamps);
-mackinnoncrit for several nobs.
+mackinnoncrit for several nobs; and the minimum-d search (AFML snippet 5.4: FFD as
+snippet 5.3 with kernels/fracdiff.ts's weight truncation, ADF maxlag=1 'c'
+autolag=None, the 5% value, the correlation with the log price) on an 11-point
+grid with bisection to 0.01, for a synthetic log price and the DEM/GBP path.
 """
 import json
 import sys
@@ -109,6 +112,73 @@ def kpss_case(x, regression, nlags):
     }
 
 
+def ffd_weights(d, thres):
+    """kernels/fracdiff.ts ffdWeights: w_0 = 1, w_k = -w_{k-1} (d - k + 1) / k until |w_k| < thres."""
+    w = [1.0]
+    k = 1
+    while True:
+        nxt = -w[-1] * (d - k + 1) / k
+        if abs(nxt) < thres:
+            return np.array(w)
+        w.append(nxt)
+        k += 1
+
+
+def ffd(x, d, thres):
+    """AFML snippet 5.3 (fracDiff_FFD) on one NaN-free series: NaN until len(w) points exist."""
+    w = ffd_weights(d, thres)
+    out = np.full(len(x), np.nan)
+    W = len(w)
+    for t in range(W - 1, len(x)):
+        out[t] = np.dot(w, x[t - W + 1 : t + 1][::-1])
+    return out, W
+
+
+def min_d_row(x, d, thres):
+    """AFML snippet 5.4 for one d: ADF(maxlag=1, 'c', autolag=None) of the FFD series, 5% value, corr."""
+    fd, W = ffd(x, d, thres)
+    keep = ~np.isnan(fd)
+    r = adfuller(fd[keep], maxlag=1, regression="c", autolag=None)
+    corr = np.corrcoef(x[keep], fd[keep])[0, 1]
+    return {"d": d, "adf_stat": float(r[0]), "p_value": float(r[1]), "nobs": int(r[3]),
+            "critical": float(r[4]["5%"]), "ffd_window": W, "corr": float(corr)}
+
+
+def min_d_case(name, x, thres, grid=11, precision=0.01):
+    """The minimum-d search of kernels/min_d.ts: the grid, then bisection in the first rejecting bracket."""
+    rows = [min_d_row(x, i / (grid - 1), thres) for i in range(grid)]
+    first = next((i for i, r in enumerate(rows) if r["adf_stat"] < r["critical"]), None)
+    d = None
+    if first == 0:
+        d = 0.0
+    elif first is not None:
+        lo, hi = (first - 1) / (grid - 1), first / (grid - 1)
+        while hi - lo > precision:
+            mid = (lo + hi) / 2
+            r = min_d_row(x, mid, thres)
+            rows.append(r)
+            if r["adf_stat"] < r["critical"]:
+                hi = mid
+            else:
+                lo = mid
+        d = hi
+    rows.sort(key=lambda r: r["d"])
+    return {"name": name, "x": [float(v) for v in x], "threshold": thres, "grid": grid,
+            "precision": precision, "d": d, "rows": rows}
+
+
+def min_d_cases():
+    rs = np.random.RandomState(5)
+    # A log price: random walk plus a persistent AR(1) component (min d inside (0, 1)).
+    walk = np.cumsum(rs.standard_normal(4000)) * 0.01
+    ar = ar1(rs, 4000, 0.97) * 0.003
+    dem = np.cumsum(np.loadtxt("tests/fixtures/dem2gbp.csv", skiprows=1)) / 100
+    return [
+        min_d_case("log_price_walk_ar", 4.6 + walk + ar, 1e-4),
+        min_d_case("dem2gbp_cumsum", dem, 1e-3),
+    ]
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/adf_statsmodels.json"
     cases = []
@@ -141,6 +211,7 @@ def main():
         "cases": cases,
         "mackinnonp": {"stats": stats, "p": pvals},
         "mackinnoncrit": crit,
+        "min_d": min_d_cases(),
     }
     with open(path, "w") as f:
         json.dump(doc, f, indent=1)

@@ -47,7 +47,16 @@ Deno.test("config: empty text gives the documented defaults", () => {
   assert.deepEqual(c.compute, { backend: "auto", memory_budget: 2 ** 30 });
   const f = c.features;
   assert.deepEqual(f.rolling_windows, [10, 20, 50, 100, 200]);
-  assert.deepEqual(f.frac_diff, { d_values: [0.1, 0.2, 0.3, 0.4, 0.5], threshold: 1e-5 });
+  assert.deepEqual(f.frac_diff, {
+    d_values: [0.1, 0.2, 0.3, 0.4, 0.5],
+    threshold: 1e-5,
+    auto_confidence: 0.95,
+    auto_rows: 20000,
+    auto_autolag: "none",
+    auto_maxlag: 1,
+    auto_grid: 11,
+    auto_precision: 0.01,
+  });
   assert.deepEqual(f.log_stabilization, { enabled: true, shift: 1, causal: true });
   assert.deepEqual(f.rolling_corr, { pairs: [], window: 50 });
   assert.deepEqual(f.baxter_king, { low_freq: 6, high_freq: 32, k: 12, mode: "causal", fill: false });
@@ -99,7 +108,7 @@ Deno.test("config: partial sections keep the other defaults; empty sections are 
   assert.deepEqual(c.features.frac_diff.d_values, [0.1, 0.2, 0.3, 0.4, 0.5]);
   assert.equal(c.development.log_memory_usage, true);
   // defaults are fresh copies: mutating one config does not leak into the next
-  c.features.frac_diff.d_values.push(1);
+  (c.features.frac_diff.d_values as number[]).push(1);
   assert.deepEqual(load("").features.frac_diff.d_values, [0.1, 0.2, 0.3, 0.4, 0.5]);
 });
 

@@ -1,0 +1,174 @@
+/**
+ * The minimum-d search (kernels/min_d.ts) against AFML snippet 5.4 run with statsmodels (fixture
+ * tests/fixtures/adf_statsmodels.json, scripts/make_adf_fixture.py): every evaluated d's ADF statistic,
+ * p-value, 5% value, FFD window and correlation, the bisection's path and the chosen d; and the
+ * stationarization engine's `d_values: auto` column: chosen on the leading rows, NaN before them, unchanged
+ * by truncating the series after them (no look-ahead), a warning flag when the whole series is searched.
+ */
+import { strict as assert } from "node:assert";
+import { fracdiff } from "../kernels/fracdiff.ts";
+import { minD } from "../kernels/min_d.ts";
+import { type StationarizationConfig, stationarize } from "../engines/stationarization.ts";
+import { makeFrame } from "../io/frame.ts";
+import { openCompute } from "../runtime/backend.ts";
+import { validateConfig } from "../config/schema.ts";
+
+interface Row {
+  d: number;
+  adf_stat: number;
+  p_value: number;
+  nobs: number;
+  critical: number;
+  ffd_window: number;
+  corr: number;
+}
+const fixture = JSON.parse(
+  await Deno.readTextFile(new URL("./fixtures/adf_statsmodels.json", import.meta.url)),
+) as {
+  min_d: {
+    name: string;
+    x: number[];
+    threshold: number;
+    grid: number;
+    precision: number;
+    d: number;
+    rows: Row[];
+  }[];
+};
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+Deno.test("minD reproduces AFML 5.4 with statsmodels: every row, the bisection path and the chosen d", () => {
+  let maxStat = 0;
+  for (const c of fixture.min_d) {
+    const r = minD(c.x, { threshold: c.threshold, grid: c.grid, precision: c.precision });
+    assert.equal(r.d, c.d, c.name);
+    assert.equal(r.level, "5%");
+    assert.deepEqual(r.rows.map((x) => x.d), c.rows.map((x) => x.d), `${c.name}: evaluated d`);
+    r.rows.forEach((got, i) => {
+      const want = c.rows[i];
+      const what = `${c.name} d=${want.d}`;
+      assert.equal(got.ffd_window, want.ffd_window, what);
+      assert.equal(got.nobs, want.nobs, what);
+      assert.ok(rel(got.adf_stat, want.adf_stat) < 1e-8, `${what}: ${got.adf_stat} vs ${want.adf_stat}`);
+      assert.ok(Math.abs(got.p_value - want.p_value) < 1e-6, what);
+      assert.ok(rel(got.critical, want.critical) < 1e-12, what);
+      assert.ok(Math.abs(got.corr - want.corr) < 1e-10, `${what}: corr ${got.corr} vs ${want.corr}`);
+      assert.equal(got.rejects, want.adf_stat < want.critical, what);
+      maxStat = Math.max(maxStat, rel(got.adf_stat, want.adf_stat));
+    });
+    // The answer rejects, and a d within the precision below it was evaluated and does not.
+    const chosen = r.rows.find((x) => x.d === r.d)!;
+    assert.ok(chosen.rejects, c.name);
+    const below = r.rows.filter((x) => x.d < r.d!);
+    assert.ok(below.every((x) => !x.rejects), c.name);
+    assert.ok(r.d! - below.at(-1)!.d <= c.precision + 1e-15, c.name);
+    assert.ok(r.rows.some((x) => x.stage === "bisection"), c.name);
+  }
+  console.log(`minD vs AFML 5.4 + statsmodels: max rel err of the ADF statistic ${maxStat.toExponential(1)}`);
+});
+
+Deno.test("minD: d = 0 when the level already rejects, null when nothing in [0, 1] does, bad options refused", () => {
+  let s = 11;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  let v = 0;
+  const stationary = Float64Array.from({ length: 2000 }, () => (v = 0.5 * v + rnd()));
+  const r0 = minD(stationary, { threshold: 1e-3 });
+  assert.equal(r0.d, 0);
+  assert.equal(r0.rows.length, 11); // no bisection
+  // A cubic trend: every FFD order in [0, 1] leaves a trend, nothing rejects.
+  const cubic = Float64Array.from({ length: 300 }, (_, t) => (t / 100) ** 3 + 0.001 * rnd());
+  const r1 = minD(cubic, { threshold: 1e-2 });
+  assert.equal(r1.d, null);
+  assert.equal(r1.rows.length, 11);
+  // Rows whose FFD window leaves too few rows for the regression are reported untested, with the reason,
+  // and count as not rejecting: here only d = 0 and d ~ 1 (2 weights) can be tested.
+  const short = Float64Array.from({ length: 30 }, (_, i) => Math.log(100 + i + Math.sin(i)));
+  const r2 = minD(short, { threshold: 1e-5 });
+  const untested = r2.rows.filter((x) => Number.isNaN(x.adf_stat));
+  assert.ok(
+    untested.length >= 9 && untested.every((x) => !x.rejects && /FFD rows: adf: maxlag 1/.test(x.note!)),
+  );
+  assert.equal(r2.d, 1);
+  assert.throws(() => minD(stationary, { confidence: 0.8 }), /0.9, 0.95 or 0.99/);
+  assert.throws(() => minD(stationary, { grid: 1 }), /grid/);
+});
+
+function prices(n: number, seed: number): Float64Array {
+  let s = seed, v = Math.log(100), a = 0;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  return Float64Array.from(
+    { length: n },
+    () => Math.exp((v += 0.002 * rnd()) + (a = 0.98 * a + 0.002 * rnd())),
+  );
+}
+
+const AUTO: StationarizationConfig = {
+  columns: ["close"],
+  d_values: "auto",
+  threshold: 1e-4,
+  rolling_windows: [],
+  logstab: null,
+  corr_pairs: [],
+  corr_window: 50,
+  min_d: { rows: 3000 },
+};
+
+Deno.test("engine d_values auto: close_fd_auto from the chosen d, NaN before the search sample ends", async () => {
+  const compute = await openCompute({ backend: "cpu" });
+  const close = prices(6000, 3);
+  const r = await stationarize(makeFrame("t", close.length, new Map([["close", close]])), AUTO, compute);
+  const rep =
+    (r.report.min_d as Record<string, { d: number; looks_ahead: boolean; first_row: number }>).close;
+  const col = r.columns.get("close_fd_auto")!;
+  assert.ok(rep.d > 0 && rep.d <= 1, `d ${rep.d}`);
+  assert.equal(rep.looks_ahead, false);
+  assert.equal(rep.first_row, 2999);
+  assert.ok(col.subarray(0, 2999).every(Number.isNaN));
+  // The d is the search's on the first 3000 rows, and the values are FFD of the whole log series at that d.
+  const logs = close.map(Math.log);
+  assert.equal(rep.d, minD(logs.subarray(0, 3000), { threshold: 1e-4 }).d);
+  const direct = fracdiff.cpu([logs], { d: rep.d, threshold: 1e-4 });
+  for (let t = 2999; t < 6000; t++) assert.equal(col[t], direct[t]);
+  assert.deepEqual([...r.columns.keys()], ["close_fd_auto"]);
+});
+
+Deno.test("engine d_values auto has no look-ahead; rows: all searches everything and says it looks ahead", async () => {
+  const compute = await openCompute({ backend: "cpu" });
+  const close = prices(6000, 9);
+  const run = (n: number, cfg = AUTO) =>
+    stationarize(makeFrame("t", n, new Map([["close", close.slice(0, n)]])), cfg, compute);
+  const full = (await run(6000)).columns.get("close_fd_auto")!;
+  for (const cut of [3000, 4500]) {
+    const part = (await run(cut)).columns.get("close_fd_auto")!;
+    assert.deepEqual([...part], [...full.subarray(0, cut)].map((v) => v), `cut ${cut}`);
+  }
+  const short = await run(2000);
+  assert.ok(short.columns.get("close_fd_auto")!.every(Number.isNaN));
+  assert.match(short.notes!["close_fd_auto"], /needs 3000 rows/);
+  const all = await run(6000, { ...AUTO, min_d: { rows: "all" } });
+  const rep = (all.report.min_d as Record<string, { looks_ahead: boolean; sample_rows: number }>).close;
+  assert.equal(rep.looks_ahead, true);
+  assert.equal(rep.sample_rows, 6000);
+});
+
+Deno.test("config: frac_diff.d_values auto with its auto_* keys; bad confidence refused", () => {
+  const c = validateConfig({
+    features: { frac_diff: { d_values: "auto", auto_rows: "all", auto_maxlag: "default" } },
+  });
+  assert.equal(c.features.frac_diff.d_values, "auto");
+  assert.equal(c.features.frac_diff.auto_rows, "all");
+  assert.equal(c.features.frac_diff.auto_maxlag, "default");
+  assert.equal(
+    validateConfig({ features: { frac_diff: { d_values: "${DS:auto}" } } }, { env: () => undefined })
+      .features.frac_diff.d_values,
+    "auto",
+  );
+  assert.throws(
+    () => validateConfig({ features: { frac_diff: { auto_confidence: 0.93 } } }),
+    /auto_confidence: expected 0.9, 0.95 or 0.99/,
+  );
+  assert.throws(
+    () => validateConfig({ features: { frac_diff: { d_values: "some" } } }),
+    /d_values: expected a list of numbers in \[0, 2\] or "auto"/,
+  );
+});
