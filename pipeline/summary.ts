@@ -1,10 +1,11 @@
 /**
  * summary.md: the run summary a quant reads. Per instrument: time per phase, why it was processed again,
  * input columns not loaded and cells read as NaN, FFD window length per d, where the feature set ran, the
- * warm-up and NaN counts of every feature with the cause of any unusable one, the GARCH fits and the
- * selection table. Names and messages are escaped so no value breaks a table.
+ * warm-up and NaN counts of every feature with the cause of any unusable one, the minimum-d table of
+ * `d_values: auto`, the GARCH fits and the selection table. Names and messages are escaped so no value breaks a table.
  */
 import type { GarchReport } from "../engines/garch.ts";
+import type { MinDReport } from "../engines/stationarization.ts";
 import type { SelectionReport } from "../engines/statistical_tests.ts";
 import type { GarchParams } from "../kernels/garch.ts";
 import type { RunSummary, TaskSummary } from "./run.ts";
@@ -86,6 +87,44 @@ function qualityLines(t: TaskSummary): string[] {
 
 const num = (v: number | null | undefined, digits: number) =>
   v === null || v === undefined || !Number.isFinite(v) ? "" : v.toPrecision(digits);
+
+/** The minimum-d search of `d_values: auto` per column (AFML 5.4): the chosen d and every evaluated d. */
+function minDLines(t: TaskSummary): string[] {
+  const m = (t.reports?.stationarization as { min_d?: Record<string, MinDReport> } | undefined)?.min_d;
+  if (!m) return [];
+  const dNum = (d: number) => String(Number(d.toFixed(5)));
+  return Object.entries(m).flatMap(([col, r]) => {
+    const lags = r.autolag === "none"
+      ? `maxlag ${r.maxlag ?? "default"}`
+      : `${r.autolag} lags up to ${r.maxlag ?? "default"}`;
+    const sample = r.looks_ahead
+      ? `all ${r.sample_rows} rows (looks ahead)`
+      : `the first ${r.sample_rows} rows, values from row ${r.first_row ?? "-"}`;
+    const what = r.d === null ? "none" : `d = ${dNum(r.d)}`;
+    return [
+      "",
+      `### Minimum d of ${cell(col)}: ${what} (ADF ${lags}, constant, ${
+        r.level || "-"
+      } critical value; ${sample})`,
+      "",
+      ...(r.problem ? [`- ${cell(r.problem)}`] : []),
+      ...(r.table.length
+        ? table(
+          ["d", "ADF stat", "p-value", "critical", "rejects", "FFD window", "corr with log price"],
+          r.table.map((x) => [
+            dNum(x.d) + (x.stage === "bisection" ? " (bisection)" : ""),
+            num(x.adf_stat, 4),
+            num(x.p_value, 3),
+            num(x.critical, 4),
+            x.note ? cell(x.note) : x.rejects ? "yes" : "",
+            x.ffd_window,
+            num(x.corr, 4),
+          ]),
+        )
+        : []),
+    ];
+  });
+}
 
 function garchLines(t: TaskSummary): string[] {
   const g = t.reports?.garch_models as GarchReport | undefined;
@@ -184,7 +223,13 @@ export function summaryMarkdown(s: RunSummary): string {
     ),
   ];
   for (const t of s.tasks) {
-    const body = [...inputLines(t), ...garchLines(t), ...qualityLines(t), ...selectionLines(t)];
+    const body = [
+      ...inputLines(t),
+      ...minDLines(t),
+      ...garchLines(t),
+      ...qualityLines(t),
+      ...selectionLines(t),
+    ];
     if (body.length) lines.push("", `## ${cell(t.instrument)}`, "", ...body);
   }
   return lines.join("\n") + "\n";

@@ -3,7 +3,8 @@
  * tests/fixtures/adf_statsmodels.json, scripts/make_adf_fixture.py): every evaluated d's ADF statistic,
  * p-value, 5% value, FFD window and correlation, the bisection's path and the chosen d; and the
  * stationarization engine's `d_values: auto` column: chosen on the leading rows, NaN before them, unchanged
- * by truncating the series after them (no look-ahead), a warning flag when the whole series is searched.
+ * by truncating the series after them (no look-ahead), a warning flag when the whole series is searched; the
+ * pipeline's summary.md table; the `kernel min_d`, `adf` and `kpss` CLI entries.
  */
 import { strict as assert } from "node:assert";
 import { fracdiff } from "../kernels/fracdiff.ts";
@@ -12,6 +13,14 @@ import { type StationarizationConfig, stationarize } from "../engines/stationari
 import { makeFrame } from "../io/frame.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { validateConfig } from "../config/schema.ts";
+import { join } from "node:path";
+import { cli, logRecords } from "./cli_harness.ts";
+import { generate } from "../generator/generate.ts";
+import { LocalStorage } from "../io/storage.ts";
+import type { RunSummary } from "../pipeline/run.ts";
+import type { MinDReport } from "../engines/stationarization.ts";
+import { adfuller } from "../kernels/adf.ts";
+import { kpss } from "../kernels/kpss.ts";
 
 interface Row {
   d: number;
@@ -172,3 +181,94 @@ Deno.test("config: frac_diff.d_values auto with its auto_* keys; bad confidence 
     /d_values: expected a list of numbers in \[0, 2\] or "auto"/,
   );
 });
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test(
+  "pipeline: d_values auto gives close_fd_auto and the minimum-d table in summary.md",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "fg-min-d-" });
+    await generate({
+      kind: "bars",
+      storage: new LocalStorage(join(dir, "bars")),
+      instruments: 1,
+      rows: 4000,
+      seed: 5,
+      workers: 0,
+    });
+    const config = join(dir, "config.yaml");
+    await Deno.writeTextFile(
+      config,
+      `data: { source: ${join(dir, "bars")} }
+storage: { output: ${join(dir, "out")} }
+compute: { backend: cpu }
+generator: { if_empty: false }
+features:
+  frac_diff: { d_values: auto, threshold: 1e-4, auto_rows: 2000 }
+  rolling_windows: [20]
+pipeline:
+  engines:
+    feature_engineering: { enabled: false }
+    garch_models: { enabled: false }
+    statistical_tests: { enabled: false }
+`,
+    );
+    const r = await cli(["run", "--config", config]);
+    assert.equal(r.code, 0, r.err.slice(-2000));
+    const runDir = join(dir, "out", "_runs", logRecords(r.err)[0].run_id as string);
+    const summary: RunSummary = JSON.parse(await Deno.readTextFile(join(runDir, "summary.json")));
+    const rep =
+      (summary.tasks[0].reports!.stationarization as { min_d: Record<string, MinDReport> }).min_d.close;
+    assert.ok(rep.d !== null && rep.d > 0 && rep.d <= 1 && rep.first_row === 1999 && !rep.looks_ahead);
+    const md = await Deno.readTextFile(join(runDir, "summary.md"));
+    const d = String(Number(rep.d.toFixed(5)));
+    assert.match(
+      md,
+      new RegExp(
+        `### Minimum d of close: d = ${
+          d.replace(".", "\\.")
+        } \\(ADF maxlag 1, constant, 5% critical value; ` +
+          `the first 2000 rows, values from row 1999\\)`,
+      ),
+    );
+    // One table row per evaluated d; the chosen one rejects.
+    const rows = md.split("\n").filter((l) => /^\| [\d.]+( \(bisection\))? \| -?[\d.]+ \|/.test(l));
+    assert.equal(rows.length, rep.table.length);
+    assert.match(rows.find((l) => l.startsWith(`| ${d} `))!, /\| yes \|/);
+    assert.match(md, new RegExp(`FFD window length \\(rows\\) per d: ${d.replace(".", "\\.")}: \\d+`));
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "kernel min_d prints the table as JSON; kernel adf / kpss print one JSON document",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "fg-min-d-cli-" });
+    const close = prices(5000, 21);
+    const file = join(dir, "bars.csv");
+    await Deno.writeTextFile(file, "close\n" + [...close].join("\n") + "\n");
+    // The kernel command writes to stdout directly; --output gives the same document in a file.
+    const run = async (...args: string[]) => {
+      const out = join(dir, "out.json");
+      const r = await cli(["kernel", ...args, "--input", file, "--column", "close", "--output", out]);
+      assert.equal(r.code, 0, r.err);
+      return JSON.parse(await Deno.readTextFile(out));
+    };
+    const doc = await run("min_d", "--threshold", "1e-4");
+    const want = minD(close.map(Math.log), { threshold: 1e-4 });
+    assert.ok(want.d !== null);
+    assert.equal(doc.result.d, want.d);
+    assert.deepEqual(doc.result.rows.map((x: { d: number }) => x.d), want.rows.map((x) => x.d));
+    const a = await run("adf", "--autolag", "BIC");
+    assert.deepEqual(Object.keys(a.result), ["adf_stat", "p_value", "usedlag", "nobs", "crit", "icbest"]);
+    assert.equal(a.result.adf_stat, adfuller(close, { autolag: "BIC" }).adf_stat);
+    const k = await run("kpss", "--regression", "ct");
+    assert.equal(k.result.kpss_stat, kpss(close, { regression: "ct" }).kpss_stat);
+    const bad = await cli(["kernel", "adf", "--input", file, "--column", "close", "--autolag", "HQIC"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /--autolag expects one of AIC, BIC, t-stat, none/);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
