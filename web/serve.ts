@@ -2,6 +2,7 @@
  * `deno task serve [--port 8000] [--host 127.0.0.1] [--no-build]`: builds the exploration page (web/build.ts)
  * and serves the static folder on localhost, printing its URL. The same folder works on any static host.
  */
+import { sep as SEP } from "node:path";
 import { buildWeb } from "./build.ts";
 
 const TYPES: Record<string, string> = {
@@ -24,9 +25,16 @@ export interface ServeOptions {
   port?: number;
 }
 
-/** Serves the files under `dir` (index.html for folders); GET/HEAD only, nothing outside `dir`. */
+/**
+ * Serves the files under `dir` (index.html for folders); GET/HEAD only. Nothing else is reachable, whatever
+ * the URL's encoding: a path with a segment starting with "." (dotfiles such as `/.env`, `..`), a backslash or
+ * NUL is refused, and a file is served only when its real path (symbolic links resolved) lies inside `dir`'s
+ * and it is a regular file. Refusals are 404 with no detail, so they do not reveal what exists.
+ */
 export function serveStatic(dir: string, opts: ServeOptions = {}): Deno.HttpServer<Deno.NetAddr> {
   const root = dir.replace(/\/+$/, "");
+  let realRoot: Promise<string> | undefined;
+  const notFound = () => new Response("not found", { status: 404 });
   return Deno.serve(
     { hostname: opts.hostname ?? "127.0.0.1", port: opts.port ?? 0, onListen: () => {} },
     async (req) => {
@@ -39,14 +47,18 @@ export function serveStatic(dir: string, opts: ServeOptions = {}): Deno.HttpServ
       } catch {
         return new Response("bad path", { status: 400 });
       }
-      if (rel.split("/").some((s) => s === "..") || rel.includes("\0")) {
-        return new Response("bad path", { status: 400 });
-      }
+      if (rel.split("/").some((s) => s.startsWith(".")) || /[\\\0]/.test(rel)) return notFound();
       if (rel.endsWith("/")) rel += "index.html";
       const file = `${root}${rel}`;
       try {
-        const info = await Deno.stat(file);
+        // Symbolic links may point anywhere: serve only what really lies inside the (real) root.
+        realRoot ??= Deno.realPath(root);
+        const real = await Deno.realPath(file);
+        const base = await realRoot;
+        if (real !== base && !real.startsWith(`${base}${SEP}`)) return notFound();
+        const info = await Deno.stat(real);
         if (info.isDirectory) return Response.redirect(new URL(`${rel}/`, req.url), 301);
+        if (!info.isFile) return notFound();
         const ext = rel.slice(rel.lastIndexOf(".") + 1).toLowerCase();
         const headers = {
           "content-type": TYPES[ext] ?? "application/octet-stream",
@@ -54,9 +66,9 @@ export function serveStatic(dir: string, opts: ServeOptions = {}): Deno.HttpServ
           "cache-control": "no-cache",
         };
         if (req.method === "HEAD") return new Response(null, { headers });
-        return new Response((await Deno.open(file)).readable, { headers });
+        return new Response((await Deno.open(real)).readable, { headers });
       } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return new Response("not found", { status: 404 });
+        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return notFound();
         return new Response("cannot read file", { status: 500 });
       }
     },
@@ -95,6 +107,9 @@ if (import.meta.main) {
     if (!(e instanceof Deno.errors.AddrInUse)) throw e;
     console.log(`port ${port} is in use; picking a free one`);
     server = serveStatic(dir, { hostname, port: 0 });
+  }
+  if (!["127.0.0.1", "localhost", "::1"].includes(hostname)) {
+    console.log(`warning: listening on ${hostname}, not only this machine (the default is 127.0.0.1)`);
   }
   const { port: p } = server.addr;
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
