@@ -17,13 +17,14 @@
  */
 import { type AdfRegression, mackinnoncrit, mackinnonp } from "./mackinnon.ts";
 import type { ScalarKernel } from "./registry.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 export type { AdfRegression };
 
 /** How the number of lagged differences is chosen: information criterion, t-stat of the last lag, or fixed. */
 export type AdfAutolag = "AIC" | "BIC" | "t-stat" | "none";
 
-/** Options of {@link adfuller} (statsmodels' keyword arguments). */
+/** Options of {@link adfuller} (statsmodels' keyword arguments, plus how the lag search is computed). */
 export interface AdfOptions {
   /** Deterministic terms. Default "c". */
   regression?: AdfRegression;
@@ -31,6 +32,13 @@ export interface AdfOptions {
   maxlag?: number | null;
   /** Lag selection; "none" uses maxlag lags. Default "AIC". */
   autolag?: AdfAutolag;
+  /**
+   * How the candidate lags are fitted on the common sample: `qr`, one Householder QR (O(n p^2)); `gram`, the
+   * cross-product matrix updated along the lag diagonals (O(n p)) and a Cholesky of it after centring and
+   * equilibration; `auto` (default) takes `gram` from 2^22 design cells (n p^2) on. The same choice is made
+   * for the final regression. Either falls back to the QR where a Cholesky pivot shows near-collinear columns.
+   */
+  search?: "qr" | "gram" | "auto";
 }
 
 /** Critical values of a test statistic by significance level. */
@@ -137,6 +145,132 @@ function design(x: ArrayLike<number>, lags: number, regression: AdfRegression, l
   return { y, cols: levelLast ? [...trend, ...diffs, level] : [...trend, level, ...diffs] };
 }
 
+/**
+ * The nested fits of the lag search from cross-products: columns [1, t, t^2 (orthogonalised), level, lag 1..L]
+ * on rows i = L..n-2 (prefixes of statsmodels' `fullRHS`, same spans). With a constant every other column is
+ * centred (same span for each prefix, the level's collinearity with the constant removed); lag x lag products
+ * come from S(j+1, k+1) = S(j, k) + d_{L-1-j} d_{L-1-k} - d_{n-2-j} d_{n-2-k}, so the matrix costs one pass per
+ * lag. Returns null where the Cholesky meets a non-positive pivot (the QR path then decides).
+ */
+function nestedGram(
+  x: Float64Array,
+  L: number,
+  regression: AdfRegression,
+  levelLast = false,
+): NestedFits | null {
+  const n = x.length, m = n - 1 - L, ntrend = TREND_TERMS[regression];
+  const hasConst = ntrend > 0;
+  const dx = new Float64Array(n - 1);
+  for (let i = 0; i < n - 1; i++) dx[i] = x[i + 1] - x[i];
+  // Raw lag products S(0, k) = sum_i d_i d_{i-k}, then the diagonals by the shift recursion.
+  const S = Array.from({ length: L + 1 }, () => new Float64Array(L + 1));
+  for (let k = 0; k <= L; k++) {
+    let acc = 0;
+    for (let i = L; i <= n - 2; i++) acc += dx[i] * dx[i - k];
+    S[0][k] = S[k][0] = acc;
+  }
+  for (let j = 0; j < L; j++) {
+    for (let k = j; k < L; k++) {
+      const v = S[j][k] + dx[L - 1 - j] * dx[L - 1 - k] - dx[n - 2 - j] * dx[n - 2 - k];
+      S[j + 1][k + 1] = S[k + 1][j + 1] = v;
+    }
+  }
+  // Column means of the lags (y is lag 0) over the sample, by telescoping: sum d_{i-k} = x_{n-1-k} - x_{L-k}.
+  const mu = Float64Array.from({ length: L + 1 }, (_, k) => hasConst ? (x[n - 1 - k] - x[L - k]) / m : 0);
+  // Dense columns: orthogonalised trend terms and the (centred) level.
+  const dense: Float64Array[] = [];
+  if (ntrend >= 2) {
+    const tbar = (m + 1) / 2;
+    dense.push(Float64Array.from({ length: m }, (_, r) => r + 1 - tbar));
+  }
+  if (ntrend >= 3) {
+    const c = Float64Array.from({ length: m }, (_, r) => (r + 1 - (m + 1) / 2) ** 2);
+    let mean = 0;
+    for (let r = 0; r < m; r++) mean += c[r];
+    mean /= m;
+    for (let r = 0; r < m; r++) c[r] -= mean;
+    dense.push(c);
+  }
+  const level = Float64Array.from({ length: m }, (_, r) => x[L + r]);
+  if (hasConst) {
+    let mean = 0;
+    for (let r = 0; r < m; r++) mean += level[r];
+    mean /= m;
+    for (let r = 0; r < m; r++) level[r] -= mean;
+  }
+  dense.push(level);
+  // p = const + dense + L lags; G is p x p, b = X'y; index 0 is the constant when present.
+  const off = hasConst ? 1 : 0, nd = dense.length, p = off + nd + L;
+  const G = new Float64Array(p * p), b = new Float64Array(p);
+  const yy = S[0][0];
+  if (hasConst) {
+    G[0] = m;
+    b[0] = mu[0] * m;
+  }
+  for (let a = 0; a < nd; a++) {
+    const ca = dense[a];
+    for (let c = a; c < nd; c++) {
+      let acc = 0;
+      for (let r = 0; r < m; r++) acc += ca[r] * dense[c][r];
+      G[(off + a) * p + off + c] = G[(off + c) * p + off + a] = acc;
+    }
+    // Dense column with y (k = 0) and every lag k: sum_r c_r (d_{L+r-k} - mu_k) = sum_r c_r d_{L+r-k} when c
+    // is centred (hasConst), and mu = 0 otherwise.
+    for (let k = 0; k <= L; k++) {
+      let acc = 0;
+      for (let r = 0; r < m; r++) acc += ca[r] * dx[L + r - k];
+      if (k === 0) b[off + a] = acc;
+      else G[(off + a) * p + off + nd + k - 1] = G[(off + nd + k - 1) * p + off + a] = acc;
+    }
+  }
+  for (let j = 1; j <= L; j++) {
+    for (let k = j; k <= L; k++) {
+      const v = S[j][k] - m * mu[j] * mu[k];
+      G[(off + nd + j - 1) * p + off + nd + k - 1] = G[(off + nd + k - 1) * p + off + nd + j - 1] = v;
+    }
+    b[off + nd + j - 1] = S[0][j] - m * mu[0] * mu[j];
+  }
+  if (levelLast) {
+    // The final regression's order [trend, lags, level]: its t-statistic is then the last one.
+    const lv = off + nd - 1;
+    const order = [
+      ...Array.from({ length: lv }, (_, i) => i),
+      ...Array.from({ length: L }, (_, i) => lv + 1 + i),
+      lv,
+    ];
+    const G2 = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) G2[i * p + j] = G[order[i] * p + order[j]];
+    const b2 = Float64Array.from(order, (i) => b[i]);
+    G.set(G2);
+    b.set(b2);
+  }
+  // Equilibrated Cholesky G = L L' (scaling leaves z = L^-1 b unchanged), forward substitution for z.
+  const dsc = new Float64Array(p);
+  for (let i = 0; i < p; i++) dsc[i] = G[i * p + i] > 0 ? 1 / Math.sqrt(G[i * p + i]) : 0;
+  const Lc = new Float64Array(p * p), z = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let diag = G[j * p + j] * dsc[j] * dsc[j];
+    for (let k = 0; k < j; k++) diag -= Lc[j * p + k] ** 2;
+    // A pivot this small (columns nearly collinear, condition ~1e4) would cost digits: leave it to the QR.
+    if (!(diag > 1e-8)) return null;
+    const ljj = Math.sqrt(diag);
+    Lc[j * p + j] = ljj;
+    for (let i = j + 1; i < p; i++) {
+      let v = G[i * p + j] * dsc[i] * dsc[j];
+      for (let k = 0; k < j; k++) v -= Lc[i * p + k] * Lc[j * p + k];
+      Lc[i * p + j] = v / ljj;
+    }
+    let zj = b[j] * dsc[j];
+    for (let k = 0; k < j; k++) zj -= Lc[j * p + k] * z[k];
+    z[j] = zj / ljj;
+  }
+  const ssr = new Float64Array(p + 1), tLast = new Float64Array(p + 1).fill(NaN);
+  ssr[0] = yy;
+  for (let k = 1; k <= p; k++) ssr[k] = ssr[k - 1] - z[k - 1] * z[k - 1];
+  for (let k = 1; k <= p; k++) tLast[k] = m <= k ? NaN : z[k - 1] / Math.sqrt(ssr[k] / (m - k));
+  return { ssr, tLast };
+}
+
 /** statsmodels' default maxlag for n observations and a regression (before the n/2 cap). */
 export function schwertMaxlag(n: number): number {
   return Math.ceil(12 * Math.pow(n / 100, 1 / 4));
@@ -147,7 +281,9 @@ export function schwertMaxlag(n: number): number {
  * regression, autolag)`. Throws RangeError where statsmodels raises (series too short for the regression,
  * maxlag too large) and for non-finite or constant input.
  */
-export function adfuller(x: ArrayLike<number>, opts: AdfOptions = {}): AdfResult {
+export function adfuller(input: ArrayLike<number>, opts: AdfOptions = {}): AdfResult {
+  // One element type keeps the loops below monomorphic (a number[] and a Float64Array caller would not).
+  const x = input instanceof Float64Array ? input : Float64Array.from(input);
   const regression = opts.regression ?? "c";
   const autolag = opts.autolag ?? "AIC";
   const n = x.length;
@@ -176,13 +312,18 @@ export function adfuller(x: ArrayLike<number>, opts: AdfOptions = {}): AdfResult
     }
   }
 
+  const search = opts.search ?? "auto";
+  const useGram = (m: number, p: number) => search === "gram" || (search === "auto" && m * p * p >= 1 << 22);
   let usedlag = maxlag;
   let icbest: number | null = null;
   if (autolag !== "none") {
     // Every candidate on the common sample (maxlag's rows); columns [trend, level, lag 1, ..., lag maxlag].
-    const { y, cols } = design(x, maxlag, regression, false);
-    const m = y.length;
-    const fits = nestedOls(cols, y);
+    const m = n - 1 - maxlag, p = ntrend + 1 + maxlag;
+    let fits = useGram(m, p) ? nestedGram(x, maxlag, regression) : null;
+    if (!fits) {
+      const { y, cols } = design(x, maxlag, regression, false);
+      fits = nestedOls(cols, y);
+    }
     const startlag = ntrend + 1;
     if (autolag === "t-stat") {
       // From the largest lag down, stop at the first whose t-statistic is significant at 5% (two-sided 10%).
@@ -208,10 +349,13 @@ export function adfuller(x: ArrayLike<number>, opts: AdfOptions = {}): AdfResult
     }
   }
   // Final regression on the longest sample for usedlag; the level last so its t-statistic is the last one.
-  const { y, cols } = design(x, usedlag, regression, true);
-  const nobs = y.length;
-  const fit = nestedOls(cols, y);
-  const adfStat = fit.tLast[cols.length];
+  const nobs = n - 1 - usedlag, p = ntrend + 1 + usedlag;
+  let fit = useGram(nobs, p) ? nestedGram(x, usedlag, regression, true) : null;
+  if (!fit) {
+    const { y, cols } = design(x, usedlag, regression, true);
+    fit = nestedOls(cols, y);
+  }
+  const adfStat = fit.tLast[p];
   const [c1, c5, c10] = mackinnoncrit(1, regression, nobs);
   return {
     adf_stat: adfStat,
@@ -259,6 +403,7 @@ export const adfKernel: ScalarKernel = {
     maxlag: {
       type: "int",
       min: -1,
+      max: LIMITS.lags,
       default: -1,
       doc: "largest lag (-1: statsmodels' default ceil(12 (n/100)^(1/4)))",
     },

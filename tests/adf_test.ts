@@ -84,6 +84,28 @@ Deno.test("adfuller matches statsmodels on every series x regression x autolag (
   );
 });
 
+Deno.test("adfuller's Gram lag search (cross-products + Cholesky) matches statsmodels too", () => {
+  let maxIc = 0, compared = 0;
+  for (const c of fixture.cases.filter((c) => c.x.length >= 300)) {
+    for (const k of c.adf.filter((k) => k.autolag !== "none" && !k.error)) {
+      const what = `${c.name} ${k.regression} ${k.autolag} maxlag=${k.maxlag}`;
+      const r = adfuller(c.x, {
+        regression: k.regression,
+        autolag: k.autolag,
+        maxlag: k.maxlag,
+        search: "gram",
+      });
+      assert.equal(r.usedlag, k.usedlag, `${what}: usedlag`);
+      assert.ok(rel(r.adf_stat, k.adf_stat!) < 1e-8, what);
+      assert.ok(rel(r.icbest!, k.icbest!) < 1e-8, `${what}: icbest ${r.icbest} vs ${k.icbest}`);
+      maxIc = Math.max(maxIc, rel(r.icbest!, k.icbest!));
+      compared++;
+    }
+  }
+  assert.ok(compared > 100, `${compared}`);
+  console.log(`Gram lag search: ${compared} cases, max rel err of icbest ${maxIc.toExponential(1)}`);
+});
+
 Deno.test("kpss matches statsmodels (c/ct x auto/legacy/4 lags) including the interpolation warning", () => {
   let maxStat = 0;
   for (const c of fixture.cases) {
