@@ -5,7 +5,7 @@
  */
 import { getColumn } from "../io/frame.ts";
 import { readFrameFile } from "../io/read.ts";
-import { encodeCsv, writeFileAtomic } from "../io/write.ts";
+import { checkOutputFile, encodeCsv, writeFileAtomic } from "../io/write.ts";
 import { type Kernel, type Params, parseParams, runKernel } from "../kernels/kernel.ts";
 import { FRAME_KERNELS, type FrameKernel, KERNELS, SCALAR_KERNELS } from "../kernels/registry.ts";
 import { openCompute } from "../runtime/backend.ts";
@@ -74,6 +74,7 @@ async function frameKernelCommand(kernel: FrameKernel, args: Args): Promise<void
     if (args.options.has(c)) throw new UsageError(`kernel ${name}: uses every column; drop --${c}`);
   }
   const output = take(args, "output");
+  if (output) await checkOutputFile(output); // before reading or computing anything
   const backend = takeBackend(args);
   const params = Object.fromEntries(args.options);
   const frame = await readFrameFile(input);
@@ -110,6 +111,7 @@ async function readRequest(
   if (inputCount === 2 && !col2) throw new UsageError(`kernel ${name}: --column2 NAME is required`);
   if (inputCount === 1 && col2) throw new UsageError(`kernel ${name}: takes one column; drop --column2`);
   const output = take(args, "output");
+  if (output) await checkOutputFile(output); // before reading or computing anything
   const backend = takeBackend(args);
   const params = parseParams(kernel, Object.fromEntries(args.options));
   const frame = await readFrameFile(input);

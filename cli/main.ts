@@ -1,7 +1,9 @@
 /**
- * The `feature-genesis` command line. Errors print one clear line; exit codes: 0 ok, 1 a task or run failed,
- * 2 usage, configuration or input error.
+ * The `feature-genesis` command line. Errors print one clear line; exit codes: 0 ok, 1 a task or run failed
+ * (or the machine ran out of disk space), 2 usage, configuration or input error (a read-only or mistyped
+ * output location, an output held by another run).
  */
+import { StorageError } from "../io/write.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { parseArgs } from "./args.ts";
 import { configCommand } from "./config_cmd.ts";
@@ -14,8 +16,9 @@ import { runsCommand } from "./runs_cmd.ts";
 const HELP = `usage: deno task cli COMMAND [options]
 
 commands:
-  run       [--config FILE] [--fail-fast] [--shard i/N] [--backend auto|webgpu|cpu] [--force]
-            the batch pipeline (default config examples/config.yaml; generates data when the source is empty)
+  run       [--config FILE] [--fail-fast] [--shard i/N] [--backend auto|webgpu|cpu] [--force] [--wait [SECONDS]]
+            the batch pipeline (default config examples/config.yaml; generates data when the source is empty);
+            one run writes an output at a time: --wait waits for the run holding it instead of exiting 2
   ${GENERATE_HELP}
   config    --print [--config FILE]       the resolved configuration, secrets masked
   runs      [--registry FILE] [--config FILE] [--limit 10]   recent runs and their failures
@@ -55,6 +58,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || e instanceof DataError) {
       console.error(`error: ${e.message}`);
       return 2;
+    }
+    if (e instanceof StorageError) {
+      console.error(`error: ${e.message}`);
+      return e.exitCode;
     }
     console.error(`error: ${(e as Error).message ?? e}`);
     if (Deno.env.get("FG_DEBUG")) console.error(e);

@@ -1,5 +1,7 @@
 /**
- * `run [--config FILE] [--fail-fast] [--shard i/N] [--backend B] [--force]`: the batch pipeline. Without
+ * `run [--config FILE] [--fail-fast] [--shard i/N] [--backend B] [--force] [--wait [SECONDS]]`: the batch
+ * pipeline. One run writes an output at a time (pipeline/lease.ts): when another run holds it, exit 2 naming
+ * that run, or with --wait poll until it is free (for SECONDS at most; no value: as long as it takes). Without
  * --config it uses examples/config.yaml; when the configured source has no data files and
  * `generator.if_empty` is set, it first generates a dataset there. Prints where the outputs, the summary and
  * the registry are; exit code 0 when every task is done or skipped, 1 when one failed.
@@ -11,6 +13,7 @@ import { generate } from "../generator/generate.ts";
 import { discoverTasks, parseShard } from "../pipeline/discover.ts";
 import { runPipeline } from "../pipeline/run.ts";
 import { openStorage } from "../pipeline/storage.ts";
+import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
 import { type Args, rejectRest, take, takeBackend } from "./args.ts";
 import { DEFAULT_CONFIG } from "./config_cmd.ts";
@@ -23,7 +26,14 @@ export async function runCommand(args: Args): Promise<number> {
   const force = take(args, "force") === "true";
   const shardText = take(args, "shard");
   const backend = args.options.has("backend") ? takeBackend(args) : undefined;
+  const wait = take(args, "wait");
   rejectRest(args, "run");
+  const waitS = wait === undefined ? 0 : wait === "true" ? Infinity : Number(wait);
+  if (!(waitS >= 0) || Number.isNaN(waitS)) {
+    throw new UsageError(
+      `--wait expects a number of seconds >= 0 (or no value: wait as long as it takes), got "${wait}"`,
+    );
+  }
   const shard = shardText ? parseShard(shardText) : undefined;
   const config = await loadConfigFile(path);
   if (backend) config.compute.backend = backend;
@@ -62,6 +72,7 @@ export async function runCommand(args: Args): Promise<number> {
     registryPath: registryPath(config.storage) ?? FALLBACK_REGISTRY,
     failFast: failFast || config.pipeline.fail_fast,
     shard,
+    waitMs: waitS * 1000,
   });
   const counts = ["done", "skipped", "failed"].map((s) =>
     `${summary.tasks.filter((t) => t.status === s).length} ${s}`

@@ -251,6 +251,26 @@ export class S3Storage implements Storage {
     await this.#request("put", this.#objectUrl(full), await signedBody("PUT", bytes), full, { read: "none" });
   }
 
+  /**
+   * Creates the object only when it does not exist: a listing of the key, then a PUT with `If-None-Match: *`
+   * (AWS S3 since 2024, R2 and MinIO answer 412 or 409 when the key exists, atomically). Stores that ignore
+   * the header (older MinIO, s3rver) leave a race between the listing and the PUT: best effort there, so
+   * callers that need certainty read the object back. (A listing rather than a HEAD: a refused HEAD has no
+   * body, so it could not say why, e.g. SignatureDoesNotMatch.)
+   */
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    if ((await this.list(key)).some((o) => o.key === key)) return false;
+    const full = this.#fullKey(key);
+    const init = await signedBody("PUT", bytes);
+    init.headers = { ...init.headers as Record<string, string>, "if-none-match": "*" };
+    const res = await this.#request("put if absent", this.#objectUrl(full), init, full, {
+      read: "none",
+      allow404: true,
+      preconditionFails: true,
+    });
+    return res !== null;
+  }
+
   /** Removes the object (absent is fine). */
   async delete(key: string): Promise<void> {
     const full = this.#fullKey(key);
@@ -409,7 +429,7 @@ export class S3Storage implements Storage {
     url: string,
     init: RequestInit,
     fullKey: string,
-    opts: { read: "none"; allow404: true; retries?: number },
+    opts: { read: "none"; allow404: true; retries?: number; preconditionFails?: boolean },
   ): Promise<Response | null>;
   /** One S3 call with retries of transient failures; reads the body inside the attempt. */
   async #request(
@@ -417,7 +437,13 @@ export class S3Storage implements Storage {
     url: string,
     init: RequestInit,
     fullKey: string,
-    opts: { read: "text" | "bytes" | "none"; allow404?: boolean; retries?: number },
+    opts: {
+      read: "text" | "bytes" | "none";
+      allow404?: boolean;
+      retries?: number;
+      /** A conditional write's 412 Precondition Failed / 409 ConditionalRequestConflict returns null. */
+      preconditionFails?: boolean;
+    },
   ): Promise<string | Uint8Array | Response | null> {
     const retries = opts.retries ?? this.#retries;
     let lastError: Error | undefined;
@@ -448,7 +474,8 @@ export class S3Storage implements Storage {
           }
         }
         const body = init.method === "HEAD" ? "" : await res.text().catch(() => "");
-        if (res.status === 404 && opts.allow404) return null;
+        if (res.status === 404 && opts.allow404 && !opts.preconditionFails) return null;
+        if ((res.status === 412 || res.status === 409) && opts.preconditionFails) return null;
         const code = xmlText(body, "Code");
         const message = xmlText(body, "Message");
         if (res.status === 404 && (code === "NoSuchKey" || (!code && op === "get"))) {

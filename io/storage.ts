@@ -4,9 +4,10 @@
  * old object or the new one, never a torn one (local: temp file + rename; S3: a PUT or a completed multipart
  * upload). Task-level commits (data objects first, then a manifest) are built on top of this.
  */
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { UsageError } from "../runtime/errors.ts";
-import { writeFileAtomic } from "./write.ts";
+import { log } from "../runtime/log.ts";
+import { storageError, writeFileAtomic } from "./write.ts";
 
 /** Names of in-flight (or abandoned) atomic writes: `writeFileAtomic` writes `<path>.tmp-<hex>` first. */
 const TEMP = /\.tmp-[0-9a-f]+$/;
@@ -43,12 +44,28 @@ export interface Storage {
   reader(key: string): Promise<RangeReader>;
   /** Writes an object atomically (replacing any old one). */
   put(key: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Writes an object only when none exists under `key`; true when this call created it. Atomic where the
+   * store supports it (local: hard link; S3: `If-None-Match: *`); see each implementation.
+   */
+  putIfAbsent?(key: string, bytes: Uint8Array): Promise<boolean>;
   /** Removes an object (absent is fine). */
   delete(key: string): Promise<void>;
 }
 
-/** A local folder. */
+/**
+ * A local folder.
+ *
+ * Symbolic links: a link whose target lies inside the root is followed (a file is listed under the link's
+ * key, a folder is walked once: link loops are cut); a link that points outside the root, a broken link and
+ * anything that is not a regular file or folder (FIFO, socket, device) is skipped, and each skipped entry is
+ * logged once per storage as a warning with its path and the reason. Outside targets are skipped so that a
+ * data folder cannot pull in files from elsewhere on the machine (e.g. a link to a home folder).
+ */
 export class LocalStorage implements Storage {
+  /** Paths already reported as skipped, so repeated listings warn once. */
+  #reported = new Set<string>();
+
   /** A storage rooted at the folder `root` (created on first write). */
   constructor(
     /** The folder that keys are resolved against. */
@@ -59,8 +76,27 @@ export class LocalStorage implements Storage {
     return this.root;
   }
 
-  /** Every file below the root: its path and its key (relative, '/'-separated). */
+  #skip(path: string, reason: string): void {
+    if (this.#reported.has(path)) return;
+    this.#reported.add(path);
+    log("warn", `${path}: skipped: ${reason}`, { path, reason });
+  }
+
+  /** Every file below the root: its path and its key (relative, '/'-separated); see the class comment. */
   async *#files(): AsyncGenerator<{ path: string; key: string }> {
+    let realRoot: string;
+    try {
+      realRoot = await Deno.realPath(this.root);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw storageError(e, this.root, "reading");
+    }
+    const inside = (p: string) => {
+      const r = relative(realRoot, p);
+      return r !== ".." && !r.startsWith(`..${sep}`) && !isAbsolute(r);
+    };
+    // Real paths of the folders walked: a link to one of them (a loop, or an alias) is not walked again.
+    const walked = new Set<string>([realRoot]);
     const stack: [string, string][] = [[this.root, ""]];
     while (stack.length) {
       const [dir, rel] = stack.pop()!;
@@ -69,12 +105,38 @@ export class LocalStorage implements Storage {
         entries = await Array.fromAsync(Deno.readDir(dir));
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) continue;
-        throw e;
+        throw storageError(e, dir, "listing");
       }
+      // Real folders before links, so a link aliasing a sibling folder is the one skipped.
+      entries.sort((a, b) => Number(a.isSymlink) - Number(b.isSymlink));
       for (const e of entries) {
         const key = rel ? `${rel}/${e.name}` : e.name;
-        if (e.isDirectory) stack.push([join(dir, e.name), key]);
-        else if (e.isFile) yield { path: join(dir, e.name), key };
+        const path = join(dir, e.name);
+        if (e.isDirectory) {
+          walked.add(await Deno.realPath(path).catch(() => path));
+          stack.push([path, key]);
+        } else if (e.isFile) yield { path, key };
+        else if (e.isSymlink) {
+          let target: string, info: Deno.FileInfo;
+          try {
+            target = await Deno.realPath(path);
+            info = await Deno.stat(target);
+          } catch {
+            this.#skip(path, "broken symbolic link (its target does not exist)");
+            continue;
+          }
+          if (!inside(target)) {
+            this.#skip(path, `symbolic link to ${target}, outside ${realRoot}`);
+          } else if (info.isFile) yield { path, key };
+          else if (!info.isDirectory) {
+            this.#skip(path, "symbolic link to something that is not a file or folder");
+          } else if (walked.has(target)) {
+            this.#skip(path, `symbolic link to ${target}, a folder already listed`);
+          } else {
+            walked.add(target);
+            stack.push([path, key]);
+          }
+        } else this.#skip(path, "not a regular file or folder (FIFO, socket or device)");
       }
     }
   }
@@ -94,7 +156,7 @@ export class LocalStorage implements Storage {
       return await Deno.readFile(join(this.root, key));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) throw new UsageError(`${join(this.root, key)}: no such file`);
-      throw e;
+      throw storageError(e, join(this.root, key), "reading");
     }
   }
 
@@ -129,8 +191,37 @@ export class LocalStorage implements Storage {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = join(this.root, key);
-    await Deno.mkdir(dirname(path), { recursive: true });
+    await this.#mkdir(dirname(path));
     await writeFileAtomic(path, bytes);
+  }
+
+  /**
+   * Creates the file only when `key` does not exist: the bytes go to a temporary file that is hard-linked to
+   * the final name (link fails when the name exists), so the check and the creation are one atomic step and
+   * a reader never sees a partial file.
+   */
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    const path = join(this.root, key);
+    await this.#mkdir(dirname(path));
+    const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      await Deno.writeFile(tmp, bytes, { createNew: true });
+      await Deno.link(tmp, path);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
+      throw storageError(e, path, "writing");
+    } finally {
+      await Deno.remove(tmp).catch(() => {});
+    }
+  }
+
+  async #mkdir(dir: string): Promise<void> {
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw storageError(e, dir, "creating the folder");
+    }
   }
 
   /**
@@ -149,7 +240,7 @@ export class LocalStorage implements Storage {
 
   async delete(key: string): Promise<void> {
     await Deno.remove(join(this.root, key)).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!(e instanceof Deno.errors.NotFound)) throw storageError(e, join(this.root, key), "removing");
     });
   }
 }

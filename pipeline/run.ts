@@ -16,6 +16,8 @@ import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
 import { assessColumns, type ColumnQuality } from "./quality.ts";
 import { Progress } from "./progress.ts";
 import { HEARTBEAT_MS, Registry } from "./registry.ts";
+import { acquireOutputLease, type OutputLease } from "./lease.ts";
+import { StorageError } from "../io/write.ts";
 import { loadTask, type LoadTimings } from "./validate.ts";
 import type { Frame } from "../io/frame.ts";
 import { summaryMarkdown } from "./summary.ts";
@@ -39,6 +41,8 @@ export interface RunOptions {
   shard?: { index: number; count: number };
   /** Where progress lines go (default stderr). */
   progress?: (s: string) => void;
+  /** How long to wait (ms) when another run holds the output (pipeline/lease.ts). Default 0: exit 2 at once. */
+  waitMs?: number;
 }
 
 /** One task's outcome in the summary. */
@@ -134,6 +138,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   const engineMs: Record<string, number> = {};
   let status: RunSummary["status"] = "done";
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let lease: OutputLease | undefined;
   try {
     const engines = enabledEngines(config);
     const compute = await openCompute({
@@ -147,8 +152,19 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
         runs: abandoned,
       });
     }
-    registry.startRun({ id: runId, host: Deno.hostname(), configHash: o.configHash, adapter });
-    heartbeat = setInterval(() => registry.beat(runId), HEARTBEAT_MS);
+    // One writer per output (pipeline/lease.ts): taken before any input is read; records the run's start.
+    lease = await acquireOutputLease({
+      registry,
+      output: o.output,
+      run: { id: runId, host: Deno.hostname(), configHash: o.configHash, adapter },
+      shard: o.shard ?? { index: 0, count: 1 },
+      waitMs: o.waitMs,
+    });
+    const held = lease;
+    heartbeat = setInterval(
+      () => held.beat().catch((e) => log("warn", `heartbeat failed: ${(e as Error).message}`)),
+      HEARTBEAT_MS,
+    );
     Deno.unrefTimer(heartbeat);
     log("info", "run started", {
       source: o.source.url,
@@ -170,7 +186,9 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       for (const t of tasks) await removeTaskOutput(o.output, t.instrument);
     }
     const progress = new Progress(tasks.length, o.progress);
+    let storageFailure: StorageError | undefined;
     for (const t of tasks) {
+      lease.assertHeld();
       task = t.instrument;
       const t1 = performance.now();
       const row: TaskSummary = { instrument: t.instrument, status: "done", rows: 0, ms: 0 };
@@ -247,6 +265,8 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
         }
         Object.assign(row, { status: "failed", error: (e as Error).message });
         status = "failed";
+        // Disk full, read-only, a file in the way: every later task would fail the same way; stop the run.
+        if (e instanceof StorageError) storageFailure = e;
         log("error", "task failed", { error: row.error });
       }
       row.ms = Math.round(performance.now() - t1);
@@ -262,8 +282,9 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
       progress.tick(t.instrument, row.status, row.rows);
       task = "";
-      if (row.status === "failed" && o.failFast) break;
+      if (row.status === "failed" && (o.failFast || storageFailure)) break;
     }
+    if (storageFailure) throw storageFailure;
     const seconds = (performance.now() - t0) / 1000;
     const rows = summaries.filter((s) => s.status === "done").reduce((a, s) => a + s.rows, 0);
     const summary: RunSummary = {
@@ -289,11 +310,12 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     }
     await o.output.put(`_runs/${runId}/summary.json`, enc.encode(JSON.stringify(summary, null, 2)));
     await o.output.put(`_runs/${runId}/summary.md`, enc.encode(summaryMarkdown(summary)));
-    registry.endRun(runId, status);
+    await lease.release(status);
     log("info", "run finished", { status, seconds: summary.seconds, rows });
     return summary;
   } catch (e) {
-    registry.endRun(runId, "failed");
+    // Best effort: the original error (often a full disk that also stops the registry) is what matters.
+    await lease?.release("failed").catch(() => {});
     throw e;
   } finally {
     clearInterval(heartbeat);

@@ -190,12 +190,12 @@ Deno.test("a run killed with SIGKILL leaves only whole committed outputs; the re
     );
     const finalParts = walk(out).filter((k) => /\/part-\d{5}\.feather$/.test(k));
     assert.deepEqual(finalParts, [...inManifests].sort());
-    // The killed run is not left "running" in the registry: once its heartbeat is stale (or, with
-    // --allow-all, at once since its process is gone) it is marked abandoned; the finished run is not.
+    // The killed run is not left "running" in the registry: the re-run found its liveness lock released
+    // (its process is gone) and marked it abandoned before taking over its output lease; the finished run is not.
     const registry = await Registry.open(join(out, "registry.sqlite"));
     try {
-      const inTwoMinutes = new Date(Date.now() + 121_000);
-      assert.deepEqual(registry.markAbandoned(Deno.hostname(), { now: inTwoMinutes }), [killedRun]);
+      assert.equal(registry.runStatus(killedRun), "abandoned");
+      assert.deepEqual(registry.markAbandoned(Deno.hostname(), { now: new Date(Date.now() + 121_000) }), []);
     } finally {
       registry.close();
     }
