@@ -44,6 +44,30 @@ export {
   type ScalarKernel,
 } from "./kernels/registry.ts";
 export {
+  type AdfAutolag,
+  adfBatch,
+  adfKernel,
+  type AdfOptions,
+  type AdfRegression,
+  type AdfResult,
+  adfuller,
+  type CriticalValues,
+  finiteSpan,
+  schwertMaxlag,
+} from "./kernels/adf.ts";
+export { kpss, kpssKernel, type KpssOptions, type KpssResult } from "./kernels/kpss.ts";
+export { mackinnoncrit, mackinnonp, normalCdf } from "./kernels/mackinnon.ts";
+export {
+  criticalLevel,
+  evaluateD,
+  MIN_D_DEFAULTS,
+  minD,
+  minDKernel,
+  type MinDOptions,
+  type MinDResult,
+  type MinDRow,
+} from "./kernels/min_d.ts";
+export {
   convolveCausalCpu,
   convolveCausalDirectGpu,
   ffdWeights,
@@ -117,6 +141,10 @@ export {
 
 export {
   type EngineResult,
+  MIN_D_AUTO_DEFAULTS,
+  type MinDAutoConfig,
+  minDConfig,
+  type MinDReport,
   STATIONARIZATION_DEFAULTS,
   type StationarizationConfig,
   stationarize,

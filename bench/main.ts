@@ -22,6 +22,7 @@
  * measurements of large configurations time a subset of the columns, or a prefix of one column, and scale
  * (reported as `cpu.scaled` and marked `~` in the table).
  */
+import { adfTable, benchAdf } from "./adf.ts";
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
@@ -44,11 +45,11 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "issue7" | "features";
+  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "issue7" | "features" | "adf";
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|issue7|features] [--kernels a,b] " +
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|issue7|features|adf] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -86,8 +87,8 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (!["all", "kernels", "pipeline", "garch", "dcor", "issue7", "features"].includes(v)) {
-        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor, issue7 or features`);
+      if (!["all", "kernels", "pipeline", "garch", "dcor", "issue7", "features", "adf"].includes(v)) {
+        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor, issue7, features or adf`);
       }
       o.suite = v as Options["suite"];
     } else if (flag === "--help" || flag === "-h") {
@@ -384,6 +385,7 @@ async function main(): Promise<void> {
   const features = opts.suite === "all" || opts.suite === "features"
     ? await benchFeatures(opts, progress)
     : null;
+  const adf = opts.suite === "all" || opts.suite === "adf" ? await benchAdf(opts, progress) : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -405,6 +407,7 @@ async function main(): Promise<void> {
     dcor,
     issue7,
     features,
+    adf,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
@@ -507,6 +510,7 @@ async function main(): Promise<void> {
   if (dcor) out.push("", ...dcorTable(dcor));
   if (issue7) out.push("", ...issue7Table(issue7));
   if (features) out.push("", ...featuresTable(features));
+  if (adf) out.push("", ...adfTable(adf));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
   console.error(out.join("\n"));
 }

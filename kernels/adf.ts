@@ -100,7 +100,7 @@ interface NestedFits {
 }
 
 /** Least squares of y on every column prefix of `cols` at once (both arrays are overwritten). */
-export function nestedOls(cols: Float64Array[], y: Float64Array): NestedFits {
+function nestedOls(cols: Float64Array[], y: Float64Array): NestedFits {
   const m = y.length, p = cols.length;
   const diag = householder(cols, y);
   let tail = 0;
@@ -181,17 +181,21 @@ function nestedGram(
   const dense: Float64Array[] = [];
   if (ntrend >= 2) {
     const tbar = (m + 1) / 2;
-    dense.push(Float64Array.from({ length: m }, (_, r) => r + 1 - tbar));
+    const c = new Float64Array(m);
+    for (let r = 0; r < m; r++) c[r] = r + 1 - tbar;
+    dense.push(c);
   }
   if (ntrend >= 3) {
-    const c = Float64Array.from({ length: m }, (_, r) => (r + 1 - (m + 1) / 2) ** 2);
+    const c = new Float64Array(m), tbar = (m + 1) / 2;
+    for (let r = 0; r < m; r++) c[r] = (r + 1 - tbar) * (r + 1 - tbar);
     let mean = 0;
     for (let r = 0; r < m; r++) mean += c[r];
     mean /= m;
     for (let r = 0; r < m; r++) c[r] -= mean;
     dense.push(c);
   }
-  const level = Float64Array.from({ length: m }, (_, r) => x[L + r]);
+  // (Float64Array.from with a map function iterates generically: ~10x slower than these loops at 10^5 rows.)
+  const level = x.slice(L, L + m);
   if (hasConst) {
     let mean = 0;
     for (let r = 0; r < m; r++) mean += level[r];
@@ -377,7 +381,8 @@ export function finiteSpan(x: ArrayLike<number>, what = "the column"): Float64Ar
   let a = 0, b = x.length;
   while (a < b && !Number.isFinite(x[a])) a++;
   while (b > a && !Number.isFinite(x[b - 1])) b--;
-  const out = Float64Array.from({ length: b - a }, (_, i) => x[a + i]);
+  const out = new Float64Array(b - a);
+  for (let i = a; i < b; i++) out[i - a] = x[i];
   const bad = out.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) {
     throw new RangeError(
