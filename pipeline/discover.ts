@@ -1,17 +1,68 @@
 /**
  * Task discovery: one task per instrument, each with its input files (partitions) in key order. The
  * instrument comes from a regex over the key relative to the source (one capture group), or for files
- * directly under the source from the file's base name.
+ * directly under the source from the file's base name. The name becomes an output folder or S3 prefix, so it
+ * must pass {@link instrumentNameProblem}; a task whose name does not carries the reason in `problem`.
  */
 import { UsageError } from "../runtime/errors.ts";
 import type { Storage, StoredObject } from "../io/storage.ts";
 
 /** One instrument's input files. */
 export interface Task {
-  /** Instrument name (from `data.instrument_pattern`, or the file's base name). */
+  /**
+   * Instrument name (from `data.instrument_pattern`, or the file's base name); it names the output folder or S3
+   * prefix. When {@link Task.problem} is set it is the name as a JSON string literal (printable, never a path).
+   */
   instrument: string;
   /** Its input files (key relative to the source, size, version), in key order. */
   files: StoredObject[];
+  /**
+   * Why the instrument's name is refused (see {@link instrumentNameProblem}): the run records the task as
+   * failed with this message and never reads, writes or deletes anything for it.
+   */
+  problem?: string;
+}
+
+/** The longest instrument name: `pca/<name, URI-encoded>.json` must fit a 255-byte file name. */
+export const MAX_INSTRUMENT_LENGTH = 80;
+
+/**
+ * The instrument name policy (issue 12): a name becomes a folder (or S3 prefix) under the output, next to
+ * `_runs/` and the registry, so it must be one plain path segment on every file system and store. Allowed:
+ * 1 to 80 ASCII letters, digits and `. _ - + = @ ^ ~ ,`, not starting with `.` or `_` (reserved for
+ * `_runs`, `_manifest.json`, hidden files, `.` and `..`). Returns the rule broken, or undefined.
+ */
+export function instrumentNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "it is empty";
+  if (name.length > MAX_INSTRUMENT_LENGTH) {
+    return `it is longer than ${MAX_INSTRUMENT_LENGTH} characters (${name.length})`;
+  }
+  const bad = [...name].find((ch) => !/[A-Za-z0-9._\-+=@^~,]/.test(ch));
+  if (bad !== undefined) {
+    return `it contains ${quoted(bad)} (allowed: ASCII letters, digits and . _ - + = @ ^ ~ ,)`;
+  }
+  if (name.startsWith(".") || name.startsWith("_")) {
+    return `it starts with "${name[0]}" (reserved: _runs, _manifest.json, hidden files, . and ..)`;
+  }
+  return undefined;
+}
+
+// Control, format (bidi overrides, zero-width) and line/paragraph separator characters: never printed raw.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * Text as reports print it (messages, registry errors, progress lines): control and format characters (a
+ * newline, ESC, a bidi override in a file name) escaped as `\uXXXX`, so no name can break a line or a
+ * terminal.
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, escapeChar);
+}
+
+/** A name quoted for reports: JSON string syntax with every unprintable character escaped (one-to-one). */
+export function quoted(s: string): string {
+  return JSON.stringify(s).replace(UNPRINTABLE, escapeChar);
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -38,14 +89,47 @@ export async function discoverTasks(source: Storage, pattern: string, formats: s
     const ext = base.includes(".") ? base.split(".").pop()!.toLowerCase() : "";
     if (!EXTENSIONS[ext] || !formats.includes(EXTENSIONS[ext])) continue;
     const m = re.exec(obj.key);
+    const fromPattern = m?.[1] !== undefined;
     const instrument = m?.[1] ??
       (obj.key.includes("/") ? undefined : base.slice(0, base.length - ext.length - 1));
-    if (!instrument) continue;
-    const task = tasks.get(instrument) ?? { instrument, files: [] };
+    if (instrument === undefined) continue; // not an instrument's file (an empty capture is refused below)
+    let task = tasks.get(instrument);
+    if (!task) {
+      // Refused names stay tasks (failed, exit 1) so that nothing is dropped silently.
+      const why = instrumentNameProblem(instrument);
+      task = why
+        ? {
+          instrument: quoted(instrument),
+          files: [],
+          problem: `${printable(`${source.url.replace(/\/+$/, "")}/${obj.key}`)}: instrument ` +
+            `${quoted(instrument)} (${
+              fromPattern ? `from data.instrument_pattern ${quoted(pattern)}` : "from the file name"
+            }) is not a safe output name: ${why}; rename the folder or file, or change data.instrument_pattern`,
+        }
+        : { instrument, files: [] };
+      tasks.set(instrument, task);
+    }
     task.files.push(obj);
-    tasks.set(instrument, task);
   }
-  return [...tasks.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+  const sorted = [...tasks.values()].sort((a, b) => (a.instrument < b.instrument ? -1 : 1));
+  // Names that differ only in case share one folder on case-insensitive file systems (macOS, Windows).
+  const byFolded = new Map<string, Task[]>();
+  for (const t of sorted) {
+    if (t.problem) continue;
+    const k = t.instrument.toLowerCase();
+    byFolded.set(k, [...(byFolded.get(k) ?? []), t]);
+  }
+  for (const same of byFolded.values()) {
+    if (same.length < 2) continue;
+    for (const t of same) {
+      t.problem = `${source.url}: instruments ${
+        same.map((o) => JSON.stringify(o.instrument)).join(" and ")
+      } ` +
+        `differ only in case: they would share one output folder on a case-insensitive file system ` +
+        `(macOS, Windows); rename one`;
+    }
+  }
+  return sorted;
 }
 
 /** The tasks of shard `index` of `count` (0-based): a deterministic split by position in the sorted list. */

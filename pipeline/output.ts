@@ -21,6 +21,8 @@ import type { Storage } from "../io/storage.ts";
 import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
+import { UsageError } from "../runtime/errors.ts";
+import { instrumentNameProblem } from "./discover.ts";
 
 /** Output file format and Feather buffer compression (Parquet is always ZSTD). */
 export interface OutputOptions {
@@ -111,7 +113,18 @@ export function encodeFeather(
   return new SpecPrefixFileWriter({ compressionType: type }).writeAll(new Table(vectors)).toUint8Array(true);
 }
 
-const manifestKey = (instrument: string) => `${instrument}/_manifest.json`;
+/**
+ * The task's folder `<instrument>/`. Every key of a task goes through it, so a name that is not one safe path
+ * segment (`..`, `_runs`, `a/b`: pipeline/discover.ts `instrumentNameProblem`) can never write or delete
+ * outside its own folder, whoever calls this module.
+ */
+function taskFolder(instrument: string): string {
+  const why = instrumentNameProblem(instrument);
+  if (why) throw new UsageError(`instrument ${JSON.stringify(instrument)} is not a safe output name: ${why}`);
+  return `${instrument}/`;
+}
+
+const manifestKey = (instrument: string) => `${taskFolder(instrument)}_manifest.json`;
 
 /** The task's manifest when it is committed, else null. */
 export async function readManifest(storage: Storage, instrument: string): Promise<Manifest | null> {
@@ -122,7 +135,7 @@ export async function readManifest(storage: Storage, instrument: string): Promis
 /** Removes a task's outputs, manifest first (so the task is uncommitted before any data goes). */
 export async function removeTaskOutput(storage: Storage, instrument: string): Promise<void> {
   await storage.delete(manifestKey(instrument));
-  for (const o of await storage.list(`${instrument}/`)) await storage.delete(o.key);
+  for (const o of await storage.list(taskFolder(instrument))) await storage.delete(o.key);
 }
 
 /** Writes a task's parts, then its manifest (the commit); returns the manifest. */
@@ -145,13 +158,13 @@ export async function writeTaskOutput(
     const bytes = opts.format === "feather"
       ? encodeFeather(slice, ts, opts.compression)
       : encodeParquet(slice, ts, zstdCompress);
-    const key = `${instrument}/part-${String(part).padStart(5, "0")}.${ext}`;
+    const key = `${taskFolder(instrument)}part-${String(part).padStart(5, "0")}.${ext}`;
     await storage.put(key, bytes);
     files.push({ key, rows: end - start, bytes: bytes.length, sha256: await sha256Hex(bytes) });
   }
   // Parts of an earlier, longer output that this one does not replace.
   const keep = new Set(files.map((f) => f.key));
-  for (const o of await storage.list(`${instrument}/`)) {
+  for (const o of await storage.list(taskFolder(instrument))) {
     if (!keep.has(o.key) && /\/part-\d+\./.test(o.key)) await storage.delete(o.key);
   }
   const manifest: Manifest = {
