@@ -165,7 +165,7 @@ export class LocalStorage implements Storage {
       return { size: (await Deno.stat(join(this.root, key))).size };
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
+      throw storageError(e, join(this.root, key), "reading");
     }
   }
 
@@ -176,7 +176,9 @@ export class LocalStorage implements Storage {
     return {
       byteLength: size,
       slice: async (start, end = size) => {
-        using file = await Deno.open(path);
+        using file = await Deno.open(path).catch((e) => {
+          throw storageError(e, path, "reading");
+        });
         await file.seek(start, Deno.SeekMode.Start);
         const buf = new Uint8Array(end - start);
         for (let at = 0; at < buf.length;) {

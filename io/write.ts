@@ -114,9 +114,13 @@ export function storageError(e: unknown, path: string, doing: string, setting?: 
     case "EPERM":
       return fail(
         `permission denied on ${path}`,
-        "make it (and its folder) writable by this user or choose another location",
+        /^(read|list)/.test(doing)
+          ? "make it readable by this user or choose another location"
+          : "make it (and its folder) writable by this user or choose another location",
         2,
       );
+    case "ELOOP":
+      return fail("a loop of symbolic links", "fix or remove the links on that path", 2);
     case "EEXIST":
     case "ENOTDIR": {
       // mkdir/readdir met a file where the path needs a folder: name that file, not only the full path.
@@ -173,8 +177,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 }
 
 /**
- * Checks, before any work, that a file can be written at `path`: its folder exists and is a folder, and `path`
- * is not a folder. Throws a UsageError-grade {@link StorageError} (exit 2) naming the path and the fix.
+ * Checks, before any work, that a file can be written at `path`: its folder exists, is a folder and takes a
+ * new file (probed with an empty temporary file), and `path` is not a folder. Throws a {@link StorageError}
+ * naming the path and the fix.
  */
 export async function checkOutputFile(path: string, what = "--output"): Promise<void> {
   const dir = dirname(path);
@@ -194,5 +199,13 @@ export async function checkOutputFile(path: string, what = "--output"): Promise<
   const target = await Deno.stat(path).catch(() => null);
   if (target?.isDirectory) {
     throw new StorageError(`${what} ${path} is a folder; name a file in it instead`, 2);
+  }
+  const probe = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    (await Deno.open(probe, { write: true, createNew: true })).close();
+  } catch (e) {
+    throw storageError(e, path, `checking ${what}`);
+  } finally {
+    await Deno.remove(probe).catch(() => {});
   }
 }

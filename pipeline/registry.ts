@@ -416,6 +416,17 @@ export function lockHolderAlive(path: string): boolean | undefined {
 function registryError(e: unknown, path: string, doing: string): unknown {
   if (e instanceof StorageError) return e;
   const setting = "storage.output or storage.registry";
+  let isFolder = false;
+  try {
+    isFolder = Deno.statSync(path).isDirectory;
+  } catch { /* absent or unreadable: the probe below says why */ }
+  if (isFolder) {
+    return new StorageError(
+      `run registry ${path} is a folder, not a file; remove it or choose another path (${setting})`,
+      2,
+      { cause: e },
+    );
+  }
   const probe = `${dirname(path)}/.registry-probe-${crypto.randomUUID().slice(0, 8)}`;
   try {
     Deno.writeFileSync(probe, new Uint8Array(1), { createNew: true });

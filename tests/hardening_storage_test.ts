@@ -333,6 +333,16 @@ Deno.test("a file where a folder should be, a registry that is not a database, a
         } cannot be used: file is not a database \\(while opening it\\); it must be a SQLite database this user can read and write: move it away or choose another path \\(storage\\.output or storage\\.registry\\)$`,
       ),
     );
+    // The registry is a folder.
+    const regDir = join(dir, "regdir");
+    await Deno.mkdir(regDir);
+    const f = await cli(["run", "--config", await config(dir, join(dir, "out3"), { registry: regDir })]);
+    assert.equal(f.code, 2);
+    assert.equal(
+      errorLine(f.err),
+      `error: run registry ${regDir} is a folder, not a file; remove it or choose another path ` +
+        "(storage.output or storage.registry)",
+    );
     // The source is a file.
     const e = await cli(["run", "--config", await config(dir, join(dir, "out2"), { source: file })]);
     assert.equal(e.code, 2);
@@ -343,6 +353,73 @@ Deno.test("a file where a folder should be, a registry that is not a database, a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("one task's output folder blocked by a file: that task fails naming the file, the others are done", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fg-hardening-" });
+  try {
+    const out = join(dir, "out");
+    await Deno.mkdir(out);
+    await Deno.writeTextFile(join(out, "SYN0001"), "a file where the task's folder goes");
+    const r = await cli(["run", "--config", await config(dir, out)]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /\(3 done, 0 skipped, 1 failed/);
+    const failed = JSON.parse(r.err.split("\n").find((l) => l.includes('"task failed"'))!);
+    assert.equal(failed.task, "SYN0001");
+    assert.match(
+      failed.error,
+      new RegExp(
+        `^${
+          re(join(out, "SYN0001"))
+        } is a file, not a folder \\(while \\S+ .*\\); remove or rename that file`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Whether this process is refused a file it made unreadable (false as root, which reads everything). */
+const permissionsApply = (async () => {
+  const f = await Deno.makeTempFile();
+  await Deno.chmod(f, 0o000);
+  const refused = await Deno.readFile(f).then(() => false, () => true);
+  await Deno.remove(f);
+  return refused;
+})();
+
+Deno.test({
+  name: "an unreadable input file (no permission): its task fails naming the file and asking for read access",
+  ignore: !(await permissionsApply),
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "fg-hardening-" });
+    const src = join(dir, "src");
+    try {
+      await Deno.mkdir(src);
+      const data = await dataset();
+      for (const i of ["SYN0000", "SYN0001"]) {
+        await Deno.mkdir(join(src, i));
+        for (const e of Deno.readDirSync(join(data, i))) {
+          await Deno.copyFile(join(data, i, e.name), join(src, i, e.name));
+        }
+      }
+      const locked = join(src, "SYN0001", [...Deno.readDirSync(join(src, "SYN0001"))][0].name);
+      await Deno.chmod(locked, 0o000);
+      const r = await cli(["run", "--config", await config(dir, join(dir, "out"), { source: src })]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `permission denied on ${re(locked)} \\(while reading ${
+            re(locked)
+          }\\); make it readable by this user`,
+        ),
+      );
+    } finally {
+      await Deno.chmod(src, 0o755).catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("kernel --output into a missing folder, onto a folder or under a file: exit 2 before reading the input", async () => {
@@ -378,6 +455,23 @@ Deno.test("kernel --output into a missing folder, onto a folder or under a file:
       const r = await cli([...base, "--output", output]);
       assert.equal(r.code, 2, r.err);
       assert.equal(errorLine(r.err), `error: ${message}`);
+    }
+    // A read-only folder (where this machine can mount one read-only).
+    if (await canMount) {
+      const ro = join(dir, "ro");
+      await Deno.mkdir(ro);
+      assert.ok(await mount("-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro));
+      try {
+        const r = await cli([...base, "--output", join(ro, "out.csv")]);
+        assert.equal(r.code, 2, r.err);
+        assert.equal(
+          errorLine(r.err),
+          `error: ${ro} is on a read-only file system (while checking --output ${join(ro, "out.csv")}); ` +
+            "choose a writable location",
+        );
+      } finally {
+        await new Deno.Command("umount", { args: [ro] }).output();
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -64,6 +64,7 @@ export function serveStatic(dir: string, opts: ServeOptions = {}): Deno.HttpServ
           "content-type": TYPES[ext] ?? "application/octet-stream",
           "content-length": String(info.size),
           "cache-control": "no-cache",
+          "x-content-type-options": "nosniff",
         };
         if (req.method === "HEAD") return new Response(null, { headers });
         return new Response((await Deno.open(real)).readable, { headers });
