@@ -9,7 +9,7 @@ import { LocalStorage, type Storage } from "../io/storage.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
-import { discoverTasks, shardTasks } from "./discover.ts";
+import { discoverTasks, printable, shardTasks } from "./discover.ts";
 import { enabledEngines } from "./engines.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
@@ -183,7 +183,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       if (swept) log("info", `removed ${swept} temporary file(s) left by an interrupted run`);
     }
     if (config.development.clean_existing_output) {
-      for (const t of tasks) await removeTaskOutput(o.output, t.instrument);
+      for (const t of tasks) if (!t.problem) await removeTaskOutput(o.output, t.instrument);
     }
     const progress = new Progress(tasks.length, o.progress);
     let storageFailure: StorageError | undefined;
@@ -193,6 +193,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       const t1 = performance.now();
       const row: TaskSummary = { instrument: t.instrument, status: "done", rows: 0, ms: 0 };
       try {
+        if (t.problem) throw new DataError(t.problem); // an unsafe instrument name: nothing read or written
         const committed = await readManifest(o.output, t.instrument);
         const sameConfig = committed?.config_hash === o.configHash && !config.development.force_reprocessing;
         const changed = sameConfig ? await inputsChanged(o.source, committed!.inputs, t.files) : null;
@@ -263,7 +264,8 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
         if (!(e instanceof DataError || e instanceof UsageError) && config.development.debug_mode) {
           console.error(e);
         }
-        Object.assign(row, { status: "failed", error: (e as Error).message });
+        // printable: a file name with a newline or ESC must not break the summary, the log or a terminal.
+        Object.assign(row, { status: "failed", error: printable((e as Error).message) });
         status = "failed";
         // Out of disk space (or file handles, or a failing device): every later task would fail the same
         // way, so the run stops here. A task-specific storage error (a file in the way) fails that task only.
