@@ -55,6 +55,12 @@ const WG_BUDGET = 16384; // target workgroups per main dispatch, shared by its j
 const MAX_WG_PER_JOB = 65535; // pairs needing more workgroups are split into row ranges (n > ~3.7e5)
 const MAX_JOBS = 65535; // jobs per batch: the main dispatch's y dimension
 const PARTIAL_CAP = 1 << 22; // partial sums per batch (16 MiB)
+// (row, column) pairs per batch, adapted to the device: the first batch has BATCH_PAIRS, later ones double
+// while a batch takes under BATCH_MS[0] ms and halve over BATCH_MS[1], so one submit stays short on any adapter
+// (a cancelled run stops after the current batch; a busy GPU still composites the page's frames) without
+// many small submits on a fast GPU. Each job's sum does not depend on its batch, so neither do the results.
+const BATCH_PAIRS = 2 ** 26;
+const BATCH_MS = [100, 400];
 
 /** One (x, y) pair ready for the GPU: f32 values with their row means, and the host's f64 sums. */
 interface Prep {
@@ -211,22 +217,30 @@ async function runWorks(
   let done = 0;
   const share = (u: Unit) => (u.b < 0 ? 0 : (u.r1 - u.r0) / preps[u.pair].n);
   progress?.(0, total);
+  let cap = BATCH_PAIRS;
   for (let i = 0; i < units.length;) {
     // A batch: <= MAX_JOBS jobs, <= PARTIAL_CAP partials, its y values and permuted copies in one binding.
-    let j = i, parts = 0, bytes = 0;
+    let j = i, parts = 0, bytes = 0, work = 0;
+    const t0 = performance.now();
     const pairs = new Set<number>(), perms = new Set<string>();
     for (; j < units.length; j++) {
       const u = units[j], n = preps[u.pair].n, key = `${u.pair}:${u.b}`;
       const more = (pairs.has(u.pair) ? 0 : 8 * n) + (u.b < 0 || perms.has(key) ? 0 : 8 * n);
-      const p = u.wg * WG;
-      if (j > i && (j - i >= MAX_JOBS || parts + p > PARTIAL_CAP || bytes + more > capBytes)) break;
-      parts += p, bytes += more;
+      const p = u.wg * WG, w = (u.r1 - u.r0) * n;
+      if (
+        j > i &&
+        (j - i >= MAX_JOBS || parts + p > PARTIAL_CAP || bytes + more > capBytes || work + w > cap)
+      ) break;
+      parts += p, bytes += more, work += w;
       pairs.add(u.pair);
       if (u.b >= 0) perms.add(key);
     }
     const batch = units.slice(i, j);
     const sums = await runBatch(rt, pipes, preps, batch, seed);
     batch.forEach((u, k) => (g[u.slot] += sums[k], done += share(u)));
+    const ms = performance.now() - t0;
+    if (ms < BATCH_MS[0] && cap < 2 ** 36) cap *= 2;
+    else if (ms > BATCH_MS[1] && cap > 2 ** 20) cap /= 2;
     i = j;
     progress?.(Math.min(total, Math.round(done)), total);
   }

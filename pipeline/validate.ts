@@ -67,23 +67,45 @@ export function resolveColumns(
   return out;
 }
 
+/** True for an adjusted close's name (`Adj Close`): adjusted for splits and dividends, unlike open/high/low. */
+export function isAdjustedClose(name: string | undefined | null): boolean {
+  return !!name && /^adj(usted)?[ _]?close$/i.test(name.trim());
+}
+
 /**
- * The checks `loadTask` runs on a frame with these (role-named) value columns, in words: what a page may claim
- * passed. The conditions are the ones `check` tests columns for.
+ * The checks `loadTask` runs on a frame with these (role-named) value columns, in words (`ran`: what a page may
+ * claim passed), and those it does not run and why (`notRun`). `closeColumn` is the file's column read as
+ * close: an adjusted close is not compared with the unadjusted low and high.
  */
-export function checksFor(columns: Iterable<string>): string[] {
+export function checksFor(
+  columns: Iterable<string>,
+  closeColumn?: string,
+): { ran: string[]; notRun: string[] } {
   const has = new Set(columns);
-  const out = ["increasing timestamps"];
-  if (has.has("low") && has.has("high")) out.push("low ≤ high");
-  for (const c of ["open", "close"]) {
-    if (has.has(c) && (has.has("low") || has.has("high"))) out.push(`${c} within [low, high]`);
-  }
-  if (has.has("volume")) out.push("volume ≥ 0");
-  return out;
+  const ran = ["increasing timestamps"], notRun: string[] = [];
+  const need = (what: string, cols: string[], ok = true, why?: string) => {
+    const missing = cols.filter((c) => !has.has(c));
+    if (!missing.length && ok) ran.push(what);
+    else notRun.push(`${what} (${why && !missing.length ? why : `no ${missing.join(" or ")} column`})`);
+  };
+  need("low ≤ high", ["low", "high"]);
+  need("open within [low, high]", ["open", "low", "high"]);
+  need(
+    "close within [low, high]",
+    ["close", "low", "high"],
+    !isAdjustedClose(closeColumn),
+    `close is ${closeColumn}, adjusted; low and high are not`,
+  );
+  need("volume ≥ 0", ["volume"]);
+  return { ran, notRun };
 }
 
 /** Renames the mapped columns of one decoded partition to their roles, keeping the file's column order. */
-function applyColumns(file: string, frame: Frame, explicit: ColumnMapping): void {
+function applyColumns(
+  file: string,
+  frame: Frame,
+  explicit: ColumnMapping,
+): Partial<Record<ColumnRole, string>> {
   const names = [...frame.columns.keys()];
   for (const role of COLUMN_ROLES) {
     const want = explicit[role];
@@ -108,6 +130,7 @@ function applyColumns(file: string, frame: Frame, explicit: ColumnMapping): void
     rename.set(from, role);
   }
   if (rename.size) frame.columns = new Map(names.map((n) => [rename.get(n) ?? n, frame.columns.get(n)!]));
+  return map;
 }
 
 /** Where a task's load time went, in milliseconds (filled by `loadTask`). */
@@ -127,7 +150,7 @@ function promoteTimestamp(frame: Frame, name: string): void {
   frame.timestampColumn = name;
 }
 
-function check(file: string, frame: Frame, prevLast: number, tsName: string): void {
+function check(file: string, frame: Frame, prevLast: number, tsName: string, closeInRange = true): void {
   if (frame.rows === 0) throw new DataError(`${file}: no rows`);
   const ts = frame.timestamps;
   if (!ts) throw new DataError(`${file}: no timestamp column "${tsName}" (data.timestamp_column)`);
@@ -149,7 +172,7 @@ function check(file: string, frame: Frame, prevLast: number, tsName: string): vo
   for (let i = 0; i < frame.rows; i++) {
     if (low && high && low[i] > high[i]) bad("low", `low ${low[i]} > high ${high[i]}`, i);
     for (const [name, v] of [["open", open], ["close", close]] as const) {
-      if (!v) continue;
+      if (!v || (name === "close" && !closeInRange)) continue;
       if (low && v[i] < low[i]) bad(name, `${name} ${v[i]} < low ${low[i]}`, i);
       if (high && v[i] > high[i]) bad(name, `${name} ${v[i]} > high ${high[i]}`, i);
     }
@@ -185,8 +208,9 @@ export async function loadTask(
     for (const d of opts.denyColumns) frame.columns.delete(d);
     const tsName = opts.columns?.timestamp ?? opts.timestampColumn;
     promoteTimestamp(frame, tsName);
-    applyColumns(file, frame, opts.columns ?? {});
-    check(file, frame, last, tsName);
+    const roles = applyColumns(file, frame, opts.columns ?? {});
+    // An adjusted close (Adj Close) is not within the unadjusted low..high: that check does not apply.
+    check(file, frame, last, tsName, !isAdjustedClose(roles.close));
     for (const s of frame.skipped) skipped.push({ name: s.name, reason: `${f.key}: ${s.reason}` });
     for (const b of frame.badCells ?? []) badCells.push({ ...b, file: f.key });
     last = frame.timestamps![frame.rows - 1];

@@ -233,17 +233,14 @@ function renderSummary(s: DataSummary): void {
       ` · ${Math.round(s.ms)} ms`,
     ),
   );
-  // Only the checks that ran are claimed; a role without a column says what was not checked.
-  const unmapped = (["open", "high", "low", "close", "volume"] as const).filter((r) => !s.mapping[r]);
+  // Only the checks that ran are claimed; those that did not are named, with why.
   const valid = s.problems.length === 0
     ? el(
       "p",
       { id: "validation", class: "ok" },
       `✓ Passes the CLI's checks: ${s.checks.join(", ")}.`,
-      ...(unmapped.length
-        ? [
-          el("span", { id: "not-checked", class: "hint" }, ` Not checked: no ${unmapped.join(", ")} column.`),
-        ]
+      ...(s.notChecked.length
+        ? [el("span", { id: "not-checked", class: "hint" }, ` Not checked: ${s.notChecked.join("; ")}.`)]
         : []),
     )
     : el(
@@ -883,7 +880,7 @@ function keyboardLegend(u: uPlot): void {
     row.addEventListener("keydown", (e) => {
       if (e.key !== "Enter" && e.key !== " ") return;
       e.preventDefault();
-      row.click();
+      (row.firstElementChild as HTMLElement).click(); // uPlot listens on the label cell
     });
   });
 }

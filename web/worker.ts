@@ -59,6 +59,8 @@ export interface DataSummary {
    * data did not validate. A check whose columns are missing is not in the list.
    */
   checks: string[];
+  /** The checks that did not run, each with why (a missing column, an adjusted close). */
+  notChecked: string[];
   /** The column each role reads (data.columns, the page's choice, or found by name); absent: none. */
   mapping: Partial<Record<ColumnRole, string>>;
   /** The file's value column names as decoded (what a role may be mapped to), and its timestamp column. */
@@ -201,7 +203,11 @@ function describe(
     first: ts?.length ? ts[0] : null,
     last: ts?.length ? ts[ts.length - 1] : null,
     problems,
-    checks: problems.length ? [] : checksFor(f.columns.keys()),
+    ...(problems.length
+      ? { checks: [], notChecked: [] }
+      : (({ ran, notRun }) => ({ checks: ran, notChecked: notRun }))(
+        checksFor(f.columns.keys(), mapping.close),
+      )),
     mapping,
     fileColumns,
     ms,
@@ -313,7 +319,8 @@ async function ingest(
       files: [{ key: name, size: bytes.length }],
     }, opts);
   } catch (e) {
-    problems.push((e as Error).message);
+    // The in-memory storage's url is ".": name the file as the user knows it.
+    problems.push((e as Error).message.replace(/^\.\//, ""));
   }
   const ms = performance.now() - t0;
   input = frame = validated;
