@@ -120,7 +120,7 @@ async function driver(spec: Spec): Promise<void> {
       await page.focus("#file");
       seen.fileFocus = await page.evaluate(() => (globalThis as Any).document.activeElement?.id);
       await page.fill("#demo-rows", "3000");
-      let s = await seq();
+      const s = await seq();
       await page.click("#demo");
       seen.loaded = await settle(s, ["loaded", "error"]);
       seen.firstUtc = await text("#data-first");
@@ -202,7 +202,7 @@ async function driver(spec: Spec): Promise<void> {
       seen.yahoo.mapping = await fg((f) => f.summary.mapping);
       seen.yahoo.closeOptions = await page.$$eval("#map-close option", (os) => os.map((o) => o.textContent));
       seen.yahoo.selected = await page.inputValue("#map-close");
-      let s = await seq();
+      const s = await seq();
       await page.selectOption("#map-close", "Adj Close");
       seen.remap = {
         status: await settle(s, ["loaded", "error"]),
