@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "node:assert";
 import { fracdiff } from "../kernels/fracdiff.ts";
-import { minD } from "../kernels/min_d.ts";
+import { evaluateD, MIN_D_DEFAULTS, minD } from "../kernels/min_d.ts";
 import { type StationarizationConfig, stationarize } from "../engines/stationarization.ts";
 import { makeFrame } from "../io/frame.ts";
 import { openCompute } from "../runtime/backend.ts";
@@ -74,6 +74,22 @@ Deno.test("minD reproduces AFML 5.4 with statsmodels: every row, the bisection p
     assert.ok(r.rows.some((x) => x.stage === "bisection"), c.name);
   }
   console.log(`minD vs AFML 5.4 + statsmodels: max rel err of the ADF statistic ${maxStat.toExponential(1)}`);
+});
+
+Deno.test("the lag rule matters: AIC-chosen lags need a larger d than maxlag 1 on both fixture series", () => {
+  for (const c of fixture.min_d) {
+    const fixed = minD(c.x, { threshold: c.threshold });
+    const aic = minD(c.x, { threshold: c.threshold, autolag: "AIC", maxlag: null });
+    assert.ok(aic.d! > fixed.d! + 0.05, `${c.name}: AIC ${aic.d} vs maxlag 1 ${fixed.d}`);
+    // At the d where maxlag 1 rejects, the AIC test (more lags) does not.
+    const at = evaluateD(Float64Array.from(c.x), fixed.d!, {
+      ...MIN_D_DEFAULTS,
+      threshold: c.threshold,
+      autolag: "AIC",
+      maxlag: null,
+    });
+    assert.ok(at.usedlag > 1 && !at.rejects, `${c.name}: lag ${at.usedlag}, stat ${at.adf_stat}`);
+  }
 });
 
 Deno.test("minD: d = 0 when the level already rejects, null when nothing in [0, 1] does, bad options refused", () => {
