@@ -42,12 +42,12 @@ const fixture = JSON.parse(
 const TREND: Record<AdfRegression, number> = { n: 0, c: 1, ct: 2, ctt: 3 };
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
-Deno.test("adfuller matches statsmodels on every series x regression x autolag (stat 1e-8 rel, p 1e-6)", () => {
+Deno.test("adfuller (QR) matches statsmodels on every series x regression x autolag (stat 1e-8 rel, p 1e-6)", () => {
   let maxStat = 0, maxP = 0, maxIc = 0, maxCrit = 0, compared = 0, refused = 0, degenerate = 0;
   for (const c of fixture.cases) {
     for (const k of c.adf) {
       const what = `${c.name} ${k.regression} ${k.autolag} maxlag=${k.maxlag}`;
-      const opts = { regression: k.regression, autolag: k.autolag, maxlag: k.maxlag };
+      const opts = { regression: k.regression, autolag: k.autolag, maxlag: k.maxlag, search: "qr" as const };
       if (k.error) {
         assert.throws(() => adfuller(c.x, opts), RangeError, what);
         refused++;
