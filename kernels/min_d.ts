@@ -187,7 +187,8 @@ export function minD(logPrice: ArrayLike<number>, options: Partial<MinDOptions> 
   else if (first > 0) {
     let lo = (first - 1) / (o.grid - 1), hi = first / (o.grid - 1);
     while (hi - lo > o.precision) {
-      const mid = (lo + hi) / 2;
+      // Rounded to 12 significant digits so reported orders read as decimals (0.04375, not 0.043750000000000004).
+      const mid = Number(((lo + hi) / 2).toPrecision(12));
       const row = evaluateD(x, mid, o, "bisection");
       rows.push(row);
       if (row.rejects) hi = mid;

@@ -154,7 +154,7 @@ def min_d_case(name, x, thres, grid=11, precision=0.01):
     elif first is not None:
         lo, hi = (first - 1) / (grid - 1), first / (grid - 1)
         while hi - lo > precision:
-            mid = (lo + hi) / 2
+            mid = float(f"{(lo + hi) / 2:.12g}")  # as kernels/min_d.ts: 12 significant digits
             r = min_d_row(x, mid, thres)
             rows.append(r)
             if r["adf_stat"] < r["critical"]:
