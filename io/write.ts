@@ -76,6 +76,11 @@ export class StorageError extends Error {
   }
 }
 
+/** Whether `info` is a device, FIFO or socket (null: absent). */
+function isSpecial(info: Deno.FileInfo | null): boolean {
+  return !!(info?.isBlockDevice || info?.isCharDevice || info?.isFifo || info?.isSocket);
+}
+
 /** The nearest existing ancestor of `path` (itself included), with whether it is a file; null at the root. */
 function existingAncestor(path: string): { path: string; isFile: boolean } | null {
   for (let p = path;; p = dirname(p)) {
@@ -153,6 +158,13 @@ export function storageError(e: unknown, path: string, doing: string, setting?: 
  * should be) is a {@link StorageError} naming the path.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  // A rename would replace a device or FIFO (e.g. /dev/null, as root) by a plain file: refuse.
+  if (isSpecial(await Deno.lstat(path).catch(() => null))) {
+    throw new StorageError(
+      `${path} is not a regular file (a device, FIFO or socket); name a file instead`,
+      2,
+    );
+  }
   const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true });
@@ -182,6 +194,17 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * naming the path and the fix.
  */
 export async function checkOutputFile(path: string, what = "--output"): Promise<void> {
+  const target = await Deno.lstat(path).catch(() => null);
+  if (target?.isDirectory) {
+    throw new StorageError(`${what} ${path} is a folder; name a file in it instead`, 2);
+  }
+  if (isSpecial(target)) {
+    throw new StorageError(
+      `${what} ${path} is not a regular file (a device, FIFO or socket); name a file, or leave out ${what} ` +
+        "to write to stdout",
+      2,
+    );
+  }
   const dir = dirname(path);
   let info: Deno.FileInfo;
   try {
@@ -195,10 +218,6 @@ export async function checkOutputFile(path: string, what = "--output"): Promise<
   }
   if (!info.isDirectory) {
     throw new StorageError(`${what} ${path}: ${dir} is not a folder; choose another path`, 2);
-  }
-  const target = await Deno.stat(path).catch(() => null);
-  if (target?.isDirectory) {
-    throw new StorageError(`${what} ${path} is a folder; name a file in it instead`, 2);
   }
   const probe = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   try {

@@ -233,10 +233,7 @@ async function takeLeaseObject(
     if (cur.job === me.job && cur.shards > 1) {
       // Another shard of this job holds it: share it (this shard is not done any more, if it was).
       if (cur.done.includes(shard)) {
-        await output.put(
-          LEASE_OBJECT,
-          encodeLease({ ...cur, done: cur.done.filter((i) => i !== shard) }),
-        );
+        await output.put(LEASE_OBJECT, encodeLease({ ...cur, done: cur.done.filter((i) => i !== shard) }));
       }
       return null;
     }
@@ -270,10 +267,7 @@ class HeldLease implements OutputLease {
       this.#lost = cur;
       log("error", `${this.output.url}/${LEASE_OBJECT}: the lease was taken over by run ${cur.run_id}`);
     } else {
-      await this.output.put(
-        LEASE_OBJECT,
-        encodeLease({ ...cur, heartbeat: now }),
-      );
+      await this.output.put(LEASE_OBJECT, encodeLease({ ...cur, heartbeat: now }));
     }
   }
 
@@ -293,10 +287,7 @@ class HeldLease implements OutputLease {
       if (cur === null || cur === "corrupt" || cur.job !== this.me.job) return;
       const done = [...new Set([...cur.done, this.shard])];
       if (cur.shards <= 1 || done.length >= cur.shards) await this.output.delete(LEASE_OBJECT);
-      else {await this.output.put(
-          LEASE_OBJECT,
-          encodeLease({ ...cur, done }),
-        );}
+      else await this.output.put(LEASE_OBJECT, encodeLease({ ...cur, done }));
     } catch (e) {
       log(
         "warn",

@@ -18,14 +18,14 @@ import { fileURLToPath } from "node:url";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { Registry } from "../pipeline/registry.ts";
-import { LEASE_OBJECT, type LeaseRecord } from "../pipeline/lease.ts";
+import { acquireOutputLease, LEASE_OBJECT, type LeaseRecord } from "../pipeline/lease.ts";
 import { cli } from "./cli_harness.ts";
 import { startS3Server } from "./s3_server.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const INSTRUMENTS = 4;
 /** Rows per instrument: a run takes a few seconds, so runs started together overlap. */
-const ROWS = 40_000;
+const ROWS = 60_000;
 /** The holder line of a refused run (pipeline/lease.ts LeaseHeldError). */
 const HELD =
   /^error: (\S+) is being written by run (r\S+) \(host \S+, pid \d+, since \S+Z, last heartbeat \d+ s ago(, shard \S+)?\)( \(waited \d+ s\))?; one run writes an output at a time: wait for it \(run --wait \[SECONDS\]\) or set storage\.output to another location$/;
@@ -409,6 +409,50 @@ Deno.test("the registry waits for another process's transaction instead of faili
     }
     assert.equal((await holder.status).code, 0);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lease lifecycle: shards share and release together; a run whose lease was taken over stops", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
+  const registry = await Registry.open(join(dir, "registry.sqlite"));
+  try {
+    const output = new LocalStorage(join(dir, "out"));
+    const run = (id: string) => ({ id, host: "here", configHash: "h", adapter: "cpu" });
+    const lease = join(dir, "out", LEASE_OBJECT);
+    const read = async (): Promise<LeaseRecord> => JSON.parse(await Deno.readTextFile(lease));
+    // Two shards of one job hold it together; the lock object goes when the last one is done.
+    const s0 = await acquireOutputLease({ registry, output, run: run("s0"), shard: { index: 0, count: 2 } });
+    const s1 = await acquireOutputLease({ registry, output, run: run("s1"), shard: { index: 1, count: 2 } });
+    await s0.release("done");
+    assert.deepEqual((await read()).done, [0], "the first shard to finish is marked done");
+    await s1.release("done");
+    assert.ok(!(await exists(lease)), "the last shard removes the lock object");
+    // A holder whose lease another job took over (its heartbeat stalled) stops before its next task.
+    const slow = await acquireOutputLease({
+      registry,
+      output,
+      run: run("slow"),
+      shard: { index: 0, count: 1 },
+    });
+    await Deno.writeTextFile(lease, JSON.stringify({ ...foreignLease(0), run_id: "rTHIEF" }));
+    await slow.beat();
+    assert.throws(
+      () => slow.assertHeld(),
+      new RegExp(
+        `^UsageError: ${
+          join(dir, "out")
+        }: the output lease was taken over by run rTHIEF \\(host other-host, pid 4242, since \\S+\\) while this run's heartbeat stalled; stopping so the two runs do not mix outputs$`,
+      ),
+    );
+    await slow.release("failed");
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(lease)).run_id,
+      "rTHIEF",
+      "another job's lease is left alone",
+    );
+  } finally {
+    registry.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

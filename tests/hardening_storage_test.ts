@@ -450,6 +450,12 @@ Deno.test("kernel --output into a missing folder, onto a folder or under a file:
         join(file, "out.csv"),
         `--output ${join(file, "out.csv")}: ${file} is not a folder; choose another path`,
       ],
+      // Renaming over a device would replace it (as root, /dev/null would become a plain file).
+      [
+        "/dev/null",
+        "--output /dev/null is not a regular file (a device, FIFO or socket); name a file, or leave out " +
+        "--output to write to stdout",
+      ],
     ];
     for (const [output, message] of cases) {
       const r = await cli([...base, "--output", output]);
@@ -527,6 +533,13 @@ Deno.test("OS storage errors become one line naming the path and the fix (ENOSPC
         join(dir, "no")
       } does not exist; create it or choose another path`,
     );
+    const device = await writeFileAtomic("/dev/null", new Uint8Array(1)).then(() => null, (e) => e);
+    assert.ok(device instanceof StorageError);
+    assert.equal(
+      device.message,
+      "/dev/null is not a regular file (a device, FIFO or socket); name a file instead",
+    );
+    assert.ok(Deno.statSync("/dev/null").isCharDevice, "/dev/null is still a device");
     assert.deepEqual(walk(dir).filter((k) => TMP.test(k)), [], "a failed write left its temporary file");
   } finally {
     await Deno.remove(dir, { recursive: true });
