@@ -195,6 +195,54 @@ async function driver(spec: Spec): Promise<void> {
         status2: await text("#run-status"),
       };
       seen.featherAfterError = await save("#export-feather", "after-error.feather");
+      // The rows grid: time order, sorted by close (descending first), a jump to a typed time.
+      const gridRows = () =>
+        page.$$eval("#grid-table tr[data-row]", (trs) => {
+          const doc = (globalThis as Any).document;
+          const col = [...doc.querySelectorAll("#grid-table th")].findIndex((th: Any) =>
+            th.dataset.column === "close"
+          );
+          return trs.map((tr) => {
+            const tds = [...tr.querySelectorAll("td")] as Any[];
+            return {
+              row: Number((tr as Any).dataset.row),
+              hit: tr.classList.contains("hit"),
+              ts: Number(tds[1].dataset.value),
+              close: Number(tds[col].dataset.value),
+            };
+          });
+        });
+      seen.grid = { visible: await visible("#rows-card"), first: await gridRows() };
+      seen.grid.timestamps = await fg((f) => Array.from(f.result.timestamps as Float64Array));
+      seen.grid.close = await fg((f) => Array.from(f.result.columns.close as Float64Array));
+      await page.click('#grid-table th[data-column="close"] button');
+      await page.waitForSelector('#grid-table th[data-column="close"][aria-sort]');
+      seen.grid.sorted = await gridRows();
+      seen.grid.sortAria = await page.getAttribute('#grid-table th[data-column="close"]', "aria-sort");
+      const target = seen.grid.timestamps[1234];
+      await page.fill("#grid-jump", new Date(target).toISOString().slice(0, 16).replace("T", " "));
+      await page.press("#grid-jump", "Enter");
+      await page.waitForSelector("#grid-table tr.hit");
+      seen.grid.jumped = await gridRows();
+      // Session: saved to a file and put in the address; the address restores it in a new tab.
+      await page.selectOption("#tz", "local");
+      seen.sessionFile = JSON.parse(await Deno.readTextFile(await save("#session-save", "session.json")));
+      await page.click("#session-link");
+      seen.sessionUrl = page.url();
+      const tab = await context.newPage();
+      await tab.goto(seen.sessionUrl);
+      await tab.waitForFunction(() => (globalThis as Any).__fg?.status === "loaded", undefined, {
+        timeout: 30_000,
+      });
+      seen.restored = {
+        config: await tab.inputValue("#config"),
+        tz: await tab.inputValue("#tz"),
+        backend: await tab.inputValue("#backend"),
+        rows: await tab.locator("#data-rows").textContent(),
+        first: await tab.locator("#data-first").textContent(),
+        note: await tab.locator("#session-note").textContent(),
+      };
+      await tab.close();
     } else if (spec.scenario === "files") {
       seen.bad = { status: await load(`${spec.dir}/yahoo_bad.csv`), validation: await text("#validation") };
       seen.yahoo = { status: await load(`${spec.dir}/yahoo.csv`) };
@@ -467,6 +515,33 @@ Deno.test(
         (await decodeFrame(await Deno.readFile(`${dir}/after-error.feather`), "x.feather")).rows,
         3000,
       );
+      // The rows grid.
+      const gr = seen.grid, ts = gr.timestamps as number[], close = gr.close as number[];
+      assert.ok(gr.visible);
+      assert.ok(gr.first.length >= 10, `${gr.first.length} rows drawn`);
+      gr.first.forEach((r: Any, i: number) => {
+        assert.equal(r.row, i);
+        assert.equal(r.ts, ts[i]);
+        assert.equal(r.close, close[i]);
+      });
+      assert.equal(gr.sortAria, "descending");
+      const desc = [...close].sort((a, b) => b - a);
+      assert.deepEqual(gr.sorted.map((r: Any) => r.close), desc.slice(0, gr.sorted.length));
+      const hit = gr.jumped.find((r: Any) => r.hit);
+      assert.equal(hit?.row, 1234, "the jump shows and marks row 1234");
+      assert.equal(hit.ts, ts[1234]);
+      // The session: file and address hold the same, and a new tab gets the config, zone, backend and data back.
+      const sf = seen.sessionFile;
+      assert.deepEqual(sf.source, { demo: 3000 });
+      assert.equal(sf.tz, "local");
+      assert.equal(sf.config, "features:\n  rolling_windows: [1, 20]\n");
+      assert.match(seen.sessionUrl, /#session=[\w-]+$/);
+      assert.equal(seen.restored.config, sf.config);
+      assert.equal(seen.restored.tz, "local");
+      assert.equal(seen.restored.backend, "cpu");
+      assert.equal(seen.restored.rows, "3,000");
+      assert.equal(seen.restored.first, seen.firstLocal);
+      assert.match(seen.restored.note, /Session restored/);
     }),
 );
 

@@ -14,7 +14,15 @@ import uPlot from "npm:uplot@1.6.32";
 import type { RankedFeature, SelectionReport } from "../engines/statistical_tests.ts";
 import type { GarchColumnReport } from "../engines/garch.ts";
 import type { ColumnMapping, ColumnRole } from "../pipeline/validate.ts";
-import type { AdapterInfo, DataSummary, RunProgress, RunResult, TimeframeInfo, WorkerApi } from "./worker.ts";
+import type {
+  AdapterInfo,
+  DataSummary,
+  GridInfo,
+  RunProgress,
+  RunResult,
+  TimeframeInfo,
+  WorkerApi,
+} from "./worker.ts";
 
 type Status = "starting" | "ready" | "loading" | "resampling" | "loaded" | "running" | "done" | "error";
 
@@ -202,7 +210,7 @@ const runStatus = $("run-status");
 
 function clearResults(): void {
   state.result = null;
-  for (const id of ["plots-card", "ranking-card", "export-card"]) $(id).hidden = true;
+  for (const id of ["plots-card", "ranking-card", "export-card", "rows-card"]) $(id).hidden = true;
   for (const p of plots) p.destroy();
   plots = [];
   $("plots").replaceChildren();
@@ -378,6 +386,7 @@ async function changeTimeframe(): Promise<void> {
   runStatus.className = "status busy";
   try {
     await applyTimeframe();
+    await refreshGrid();
     runButton.disabled = false;
     runStatus.textContent = "Ready to run.";
     setStatus("loaded");
@@ -416,6 +425,7 @@ async function ingest(what: string, load: () => Promise<DataSummary>): Promise<v
     if (s.problems.length === 0) {
       timeframeRow.hidden = false;
       await applyTimeframe(); // the selected timeframe carries over to the next file
+      await refreshGrid();
     }
     runButton.disabled = s.problems.length > 0;
     runStatus.textContent = s.problems.length ? "Fix the data to run the engines." : "Ready to run.";
@@ -439,7 +449,8 @@ let loadedFile: File | null = null;
 async function openFile(file: File, keepMapping = false): Promise<void> {
   lastSource = () => openFile(file, true);
   loadedFile = file;
-  if (!keepMapping) state.mapping = {};
+  demoRows = null;
+  if (!keepMapping) state.mapping = sessionMapping?.file === file.name ? { ...sessionMapping.mapping } : {};
   await ingest(file.name, async () => {
     const bytes = new Uint8Array(await file.arrayBuffer());
     return await api.load(Comlink.transfer(bytes, [bytes.buffer]), file.name, configBox.value, state.mapping);
@@ -473,6 +484,7 @@ $("demo").addEventListener("click", () => {
     Math.min(2_000_000, Math.round(Number($<HTMLInputElement>("demo-rows").value) || 20000)),
   );
   loadedFile = null;
+  demoRows = rows;
   state.mapping = {};
   lastSource = () => ingest(`${rows} demo bars`, () => api.demo(rows, 42));
   lastSource();
@@ -572,6 +584,7 @@ async function run(): Promise<void> {
       r.backend === "webgpu" ? `WebGPU (${r.adapter})` : "the CPU (f64)"
     } over ${fmtInt(r.rows)} ${bars} in ${fmtInt(r.total_ms)} ms, ${r.added.length} new columns.`;
     renderResult(r);
+    await refreshGrid();
     logLine("info", `run done: ${JSON.stringify(r.engines_ms)}`);
     setStatus("done");
   } catch (e) {
@@ -966,6 +979,7 @@ function renderPlots(r: RunResult): void {
     }, { passive: false });
     const [min, max] = [plots[0]?.scales.x.min, plots[0]?.scales.x.max];
     if (min !== undefined && max !== undefined) u.setScale("x", { min, max }); // join the current zoom
+    else if (sessionZoom) u.setScale("x", { min: sessionZoom[0], max: sessionZoom[1] }); // a restored one
     return u;
   };
   const all = groups(r);
@@ -1017,6 +1031,7 @@ function renderPlots(r: RunResult): void {
     );
   }
   $("plots-card").hidden = false;
+  sessionZoom = null; // a restored zoom applies once
 }
 
 for (
@@ -1080,6 +1095,132 @@ function renderColumns(r: RunResult): void {
   });
   $("columns").replaceChildren(head, ...rows);
 }
+
+// ---------------------------------------------------------------- rows grid
+
+/** Row height of the grid in px (fixed: the grid draws only the rows in view). */
+const ROW_H = 24;
+/** The scroll height the grid uses at most (browsers cap an element's height near 3e7 px). */
+const GRID_MAX_PX = 1e7;
+const gridBox = $("grid");
+const grid = {
+  info: null as GridInfo | null,
+  sort: null as string | null,
+  desc: false,
+  first: 0,
+  /** A row to highlight (a jump's target), by its row number. */
+  hit: -1,
+  pending: false,
+  again: false,
+};
+const gridTable = el("table", { class: "compact", id: "grid-table" });
+const gridSpacer = el("div", { class: "grid-spacer" });
+gridBox.replaceChildren(gridTable, gridSpacer);
+
+/** Rows that fit in the grid's view. */
+const gridVisible = () => Math.max(1, Math.floor((gridBox.clientHeight || 360) / ROW_H) - 1);
+/** Scroll range in px and the row the current scroll position shows first. */
+function gridScroll(): { range: number; first: number } {
+  const rows = grid.info?.rows ?? 0, vis = gridVisible();
+  const total = Math.min(rows * ROW_H, GRID_MAX_PX);
+  const range = Math.max(1, total - gridBox.clientHeight);
+  return { range, first: Math.round((Math.min(gridBox.scrollTop, range) / range) * Math.max(0, rows - vis)) };
+}
+
+/** Fetches and draws the rows in view; a scroll while a fetch is out draws once more after it. */
+async function drawGrid(): Promise<void> {
+  if (grid.pending) return void (grid.again = true);
+  grid.pending = true;
+  try {
+    do {
+      grid.again = false;
+      await drawGridOnce();
+    } while (grid.again);
+  } finally {
+    grid.pending = false;
+  }
+}
+
+async function drawGridOnce(): Promise<void> {
+  if (!grid.info) return;
+  const { first } = gridScroll();
+  const info = grid.info;
+  const slice = await api.gridRows(first, gridVisible() + 1, grid.sort, grid.desc);
+  grid.first = first;
+  const head = el(
+    "tr",
+    {},
+    el("th", { class: "num" }, "row"),
+    ...[info.timestampColumn, ...info.columns].map((c, i) => {
+      const th = el(
+        "th",
+        { class: i ? "num" : "", "data-column": c },
+        el("button", { type: "button", class: "sort" }, c),
+      );
+      const on = grid.sort === c || (grid.sort === null && i === 0);
+      if (on) th.setAttribute("aria-sort", grid.desc ? "descending" : "ascending");
+      th.addEventListener("click", () => sortGrid(i === 0 ? null : c));
+      return th;
+    }),
+  );
+  const body = slice.rows.map((r, k) =>
+    el(
+      "tr",
+      { "data-row": String(r), class: r === grid.hit ? "hit" : "" },
+      el("td", { class: "num" }, fmtInt(r + 1)),
+      el("td", { "data-value": String(slice.timestamps[k]) }, fmtTime(slice.timestamps[k])),
+      ...slice.values.map((v) => el("td", { class: "num", "data-value": String(v[k]) }, fmt(v[k]))),
+    )
+  );
+  gridTable.replaceChildren(el("thead", {}, head), el("tbody", {}, ...body));
+  $("grid-info").textContent = `${fmtInt(info.rows)} rows × ${info.columns.length + 1} columns` +
+    (grid.sort ? `, sorted by ${grid.sort} (${grid.desc ? "descending" : "ascending"})` : ", in time order");
+}
+
+/** Sorts the grid by a column (null: time); the same column again flips the direction. */
+function sortGrid(column: string | null): void {
+  if (grid.sort === column) grid.desc = !grid.desc;
+  else [grid.sort, grid.desc] = [column, column !== null];
+  gridBox.scrollTop = 0;
+  drawGrid();
+}
+
+/** Shows the grid of the worker's current frame (after a load, a resampling or a run). */
+async function refreshGrid(): Promise<void> {
+  grid.info = await api.grid();
+  grid.hit = -1;
+  $("rows-card").hidden = !grid.info;
+  if (!grid.info) return;
+  gridSpacer.style.height = `${Math.max(0, Math.min(grid.info.rows * ROW_H, GRID_MAX_PX) - ROW_H * 2)}px`;
+  gridBox.scrollTop = 0;
+  await drawGrid();
+}
+gridBox.addEventListener("scroll", () => requestAnimationFrame(() => drawGrid()));
+
+/** A time typed in the page's zone: `2024-01-02`, `2024-01-02 09:30`, `2024-01-02T09:30:15`, an optional Z. */
+function parseTime(text: string): number {
+  const m = /^\s*(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?\s*(Z)?\s*$/i.exec(text);
+  if (!m) return NaN;
+  const iso = `${m[1]}T${m[2] ?? "00:00"}`;
+  return Date.parse(state.tz === "UTC" || m[3] ? `${iso}Z` : iso);
+}
+
+/** Jumps to the first row at or after the typed time (in time order). */
+async function jumpGrid(): Promise<void> {
+  const input = $<HTMLInputElement>("grid-jump");
+  const ms = parseTime(input.value);
+  input.setCustomValidity(Number.isNaN(ms) ? "a time like 2024-01-02 09:30" : "");
+  if (Number.isNaN(ms) || !grid.info) return void input.reportValidity();
+  const row = await api.gridFind(ms);
+  [grid.sort, grid.desc, grid.hit] = [null, false, row];
+  const { range } = gridScroll();
+  gridBox.scrollTop = Math.ceil((row / Math.max(1, grid.info.rows - gridVisible())) * range);
+  await drawGrid();
+}
+$("grid-go").addEventListener("click", () => jumpGrid());
+$("grid-jump").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") jumpGrid();
+});
 
 // ---------------------------------------------------------------- ranking
 
@@ -1307,12 +1448,103 @@ function setTimeZone(tz: PageState["tz"]): void {
 }
 tzSelect.addEventListener("change", () => setTimeZone(tzSelect.value as PageState["tz"]));
 
+// ---------------------------------------------------------------- session
+
+/** A saved session: the config, the data's source, the column mapping and the view (zone, timeframe, zoom). */
+interface Session {
+  v: 1;
+  config: string;
+  backend: string;
+  tz: PageState["tz"];
+  timeframe: string;
+  /** Demo bars (rows) are made again; a file must be loaded again (its name, and its column choices). */
+  source: { demo: number } | { file: string; mapping: ColumnMapping } | null;
+  /** The plots' time range (s), applied to the next run's plots. */
+  zoom: [number, number] | null;
+}
+
+/** A file's column choices from a restored session, applied when a file of that name is loaded. */
+let sessionMapping: { file: string; mapping: ColumnMapping } | null = null;
+/** A restored zoom, applied to the next plots drawn. */
+let sessionZoom: [number, number] | null = null;
+/** Rows of the demo bars loaded last (null: a file or nothing). */
+let demoRows: number | null = null;
+
+function sessionOf(): Session {
+  const [min, max] = state.xRanges()[0] ?? [];
+  return {
+    v: 1,
+    config: configBox.value,
+    backend: backendSelect.value,
+    tz: state.tz,
+    timeframe: timeframeSelect.value,
+    source: demoRows !== null
+      ? { demo: demoRows }
+      : loadedFile
+      ? { file: loadedFile.name, mapping: state.mapping }
+      : null,
+    zoom: min !== undefined && max !== undefined ? [min, max] : null,
+  };
+}
+
+/** base64url of UTF-8 text (the URL's #session=...). */
+const toB64 = (text: string) =>
+  btoa(String.fromCharCode(...new TextEncoder().encode(text))).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+const fromB64 = (b64: string) =>
+  new TextDecoder().decode(
+    Uint8Array.from(atob(b64.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)),
+  );
+
+/** Applies a saved session: config, zone, backend, timeframe; demo bars are made again, a file is asked for. */
+async function restoreSession(s: Session): Promise<void> {
+  if (s?.v !== 1) throw new Error("not a Feature Genesis session (v 1)");
+  configBox.value = s.config;
+  setTimeZone(s.tz === "local" ? "local" : "UTC");
+  if ([...backendSelect.options].some((o) => o.value === s.backend && !o.disabled)) {
+    backendSelect.value = s.backend;
+  }
+  timeframeSelect.value = s.timeframe ?? "";
+  sessionZoom = s.zoom;
+  sessionMapping = s.source && "file" in s.source ? { file: s.source.file, mapping: s.source.mapping } : null;
+  const note = $("session-note");
+  note.textContent = sessionMapping
+    ? `Session restored: load ${sessionMapping.file} again to continue (its column choices will apply).`
+    : "Session restored.";
+  if (s.source && "demo" in s.source) {
+    $<HTMLInputElement>("demo-rows").value = String(s.source.demo);
+    $("demo").click();
+  }
+  logLine("info", "session restored");
+}
+
+$("session-save").addEventListener(
+  "click",
+  () => download(JSON.stringify(sessionOf(), null, 2), `${baseName()}.session.json`, "application/json"),
+);
+$("session-link").addEventListener("click", async () => {
+  const url = `${location.href.replace(/#.*$/, "")}#session=${toB64(JSON.stringify(sessionOf()))}`;
+  history.replaceState(null, "", url);
+  await navigator.clipboard?.writeText(url).catch(() => {});
+  $("session-note").textContent =
+    "The page's address now holds this session (copied when the browser allows).";
+});
+const sessionFile = $<HTMLInputElement>("session-open");
+sessionFile.addEventListener("change", async () => {
+  const f = sessionFile.files?.[0];
+  sessionFile.value = "";
+  if (f) await restoreSession(JSON.parse(await f.text())).catch((e) => showError(dataError, e));
+});
+
 // ---------------------------------------------------------------- start
 
 (async () => {
   await startWorker();
   await Promise.all([loadExampleConfig(), detectAdapter()]);
   setStatus("ready");
+  // A session in the address (#session=...): restore it.
+  const m = /#session=([\w-]+)/.exec(location.hash);
+  if (m) await restoreSession(JSON.parse(fromB64(m[1])));
 })().catch((e) => {
   showError(dataError, e);
   setStatus("error");

@@ -131,6 +131,22 @@ export interface RunProgress {
   unit?: string;
 }
 
+/** A slice of the rows grid: row numbers (in the file's order), their timestamps and each column's values. */
+export interface GridRows {
+  /** Rows in the current order from `start`. */
+  rows: number[];
+  timestamps: number[];
+  /** Per column (GridInfo order), the values of those rows. */
+  values: number[][];
+}
+
+/** The rows grid's frame: the last run's (input plus computed columns) or, before a run, the one to run on. */
+export interface GridInfo {
+  rows: number;
+  timestampColumn: string;
+  columns: string[];
+}
+
 /** A log record forwarded to the page. */
 export type LogFn = (level: string, msg: string, fields: Record<string, unknown>) => void;
 
@@ -355,6 +371,36 @@ function countGaps(ts: Float64Array, every: number): { gaps: number; missingBars
   return { gaps, missingBars };
 }
 
+/** The grid's frame: the last run's columns when there is one, else the frame the engines would run on. */
+function gridFrame(): { ts: Float64Array; name: string; columns: [string, Float64Array][] } | null {
+  if (last) return { ts: last.timestamps, name: last.timestampColumn, columns: Object.entries(last.columns) };
+  if (frame?.timestamps) {
+    return { ts: frame.timestamps, name: frame.timestampColumn!, columns: [...frame.columns] };
+  }
+  return null;
+}
+
+/** The grid's sort order (row numbers), cached per column and direction; NaN last in both directions. */
+let gridOrder: { key: string; order: Uint32Array; of: unknown } | null = null;
+function sortedRows(column: string | null, desc: boolean): Uint32Array | null {
+  const g = gridFrame();
+  if (!g || column === null) return null;
+  const key = `${column}:${desc}`;
+  if (gridOrder?.key === key && gridOrder.of === g.ts) return gridOrder.order;
+  const v = column === g.name ? g.ts : g.columns.find(([n]) => n === column)?.[1];
+  if (!v) throw new Error(`no column ${column}`);
+  const order = Uint32Array.from({ length: v.length }, (_, i) => i);
+  const sign = desc ? -1 : 1;
+  order.sort((a, b) => {
+    const x = v[a], y = v[b];
+    if (Number.isNaN(x)) return Number.isNaN(y) ? a - b : 1;
+    if (Number.isNaN(y)) return -1;
+    return sign * (x - y) || a - b;
+  });
+  gridOrder = { key, order, of: g.ts };
+  return order;
+}
+
 async function compute(backend: "webgpu" | "cpu", config: Config): Promise<Compute> {
   if (backend === "cpu") return await openCompute({ backend: "cpu" });
   // One device for the page; its memory budget comes from the first run's compute.memory_budget.
@@ -570,6 +616,40 @@ const api = {
     };
     last = { ...result, config };
     return result;
+  },
+
+  /** What the rows grid shows: its row count and columns (see {@link GridInfo}). */
+  grid(): GridInfo | null {
+    const g = gridFrame();
+    return g ? { rows: g.ts.length, timestampColumn: g.name, columns: g.columns.map(([n]) => n) } : null;
+  },
+
+  /** `count` rows of the grid from position `start`, in time order or sorted by `sort` (a column name). */
+  gridRows(start: number, count: number, sort: string | null, desc: boolean): GridRows {
+    const g = gridFrame();
+    if (!g) return { rows: [], timestamps: [], values: [] };
+    const order = sortedRows(sort, desc);
+    const end = Math.min(g.ts.length, start + count);
+    const rows: number[] = [];
+    for (let i = Math.max(0, start); i < end; i++) rows.push(order ? order[i] : i);
+    return {
+      rows,
+      timestamps: rows.map((r) => g.ts[r]),
+      values: g.columns.map(([, v]) => rows.map((r) => v[r])),
+    };
+  },
+
+  /** The first row (time order) at or after `ms` (epoch ms); the last row when all are before it. */
+  gridFind(ms: number): number {
+    const ts = gridFrame()?.ts;
+    if (!ts?.length) return 0;
+    let lo = 0, hi = ts.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (ts[m] < ms) lo = m + 1;
+      else hi = m;
+    }
+    return Math.min(lo, ts.length - 1);
   },
 
   /** The last run's frame as Feather v2 (LZ4, as the CLI writes it) or CSV. */
