@@ -39,12 +39,21 @@ export function take(args: Args, key: string): string | undefined {
   return v;
 }
 
-/** Removes and returns a positive integer option, or `fallback`; a bad value is a UsageError naming it. */
-export function takeInt(args: Args, key: string, fallback: number): number {
+/**
+ * Removes and returns a positive integer option (at most `max`, a cap from runtime/limits.ts), or `fallback`;
+ * a bad value is a UsageError naming the option and the allowed range.
+ */
+export function takeInt(args: Args, key: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const v = take(args, key);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${key} expects a positive integer, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0 || n > max) {
+    throw new UsageError(
+      `--${key} expects ${
+        max === Number.MAX_SAFE_INTEGER ? "a positive integer" : `an integer in [1, ${max}]`
+      }, got "${v}"`,
+    );
+  }
   return n;
 }
 

@@ -14,6 +14,7 @@ import type { Storage } from "../io/storage.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
 import { generate, type GenerateResult } from "../generator/generate.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** Usage text of the generate command. */
 export const GENERATE_HELP =
@@ -42,10 +43,13 @@ export async function generateCommand(
   if (kind !== "bars" && kind !== "transactions") {
     throw new UsageError(`--kind expects bars or transactions, got "${kind}"`);
   }
-  const instruments = takeInt(args, "instruments", 1);
-  const rows = takeInt(args, "rows", 1_000_000);
+  const instruments = takeInt(args, "instruments", 1, LIMITS.instruments);
+  const rows = takeInt(args, "rows", 1_000_000, LIMITS.generatedRows);
   const seed = takeNumber(args, "seed") ?? 42;
   const workers = takeNumber(args, "workers") ?? Math.max(1, Math.min(8, navigator.hardwareConcurrency ?? 2));
+  if (workers > LIMITS.workers) {
+    throw new UsageError(`--workers expects at most ${LIMITS.workers} workers, got ${workers}`);
+  }
   const fraudRate = takeNumber(args, "fraud-rate");
   const customers = takeNumber(args, "customers");
   const rowsPerFile = takeNumber(args, "rows-per-file");

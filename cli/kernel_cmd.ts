@@ -38,11 +38,12 @@ export async function kernelCommand(args: Args): Promise<void> {
     const known = [...KERNELS.keys(), ...SCALAR_KERNELS.keys(), ...FRAME_KERNELS.keys()].join(", ");
     throw new UsageError(`kernel: unknown kernel "${name}" (kernels: ${known})`);
   }
-  const { frame, columns, inputs, output, compute, params } = await readRequest(
+  const { frame, columns, inputs, output, compute, params, input } = await readRequest(
     (scalar ?? kernel)!,
     (scalar ?? kernel)!.inputs,
     args,
   );
+  if (kernel) checkLength(kernel, params, frame.rows, input);
   const backend = compute.gpu ? compute.gpu.adapterName : "cpu";
   const t0 = performance.now();
   let bytes: Uint8Array;
@@ -95,7 +96,7 @@ async function frameKernelCommand(kernel: FrameKernel, args: Args): Promise<void
 
 /** Reads and validates everything a kernel request names: the file, its column(s), parameters and backend. */
 async function readRequest(
-  kernel: Pick<Kernel<Params>, "name" | "params">,
+  kernel: Pick<Kernel<Params>, "name" | "params" | "check">,
   inputCount: 1 | 2,
   args: Args,
 ) {
@@ -117,7 +118,23 @@ async function readRequest(
   const frame = await readFrameFile(input);
   const columns = col2 ? [col, col2] : [col];
   const inputs = columns.map((c) => getColumn(frame, c));
-  return { frame, columns, inputs, output, compute: await openCompute({ backend }), params };
+  return { frame, columns, inputs, output, compute: await openCompute({ backend }), params, input };
+}
+
+/**
+ * A series kernel whose window (its history + 1 rows) is longer than the file would print only NaN: on the
+ * command line that is a usage error naming the parameters and the file's length (the pipeline instead
+ * keeps the all-NaN column with a warning, as one config serves instruments of every length).
+ */
+function checkLength(kernel: Kernel<Params>, params: Params, rows: number, input: string): void {
+  const need = kernel.history(params) + 1;
+  if (need <= rows) return;
+  const given = Object.entries(kernel.params).filter(([, s]) => s.type === "int" || s.type === "float")
+    .map(([k]) => `--${k} ${params[k]}`).join(" ");
+  throw new UsageError(
+    `kernel ${kernel.name}: ${input} has ${rows} rows, fewer than the ${need} needed for a first value with ` +
+      `${given} (every output would be NaN); use a shorter window or a longer input`,
+  );
 }
 
 async function writeAll(w: { write(p: Uint8Array): Promise<number> }, bytes: Uint8Array): Promise<void> {

@@ -11,6 +11,8 @@ import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { UsageError } from "../runtime/errors.ts";
 import { type EnvLookup, processEnv, substitute } from "./env.ts";
 import { targetNameProblem } from "../engines/target.ts";
+import { ffdSearchProblem, ffdWeightsProblem } from "../kernels/fracdiff.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
@@ -367,7 +369,7 @@ export function parseByteSize(value: unknown): number | null {
 
 type Check = (v: string) => string | undefined;
 type Spec =
-  | { t: "int"; min?: number; max?: number; def?: number | string; words?: readonly string[] }
+  | { t: "int"; min?: number; max?: number; def?: number | string; words?: readonly string[]; note?: string }
   | { t: "num"; min?: number; max?: number; gt?: number; def?: number | null; nullable?: boolean }
   | { t: "bool"; def?: boolean }
   | { t: "bytes"; min?: number; def?: number }
@@ -385,10 +387,11 @@ type Spec =
 
 const int = (def: number | undefined, min?: number, max?: number): Spec => ({ t: "int", def, min, max });
 /** An integer or one of `words` (e.g. a window length or "expanding"). */
-const intOr = (words: readonly string[], def: number | string, min?: number): Spec => ({
+const intOr = (words: readonly string[], def: number | string, min?: number, max?: number): Spec => ({
   t: "int",
   def,
   min,
+  max,
   words,
 });
 const num = (
@@ -484,7 +487,7 @@ const SCHEMA = obj({
     memory_budget: { t: "bytes", def: 2 ** 30, min: 1 },
   }),
   features: obj({
-    rolling_windows: list(int(undefined, 2), [10, 20, 50, 100, 200]),
+    rolling_windows: list(int(undefined, 2, LIMITS.window), [10, 20, 50, 100, 200]),
     frac_diff: obj({
       d_values: {
         t: "list",
@@ -495,49 +498,50 @@ const SCHEMA = obj({
       threshold: num(1e-5, { gt: 0 }),
       auto_confidence: num(0.95, { min: 0.9, max: 0.99 }),
       // At least the longest FFD window at the default threshold (4076 rows at d = 0.1) plus a test sample.
-      auto_rows: intOr(["all"], 20000, 100),
+      auto_rows: intOr(["all"], 20000, 100, LIMITS.samples),
       auto_autolag: oneOf(["none", "AIC", "BIC", "t-stat"], "none"),
-      auto_maxlag: intOr(["default"], 1, 0),
-      auto_grid: int(11, 2),
-      auto_precision: num(0.01, { gt: 0, max: 0.5 }),
+      auto_maxlag: intOr(["default"], 1, 0, LIMITS.lags),
+      auto_grid: int(11, 2, LIMITS.gridPoints),
+      auto_precision: num(0.01, { min: LIMITS.precision, max: 0.5 }),
     }),
     log_stabilization: obj({ enabled: bool(true), shift: num(1, { gt: 0 }), causal: bool(true) }),
     rolling_corr: obj({
       pairs: list(list(str(undefined), undefined, { len: 2 }), []),
-      window: int(50, 2),
+      window: int(50, 2, LIMITS.window),
     }),
     baxter_king: obj({
-      low_freq: int(6, 2),
-      high_freq: int(32, 3),
-      k: int(12, 1),
+      low_freq: int(6, 2, LIMITS.window),
+      high_freq: int(32, 3, LIMITS.window),
+      k: int(12, 1, LIMITS.bkK),
       mode: oneOf(["causal", "symmetric"], "causal"),
       fill: bool(false),
     }),
     extraction: obj({
       set: oneOf(["none", "minimal", "efficient", "comprehensive"], "minimal"),
-      windows: list(int(undefined, 2), [50]),
+      windows: list(int(undefined, 2, LIMITS.featureWindow), [50]),
       columns: list(str(undefined), ["close"]),
       segments: list(str(undefined), []),
-      workers: int(0, 0),
+      workers: int(0, 0, LIMITS.workers),
     }),
     garch: obj({
-      p: int(1, 0),
-      q: int(1, 1),
-      max_iter: int(1000, 1),
-      max_samples: int(10000, 1),
+      // The engines fit GARCH(1,1) only: other orders would fail every task, so they are refused here.
+      p: { t: "int", def: 1, min: 1, max: 1, note: "only GARCH(1,1) is implemented" },
+      q: { t: "int", def: 1, min: 1, max: 1, note: "only GARCH(1,1) is implemented" },
+      max_iter: int(1000, 1, LIMITS.iterations),
+      max_samples: int(10000, 1, LIMITS.samples),
       mode: oneOf(["walk_forward", "in_sample"], "walk_forward"),
       // A fit needs at least 100 returns (kernels/garch_core.ts GARCH_MIN_SAMPLES).
-      window: intOr(["expanding"], 10000, 100),
-      refit_every: int(1000, 1),
-      min_samples: int(1000, 100),
+      window: intOr(["expanding"], 10000, 100, LIMITS.samples),
+      refit_every: int(1000, 1, LIMITS.samples),
+      min_samples: int(1000, 100, LIMITS.samples),
     }),
     selection_target_column: str("y_ret_fwd_15m", { check: targetNameProblem }),
-    dcor_top_k: int(50, 1),
+    dcor_top_k: int(50, 1, LIMITS.topK),
     stage1_rolling_enabled: bool(true),
-    selection_max_samples: int(5000, 10),
-    selection_permutations: int(199, 1),
-    selection_seed: int(0, 0),
-    selection_rolling_window: int(500, 10),
+    selection_max_samples: int(5000, 10, LIMITS.samples),
+    selection_permutations: int(199, 1, LIMITS.permutations),
+    selection_seed: int(0, 0, LIMITS.seed),
+    selection_rolling_window: int(500, 10, LIMITS.window),
     selection_variance_threshold: num(0, { min: 0 }),
     selection_corr_threshold: num(0.95, { gt: 0, max: 1 }),
     selection_pca: bool(true),
@@ -557,10 +561,10 @@ const SCHEMA = obj({
     fail_fast: bool(false),
   }),
   generator: obj({
-    instruments: int(4, 1),
-    rows: int(200000, 1),
+    instruments: int(4, 1, LIMITS.instruments),
+    rows: int(200000, 1, LIMITS.generatedRows),
     seed: int(42, 0),
-    workers: int(2, 1),
+    workers: int(2, 1, LIMITS.workers),
     if_empty: bool(true),
   }),
   development: obj({
@@ -583,6 +587,7 @@ interface Ctx {
 function expected(s: Spec): string {
   switch (s.t) {
     case "int": {
+      if (s.min !== undefined && s.min === s.max) return `${s.min}${s.note ? ` (${s.note})` : ""}`;
       const r = s.min !== undefined && s.max !== undefined
         ? ` in [${s.min}, ${s.max}]`
         : s.min !== undefined
@@ -789,6 +794,13 @@ function finish(c: Config, ctx: Ctx): void {
   s3.region ??= env("AWS_REGION", "AWS_DEFAULT_REGION") ?? "auto";
   s3.access_key_id ??= env("AWS_ACCESS_KEY_ID");
   s3.secret_access_key ??= env("AWS_SECRET_ACCESS_KEY");
+
+  // The FFD window each d gets at this threshold is capped (LIMITS.ffdWeights); "auto" may try any d in (0, 1).
+  const fd = c.features.frac_diff;
+  const ffdProblem = typeof fd.d_values === "string"
+    ? ffdSearchProblem(fd.threshold)
+    : fd.d_values.map((d) => ffdWeightsProblem(d, fd.threshold)).find((why) => why !== undefined);
+  if (ffdProblem) ctx.errors.push(`features.frac_diff.threshold: ${ffdProblem}`);
 
   const bk = c.features.baxter_king;
   if (bk.high_freq <= bk.low_freq) {

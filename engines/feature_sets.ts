@@ -17,6 +17,7 @@ import type { Frame } from "../io/frame.ts";
 import { getColumn, makeFrame } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
+import { LIMITS } from "../runtime/limits.ts";
 import { progressLogger } from "../runtime/log.ts";
 import type { EngineResult } from "./stationarization.ts";
 
@@ -133,11 +134,13 @@ export async function extractFeatures(
   };
 }
 
-/** Parses `--windows 20,50` style lists of integers >= 2 for `kernel features`. */
+/** Parses `--windows 20,50` style lists of integers in [2, LIMITS.featureWindow] for `kernel features`. */
 function intList(key: string, v: string): number[] {
   const out = v.split(",").filter((s) => s.trim() !== "").map(Number);
-  if (out.some((n) => !Number.isInteger(n) || n < 2)) {
-    throw new UsageError(`kernel features: --${key} expects integers >= 2 separated by commas, got "${v}"`);
+  if (out.some((n) => !Number.isInteger(n) || n < 2 || n > LIMITS.featureWindow)) {
+    throw new UsageError(
+      `kernel features: --${key} expects integers in [2, ${LIMITS.featureWindow}] separated by commas, got "${v}"`,
+    );
   }
   return out;
 }
@@ -173,8 +176,10 @@ export const featuresKernel = {
       ? []
       : [50];
     const workers = params.workers === undefined ? 0 : Number(params.workers);
-    if (!Number.isInteger(workers) || workers < 0) {
-      throw new UsageError(`kernel features: --workers expects an integer >= 0, got "${params.workers}"`);
+    if (!Number.isInteger(workers) || workers < 0 || workers > LIMITS.workers) {
+      throw new UsageError(
+        `kernel features: --workers expects an integer in [0, ${LIMITS.workers}], got "${params.workers}"`,
+      );
     }
     const cfg: FeatureExtractionConfig = {
       set: set as FeatureExtractionConfig["set"],
@@ -183,6 +188,14 @@ export const featuresKernel = {
       segments,
       workers,
     };
+    // As for the series kernels (cli/kernel_cmd.ts): a window longer than the file would print only NaN.
+    const long = windows.find((w) => w > frame.rows);
+    if (long !== undefined) {
+      throw new UsageError(
+        `kernel features: ${frame.source} has ${frame.rows} rows, fewer than --windows ${long} needs for a ` +
+          `first value (every output would be NaN); use a shorter window or a longer input`,
+      );
+    }
     const res = await extractFeatures(frame, cfg, compute);
     const ts = frame.timestamps
       ? { column: frame.timestampColumn ?? "timestamp", values: frame.timestamps }

@@ -339,6 +339,14 @@ export async function selectFeatures(
     });
   if (!compute.gpu) progress?.(xs.length, xs.length, "features");
   const q = bhQValues(tests.map((t) => t.p_value));
+  // A dCor window longer than the scored rows leaves the windowed summary NaN: say so (issue 12).
+  if (cfg.rolling && scored.length && cfg.rolling_window > rows.length) {
+    log(
+      "warn",
+      `selection_rolling_window ${cfg.rolling_window} is longer than the ${rows.length} rows scored: ` +
+        `rolling_mean and rolling_stability are NaN`,
+    );
+  }
   const ranking: RankedFeature[] = scored.map((feature, i) => {
     const d = dcor(xs[i], y);
     const r: RankedFeature = {

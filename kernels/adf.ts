@@ -17,6 +17,7 @@
  */
 import { type AdfRegression, mackinnoncrit, mackinnonp } from "./mackinnon.ts";
 import type { ScalarKernel } from "./registry.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 export type { AdfRegression };
 
@@ -409,6 +410,7 @@ export const adfKernel: ScalarKernel = {
     maxlag: {
       type: "int",
       min: -1,
+      max: LIMITS.lags,
       default: -1,
       doc: "largest lag (-1: statsmodels' default ceil(12 (n/100)^(1/4)))",
     },

@@ -25,6 +25,7 @@ import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { convolveCausalDirectGpu } from "./fracdiff.ts";
 import { defineKernel, type Kernel } from "./kernel.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** Baxter-King parameters. */
 export interface BkParams {
@@ -47,13 +48,16 @@ export const BK_MODES = ["causal", "symmetric"] as const;
 
 /**
  * The 2K + 1 Baxter-King weights a_-K..a_K (symmetric, summing to zero), computed as statsmodels' bkfilter
- * does. Throws UsageError unless 2 <= low < high and K is an integer >= 1.
+ * does. Throws UsageError unless 2 <= low < high and K is an integer in [1, LIMITS.bkK].
  */
 export function bkWeights(low: number, high: number, k: number): Float64Array {
   if (!(low >= 2 && high > low && Number.isFinite(high))) {
     throw new UsageError(`bk: expected periods 2 <= low < high, got low ${low}, high ${high}`);
   }
-  if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`bk: expected an integer k >= 1, got ${k}`);
+  // The cap keeps a huge k from allocating and looping over 2k + 1 weights whatever the series length.
+  if (!(Number.isInteger(k) && k >= 1 && k <= LIMITS.bkK)) {
+    throw new UsageError(`bk: expected an integer k in [1, ${LIMITS.bkK}], got ${k}`);
+  }
   const omega1 = 2 * Math.PI / high, omega2 = 2 * Math.PI / low;
   const b = new Float64Array(2 * k + 1);
   b[k] = (omega2 - omega1) / Math.PI;
@@ -141,9 +145,22 @@ export const bk: Kernel<BkParams> = defineKernel<BkParams>({
   summary: "Baxter-King band-pass filter (periods low..high, 2k+1 weights; causal = symmetric lagged by k)",
   inputs: 1,
   params: {
-    low: { type: "float", min: 2, default: 6, doc: "shortest period kept, in points (< high)" },
-    high: { type: "float", min: 2, exclusiveMin: true, default: 32, doc: "longest period kept, in points" },
-    k: { type: "int", min: 1, default: 12, doc: "filter half-length (2k+1 weights)" },
+    low: {
+      type: "float",
+      min: 2,
+      max: LIMITS.window,
+      default: 6,
+      doc: "shortest period kept, in points (< high)",
+    },
+    high: {
+      type: "float",
+      min: 2,
+      exclusiveMin: true,
+      max: LIMITS.window,
+      default: 32,
+      doc: "longest period kept, in points",
+    },
+    k: { type: "int", min: 1, max: LIMITS.bkK, default: 12, doc: "filter half-length (2k+1 weights)" },
     mode: {
       type: "choice",
       choices: BK_MODES,

@@ -48,6 +48,7 @@ import {
 import { defineKernel, type Kernel } from "./kernel.ts";
 import type { ScalarKernel } from "./registry.ts";
 import { withFallback } from "../runtime/backend.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 export {
   circularShift,
@@ -373,7 +374,7 @@ export const rollingDcor: Kernel<RollingDcorParams> = defineKernel<RollingDcorPa
   name: "rolling_dcor",
   summary: "rolling distance correlation (V-statistic) of --column and --column2",
   inputs: 2,
-  params: { window: { type: "int", min: 2, doc: "window length in points" } },
+  params: { window: { type: "int", min: 2, max: LIMITS.dcorWindow, doc: "window length in points" } },
   causal: () => true,
   tolerance: { atol: 1e-5, rtol: 0 }, // measured <= 6e-7 on the conformance matrix, w = 3..256
   history: (p) => p.window - 1,
@@ -410,15 +411,27 @@ export const dcorTestKernel: ScalarKernel = {
   summary: "dCor permutation test of independence (JSON: statistic, p_value, B)",
   inputs: 2,
   params: {
-    permutations: { type: "int", min: 1, default: 999, doc: "number of permutations B" },
-    seed: { type: "int", min: 0, default: 0, doc: "seed of the permutations" },
+    permutations: {
+      type: "int",
+      min: 1,
+      max: LIMITS.permutations,
+      default: 999,
+      doc: "number of permutations B",
+    },
+    seed: { type: "int", min: 0, max: LIMITS.seed, default: 0, doc: "seed of the permutations" },
     scheme: {
       type: "choice",
       choices: ["iid", "circular_shift"],
       default: "iid",
       doc: "iid permutations (energy) or circular shifts of y (keeps serial dependence)",
     },
-    min_block: { type: "int", min: 1, default: 1, doc: "circular_shift: the least shift in rows" },
+    min_block: {
+      type: "int",
+      min: 1,
+      max: LIMITS.samples,
+      default: 1,
+      doc: "circular_shift: the least shift in rows",
+    },
   },
   run: (inputs, p, compute) => {
     const opts = {

@@ -14,16 +14,55 @@ import {
   GPU_FFT_MIN_WEIGHTS,
 } from "./fft_convolve.ts";
 import { defineKernel } from "./kernel.ts";
+import { UsageError } from "../runtime/errors.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
-/** FFD weights for `d`, truncated where |w_k| < threshold (w_0 = 1 is always kept). */
-export function ffdWeights(d: number, threshold = 1e-5, maxLength = 1 << 20): Float64Array {
+/**
+ * FFD weights for `d`, truncated where |w_k| < threshold (w_0 = 1 is always kept). With `maxLength` given the
+ * weights stop there (a deliberate truncation); without it a threshold that needs more than
+ * LIMITS.ffdWeights weights is a UsageError (see {@link ffdWeightsProblem}) rather than a silent cut.
+ */
+export function ffdWeights(d: number, threshold = 1e-5, maxLength?: number): Float64Array {
+  const cap = maxLength ?? LIMITS.ffdWeights;
   const w = [1];
-  for (let k = 1; k < maxLength; k++) {
+  for (let k = 1; k < cap; k++) {
     const next = -w[k - 1] * (d - k + 1) / k;
-    if (Math.abs(next) < threshold) break;
+    if (Math.abs(next) < threshold) return Float64Array.from(w);
     w.push(next);
   }
+  if (maxLength === undefined && Math.abs(w[cap - 1] * (d - cap + 1) / cap) >= threshold) {
+    throw new UsageError(`fracdiff: ${ffdWeightsProblem(d, threshold)}`);
+  }
   return Float64Array.from(w);
+}
+
+/**
+ * Why `threshold` is refused for `d` (undefined when it is fine): it would need more than LIMITS.ffdWeights
+ * weights (|w_k| decays like k^(-1-d), so a tiny threshold asks for billions). The message names the least
+ * threshold that fits, e.g. `d = 0.1 at threshold 1e-7 needs more than 16384 FFD weights (at most 16384:
+ * use a threshold >= 2.2e-6 for this d)`.
+ */
+export function ffdWeightsProblem(d: number, threshold: number): string | undefined {
+  const cap = LIMITS.ffdWeights;
+  if (ffdWeights(d, threshold, cap + 1).length <= cap) return undefined;
+  const w = ffdWeights(d, 0, cap + 1);
+  // The least threshold that cuts at the cap, rounded up to 2 significant digits.
+  const least = Math.abs(w[cap]), unit = 10 ** (Math.floor(Math.log10(least)) - 1);
+  const up = Math.ceil(least / unit) * unit;
+  return `d = ${d} at threshold ${threshold} needs more than ${cap} FFD weights (at most ${cap}: ` +
+    `use a threshold >= ${up >= 1e-3 ? Number(up.toPrecision(2)) : up.toExponential(1)} for this d)`;
+}
+
+/**
+ * {@link ffdWeightsProblem} for every d a minimum-d search may try (a 0.01 grid over (0, 1); the weight count is
+ * smooth in d): the first problem, or undefined.
+ */
+export function ffdSearchProblem(threshold: number): string | undefined {
+  for (let i = 1; i < 100; i++) {
+    const why = ffdWeightsProblem(i / 100, threshold);
+    if (why) return `${why}, which the minimum-d search may try`;
+  }
+  return undefined;
 }
 
 /** f64 CPU reference: direct FFD convolution of `x` with `w`. */
@@ -119,6 +158,10 @@ export const fracdiff: import("./kernel.ts").Kernel<{ d: number; threshold: numb
   params: {
     d: { type: "float", min: 0, max: 2, default: 0.4, doc: "differentiation order" },
     threshold: { type: "float", min: 0, exclusiveMin: true, default: 1e-5, doc: "weight truncation |w_k|" },
+  },
+  check: (p) => {
+    const why = ffdWeightsProblem(p.d, p.threshold);
+    return why && `--threshold: ${why}`;
   },
   causal: () => true,
   // sum |w_k| <= 2: the f32 input error (~6e-8 |x - x_0|) passes through at most doubled, plus accumulation.

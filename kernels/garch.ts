@@ -17,6 +17,7 @@ import {
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
 import type { ScalarKernel } from "./registry.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 export {
   GARCH_DEFAULTS,
@@ -115,10 +116,17 @@ export const garchKernel: ScalarKernel = {
     "max-samples": {
       type: "int",
       min: 1,
+      max: LIMITS.samples,
       default: GARCH_DEFAULTS.maxSamples,
       doc: "fit on the last N returns",
     },
-    "max-iter": { type: "int", min: 1, default: GARCH_DEFAULTS.maxIter, doc: "Newton iterations at most" },
+    "max-iter": {
+      type: "int",
+      min: 1,
+      max: LIMITS.iterations,
+      default: GARCH_DEFAULTS.maxIter,
+      doc: "Newton iterations at most",
+    },
     init: {
       type: "choice",
       default: "sample",

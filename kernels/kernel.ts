@@ -41,6 +41,11 @@ export interface Kernel<P extends Params = Params> {
   inputs: 1 | 2;
   /** Declared parameters by name; `parseParams` validates against them and fills defaults. */
   params: Record<string, ParamSpec>;
+  /**
+   * Checks across parameters after each is in range (e.g. low < high, FFD's weight count): the problem, as
+   * `--flag: what is wrong and what is allowed`, or undefined. `parseParams` runs it.
+   */
+  check?: (p: P) => string | undefined;
   /** Whether outputs at t use only inputs at or before t for these parameters (property-tested when true). */
   causal: (p: P) => boolean;
   /** GPU (f32) vs CPU (f64) tolerance used by the conformance suite. */
@@ -63,7 +68,7 @@ export function defineKernel<P extends Params>(k: Kernel<P>): Kernel<P> {
  * filling defaults. Throws UsageError naming the parameter and what was expected.
  */
 export function parseParams<P extends Params>(
-  kernel: Pick<Kernel<P>, "name" | "params">,
+  kernel: Pick<Kernel<P>, "name" | "params" | "check">,
   raw: Record<string, unknown>,
 ): P {
   const out: Params = {};
@@ -92,24 +97,33 @@ export function parseParams<P extends Params>(
       out[key] = String(v);
     } else {
       const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
-      if (!Number.isFinite(n) || (spec.type === "int" && !Number.isInteger(n))) {
-        throw new UsageError(
-          `${where} expects ${spec.type === "int" ? "an integer" : "a number"}, got ${JSON.stringify(v)}`,
-        );
-      }
       const tooLow = spec.min !== undefined &&
         (n < spec.min || (spec.type === "float" && spec.exclusiveMin && n === spec.min));
-      if (tooLow || (spec.max !== undefined && n > spec.max)) {
-        const lo = spec.min === undefined
-          ? ""
-          : `${spec.type === "float" && spec.exclusiveMin ? ">" : ">="} ${spec.min}`;
-        const hi = spec.max === undefined ? "" : `<= ${spec.max}`;
-        throw new UsageError(`${where} expects a value ${[lo, hi].filter(Boolean).join(" and ")}, got ${n}`);
+      if (
+        !Number.isFinite(n) || (spec.type === "int" && !Number.isInteger(n)) || tooLow ||
+        (spec.max !== undefined && n > spec.max)
+      ) {
+        throw new UsageError(`${where} expects ${expectedNumber(spec)}, got ${JSON.stringify(v)}`);
       }
       out[key] = n;
     }
   }
+  const why = kernel.check?.(out as P);
+  if (why) throw new UsageError(`kernel ${kernel.name}: ${why}`);
   return out as P;
+}
+
+/** What a numeric parameter accepts, e.g. `an integer in [2, 1000000]` or `a number > 0 and <= 2`. */
+function expectedNumber(spec: Extract<ParamSpec, { type: "int" | "float" }>): string {
+  const what = spec.type === "int" ? "an integer" : "a number";
+  const exclusive = spec.type === "float" && spec.exclusiveMin;
+  if (spec.min !== undefined && spec.max !== undefined && !exclusive) {
+    return `${what} in [${spec.min}, ${spec.max}]`;
+  }
+  const lo = spec.min === undefined ? "" : `${exclusive ? ">" : ">="} ${spec.min}`;
+  const hi = spec.max === undefined ? "" : `<= ${spec.max}`;
+  const bounds = [lo, hi].filter(Boolean).join(" and ");
+  return bounds ? `${what} ${bounds}` : what;
 }
 
 /** Runs a kernel on many columns with the context's backend (GPU with CPU fallback under `auto`). */

@@ -9,6 +9,7 @@
  */
 import { finiteSpan } from "./adf.ts";
 import type { ScalarKernel } from "./registry.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** Options of {@link kpss}. */
 export interface KpssOptions {
@@ -130,6 +131,7 @@ export const kpssKernel: ScalarKernel = {
     nlags: {
       type: "int",
       min: -2,
+      max: LIMITS.lags,
       default: -1,
       doc: "Bartlett lags (-1: auto, Hobijn et al.; -2: legacy ceil(12 (n/100)^(1/4)))",
     },

@@ -16,8 +16,9 @@
  * statsmodels' precision; an f32 GPU FFD would move statistics near the critical value).
  */
 import { type AdfAutolag, type AdfRegression, adfuller, type CriticalValues } from "./adf.ts";
-import { ffdWeights, fracdiff } from "./fracdiff.ts";
+import { ffdSearchProblem, ffdWeights, fracdiff } from "./fracdiff.ts";
 import type { ScalarKernel } from "./registry.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** Options of {@link minD}. */
 export interface MinDOptions {
@@ -172,7 +173,10 @@ export function minD(logPrice: ArrayLike<number>, options: Partial<MinDOptions> 
   const o = { ...MIN_D_DEFAULTS, ...options };
   const level = criticalLevel(o.confidence);
   if (!(Number.isInteger(o.grid) && o.grid >= 2)) throw new RangeError(`min_d: grid must be an integer >= 2`);
-  if (!(o.precision > 0)) throw new RangeError(`min_d: precision must be > 0`);
+  // Below float resolution the bisection would never end (hi - lo stops shrinking).
+  if (!(o.precision >= LIMITS.precision)) {
+    throw new RangeError(`min_d: precision must be >= ${LIMITS.precision}, got ${o.precision}`);
+  }
   const t0 = performance.now();
   const x = Float64Array.from(logPrice);
   const rows: MinDRow[] = [];
@@ -216,15 +220,21 @@ export const minDKernel: ScalarKernel = {
   params: {
     threshold: { type: "float", min: 0, exclusiveMin: true, default: 1e-5, doc: "FFD weight truncation" },
     confidence: { type: "float", min: 0.9, max: 0.99, default: 0.95, doc: "0.9, 0.95 or 0.99" },
-    grid: { type: "int", min: 2, default: 11, doc: "grid points in [0, 1]" },
-    precision: { type: "float", min: 0, exclusiveMin: true, default: 0.01, doc: "bisection precision" },
+    grid: { type: "int", min: 2, max: LIMITS.gridPoints, default: 11, doc: "grid points in [0, 1]" },
+    precision: { type: "float", min: LIMITS.precision, max: 0.5, default: 0.01, doc: "bisection precision" },
     regression: {
       type: "choice",
       choices: ["n", "c", "ct", "ctt"],
       default: "c",
       doc: "ADF deterministic terms",
     },
-    maxlag: { type: "int", min: -1, default: 1, doc: "ADF maxlag (-1: statsmodels' default)" },
+    maxlag: {
+      type: "int",
+      min: -1,
+      max: LIMITS.lags,
+      default: 1,
+      doc: "ADF maxlag (-1: statsmodels' default)",
+    },
     autolag: {
       type: "choice",
       choices: ["AIC", "BIC", "t-stat", "none"],
@@ -232,6 +242,10 @@ export const minDKernel: ScalarKernel = {
       doc: "ADF lag rule (AIC-chosen lags often fail to reject where maxlag 1 rejects)",
     },
     log: { type: "bool", default: true, doc: "search on log(column) (true) or the column as given" },
+  },
+  check: (p) => {
+    const why = ffdSearchProblem(p.threshold as number);
+    return why && `--threshold: ${why}`;
   },
   run: ([x], p) => {
     const maxlag = p.maxlag as number;

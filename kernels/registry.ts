@@ -43,6 +43,8 @@ export interface ScalarKernel {
   inputs: 1 | 2;
   /** Declared parameters by name. */
   params: Record<string, ParamSpec>;
+  /** Checks across parameters, as `Kernel.check` (`parseParams` runs it). */
+  check?: (p: Params) => string | undefined;
   /** Computes the result for the column(s) with the context's backend. */
   run: (inputs: Float64Array[], params: Params, compute: Compute) => Promise<unknown>;
 }

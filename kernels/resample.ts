@@ -30,6 +30,7 @@ import type { Frame } from "../io/frame.ts";
 import { makeFrame } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
+import { LIMITS } from "../runtime/limits.ts";
 import { type GpuRuntime, grid } from "../runtime/gpu.ts";
 import { centre } from "../runtime/segments.ts";
 
@@ -268,6 +269,13 @@ function assemble(
   let starts = plan.starts;
   if (o.fill !== "none" && m > 1) {
     const total = (plan.starts[m - 1] - plan.starts[0]) / o.every + 1;
+    // A fine grid over a long span (every: 1 ms over a year) would allocate billions of bars.
+    if (total > LIMITS.resampledBars) {
+      throw new UsageError(
+        `${frame.source}: every ${o.every} ms with fill ${o.fill} gives ${total} bars from the first to the last ` +
+          `(at most ${LIMITS.resampledBars}); use a longer every or fill none`,
+      );
+    }
     if (total > m) {
       starts = new Float64Array(total);
       for (let j = 0; j < total; j++) starts[j] = plan.starts[0] + j * o.every;

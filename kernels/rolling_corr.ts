@@ -8,6 +8,7 @@
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
 import { defineKernel, type Kernel } from "./kernel.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** f64 CPU path: rolling Pearson correlation of x and y over windows of `w` points. */
 export function rollingCorrCpu(x: Float64Array, y: Float64Array, w: number): Float64Array {
@@ -88,7 +89,7 @@ export const rollingCorr: Kernel<{ window: number }> = defineKernel<{ window: nu
   name: "rolling_corr",
   summary: "rolling Pearson correlation of --column and --column2",
   inputs: 2,
-  params: { window: { type: "int", min: 2, doc: "window length in points" } },
+  params: { window: { type: "int", min: 2, max: LIMITS.window, doc: "window length in points" } },
   causal: () => true,
   tolerance: { atol: 1e-4, rtol: 1e-4 },
   history: (p) => p.window - 1,

@@ -8,6 +8,7 @@
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented } from "../runtime/segments.ts";
 import { defineKernel, type Kernel, type Tolerance } from "./kernel.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** Which moment to output. */
 export type MomentKind = "mean" | "std" | "zscore";
@@ -118,7 +119,12 @@ function momentKernel(
     summary,
     inputs: 1,
     params: {
-      window: { type: "int", min: kind === "mean" ? 1 : 2, doc: "window length in points" },
+      window: {
+        type: "int",
+        min: kind === "mean" ? 1 : 2,
+        max: LIMITS.window,
+        doc: "window length in points",
+      },
       ...(kind === "mean" ? {} : { ddof }),
     },
     causal: () => true,

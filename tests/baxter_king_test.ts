@@ -219,8 +219,8 @@ Deno.test("bk NaN/Inf in the window gives NaN; fill fills only the edges", () =>
 Deno.test("bk parameter errors name the parameter", () => {
   assert.throws(() => bk.cpu([logPrice(100)], params(8, 8, 3)), /low < high/);
   assert.throws(() => parseParams(bk, { mode: "centred" }), /--mode expects one of causal, symmetric/);
-  assert.throws(() => parseParams(bk, { low: 1 }), /--low expects a value >= 2/);
-  assert.throws(() => parseParams(bk, { k: 0 }), /--k expects a value >= 1/);
+  assert.throws(() => parseParams(bk, { low: 1 }), /--low expects a number in \[2, 1000000\], got 1/);
+  assert.throws(() => parseParams(bk, { k: 0 }), /--k expects an integer in \[1, 10000\], got 0/);
   assert.throws(() => parseParams(bk, { k: "2.5" }), /--k expects an integer/);
 });
 
