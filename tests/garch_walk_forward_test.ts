@@ -238,7 +238,10 @@ Deno.test("config: features.garch walk-forward keys, defaults and errors naming 
       { window: "rolling" },
       /features\.garch\.window: expected an integer in \[100, 10000000\] or "expanding", got "rolling"/,
     ],
-    [{ window: 50 }, /features\.garch\.window: expected an integer in \[100, 10000000\] or "expanding", got 50/],
+    [
+      { window: 50 },
+      /features\.garch\.window: expected an integer in \[100, 10000000\] or "expanding", got 50/,
+    ],
     [{ mode: "causal" }, /features\.garch\.mode: expected one of "walk_forward", "in_sample", got "causal"/],
     [{ refit_every: 0 }, /features\.garch\.refit_every: expected an integer in \[1, 10000000\], got 0/],
     [{ min_samples: 99 }, /features\.garch\.min_samples: expected an integer in \[100, 10000000\], got 99/],
