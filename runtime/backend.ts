@@ -3,7 +3,7 @@
  * adapter the CPU path is faster, see `deno task bench`). One GPU runtime is
  * shared per process and options; with `auto`, a GPU failure falls back to the CPU path with a warning.
  */
-import { GpuError } from "./errors.ts";
+import { GpuError, UsageError } from "./errors.ts";
 import { type GpuOptions, GpuRuntime } from "./gpu.ts";
 import { log } from "./log.ts";
 
@@ -59,10 +59,24 @@ export async function openCompute(opts: ComputeOptions = {}): Promise<Compute> {
     }
     return { choice, gpu };
   } catch (e) {
-    if (choice === "webgpu") throw e;
+    if (choice === "webgpu") {
+      // An explicit choice the machine cannot honour is a setting to change (exit 2), so say which and how.
+      if (e instanceof GpuError && e.kind === "no-adapter") throw new UsageError(noAdapterMessage(e.message));
+      throw e;
+    }
     log("warn", `no usable WebGPU adapter (${(e as Error).message}); using the CPU backend`);
     return { choice, gpu: null };
   }
+}
+
+/**
+ * The message for `webgpu` requested where no adapter exists: names the setting (`compute.backend` in the config,
+ * `--backend` on the command line), the alternatives and the usual fix.
+ */
+export function noAdapterMessage(cause: string): string {
+  return `backend "webgpu" was requested (compute.backend or --backend) but ${cause}; use backend "auto" ` +
+    `(WebGPU when an adapter exists, else the CPU path) or "cpu", or install a WebGPU driver (Linux without a ` +
+    `GPU: apt-get install mesa-vulkan-drivers)`;
 }
 
 /**
