@@ -77,6 +77,8 @@ Deno.test("serve: no dotfiles, no traversal (raw or percent-encoded), no symlink
       "/leak.txt", // a symlink to a file outside the root
       "/leakdir/secret.txt", // through a symlink to a folder outside the root
       ...(fifo ? ["/pipe"] : []), // not a regular file: reading it would hang
+      `/${"a".repeat(5000)}`, // a name too long for the file system
+      "/index.html/x", // a file used as a folder
     ];
     for (const target of refused) {
       const r = await rawGet(port, target);

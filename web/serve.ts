@@ -68,9 +68,10 @@ export function serveStatic(dir: string, opts: ServeOptions = {}): Deno.HttpServ
         };
         if (req.method === "HEAD") return new Response(null, { headers });
         return new Response((await Deno.open(real)).readable, { headers });
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return notFound();
-        return new Response("cannot read file", { status: 500 });
+      } catch {
+        // Missing, a file used as a folder, a name too long, a link loop, unreadable: all a plain 404, so a
+        // probe learns nothing about what exists.
+        return notFound();
       }
     },
   );
