@@ -8,13 +8,17 @@
  *   5 series of 229,682 points, the size of the `fracdiff` package's issue #14, where a linear search over d
  *   took 9 hours;
  * - whether a WebGPU batch could pay: the floor of any GPU normal-equations kernel is the upload of the series
- *   (f32) and one submit + read-back, timed here against the whole f64 ADF fit on the host; and the FFD grid
+ *   (f32) and one submit + read-back, timed here against the whole f64 ADF fit on the host; the O(n L) part of
+ *   the normal equations (lag x lag and level x lag cross-products, shaders/adf_lag_products.wgsl, f32) for
+ *   statsmodels' default 84 lags against the same sums in f64 on the host, with the f32 sums' error and what
+ *   it does to the AIC (m x the relative error of the residual sum of squares); and the FFD grid
  *   (11 d values x 5 series) on WebGPU against the f64 CPU FFD, the search's dominant cost.
  */
 import { adfuller } from "../kernels/adf.ts";
 import { fracdiff, fracdiffGpu } from "../kernels/fracdiff.ts";
 import { minD } from "../kernels/min_d.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
+import { schwertMaxlag } from "../kernels/adf.ts";
 import { marketData, repeat } from "./measure.ts";
 
 /** One ADF configuration's best time. */
@@ -46,6 +50,8 @@ export interface AdfBench {
       /** FFD of the 5 series at the 11 grid d values: WebGPU (f32, end to end) and the f64 CPU path. */
       ffdGridGpuSeconds: number;
       ffdGridCpuSeconds: number;
+      /** Lag and level cross-products for `lags` lags of the 5 series: WebGPU f32 (end to end), f64 host. */
+      products: { lags: number; gpuSeconds: number; cpuSeconds: number; maxRelErr: number; aicError: number };
     }
     | { error: string }
     | null;
@@ -113,7 +119,9 @@ export async function benchAdf(
         1,
         3,
       );
+      const products = await lagProducts(rt, series, schwertMaxlag(N), opts.budget);
       gpu = {
+        products,
         uploadFloorSeconds: upload.seconds,
         cpuAdfSeconds: cpuAdf.seconds,
         ffdGridGpuSeconds: ffdGpu.seconds,
@@ -148,6 +156,60 @@ export async function benchAdf(
   };
 }
 
+/**
+ * The O(n L) cross-products of the ADF normal equations on WebGPU (f32) and on the host (f64): sum d_i d_{i-k}
+ * and sum v_i d_{i-k} (v the centred level) for k = 0..L, i = L..n-2, every series. The f32 sums' largest
+ * error relative to y'y (the scale of the residual sum of squares), times the sample size, is the error it
+ * would put into an AIC value.
+ */
+async function lagProducts(rt: GpuRuntime, series: Float64Array[], lags: number, budget: number) {
+  const len = N - 1, L = lags;
+  const prep = series.map((x) => {
+    const dx = new Float64Array(len), lv = new Float64Array(len);
+    let mean = 0;
+    for (let i = L; i < len; i++) mean += x[i];
+    mean /= len - L;
+    for (let i = 0; i < len; i++) dx[i] = x[i + 1] - x[i], lv[i] = x[i] - mean;
+    return { dx, lv };
+  });
+  const cpu = () =>
+    prep.map(({ dx, lv }) => {
+      const out = new Float64Array(2 * (L + 1));
+      for (let k = 0; k <= L; k++) {
+        let a = 0, b = 0;
+        for (let i = L; i < len; i++) a += dx[i] * dx[i - k], b += lv[i] * dx[i - k];
+        out[2 * k] = a, out[2 * k + 1] = b;
+      }
+      return out;
+    });
+  const dx32 = new Float32Array(len * series.length), lv32 = new Float32Array(len * series.length);
+  prep.forEach(({ dx, lv }, s) => (dx32.set(dx, s * len), lv32.set(lv, s * len)));
+  const pipe = await rt.pipeline("adf_lag_products");
+  const gpuRun = async () => {
+    const b = rt.batch();
+    const out = b.storage(4 * 2 * (L + 1) * series.length);
+    b.dispatch(pipe, [
+      b.upload(dx32),
+      b.upload(lv32),
+      out,
+      b.uniform(new Uint32Array([len, L, series.length, 0]).buffer),
+    ], [L + 1, series.length]);
+    b.read(out, 4 * 2 * (L + 1) * series.length);
+    return (await b.run())[0];
+  };
+  const want = cpu(), got = await gpuRun();
+  let maxRelErr = 0, aicError = 0;
+  want.forEach((w, s) => {
+    const scale = Math.abs(w[0]);
+    for (let j = 0; j < w.length; j++) {
+      maxRelErr = Math.max(maxRelErr, Math.abs(got[s * w.length + j] - w[j]) / scale);
+    }
+    aicError = Math.max(aicError, ((len - L) * Math.abs(got[s * w.length] - w[0])) / scale);
+  });
+  const g = await repeat(gpuRun, budget, 2, 5), c = await repeat(cpu, budget, 1, 3);
+  return { lags: L, gpuSeconds: g.seconds, cpuSeconds: c.seconds, maxRelErr, aicError };
+}
+
 /** The human table of `benchAdf`. */
 export function adfTable(b: AdfBench): string[] {
   const out = ["ADF (one series) and the minimum-d search:"];
@@ -180,6 +242,13 @@ export function adfTable(b: AdfBench): string[] {
           g.ffdGridGpuSeconds.toFixed(2)
         } s ` +
         `vs cpu f64 ${g.ffdGridCpuSeconds.toFixed(2)} s`,
+      `normal equations' cross-products (${g.products.lags} lags, ${m.series} series): webgpu f32 ` +
+        `${(g.products.gpuSeconds * 1e3).toFixed(1)} ms vs cpu f64 ${
+          (g.products.cpuSeconds * 1e3).toFixed(1)
+        } ms; ` +
+        `f32 error ${g.products.maxRelErr.toExponential(1)} of y'y, i.e. up to ${
+          g.products.aicError.toPrecision(2)
+        } in an AIC value (lags whose AIC differ by less can swap)`,
     );
   }
   return out;
