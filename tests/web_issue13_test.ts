@@ -19,6 +19,7 @@
  * Each scenario's screenshot is kept as out/web-issue13-<scenario>.png when its assertions fail.
  */
 import { strict as assert } from "node:assert";
+import { Buffer } from "node:buffer";
 import { decodeFrame, encodeCsv, loadConfig } from "../mod.ts";
 import { barParams, generateBars } from "../generator/bars.ts";
 import { buildWeb, configSections } from "../web/build.ts";
@@ -283,6 +284,31 @@ async function driver(spec: Spec): Promise<void> {
         return { points: p.x.length, max: Math.max(...p.series.volume.filter((v: Any) => v !== null)) };
       });
       seen.semicolon.hint = await text("#plots > p.hint");
+      // A phone viewport: nothing wider than the screen (plots resize, wide tables scroll inside their boxes).
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(300);
+      seen.phone = await page.evaluate(() => {
+        const doc = (globalThis as Any).document;
+        const w = (globalThis as Any).innerWidth;
+        // The outermost elements sticking out, for the failure message.
+        const scrolls = (e: Any) =>
+          /auto|scroll|hidden/.test((globalThis as Any).getComputedStyle(e).overflowX);
+        const wide = [...doc.querySelectorAll("body *")].filter((e: Any) => {
+          if (e.getBoundingClientRect().right <= w + 1) return false;
+          for (let p = e.parentElement; p; p = p.parentElement) if (scrolls(p)) return false;
+          return true;
+        }).slice(0, 8).map((e: Any) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`);
+        return { scroll: doc.documentElement.scrollWidth, width: w, wide };
+      });
+      await page.screenshot({ path: `${spec.dir}/phone.png`, fullPage: true });
+      // An unsupported file type is named as such.
+      const sx = await seq();
+      await page.setInputFiles("#file", {
+        name: "prices.xlsx",
+        mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        buffer: Buffer.from("PK\x03\x04 not really a workbook"),
+      });
+      seen.xlsx = { status: await settle(sx, ["loaded", "error"]), error: await text("#data-error") };
     } else {
       // A long WebGPU run: live progress, then Cancel.
       await page.selectOption("#backend", "webgpu");
@@ -648,6 +674,15 @@ Deno.test(
       assert.equal(seen.semicolon.volume.max, 1e9);
       assert.ok(seen.semicolon.volume.points < rows, `${seen.semicolon.volume.points} points`);
       assert.match(seen.semicolon.hint, /min and max per 3 rows/);
+      assert.ok(
+        seen.phone.scroll <= seen.phone.width + 1,
+        `page ${seen.phone.scroll} px wide on a ${seen.phone.width} px phone: ${seen.phone.wide}`,
+      );
+      assert.equal(seen.xlsx.status, "error");
+      assert.match(
+        seen.xlsx.error,
+        /^prices\.xlsx: a ZIP archive \(an Excel workbook\) is not supported; save it as CSV/,
+      );
     });
   },
 );

@@ -734,11 +734,13 @@ function groups(r: RunResult): Group[] {
       }]
       : []),
     ...fd,
-    {
-      title: "Rolling z-scores",
-      series: take(/_z_\d+$/).map((name) => ({ name, scale: "z" })),
-      axes: { z: "z" },
-    },
+    // Small multiples: one thin panel per window, each readable on its own (five lines on one axis are not).
+    ...take(/_z_\d+$/).map((name, i): Group => ({
+      title: i === 0 ? "Rolling z-scores (one panel per window)" : "",
+      series: [{ name, scale: "z" }],
+      axes: { z: `z, w = ${name.slice(name.lastIndexOf("_") + 1)}` },
+      compact: true,
+    })),
     {
       title: "Baxter-King cycle (log price)",
       series: take(/_bk_/).map((name) => ({ name, scale: "bk" })),

@@ -265,6 +265,8 @@ const KEY_EXT: Record<string, string> = {
   arrows: "arrow",
   ipc: "arrow",
   csv: "csv",
+  tsv: "csv", // CSV text with another delimiter: io/csv_dialect.ts detects it
+  txt: "csv",
 };
 
 /** The loaded file as the loader's source: instrument `<base name>`, one file `<instrument>/file.<ext>`. */
@@ -311,6 +313,21 @@ function lastBar(f: Frame): TimeframeInfo["last"] {
   };
 }
 
+/** Rejects a file the page cannot read, naming its type, before any decoder guesses at it. */
+function checkFileType(bytes: Uint8Array, name: string): void {
+  const ext = name.includes(".") ? name.split(".").pop()!.toLowerCase() : "";
+  const zip = bytes[0] === 0x50 && bytes[1] === 0x4b; // "PK": xlsx, zip
+  if (KEY_EXT[ext] && !zip) return;
+  const what = zip
+    ? `a ZIP archive${/^xls/.test(ext) ? " (an Excel workbook)" : ""} is`
+    : ext
+    ? `.${ext} files are`
+    : "a file without an extension is";
+  throw new Error(
+    `${name}: ${what} not supported; save it as CSV (comma, semicolon or tab separated), Parquet or Feather/Arrow`,
+  );
+}
+
 async function ingest(
   bytes: Uint8Array,
   name: string,
@@ -318,6 +335,7 @@ async function ingest(
   choice: ColumnMapping = {},
 ): Promise<DataSummary> {
   reset();
+  checkFileType(bytes, name);
   loaded = { bytes, name };
   const t0 = performance.now();
   const base = dataOptions(configText);
