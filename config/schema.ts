@@ -5,6 +5,8 @@
  * Validation walks the parsed YAML once: it substitutes `${VAR}` / `${VAR:default}` in string scalars,
  * coerces substituted strings in numeric/boolean fields (`${WINDOW:20}` -> 20), fills defaults, rejects
  * unknown keys and bad values, and reports every problem in one UsageError whose lines name the file.
+ * Size-like keys are capped from runtime/limits.ts (the table the `kernel` flags share), so a runaway value
+ * is refused here, before any work.
  */
 
 import { parse as parseYaml } from "npm:yaml@2.9.1";
@@ -13,6 +15,7 @@ import { type EnvLookup, processEnv, substitute } from "./env.ts";
 import { targetNameProblem } from "../engines/target.ts";
 import { ffdSearchProblem, ffdWeightsProblem } from "../kernels/fracdiff.ts";
 import { LIMITS } from "../runtime/limits.ts";
+import { FEATURE_SETS } from "../kernels/feature_sets.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
@@ -175,9 +178,9 @@ export interface ExtractionConfig {
 
 /** `features.garch`: GARCH(p, q) fit. */
 export interface GarchConfig {
-  /** GARCH order p (integer >= 0). Default 1. */
+  /** GARCH order p: 1 (only GARCH(1,1) is implemented; other values are a config error). Default 1. */
   p: number;
-  /** ARCH order q (integer >= 1). Default 1. */
+  /** ARCH order q: 1 (only GARCH(1,1) is implemented; other values are a config error). Default 1. */
   q: number;
   /** Optimizer iteration cap (integer >= 1). Default 1000. */
   max_iter: number;
@@ -765,6 +768,9 @@ function walk(s: Spec, raw: unknown, path: string, ctx: Ctx, fromEnv = false, or
       if (typeof raw === "string" && s.words?.includes(raw)) return raw;
       if (!Array.isArray(raw)) return fail();
       if ((s.nonEmpty && raw.length === 0) || (s.len !== undefined && raw.length !== s.len)) return fail();
+      if (raw.length > LIMITS.listItems) {
+        return fail(`expected at most ${LIMITS.listItems} items, got ${raw.length}`);
+      }
       return raw.map((item, i) => walk(s.of, item, `${path}[${i}]`, ctx, fromEnv, origin));
     }
   }
@@ -801,6 +807,39 @@ function finish(c: Config, ctx: Ctx): void {
     ? ffdSearchProblem(fd.threshold)
     : fd.d_values.map((d) => ffdWeightsProblem(d, fd.threshold)).find((why) => why !== undefined);
   if (ffdProblem) ctx.errors.push(`features.frac_diff.threshold: ${ffdProblem}`);
+
+  // Each extracted feature is a full-length column: bound how many one config can ask for.
+  const ex = c.features.extraction;
+  const exColumns = ex.columns.length * (ex.windows.length + ex.segments.length) *
+    (FEATURE_SETS[ex.set]?.length ?? 0);
+  if (exColumns > LIMITS.featureColumns) {
+    ctx.errors.push(
+      `features.extraction: ${ex.columns.length} columns x ${
+        ex.windows.length + ex.segments.length
+      } windows and ` +
+        `segments x ${
+          FEATURE_SETS[ex.set].length
+        } features of set ${ex.set} is ${exColumns} feature columns ` +
+        `(at most ${LIMITS.featureColumns})`,
+    );
+  }
+
+  // A column that is dropped on read but that the features need would fail every task.
+  const denied = new Set(c.data.deny_columns);
+  const needs: [string, string[]][] = [
+    ["features.columns", c.features.columns],
+    ["features.extraction.columns", ex.set === "none" ? [] : ex.columns],
+    ["features.rolling_corr.pairs", c.features.rolling_corr.pairs.flat()],
+  ];
+  for (const col of denied) {
+    const keys = needs.filter(([, cols]) => cols.includes(col)).map(([key]) => key);
+    if (keys.length) {
+      ctx.errors.push(
+        `data.deny_columns: ${JSON.stringify(col)} is dropped on read but ${keys.join(" and ")} ` +
+          `${keys.length > 1 ? "need" : "needs"} it: remove it from one or the other`,
+      );
+    }
+  }
 
   const bk = c.features.baxter_king;
   if (bk.high_freq <= bk.low_freq) {

@@ -196,6 +196,13 @@ export const featuresKernel = {
           `first value (every output would be NaN); use a shorter window or a longer input`,
       );
     }
+    const n = cfg.columns.length * (windows.length + segments.length) * FEATURE_SETS[cfg.set].length;
+    if (n > LIMITS.featureColumns) {
+      throw new UsageError(
+        `kernel features: --columns x (--windows + --segments) x the ${cfg.set} set's features is ${n} ` +
+          `feature columns (at most ${LIMITS.featureColumns})`,
+      );
+    }
     const res = await extractFeatures(frame, cfg, compute);
     const ts = frame.timestamps
       ? { column: frame.timestampColumn ?? "timestamp", values: frame.timestamps }

@@ -30,7 +30,8 @@ export const MAX_INSTRUMENT_LENGTH = 80;
  * The instrument name policy (issue 12): a name becomes a folder (or S3 prefix) under the output, next to
  * `_runs/` and the registry, so it must be one plain path segment on every file system and store. Allowed:
  * 1 to 80 ASCII letters, digits and `. _ - + = @ ^ ~ ,`, not starting with `.` or `_` (reserved for
- * `_runs`, `_manifest.json`, hidden files, `.` and `..`). Returns the rule broken, or undefined.
+ * `_runs`, `_manifest.json`, `_lease.json`, hidden files, `.` and `..`), not ending with `.`, not a Windows
+ * device name (CON, NUL, COM1...) nor the registry's `registry.sqlite`. Returns the rule broken, or undefined.
  */
 export function instrumentNameProblem(name: string): string | undefined {
   if (name.length === 0) return "it is empty";
@@ -44,6 +45,10 @@ export function instrumentNameProblem(name: string): string | undefined {
   if (name.startsWith(".") || name.startsWith("_")) {
     return `it starts with "${name[0]}" (reserved: _runs, _manifest.json, hidden files, . and ..)`;
   }
+  // Windows drops a trailing dot (ES. and ES would share a folder) and refuses device names as folders.
+  if (name.endsWith(".")) return `it ends with "." (Windows drops it, so it would share a folder)`;
+  if (/^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i.test(name)) return `it is a device name on Windows`;
+  if (/^registry\.sqlite/i.test(name)) return `it is the run registry's file name`;
   return undefined;
 }
 

@@ -51,6 +51,13 @@ export const LIMITS = {
   precision: 1e-6,
   /** Lags of a unit-root test (`frac_diff.auto_maxlag`, `kernel adf --maxlag`, `kpss --nlags`, `min_d --maxlag`). */
   lags: 1_000,
+  /** Items in any config list (windows, d values, columns, pairs, patterns...). */
+  listItems: 1_000,
+  /**
+   * Columns of one feature-set extraction: columns x (windows + segments) x features of the set (83 for
+   * `comprehensive`), each a full-length column in memory.
+   */
+  featureColumns: 10_000,
   /** Bars in a resampled output with `--fill nan|ffill` (the grid from the first to the last bar). */
   resampledBars: 1 << 25,
 } as const;

@@ -28,7 +28,21 @@ function keysOnly(url: string, keys: string[]): Storage {
 
 Deno.test("names: the policy accepts plain ticker names and refuses everything that is not one safe segment", () => {
   for (
-    const ok of ["SYN0000", "BRK.B", "ES=F", "^GSPC", "EUR-USD", "a_b", "x~1", "A@B", "1,2", "b+c", "x.."]
+    const ok of [
+      "SYN0000",
+      "BRK.B",
+      "ES=F",
+      "^GSPC",
+      "EUR-USD",
+      "a_b",
+      "x~1",
+      "A@B",
+      "1,2",
+      "b+c",
+      "x..y",
+      "CONSOLE",
+      "NULL",
+    ]
   ) {
     assert.equal(instrumentNameProblem(ok), undefined, ok);
   }
@@ -49,6 +63,12 @@ Deno.test("names: the policy accepts plain ticker names and refuses everything t
     ["a\u202eb", /contains "\\u202e"/], // a bidi override that would reverse what a terminal shows
     ["a\u0085b", /contains "\\u0085"/],
     ["日経", /contains "日"/],
+    ["ES.", /ends with "\."/],
+    ["CON", /device name on Windows/],
+    ["nul.txt", /device name on Windows/],
+    ["COM1", /device name on Windows/],
+    ["registry.sqlite", /run registry/],
+    ["registry.sqlite-wal", /run registry/],
     ["", /empty/],
     ["x".repeat(MAX_INSTRUMENT_LENGTH + 1), new RegExp(`longer than ${MAX_INSTRUMENT_LENGTH}`)],
   ];
@@ -68,7 +88,7 @@ Deno.test("names: the policy accepts plain ticker names and refuses everything t
     const allowed = /[A-Za-z0-9._\-+=@^~,]/.test(ch);
     for (const name of [`a${ch}`, `${ch}a`, `a${ch}b`]) {
       const ok = instrumentNameProblem(name) === undefined;
-      assert.equal(ok, allowed && !/^[._]/.test(name), `${JSON.stringify(name)}: accepted ${ok}`);
+      assert.equal(ok, allowed && !/^[._]|\.$/.test(name), `${JSON.stringify(name)}: accepted ${ok}`);
     }
   }
 });

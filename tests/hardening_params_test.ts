@@ -14,6 +14,7 @@ import { LocalStorage } from "../io/storage.ts";
 import { ffdWeights } from "../kernels/fracdiff.ts";
 import { bkWeights } from "../kernels/baxter_king.ts";
 import { KERNELS, SCALAR_KERNELS } from "../kernels/registry.ts";
+import { FEATURE_SETS } from "../kernels/feature_sets.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -400,3 +401,87 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test("params: config lists and the feature-set extraction's column count are capped", () => {
+  const err = (raw: unknown) => {
+    try {
+      validateConfig(raw, { source: "t.yaml", env: () => undefined });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "";
+  };
+  const many = Array.from({ length: LIMITS.listItems + 1 }, (_, i) => i + 2);
+  assert.equal(
+    err({ features: { rolling_windows: many } }),
+    `t.yaml: features.rolling_windows: expected at most ${LIMITS.listItems} items, got ${many.length}`,
+  );
+  assert.match(
+    err({ data: { deny_columns: many.map(String) } }),
+    /data\.deny_columns: expected at most 1000 items/,
+  );
+  const windows = Array.from({ length: 200 }, (_, i) => i + 2);
+  const n = FEATURE_SETS.comprehensive.length;
+  assert.equal(
+    err({ features: { extraction: { set: "comprehensive", windows, columns: ["close", "open"] } } }),
+    `t.yaml: features.extraction: 2 columns x 200 windows and segments x ${n} features of set comprehensive is ` +
+      `${2 * 200 * n} feature columns (at most ${LIMITS.featureColumns})`,
+  );
+});
+
+Deno.test("params: kernel features refuses more feature columns than the cap", opts, async () => {
+  const { dir, input } = await csvInput();
+  const windows = Array.from({ length: 200 }, (_, i) => i + 2).join(",");
+  const r = await cli([
+    "kernel",
+    "features",
+    "--input",
+    input,
+    "--set",
+    "comprehensive",
+    "--windows",
+    windows,
+    "--columns",
+    "close,open",
+  ]);
+  assert.equal(r.code, 2, r.err);
+  assert.equal(
+    oneError(r.err),
+    `error: kernel features: --columns x (--windows + --segments) x the comprehensive set's features is ` +
+      `${2 * 200 * FEATURE_SETS.comprehensive.length} feature columns (at most ${LIMITS.featureColumns})`,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("params: a denied column that the features need is a config error, not a failure of every task", () => {
+  const cases: [unknown, string][] = [
+    [
+      { data: { deny_columns: ["close"] } },
+      't.yaml: data.deny_columns: "close" is dropped on read but features.columns and ' +
+      "features.extraction.columns need it: remove it from one or the other",
+    ],
+    [
+      { data: { deny_columns: ["volume"] }, features: { rolling_corr: { pairs: [["close", "volume"]] } } },
+      't.yaml: data.deny_columns: "volume" is dropped on read but features.rolling_corr.pairs needs it: ' +
+      "remove it from one or the other",
+    ],
+    [
+      { data: { deny_columns: ["high"] }, features: { extraction: { columns: ["high", "close"] } } },
+      't.yaml: data.deny_columns: "high" is dropped on read but features.extraction.columns needs it: ' +
+      "remove it from one or the other",
+    ],
+  ];
+  for (const [raw, want] of cases) {
+    assert.throws(() => validateConfig(raw, { source: "t.yaml", env: () => undefined }), (e: Error) => {
+      assert.equal(e.message, want);
+      return true;
+    });
+  }
+  // Not needed when nothing uses it: extraction set none.
+  validateConfig({
+    data: { deny_columns: ["high"] },
+    features: { extraction: { set: "none", columns: ["high"] } },
+  }, {
+    env: () => undefined,
+  });
+});
