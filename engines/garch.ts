@@ -38,7 +38,7 @@ import { getColumn } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
-import type { EngineResult } from "./stationarization.ts";
+import type { EngineResult, ProgressFn } from "./stationarization.ts";
 
 /** How the parameters behind each row are estimated (see the module comment). */
 export type GarchMode = "walk_forward" | "in_sample";
@@ -123,11 +123,12 @@ export interface GarchReport {
   ms: number;
 }
 
-/** Runs the engine on one frame. */
+/** Runs the engine on one frame; `progress` hears the walk-forward refits done of all columns' refits. */
 export async function garchModels(
   frame: Frame,
   cfg: GarchEngineConfig,
   compute: Compute,
+  progress?: ProgressFn,
 ): Promise<EngineResult & { report: GarchReport }> {
   if (cfg.p !== 1 || cfg.q !== 1) {
     throw new UsageError(
@@ -142,7 +143,13 @@ export async function garchModels(
   if (walk) {
     const wf = { window: cfg.window, refitEvery: cfg.refit_every, minSamples: cfg.min_samples };
     refits = returns.map((r) => walkForwardRefits(r, wf));
-    fits = await fitGarchWalkForward(returns, refits, opts, compute);
+    fits = await fitGarchWalkForward(
+      returns,
+      refits,
+      opts,
+      compute,
+      progress && ((done, total) => progress(done, total, "refits")),
+    );
     vols = returns.map((r, i) => walkForwardVol(r, refits![i], fits[i]));
   } else {
     log(

@@ -72,12 +72,16 @@ export function fitGarchWalkForward(
   refits: Refit[][],
   opts: Partial<GarchOptions>,
   compute: Compute,
+  progress?: (done: number, total: number) => void,
 ): Promise<GarchFit[][]> {
   const o = { ...GARCH_DEFAULTS, ...opts };
   checkOptions(o);
   // Each window is passed whole: maxSamples only needs to be at least its length.
   const longest = refits.flat().reduce((m, f) => Math.max(m, f.row - f.lo), 1);
   const windowOpts = { ...o, maxSamples: longest };
+  // Progress in refits, before the first and after each (CPU) or each batched search (GPU).
+  const total = refits.reduce((a, r) => a + r.length, 0);
+  progress?.(0, total);
   return withFallback(
     compute,
     "garch",
@@ -91,19 +95,23 @@ export function fitGarchWalkForward(
         }
         flat.push(...await fitGarchGpu(rt, windows.slice(a, b), windowOpts));
         a = b;
+        progress?.(a, total);
       }
       let k = 0;
       return refits.map((rs) => rs.map(() => flat[k++]));
     },
-    () =>
-      series.map((r, i) => {
+    () => {
+      let done = 0;
+      return series.map((r, i) => {
         let prev: GarchFit | null = null;
         return refits[i].map((f) => {
           const fit = fitGarchCpu(r.subarray(f.lo, f.row), windowOpts, prev?.params);
           if (fit.status === "converged") prev = fit;
+          progress?.(++done, total);
           return fit;
         });
-      }),
+      });
+    },
   );
 }
 

@@ -19,7 +19,7 @@ export interface Engine {
   name: string;
   /**
    * Computes the engine's new columns and report from the frame so far; does no I/O. `progress`, when given,
-   * hears about long steps (statistical_tests: features or permutations done).
+   * hears about long steps (garch_models: refits done; statistical_tests: features or permutations done).
    */
   run: (frame: Frame, config: Config, compute: Compute, progress?: ProgressFn) => Promise<EngineResult>;
 }
@@ -59,8 +59,8 @@ const ENGINES: Record<string, Engine | null> = {
   },
   garch_models: {
     name: "garch_models",
-    run: (frame, c, compute) =>
-      garchModels(frame, { columns: c.features.columns, ...c.features.garch }, compute),
+    run: (frame, c, compute, progress) =>
+      garchModels(frame, { columns: c.features.columns, ...c.features.garch }, compute, progress),
   },
   statistical_tests: {
     name: "statistical_tests",

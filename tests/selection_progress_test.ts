@@ -1,10 +1,11 @@
 /**
- * The statistical_tests engine's optional progress callback (the page's live progress and its Cancel): on the
- * CPU features done of those scored, on WebGPU permutations done of features x permutations, monotone and
+ * The engines' optional progress callbacks (the page's live progress and its Cancel). statistical_tests: on
+ * the CPU features done of those scored, on WebGPU permutations done of features x permutations, monotone and
  * ending at the total; a throw from the callback stops the engine (on WebGPU before the next batch is
- * submitted). Without a callback the results are the same.
+ * submitted). garch_models: walk-forward refits done. Without a callback the results are the same.
  */
 import { strict as assert } from "node:assert";
+import { garchModels } from "../engines/garch.ts";
 import { selectFeatures, type SelectionConfig, type SelectionReport } from "../engines/statistical_tests.ts";
 import { makeFrame } from "../io/frame.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -84,3 +85,25 @@ Deno.test(
     }
   },
 );
+
+Deno.test("garch_models progress on the CPU: walk-forward refits done of the total; same result without it", async () => {
+  const cfg = {
+    columns: ["close"],
+    p: 1,
+    q: 1,
+    max_iter: 200,
+    max_samples: 10_000,
+    mode: "walk_forward" as const,
+    window: 300,
+    refit_every: 100,
+    min_samples: 200,
+  };
+  const CPU = { choice: "cpu" as const, gpu: null };
+  const seen: [number, number, string][] = [];
+  const r = await garchModels(frame, cfg, CPU, (d, t, u) => seen.push([d, t, u]));
+  const refits = r.report.columns.close.refits;
+  assert.ok(refits >= 3, `${refits} refits`);
+  assert.deepEqual(seen, Array.from({ length: refits + 1 }, (_, i) => [i, refits, "refits"]));
+  const quiet = await garchModels(frame, cfg, CPU);
+  assert.deepEqual(quiet.columns.get("close_garch_vol"), r.columns.get("close_garch_vol"));
+});
