@@ -83,6 +83,8 @@ export interface MinDReport {
   precision: number;
   /** Every evaluated d (ADF statistic, p-value, critical value, FFD window, correlation with the log price). */
   table: MinDResult["rows"];
+  /** Tested orders above d that do not reject (empty when rejection is monotone in d, as bisection assumes). */
+  above_not_rejecting?: number[];
   /** Search time in ms. */
   ms: number;
   /** Why there is no d. */
@@ -273,7 +275,13 @@ async function autoColumns(
       );
     }
     const r = minD(x.subarray(0, sample), { ...o, threshold: cfg.threshold });
-    const rep = { ...base, level: r.level, table: r.rows, ms: r.ms };
+    const rep = {
+      ...base,
+      level: r.level,
+      table: r.rows,
+      ms: r.ms,
+      above_not_rejecting: r.above_not_rejecting,
+    };
     if (r.d === null) {
       const problem =
         `no d in [0, 1] rejects a unit root at the ${r.level} level on the first ${sample} rows`;

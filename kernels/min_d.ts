@@ -85,6 +85,11 @@ export interface MinDResult {
   precision: number;
   /** Every evaluated d, in increasing d. */
   rows: MinDRow[];
+  /**
+   * Orders above `d` that were tested and do not reject (bisection assumes there are none; when there are, the
+   * curve crosses the critical value more than once and `d` is the first crossing on the grid).
+   */
+  above_not_rejecting: number[];
   /** Rows of the input searched. */
   sample_rows: number;
   /** FFD + ADF evaluations (rows). */
@@ -206,6 +211,9 @@ export function minD(logPrice: ArrayLike<number>, options: Partial<MinDOptions> 
     level,
     precision: o.precision,
     rows,
+    above_not_rejecting: d === null
+      ? []
+      : rows.filter((r) => r.d > d && !r.rejects && !r.note).map((r) => r.d),
     sample_rows: x.length,
     evaluations: rows.length,
     ms: Math.round(performance.now() - t0),

@@ -108,6 +108,9 @@ function minDLines(t: TaskSummary): string[] {
       } critical value; ${sample})`,
       "",
       ...(r.problem ? [`- ${cell(r.problem)}`] : []),
+      ...(r.above_not_rejecting?.length
+        ? [`- not monotone: d = ${r.above_not_rejecting.map(dNum).join(", ")} above the answer do not reject`]
+        : []),
       ...(r.table.length
         ? table(
           ["d", "ADF stat", "p-value", "critical", "rejects", "FFD window", "corr with log price"],

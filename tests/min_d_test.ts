@@ -18,6 +18,7 @@ import { cli, logRecords } from "./cli_harness.ts";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
 import type { RunSummary } from "../pipeline/run.ts";
+import { summaryMarkdown } from "../pipeline/summary.ts";
 import type { MinDReport } from "../engines/stationarization.ts";
 import { adfuller } from "../kernels/adf.ts";
 import { kpss } from "../kernels/kpss.ts";
@@ -72,6 +73,7 @@ Deno.test("minD reproduces AFML 5.4 with statsmodels: every row, the bisection p
     assert.ok(below.every((x) => !x.rejects), c.name);
     assert.ok(r.d! - below.at(-1)!.d <= c.precision + 1e-15, c.name);
     assert.ok(r.rows.some((x) => x.stage === "bisection"), c.name);
+    assert.deepEqual(r.above_not_rejecting, [], c.name);
   }
   console.log(`minD vs AFML 5.4 + statsmodels: max rel err of the ADF statistic ${maxStat.toExponential(1)}`);
 });
@@ -92,7 +94,7 @@ Deno.test("the lag rule matters: AIC-chosen lags need a larger d than maxlag 1 o
   }
 });
 
-Deno.test("minD: d = 0 when the level already rejects, null when nothing in [0, 1] does, bad options refused", () => {
+Deno.test("minD: d = 0 when the level rejects, null when nothing does, non-monotone curves flagged, bad options refused", () => {
   let s = 11;
   const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
   let v = 0;
@@ -114,6 +116,17 @@ Deno.test("minD: d = 0 when the level already rejects, null when nothing in [0, 
     untested.length >= 9 && untested.every((x) => !x.rejects && /FFD rows: adf: maxlag 1/.test(x.note!)),
   );
   assert.equal(r2.d, 1);
+  // Not monotone: this random walk's level rejects by chance (ADF about -2.93 against -2.86), d = 0.1 does not.
+  // The answer is the first crossing, d = 0, and the tested orders above it that do not reject are listed.
+  let w = 0, s2 = 301;
+  const walk = Float64Array.from(
+    { length: 1500 },
+    () => (w += ((s2 = (s2 * 16807) % 2147483647) / 2147483647) - 0.5),
+  );
+  const r3 = minD(walk, { threshold: 1e-3 });
+  assert.equal(r3.d, 0);
+  assert.deepEqual(r3.above_not_rejecting, r3.rows.filter((x) => x.d > 0 && !x.rejects).map((x) => x.d));
+  assert.ok(r3.above_not_rejecting.length > 0 && r3.rows[0].rejects);
   assert.throws(() => minD(stationary, { confidence: 0.8 }), /0.9, 0.95 or 0.99/);
   assert.throws(() => minD(stationary, { grid: 1 }), /grid/);
 });
@@ -288,3 +301,29 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test("summary.md flags a minimum-d curve that is not monotone", async () => {
+  let w = 0, s2 = 301;
+  const close = Float64Array.from(
+    { length: 1500 },
+    () => Math.exp(0.01 * (w += ((s2 = (s2 * 16807) % 2147483647) / 2147483647) - 0.5)),
+  );
+  const compute = await openCompute({ backend: "cpu" });
+  const r = await stationarize(makeFrame("t", close.length, new Map([["close", close]])), {
+    ...AUTO,
+    threshold: 1e-3,
+    min_d: { rows: 1500 },
+  }, compute);
+  const summary = {
+    run_id: "r1",
+    status: "done",
+    engine_ms: {},
+    tasks: [{ instrument: "W", status: "done", rows: 1500, ms: 1, reports: { stationarization: r.report } }],
+  } as unknown as RunSummary;
+  const md = summaryMarkdown(summary);
+  assert.match(
+    md,
+    /### Minimum d of close: d = 0 \(ADF maxlag 1, constant, 5% critical value; the first 1500 rows/,
+  );
+  assert.match(md, /^- not monotone: d = 0\.1 above the answer do not reject$/m);
+});
