@@ -17,8 +17,11 @@ export const LIMITS = {
   window: 1_000_000,
   /** Feature-set windows (`features.extraction.windows`, `kernel features --windows`): entropies cost O(w²) per row. */
   featureWindow: 10_000,
-  /** Rolling distance correlation windows (`kernel rolling_dcor --window`): O(w log w) per row. */
-  dcorWindow: 10_000,
+  /**
+   * Rolling distance correlation windows (`kernel rolling_dcor --window`): O(w log w) per row, so a 1e6-row
+   * series at this cap already takes about a minute on one core.
+   */
+  dcorWindow: 1_000,
   /** Baxter-King half-length k: 2k + 1 weights, O(k) per row. */
   bkK: 10_000,
   /**
