@@ -180,6 +180,17 @@ async function driver(spec: Spec): Promise<void> {
       await page.focus("#plots");
       await page.keyboard.press("+");
       seen.zoomKey = await fg((f) => f.xRanges());
+      // Shift-drag pans: from 60% to 40% of the width shows later times, the same span.
+      const over = page.locator("#plots .u-over").first();
+      await over.scrollIntoViewIfNeeded();
+      const ob = (await over.boundingBox())!;
+      await page.keyboard.down("Shift");
+      await page.mouse.move(ob.x + ob.width * 0.6, ob.y + ob.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(ob.x + ob.width * 0.4, ob.y + ob.height / 2, { steps: 4 });
+      await page.mouse.up();
+      await page.keyboard.up("Shift");
+      seen.dragPan = await fg((f) => f.xRanges());
       await page.keyboard.press("ArrowLeft");
       seen.panKey = await fg((f) => f.xRanges()[0]);
       await page.click("#zoom-reset");
@@ -526,9 +537,14 @@ Deno.test(
       const [b0, b1] = seen.zoomBefore, [z0, z1] = seen.zoomKey[0];
       assert.ok(z1 - z0 < 0.6 * (b1 - b0), `"+" zooms: ${seen.zoomBefore} -> ${seen.zoomKey[0]}`);
       for (const r of seen.zoomKey) assert.deepEqual(r, seen.zoomKey[0], "every plot follows");
+      const [d0, d1] = seen.dragPan[0], w = z1 - z0;
+      assert.ok(Math.abs(d1 - d0 - w) < 1e-6 * w, "the drag keeps the span");
       assert.ok(
-        seen.panKey[0] < z0 && Math.abs(seen.panKey[1] - seen.panKey[0] - (z1 - z0)) < 1e-6 * (z1 - z0),
+        Math.abs(d0 - z0 - 0.2 * w) < 0.05 * w,
+        `shift-drag pans: ${seen.zoomKey[0]} -> ${seen.dragPan[0]}`,
       );
+      for (const r of seen.dragPan) assert.deepEqual(r, seen.dragPan[0], "every plot follows the pan");
+      assert.ok(seen.panKey[0] < d0 && Math.abs(seen.panKey[1] - seen.panKey[0] - w) < 1e-6 * w, "← pans");
       assert.deepEqual(seen.reset, seen.zoomBefore);
       // Bug 7: a config error names the key and keeps the results and exports.
       assert.equal(seen.badConfig.status, "error");

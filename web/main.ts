@@ -935,7 +935,17 @@ function renderPlots(r: RunResult): void {
     const opts: uPlot.Options = {
       width: Math.max(320, box.clientWidth || 900),
       height: g.compact ? 110 : 220,
-      cursor: { sync: { key: "fg" }, drag: { x: true, y: false } },
+      cursor: {
+        sync: { key: "fg" },
+        drag: { x: true, y: false },
+        // Shift-drag pans (below), so uPlot's drag-to-zoom leaves it alone.
+        bind: {
+          mousedown: (_u, targ, handle) => (e: MouseEvent) => {
+            if (e.button === 0 && !e.shiftKey && e.target === targ) handle(e);
+            return null;
+          },
+        },
+      },
       scales: { x: { time: true }, vol: { distr: 3 } },
       // One time zone for axes and legends: the page's (UTC unless switched).
       tzDate: (t) => (state.tz === "UTC" ? uPlot.tzDate(new Date(t * 1e3), "Etc/UTC") : new Date(t * 1e3)),
@@ -974,6 +984,20 @@ function renderPlots(r: RunResult): void {
       holder,
     );
     keyboardLegend(u);
+    // Shift-drag pans every plot's time axis.
+    u.over.addEventListener("mousedown", (e) => {
+      if (e.button !== 0 || !e.shiftKey) return;
+      e.preventDefault();
+      const [x0, min, max] = [e.clientX, u.scales.x.min!, u.scales.x.max!];
+      const perPx = (max - min) / u.over.clientWidth;
+      const move = (m: MouseEvent) => {
+        const dv = (m.clientX - x0) * perPx;
+        u.setScale("x", { min: min - dv, max: max - dv });
+      };
+      const up = () => (removeEventListener("mousemove", move), removeEventListener("mouseup", up));
+      addEventListener("mousemove", move);
+      addEventListener("mouseup", up);
+    });
     // Wheel over a plot zooms the time axis around the cursor.
     u.over.addEventListener("wheel", (e) => {
       e.preventDefault();
