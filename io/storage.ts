@@ -7,10 +7,16 @@
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
-import { storageError, writeFileAtomic } from "./write.ts";
+import { StorageError, storageError, writeFileAtomic } from "./write.ts";
 
 /** Names of in-flight (or abandoned) atomic writes: `writeFileAtomic` writes `<path>.tmp-<hex>` first. */
 const TEMP = /\.tmp-[0-9a-f]+$/;
+
+/** Whether the real path `p` is `root` or lies below it (both resolved). */
+function isInside(root: string, p: string): boolean {
+  const r = relative(root, p);
+  return r !== ".." && !r.startsWith(`..${sep}`) && !isAbsolute(r);
+}
 
 /** One stored object. */
 export interface StoredObject {
@@ -91,10 +97,7 @@ export class LocalStorage implements Storage {
       if (e instanceof Deno.errors.NotFound) return;
       throw storageError(e, this.root, "reading");
     }
-    const inside = (p: string) => {
-      const r = relative(realRoot, p);
-      return r !== ".." && !r.startsWith(`..${sep}`) && !isAbsolute(r);
-    };
+    const inside = (p: string) => isInside(realRoot, p);
     // Real paths of the folders walked: a link to one of them (a loop, or an alias) is not walked again.
     const walked = new Set<string>([realRoot]);
     const stack: [string, string][] = [[this.root, ""]];
@@ -193,7 +196,7 @@ export class LocalStorage implements Storage {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = join(this.root, key);
-    await this.#mkdir(dirname(path));
+    await this.#prepareFolder(path);
     await writeFileAtomic(path, bytes);
   }
 
@@ -204,7 +207,7 @@ export class LocalStorage implements Storage {
    */
   async putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
     const path = join(this.root, key);
-    await this.#mkdir(dirname(path));
+    await this.#prepareFolder(path);
     const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
     try {
       await Deno.writeFile(tmp, bytes, { createNew: true });
@@ -215,6 +218,32 @@ export class LocalStorage implements Storage {
       throw storageError(e, path, "writing");
     } finally {
       await Deno.remove(tmp).catch(() => {});
+    }
+  }
+
+  /** Creates the folder of `path`, refusing one that a symbolic link leads outside the root. */
+  async #prepareFolder(path: string): Promise<void> {
+    await this.#mkdir(this.root);
+    await this.#checkInside(path);
+    await this.#mkdir(dirname(path));
+  }
+
+  /**
+   * Throws when the nearest existing folder of `path` resolves outside the root: a symbolic link planted in
+   * the storage folder must not make a write or removal land elsewhere on the machine.
+   */
+  async #checkInside(path: string): Promise<void> {
+    const realRoot = await Deno.realPath(this.root);
+    const base = join(this.root); // normalized, as the paths built with join
+    for (let p = dirname(path); p.length >= base.length; p = dirname(p)) {
+      const real = await Deno.realPath(p).catch(() => null);
+      if (real === null) continue;
+      if (isInside(realRoot, real)) return;
+      throw new StorageError(
+        `${path}: ${p} leads to ${real}, outside ${realRoot} (a symbolic link); remove the link: ` +
+          "writes stay inside the storage folder",
+        2,
+      );
     }
   }
 
@@ -241,6 +270,8 @@ export class LocalStorage implements Storage {
   }
 
   async delete(key: string): Promise<void> {
+    if (!(await this.head(key))) return;
+    await this.#checkInside(join(this.root, key));
     await Deno.remove(join(this.root, key)).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw storageError(e, join(this.root, key), "removing");
     });

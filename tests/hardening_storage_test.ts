@@ -619,3 +619,30 @@ Deno.test("symlinks in a run's source: the skipped instrument file is named in t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a symlink planted in the output never makes a write land outside it: that task fails, the rest run", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "fg-hardening-" }));
+  try {
+    const out = join(dir, "out"), elsewhere = join(dir, "elsewhere");
+    await Deno.mkdir(out);
+    await Deno.mkdir(elsewhere);
+    await Deno.symlink(elsewhere, join(out, "SYN0001"));
+    const r = await cli(["run", "--config", await config(dir, out)]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /\(3 done, 0 skipped, 1 failed/);
+    const failed = JSON.parse(r.err.split("\n").find((l) => l.includes('"task failed"'))!);
+    assert.equal(failed.task, "SYN0001");
+    assert.match(
+      failed.error,
+      new RegExp(
+        `^${re(out)}/SYN0001/\\S+: ${re(out)}/SYN0001 leads to ${re(elsewhere)}, outside ${
+          re(out)
+        } \\(a symbolic ` +
+          "link\\); remove the link: writes stay inside the storage folder$",
+      ),
+    );
+    assert.deepEqual([...Deno.readDirSync(elsewhere)], [], "nothing was written through the link");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
