@@ -47,13 +47,22 @@ export async function kernelCommand(args: Args): Promise<void> {
   const backend = compute.gpu ? compute.gpu.adapterName : "cpu";
   const t0 = performance.now();
   let bytes: Uint8Array;
-  if (scalar) {
-    const result = await scalar.run(inputs, params, compute);
-    const doc = { kernel: name, column: columns.join(","), rows: frame.rows, backend, result };
-    bytes = new TextEncoder().encode(JSON.stringify(doc, null, 2) + "\n");
-  } else {
-    const [out] = await runKernel(kernel!, [inputs], params, compute);
-    bytes = encodeCsv([{ name, values: out }]);
+  try {
+    if (scalar) {
+      const result = await scalar.run(inputs, params, compute);
+      const doc = { kernel: name, column: columns.join(","), rows: frame.rows, backend, result };
+      bytes = new TextEncoder().encode(JSON.stringify(doc, null, 2) + "\n");
+    } else {
+      const [out] = await runKernel(kernel!, [inputs], params, compute);
+      bytes = encodeCsv([{ name, values: out }]);
+    }
+  } catch (e) {
+    // A kernel's own check of a parameter against the data (`adf: maxlag 1000 must be at most ... (n = 600)`)
+    // is a usage error on the command line, as the other data bounds are (exit 2).
+    if (e instanceof RangeError && e.message.startsWith(`${name}: `)) {
+      throw new UsageError(`kernel ${e.message}`);
+    }
+    throw e;
   }
   log("info", `${name}: ${frame.rows} rows in ${(performance.now() - t0).toFixed(1)} ms`, { backend });
   if (output) await writeFileAtomic(output, bytes);

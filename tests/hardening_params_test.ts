@@ -332,6 +332,12 @@ Deno.test(
         [...k("rolling_corr", "--window", "700"), "--column2", "volume"],
         /fewer than the 700 needed .* --window 700/,
       ],
+      // A kernel's own check against the data is exit 2 too.
+      [
+        k("adf", "--maxlag", "1000"),
+        /^error: kernel adf: maxlag 1000 must be at most n\/2 - 1 - ntrend = 298 \(n = 600/,
+      ],
+      [k("kpss", "--nlags", "1000"), /^error: kernel kpss: lags \(1000\) must be an integer in \[0, 599\]$/],
       [
         k("fracdiff", "--d", "0.1"),
         /fewer than the 4076 needed for a first value with --d 0\.1 --threshold 0\.00001/,
