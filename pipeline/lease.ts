@@ -148,7 +148,7 @@ export async function acquireOutputLease(o: LeaseOptions): Promise<OutputLease> 
       o.registry.cancelRun(o.run.id);
     }
     const waited = Math.round((Date.now() - t0) / 1000);
-    if (Date.now() - t0 >= waitMs) throw new LeaseHeldError(output, holder, waited);
+    if (Date.now() - t0 >= waitMs) throw new LeaseHeldError(output, holder, waitMs > 0 ? waited : 0);
     if (waitingFor !== holder.run_id) {
       waitingFor = holder.run_id;
       log("info", `${output} is being written by ${describeHolder(holder)}; waiting (--wait)`);

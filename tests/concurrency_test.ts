@@ -89,8 +89,11 @@ async function config(
   return path;
 }
 
-/** Starts `run --config <config> ...` as its own process (the permissions of `deno task run`: no /proc). */
-function spawnRun(configPath: string, extra: string[] = [], env: Record<string, string> = {}) {
+/**
+ * Starts `run --config <config> ...` as its own process (the permissions of `deno task run`: no /proc), in
+ * `cwd` (a config without `storage.registry` keeps its registry there, as on separate machines).
+ */
+function spawnRun(configPath: string, extra: string[] = [], env: Record<string, string> = {}, cwd = REPO) {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -99,13 +102,13 @@ function spawnRun(configPath: string, extra: string[] = [], env: Record<string, 
       "--allow-env",
       "--allow-net",
       "--allow-sys=hostname",
-      "cli/main.ts",
+      join(REPO, "cli", "main.ts"),
       "run",
       "--config",
       configPath,
       ...extra,
     ],
-    cwd: REPO,
+    cwd,
     env,
     stdin: "null",
     stdout: "piped",
@@ -349,6 +352,16 @@ Deno.test("runs that share no registry on S3: the lock object refuses a second w
     assert.ok(m, errorLine(loser.err));
     assert.equal(m[1], out);
     assert.equal(m[2], runIdOf(results.find((r) => r.code === 0)!.out));
+    // The two shards of one job on two machines, started together, share the prefix: one config without
+    // storage.registry, so each keeps its registry in its own working folder (.feature-genesis/).
+    const job = await config(dir, "job.yaml", out, { s3: true, windows: [9] });
+    const [m1, m2] = [join(dir, "machine1"), join(dir, "machine2")];
+    await Promise.all([Deno.mkdir(m1), Deno.mkdir(m2)]);
+    const shards = await Promise.all([
+      spawnRun(job, ["--shard", "1/2"], env, m1).result,
+      spawnRun(job, ["--shard", "2/2"], env, m2).result,
+    ]);
+    assert.deepEqual(shards.map((r) => r.code), [0, 0], shards.map((r) => errorLine(r.err)).join("\n"));
     // A live lock object from elsewhere, then a stale one.
     const { S3Storage } = await import("../io/s3.ts");
     const s3 = new S3Storage({ ...server, prefix: "out" });
