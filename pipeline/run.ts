@@ -337,7 +337,7 @@ function splitPca(summary: RunSummary): [string, unknown][] {
     const sel = t.reports?.statistical_tests as { filters?: { pca?: unknown } | null } | undefined;
     const pca = sel?.filters?.pca as PcaResult | null | undefined;
     if (!pca) continue;
-    const key = `pca/${encodeURIComponent(t.instrument)}.json`;
+    const key = `pca/${t.instrument}.json`; // instrument names are safe path segments (discover.ts)
     files.push([key, pca]);
     sel!.filters!.pca = {
       file: key,

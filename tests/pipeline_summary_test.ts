@@ -2,8 +2,7 @@
  * The run summary a quant reads (issue 11 §5), from the default job on a short series: per instrument the
  * time per phase, FFD window per d, the GARCH table (estimates, standard errors, persistence, half-life, status,
  * refits), warm-up and NaN counts per feature, and the selection table with n, p, q and the reason (and cause)
- * of every feature not ranked; summary.json stays compact (the PCA in its own file); an instrument name with
- * a pipe does not break the tables.
+ * of every feature not ranked; summary.json stays compact (the PCA in its own file, named for the instrument).
  */
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
@@ -22,7 +21,7 @@ Deno.test(
     // Generated bars have volatility clustering (regimes), so the GARCH fit is interior, with standard errors.
     const bars = new LocalStorage(join(dir, "bars"));
     await generate({ kind: "bars", storage: bars, instruments: 1, rows: 3000, seed: 3, workers: 0 });
-    await Deno.rename(join(dir, "bars", "SYN0000"), join(dir, "bars", "A|B"));
+    await Deno.rename(join(dir, "bars", "SYN0000"), join(dir, "bars", "ES+H5"));
     const config = join(dir, "config.yaml");
     await Deno.writeTextFile(
       config,
@@ -42,8 +41,8 @@ features:
     const id = logRecords(r.err)[0].run_id as string;
     const runDir = join(dir, "out", "_runs", id);
     const md = await Deno.readTextFile(join(runDir, "summary.md"));
-    assert.match(md, /^## A\\\|B$/m);
-    assert.match(md, /^\| A\\\|B \| done \| 3000 \|/m);
+    assert.match(md, /^## ES\+H5$/m);
+    assert.match(md, /^\| ES\+H5 \| done \| 3000 \|/m);
     assert.match(md, /time per phase \(ms\): read \d+, validate \d+, stationarization \d+, .*write \d+/);
     assert.match(md, /FFD window length \(rows\) per d: 0\.1: 4076, 0\.4: 1458/);
     // GARCH: estimates with standard errors, persistence, half-life, status and refits (3000 rows: 5 refits).
@@ -70,9 +69,9 @@ features:
 
     const summary: RunSummary = JSON.parse(await Deno.readTextFile(join(runDir, "summary.json")));
     const sel = summary.tasks[0].reports!.statistical_tests as { filters: { pca: Record<string, unknown> } };
-    assert.equal(sel.filters.pca.file, "pca/A%7CB.json");
+    assert.equal(sel.filters.pca.file, "pca/ES+H5.json");
     assert.equal(sel.filters.pca.loadings, undefined, "loadings live in their own file");
-    const pca = JSON.parse(await Deno.readTextFile(join(runDir, "pca", "A%7CB.json")));
+    const pca = JSON.parse(await Deno.readTextFile(join(runDir, "pca", "ES+H5.json")));
     assert.equal(pca.loadings.length, pca.n_components);
     await Deno.remove(dir, { recursive: true });
   },
