@@ -60,6 +60,8 @@ export async function rollingCorrGpu(
   pairs: Float64Array[][],
   w: number,
 ): Promise<Float64Array[]> {
+  // A window longer than every pair has no value anywhere: filled on the host (as in rollingMomentsGpu).
+  if (pairs.every((p) => p[0].length < w)) return pairs.map((p) => new Float64Array(p[0].length).fill(NaN));
   rt.checkLoopBudget(2 * w, `rolling_corr window ${w}`);
   const pipeline = await rt.pipeline("rolling_corr");
   const out = await runSegmented(rt, {

@@ -74,6 +74,17 @@ export async function rollingMomentsGpu(
   kind: MomentKind,
   ddof = 1,
 ): Promise<Float64Array[][]> {
+  // A window longer than every column has no value anywhere (the pipeline warns of the all-NaN column):
+  // it is filled on the host, so it never reaches the shader's loop budget or its halo.
+  const longest = Math.max(0, ...columns.map((c) => c.length));
+  if (windows.some((w) => w > longest)) {
+    const kept = windows.filter((w) => w <= longest);
+    const res = kept.length ? await rollingMomentsGpu(rt, columns, kept, kind, ddof) : [];
+    return columns.map((c, i) => {
+      let k = 0;
+      return windows.map((w) => (w <= longest ? res[i][k++] : new Float64Array(c.length).fill(NaN)));
+    });
+  }
   const planes = windows.length;
   rt.checkLoopBudget(2 * Math.max(...windows), `rolling ${kind} window ${Math.max(...windows)}`);
   const pipeline = await rt.pipeline("rolling_moments", { MODE: MODE[kind] });
