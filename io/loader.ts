@@ -16,7 +16,7 @@
  * (f64 on the CPU, f32 reductions on WebGPU), so the two never mix.
  */
 import { join } from "node:path";
-import { discoverTasks } from "../pipeline/discover.ts";
+import { discoverTasks, quoted } from "../pipeline/discover.ts";
 import { loadTask } from "../pipeline/validate.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
@@ -90,11 +90,14 @@ export async function load(
   const pattern = opts.pattern ?? "^([^/]+)/";
   const formats = opts.formats ?? ["parquet", "feather", "arrow", "csv"];
   const tasks = await discoverTasks(source, pattern, formats);
-  const task = tasks.find((t) => t.instrument === instrument);
+  // A refused name (pipeline/discover.ts) is listed quoted: say why rather than "no instrument".
+  const refused = tasks.find((t) => t.problem && t.instrument === quoted(instrument));
+  if (refused) throw new UsageError(refused.problem!);
+  const task = tasks.find((t) => t.instrument === instrument && !t.problem);
   if (!task) {
     const known = tasks.map((t) => t.instrument);
     throw new UsageError(
-      `${source.url}: no instrument "${instrument}" (instruments: ${
+      `${source.url}: no instrument ${quoted(instrument)} (instruments: ${
         known.length ? known.slice(0, 50).join(", ") : "none"
       })`,
     );

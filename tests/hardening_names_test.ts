@@ -255,3 +255,43 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test(
+  "names: load names the rule for a refused instrument instead of 'no instrument'",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const bars = join(dir, "bars");
+    await generate({
+      kind: "bars",
+      storage: new LocalStorage(bars),
+      instruments: 1,
+      rows: 100,
+      seed: 3,
+      workers: 0,
+    });
+    await Deno.mkdir(join(bars, "_runs"));
+    await Deno.copyFile(
+      join(bars, "SYN0000", "part-00000.parquet"),
+      join(bars, "_runs", "part-00000.parquet"),
+    );
+    const config = join(dir, "config.yaml");
+    await Deno.writeTextFile(config, `data:\n  source: ${bars}\ncompute:\n  backend: cpu\n`);
+    const r = await cli(["load", "_runs", "--every", "5min", "--config", config, "--no-cache"]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^error: .*bars\/_runs\/part-00000\.parquet: instrument "_runs" .*starts with "_"/m);
+    const ok = await cli([
+      "load",
+      "SYN0000",
+      "--every",
+      "5min",
+      "--config",
+      config,
+      "--no-cache",
+      "--output",
+      join(dir, "o.csv"),
+    ]);
+    assert.equal(ok.code, 0, ok.err);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
