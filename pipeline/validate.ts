@@ -11,6 +11,8 @@ import type { Storage } from "../io/storage.ts";
 import { DataError } from "../runtime/errors.ts";
 import type { Task } from "./discover.ts";
 import { epochToMs } from "../io/timestamps.ts";
+import { csvRecords } from "../io/csv.ts";
+import { toCommaSeparated } from "../io/csv_dialect.ts";
 
 /** Validation options (from the `data` config section). */
 export interface ValidateOptions {
@@ -150,16 +152,41 @@ function promoteTimestamp(frame: Frame, name: string): void {
   frame.timestampColumn = name;
 }
 
-function check(file: string, frame: Frame, prevLast: number, tsName: string, closeInRange = true): void {
+/**
+ * The line of a CSV file holding data row `row` (0-based; 1-based lines, header and blank lines counted), read
+ * as decodeCsv reads it. Only for messages: the file is parsed again.
+ */
+export function csvLine(bytes: Uint8Array, row: number): number {
+  let line = 1, data = -1; // -1: before the header
+  for (const rec of csvRecords(toCommaSeparated(new TextDecoder().decode(bytes)))) {
+    if (!(rec.length === 1 && rec[0].trim() === "")) {
+      if (data === row) return line;
+      data++;
+    }
+    line += 1 + rec.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+  }
+  return line;
+}
+
+/** `where(i)` names row i for people: " (line N)" for a CSV file, else nothing. */
+function check(
+  file: string,
+  frame: Frame,
+  prevLast: number,
+  tsName: string,
+  closeInRange = true,
+  where: (row: number) => string = () => "",
+): void {
   if (frame.rows === 0) throw new DataError(`${file}: no rows`);
   const ts = frame.timestamps;
   if (!ts) throw new DataError(`${file}: no timestamp column "${tsName}" (data.timestamp_column)`);
   let last = prevLast;
   for (let i = 0; i < ts.length; i++) {
     if (!(ts[i] > last)) {
+      const at = `row ${i}${where(i)}, ${new Date(ts[i]).toISOString()},`;
       throw new DataError(
-        `${file}: column ${frame.timestampColumn}: timestamps must be strictly increasing; row ${i} ` +
-          `(${new Date(ts[i]).toISOString()}) is not after the previous row`,
+        `${file}: column ${frame.timestampColumn}: timestamps must be strictly increasing; ${at} is not after ` +
+          "the previous row",
       );
     }
     last = ts[i];
@@ -167,7 +194,7 @@ function check(file: string, frame: Frame, prevLast: number, tsName: string, clo
   const c = (n: string) => frame.columns.get(n);
   const [open, high, low, close, volume] = ["open", "high", "low", "close", "volume"].map(c);
   const bad = (name: string, what: string, i: number) => {
-    throw new DataError(`${file}: column ${name}: ${what} at row ${i}`);
+    throw new DataError(`${file}: column ${name}: ${what} at row ${i}${where(i)}`);
   };
   for (let i = 0; i < frame.rows; i++) {
     if (low && high && low[i] > high[i]) bad("low", `low ${low[i]} > high ${high[i]}`, i);
@@ -201,16 +228,27 @@ export async function loadTask(
     const file = `${source.url.replace(/\/$/, "")}/${f.key}`;
     const tr = performance.now();
     // Parquet is read by ranges (footer, then each row group's column chunks), never as one whole file.
-    const frame = /\.(parquet|pq)$/i.test(f.key)
-      ? await decodeParquet(await source.reader(f.key), file)
-      : await decodeFrame(await source.get(f.key), file, { badValues: opts.badValues });
+    const parquet = /\.(parquet|pq)$/i.test(f.key);
+    const bytes = parquet ? null : await source.get(f.key);
+    const frame = bytes
+      ? await decodeFrame(bytes, file, { badValues: opts.badValues })
+      : await decodeParquet(await source.reader(f.key), file);
     readMs += performance.now() - tr;
     for (const d of opts.denyColumns) frame.columns.delete(d);
     const tsName = opts.columns?.timestamp ?? opts.timestampColumn;
     promoteTimestamp(frame, tsName);
     const roles = applyColumns(file, frame, opts.columns ?? {});
     // An adjusted close (Adj Close) is not within the unadjusted low..high: that check does not apply.
-    check(file, frame, last, tsName, !isAdjustedClose(roles.close));
+    // A CSV file's messages give the line too, as an editor counts them.
+    const csv = bytes && /\.(csv|tsv|txt)$/i.test(f.key);
+    check(
+      file,
+      frame,
+      last,
+      tsName,
+      !isAdjustedClose(roles.close),
+      (i) => csv ? ` (line ${csvLine(bytes, i)})` : "",
+    );
     for (const s of frame.skipped) skipped.push({ name: s.name, reason: `${f.key}: ${s.reason}` });
     for (const b of frame.badCells ?? []) badCells.push({ ...b, file: f.key });
     last = frame.timestamps![frame.rows - 1];

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { loadConfig, LocalStorage } from "../mod.ts";
-import { checksFor, loadTask, resolveColumns } from "../pipeline/validate.ts";
+import { checksFor, csvLine, loadTask, resolveColumns } from "../pipeline/validate.ts";
 
 const YAHOO = "Date,Open,High,Low,Close,Adj Close,Volume\n" +
   "2024-01-02,10,11,9,10.5,10.4,100\n" +
@@ -81,7 +81,7 @@ Deno.test("loadTask: capitalised columns are checked and renamed; data.columns p
   // The OHLC check runs on capitalised columns: High < Low is rejected, naming the file and row.
   await assert.rejects(
     () => task(YAHOO.replace("2024-01-03,10.5,12,10", "2024-01-03,10.5,9,10")),
-    /spy\.csv: column low: low 10 > high 9 at row 1/,
+    /spy\.csv: column low: low 10 > high 9 at row 1 \(line 3\)$/,
   );
   await assert.rejects(() => task(YAHOO, { close: "Last" }), /data\.columns\.close: no column "Last"/);
 });
@@ -94,4 +94,11 @@ Deno.test("config: data.columns takes a column name per role and rejects unknown
     () => loadConfig("data:\n  columns: { price: Close }\n", { env: () => undefined }),
     /data\.columns\.price/,
   );
+});
+
+Deno.test("csvLine: the file's line of a data row, counting the header, blank lines and quoted line breaks", () => {
+  const bytes = new TextEncoder().encode('\ntimestamp,note,close\n1,a,2\n\n2,"two\nlines",3\n3,c,4\n');
+  assert.deepEqual([0, 1, 2].map((r) => csvLine(bytes, r)), [3, 5, 7]);
+  const semi = new TextEncoder().encode("timestamp;close\n1;2,5\n2;3\n");
+  assert.equal(csvLine(semi, 1), 3);
 });

@@ -636,7 +636,10 @@ Deno.test(
     }, (seen) => {
       // Bug 4: the OHLC check runs on capitalised columns.
       assert.equal(seen.bad.status, "loaded");
-      assert.match(seen.bad.validation, /file:yahoo_bad\.csv: column low: low [\d.]+ > high [\d.]+ at row 7/);
+      assert.match(
+        seen.bad.validation,
+        /file:yahoo_bad\.csv: column low: low [\d.]+ > high [\d.]+ at row 7 \(line 9\)$/,
+      );
       assert.equal(seen.yahoo.status, "loaded");
       assert.deepEqual(seen.yahoo.mapping, {
         open: "Open",
