@@ -495,3 +495,45 @@ Deno.test("params: a denied column that the features need is a config error, not
     env: () => undefined,
   });
 });
+
+Deno.test(
+  "params: a target horizon or a dCor window longer than the data is a warning in the pipeline",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    await generate({
+      kind: "bars",
+      storage: new LocalStorage(join(dir, "bars")),
+      instruments: 1,
+      rows: 300,
+      seed: 5,
+      workers: 0,
+    });
+    const cases: [string, RegExp][] = [
+      [
+        "selection_target_column: y_ret_fwd_100000",
+        /selection: target y_ret_fwd_100000 has no finite value in 300 rows; nothing is ranked/,
+      ],
+      [
+        "selection_target_column: y_ret_fwd_5\n  selection_rolling_window: 1000000",
+        /selection_rolling_window 1000000 is longer than the 2\d\d rows scored: rolling_mean and rolling_stability are NaN/,
+      ],
+    ];
+    for (const [features, want] of cases) {
+      const config = join(dir, "config.yaml");
+      await Deno.writeTextFile(
+        config,
+        `data:\n  source: ${join(dir, "bars")}\nstorage:\n  output: ${
+          join(dir, "out")
+        }\ncompute:\n  backend: cpu\n` +
+          `features:\n  ${features}\n  selection_permutations: 9\n` +
+          `pipeline:\n  engines:\n    stationarization: {enabled: false}\n    feature_engineering: {enabled: false}\n` +
+          `    garch_models: {enabled: false}\ngenerator:\n  if_empty: false\n`,
+      );
+      const r = await cli(["run", "--config", config, "--force"]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err.split("\n").filter((l) => l.includes('"level":"warn"')).join("\n"), want);
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
+);
