@@ -297,7 +297,10 @@ export async function selectFeatures(
   candidates.reverse();
   // A horizon longer than the data (y_ret_fwd_100000) leaves no row with a target: nothing can be ranked.
   if (!candidates.length) {
-    log("warn", `selection: target ${cfg.target} has no finite value in ${frame.rows} rows; nothing is ranked`);
+    log(
+      "warn",
+      `selection: target ${cfg.target} has no finite value in ${frame.rows} rows; nothing is ranked`,
+    );
   }
 
   const patterns = (cfg.exclude ?? DEFAULT_SELECTION_EXCLUDE).map((p) => ({ p, re: globRegExp(p) }));
