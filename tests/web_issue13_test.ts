@@ -288,6 +288,7 @@ async function driver(spec: Spec): Promise<void> {
       seen.closeOnly.validation = await text("#validation");
       seen.semicolon = { status: await load(`${spec.dir}/minutes.csv`) };
       seen.semicolon.rows = await text("#data-rows");
+      seen.semicolon.dialect = await text("#data-dialect");
       seen.semicolon.error = await fg((f) => f.error);
       seen.semicolon.run = await run(spec.config!);
       seen.semicolon.volume = await fg((f) => {
@@ -320,6 +321,10 @@ async function driver(spec: Spec): Promise<void> {
         buffer: Buffer.from("PK\x03\x04 not really a workbook"),
       });
       seen.xlsx = { status: await settle(sx, ["loaded", "error"]), error: await text("#data-error") };
+      seen.eu = { status: await load(`${spec.dir}/eu.csv`) };
+      seen.eu.dialect = await text("#data-dialect");
+      seen.eu.first = await text("#data-first");
+      seen.eu.timestamps = await fg((f) => f.summary && [f.summary.first, f.summary.last]);
     } else {
       // A long WebGPU run: live progress, then Cancel.
       await page.selectOption("#backend", "webgpu");
@@ -632,6 +637,18 @@ Deno.test(
           "\n",
       );
       await Deno.writeTextFile(`${dir}/minutes.csv`, csv.replaceAll(",", ";"));
+      // A European export: ';', decimal commas, day-first dates (the 13th tells the order).
+      await Deno.writeTextFile(
+        `${dir}/eu.csv`,
+        "Date;Open;High;Low;Close;Volume\n" +
+          Array.from({ length: 20 }, (_, i) => {
+            const d = new Date(Date.UTC(2024, 0, 8 + i));
+            const day = `${String(d.getUTCDate()).padStart(2, "0")}.${
+              String(d.getUTCMonth() + 1).padStart(2, "0")
+            }`;
+            return `${day}.2024;10,5;11,25;9,75;10,${i % 10};${100 + i}`;
+          }).join("\n") + "\n",
+      );
       return { config: QUICK };
     }, (seen) => {
       // Bug 4: the OHLC check runs on capitalised columns.
@@ -689,6 +706,15 @@ Deno.test(
       // ';'-separated: read, and the plotted volume keeps the spike with fewer points than rows.
       assert.equal(seen.semicolon.status, "loaded", seen.semicolon.error);
       assert.equal(seen.semicolon.rows, rows.toLocaleString("en-US"));
+      assert.equal(seen.semicolon.dialect, "semicolon-separated");
+      // Day-first dates: the order shown, the dates read as such.
+      assert.equal(seen.eu.status, "loaded");
+      assert.equal(
+        seen.eu.dialect,
+        "semicolon-separated; dates read day first (DD.MM.YYYY), the only order every row allows",
+      );
+      assert.equal(seen.eu.first, "2024-01-08 00:00Z");
+      assert.deepEqual(seen.eu.timestamps, [Date.UTC(2024, 0, 8), Date.UTC(2024, 0, 27)]);
       assert.equal(seen.semicolon.run, "done");
       assert.equal(seen.semicolon.volume.max, 1e9);
       assert.ok(seen.semicolon.volume.points < rows, `${seen.semicolon.volume.points} points`);

@@ -234,6 +234,7 @@ function renderSummary(s: DataSummary): void {
       " to ",
       el("b", { id: "data-last", text: fmtTime(s.last) }),
     ),
+    ...(s.dialect ? [el("span", { id: "data-dialect", class: "hint", text: s.dialect })] : []),
     el(
       "span",
       { class: "hint" },

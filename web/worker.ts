@@ -30,6 +30,7 @@ import {
   resolveColumns,
 } from "../pipeline/validate.ts";
 import { encodeFeather } from "../pipeline/output.ts";
+import { csvDialect } from "../io/csv_dialect.ts";
 
 /** Summary of one numeric column of the input. */
 export interface ColumnInfo {
@@ -65,6 +66,8 @@ export interface DataSummary {
   mapping: Partial<Record<ColumnRole, string>>;
   /** The file's value column names as decoded (what a role may be mapped to), and its timestamp column. */
   fileColumns: string[];
+  /** How a CSV file was read, in words (its delimiter, its dates' order when not ISO-8601); null otherwise. */
+  dialect?: string | null;
   /** Decode time in ms. */
   ms: number;
 }
@@ -373,7 +376,26 @@ async function ingest(
     ...tsCols,
     ...fileColumns,
   ]);
+  summary.dialect = KEY_EXT[name.split(".").pop()!.toLowerCase()] === "csv" ? dialectText(bytes) : null;
   return summary;
+}
+
+const DATE_ORDERS = {
+  YMD: "year first (YYYY/MM/DD)",
+  DMY: "day first (DD.MM.YYYY)",
+  MDY: "month first (MM/DD/YYYY)",
+};
+
+/** How io/csv_dialect.ts reads a CSV file, in words: the delimiter, and the date order it chose and why. */
+function dialectText(bytes: Uint8Array): string {
+  const d = csvDialect(new TextDecoder().decode(bytes));
+  const sep = { ",": "comma", ";": "semicolon", "\t": "tab", "|": "'|'" }[d.delimiter] ?? d.delimiter;
+  const dates = d.dates
+    ? `; dates read ${DATE_ORDERS[d.dates]}${
+      d.ambiguous ? ", by convention: no day above 12 tells the order" : ", the only order every row allows"
+    }`
+    : "";
+  return `${sep}-separated${dates}`;
 }
 
 /** Bars more than one bar length after the previous one: the number of such gaps and the bars they miss. */
