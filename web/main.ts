@@ -950,6 +950,12 @@ function renderPlots(r: RunResult): void {
       scales: { x: { time: true }, vol: { distr: 3 } },
       // One time zone for axes and legends: the page's (UTC unless switched).
       tzDate: (t) => (state.tz === "UTC" ? uPlot.tzDate(new Date(t * 1e3), "Etc/UTC") : new Date(t * 1e3)),
+      // Axis labels as the rest of the page writes times: 24-hour clock, ISO dates.
+      fmtDate: (tpl: string) =>
+        uPlot.fmtDate(
+          tpl.replace(/\{h\}/g, "{HH}").replace(/\s*\{aa\}/g, "").replace(/\{HH\}(?!:)/g, "{HH}:00")
+            .replace(/\{M\}\/\{D\}\/\{YY\}/g, "{YYYY}-{MM}-{DD}").replace(/\{M\}\/\{D\}/g, "{MM}-{DD}"),
+        ),
       series: [
         { value: (_u: uPlot, v: number | null) => (v === null ? "—" : fmtTime(Math.round(v * 1000))) },
         ...g.series.map((s, i) => ({
