@@ -35,6 +35,7 @@ export async function loadCommand(args: Args): Promise<void> {
     formats: config.data.formats,
     timestampColumn: config.data.timestamp_column,
     denyColumns: config.data.deny_columns,
+    columns: config.data.columns,
     compute: await openCompute({
       backend: config.compute.backend,
       memoryBudget: config.compute.memory_budget,

@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { discoverTasks, quoted } from "../pipeline/discover.ts";
-import { loadTask } from "../pipeline/validate.ts";
+import { type ColumnMapping, loadTask } from "../pipeline/validate.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
@@ -41,6 +41,8 @@ export interface LoaderOptions extends Omit<ResampleOptions, "every"> {
   timestampColumn?: string;
   /** Columns to drop (data.deny_columns). */
   denyColumns?: string[];
+  /** Role -> the file's column (data.columns); unset roles are found by name. */
+  columns?: ColumnMapping;
   /** How source files are fingerprinted for the cache key (default "checksum"). */
   fingerprint?: "checksum" | "stat";
   /** Backend (default: the f64 CPU path). */
@@ -121,6 +123,8 @@ export async function load(
   const precision = opts.compute?.gpu ? "f32" : "f64";
   const timestampColumn = opts.timestampColumn ?? "timestamp";
   const denyColumns = opts.denyColumns ?? [];
+  // Only a mapping that names a column changes the bars, so only such a mapping enters the cache key.
+  const columns = Object.values(opts.columns ?? {}).some((c) => c) ? opts.columns : undefined;
   const key = await sha256Hex(new TextEncoder().encode(canonical({
     format: FORMAT,
     instrument,
@@ -129,6 +133,7 @@ export async function load(
     timestampColumn,
     denyColumns,
     precision,
+    columns,
   })));
 
   const cache = typeof opts.cache === "string"
@@ -168,7 +173,7 @@ export async function load(
     put: (k, b) => source.put(k, b),
     delete: (k) => source.delete(k),
   };
-  const input = await loadTask(memo, task, { timestampColumn, denyColumns });
+  const input = await loadTask(memo, task, { timestampColumn, denyColumns, columns });
   read.clear();
   const frame = await resample(input, { ...opts, every }, opts.compute ?? { choice: "cpu", gpu: null });
   frame.source = label;

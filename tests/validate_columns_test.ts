@@ -4,7 +4,7 @@
  * config key and loadTask; the page uses the same resolveColumns / checksFor (tests/web_issue13_test.ts).
  */
 import { strict as assert } from "node:assert";
-import { loadConfig, LocalStorage } from "../mod.ts";
+import { load, loadConfig, LocalStorage } from "../mod.ts";
 import { checksFor, csvLine, loadTask, resolveColumns } from "../pipeline/validate.ts";
 
 const YAHOO = "Date,Open,High,Low,Close,Adj Close,Volume\n" +
@@ -101,4 +101,21 @@ Deno.test("csvLine: the file's line of a data row, counting the header, blank li
   assert.deepEqual([0, 1, 2].map((r) => csvLine(bytes, r)), [3, 5, 7]);
   const semi = new TextEncoder().encode("timestamp;close\n1;2,5\n2;3\n");
   assert.equal(csvLine(semi, 1), 3);
+});
+
+Deno.test("load (the CLI's loader): data.columns reaches the bars, and a mapping changes the cache key", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fg-cols-" });
+  try {
+    await Deno.writeTextFile(`${dir}/spy.csv`, YAHOO);
+    const source = new LocalStorage(dir);
+    const plain = await load(source, "spy", "1d", { cache: null });
+    const adj = await load(source, "spy", "1d", { cache: null, columns: { close: "Adj Close" } });
+    assert.deepEqual(Array.from(plain.frame.columns.get("close")!), [10.5, 11.5, 12]);
+    assert.deepEqual(Array.from(adj.frame.columns.get("close")!), [10.4, 11.3, 11.8]);
+    assert.notEqual(adj.key, plain.key);
+    const nulls = await load(source, "spy", "1d", { cache: null, columns: { close: null, open: null } });
+    assert.equal(nulls.key, plain.key, "an all-null mapping (the default) keeps the key");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
