@@ -46,7 +46,7 @@ function checkedLength(b: Uint8Array, out: Uint8Array): Uint8Array {
   if (want.length !== undefined && out.length !== want.length) {
     throw new Error(`a buffer decompresses to ${out.length} bytes, its prefix says ${want.length}`);
   }
-  if (out.length < want.needed) {
+  if (out.length < want.needed || out.length > want.info.max) {
     throw new Error(`a buffer decompresses to ${out.length} bytes; its values need ${want.needed}`);
   }
   return out;
@@ -277,6 +277,9 @@ function tableToFrame(table: Table, layout: ArrowLayout, source: string): Frame 
         `the metadata declares ${layout.rows} and ${layout.fields.length}`,
     );
   }
+  const names = table.schema.fields.map((f) => f.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new DataError(`${source}: column "${dup}" appears twice in the Arrow schema`);
   const data = new Map<string, Float64Array>();
   const timeCols: string[] = [];
   const skipped: SkippedColumn[] = [];

@@ -20,6 +20,11 @@ export interface ArrowBodyBuffer {
   prefix?: number;
   /** Bytes the layout needs after decompression (0 when the length is data-dependent, e.g. string data). */
   needed: number;
+  /**
+   * Most bytes a writer stores for those values (the values rounded up to 64 bytes, plus 64): a larger buffer
+   * means a damaged type or length (e.g. float64 data under a type edited to bool). Infinity for string data.
+   */
+  max: number;
 }
 
 /** One record or dictionary batch. */
@@ -155,6 +160,9 @@ class FbTable {
   }
   string(i: number, what: string): string {
     const { at, n } = this.vector(i, 1, what);
+    if (at === 0) return ""; // absent
+    // Flatbuffer strings end with a NUL: a damaged offset or length rarely lands on one.
+    if (this.r.u8(at + n) !== 0) throw new Corrupt(`${what} at byte ${at} is not NUL-terminated`);
     return n
       ? new TextDecoder().decode(new Uint8Array(this.r.view.buffer, this.r.view.byteOffset + at, n))
       : "";
@@ -332,6 +340,8 @@ function typeNodes(
 function fieldInfo(f: FbTable, prefix: string, version: number, depth: number): FieldInfo {
   if (depth > MAX_DEPTH) throw new Corrupt(`field types nested deeper than ${MAX_DEPTH} levels`);
   const name = f.string(0, "a field name");
+  // Names are UTF-8 without control characters in every real file; a damaged name offset lands on binary bytes.
+  if (/[\u0000-\u001f\ufffd]/.test(name)) throw new Corrupt(`field name ${JSON.stringify(name)} is not text`);
   const path = prefix + name;
   const typeId = f.u8(2);
   const type = f.table(3, `the type of field "${path}"`);
@@ -464,14 +474,25 @@ function readBatch(
       const len = r.count(at + 8, `${where}: buffer length`);
       body.need(bodyStart + offset, len, `buffer ${b - 1} of field "${node.path}"`);
       const needed = neededBytes(bk, length, nulls);
-      const buf: ArrowBodyBuffer = { offset, length: len, start: bodyStart + offset, needed };
+      const max = bk.kind === "free" ? Infinity : Math.ceil(neededBytes(bk, length, length) / 64) * 64 + 64;
+      const buf: ArrowBodyBuffer = { offset, length: len, start: bodyStart + offset, needed, max };
+      let size = len;
       if (codec && len > 0) {
         if (len < 8) {
           throw new Corrupt(`${where}: compressed buffer ${b - 1} is ${len} bytes, shorter than its prefix`);
         }
         buf.prefix = r.count(bodyStart + offset, `${where}: uncompressed length of buffer ${b - 1}`, true);
-        if (buf.prefix === -1 && len - 8 < needed) tooShort(where, b - 1, node.path, len - 8, needed);
-      } else if (len < needed) tooShort(where, b - 1, node.path, len, needed);
+        // A prefix equal to the stored length may be apache-arrow JS's (wrong) compressed length: checked on decoding.
+        size = buf.prefix === -1 ? len - 8 : buf.prefix === len - 8 ? needed : buf.prefix;
+      }
+      if (size < needed) tooShort(where, b - 1, node.path, size, needed);
+      if (size > max) {
+        throw new Corrupt(
+          `${where}: buffer ${
+            b - 1
+          } of field "${node.path}" holds ${size} bytes, far more than its ${length} values need`,
+        );
+      }
       buffers.push(buf);
     }
   }

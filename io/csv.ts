@@ -69,16 +69,31 @@ function isBlank(record: string[]): boolean {
  * numbers, has NaN in those cells and is listed in `frame.badCells` (first row and value, count), so the
  * caller decides whether that is an error (`decodeFrame`'s default) — a column never vanishes for one bad
  * cell. A timestamp/time/date/datetime/ts column is parsed from ISO-8601 or epoch numbers (unit inferred) into
- * `frame.timestamps`. Throws `DataError` for an empty file, a missing header, ragged rows or an unreadable
- * timestamp.
+ * `frame.timestamps`. Throws `DataError` for an empty file, a NUL byte (binary data), a missing header (also a
+ * first line of numbers), ragged rows or an unreadable timestamp.
  */
 export function decodeCsv(bytes: Uint8Array, source: string): Frame {
+  // Text never holds a NUL byte: one means binary data or a damaged (zero-filled) stretch of the file.
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    throw new DataError(
+      `${source}: binary data in a CSV file (a NUL byte at byte ${nul}); the file is damaged or not CSV`,
+    );
+  }
   const text = toCommaSeparated(new TextDecoder("utf-8").decode(bytes)); // `;`, tab, `|`: io/csv_dialect.ts
   const it = csvRecords(text);
   let first = it.next();
   while (!first.done && isBlank(first.value)) first = it.next();
   if (first.done) throw new DataError(`${source}: file is empty; expected a CSV header row and data rows`);
   const header = first.value.map((h, i) => h.trim() || `column_${i + 1}`);
+  if (first.value.every((h) => Number.isFinite(parseCsvNumber(h)))) {
+    throw new DataError(
+      `${source}: the first line ${
+        JSON.stringify(first.value.join(",").slice(0, 80))
+      } holds numbers, not column ` +
+        `names; expected a header row`,
+    );
+  }
   const dup = header.find((h, i) => header.indexOf(h) !== i);
   if (dup !== undefined) throw new DataError(`${source}: column "${dup}" appears twice in the CSV header`);
 

@@ -10,6 +10,7 @@ import {
 import type { SchemaTree } from "npm:hyparquet@1.31.5";
 import { compressors } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
+import { checkColumnChunk, checkParquetFooter, type ChunkRange } from "./parquet_check.ts";
 import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
 import { parseCsvNumber } from "./csv.ts";
 import type { RangeReader } from "./storage.ts";
@@ -61,6 +62,16 @@ function toF64(v: unknown): number {
  * Given a RangeReader, only the footer and the wanted column chunks are read, row group by row group.
  */
 export async function decodeParquet(input: Uint8Array | RangeReader, source: string): Promise<Frame> {
+  try {
+    return await readParquet(input, source);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    // A footer hyparquet parsed but that does not hold together (e.g. a schema tree with missing children).
+    throw new DataError(`${source}: corrupt Parquet file: ${errText(e)}`);
+  }
+}
+
+async function readParquet(input: Uint8Array | RangeReader, source: string): Promise<Frame> {
   const file = input instanceof Uint8Array
     ? {
       byteLength: input.byteLength,
@@ -76,7 +87,9 @@ export async function decodeParquet(input: Uint8Array | RangeReader, source: str
     metadata = await parquetMetadataAsync(file, { parsers: PARSERS as ParquetParsers });
   } catch (e) {
     throw new DataError(
-      `${source}: not a readable Parquet file (${errText(e)}); expected a valid Parquet file`,
+      `${source}: not a readable Parquet file (${
+        errText(e)
+      }); the footer is damaged or truncated, or this is not Parquet`,
     );
   }
   const rows = Number(metadata.num_rows);
@@ -87,14 +100,26 @@ export async function decodeParquet(input: Uint8Array | RangeReader, source: str
     if (k === "number" || k === "time" || k === "text") kinds.set(child.element.name, k);
     else skipped.push({ name: child.element.name, reason: k });
   }
+  // The footer is checked before any data is read, each column chunk's pages when its bytes arrive.
+  const chunks = checkParquetFooter(metadata, file.byteLength, source, new Set(kinds.keys()));
+  const checked = chunkChecker(chunks, source);
+  const reading = {
+    byteLength: file.byteLength,
+    slice: (start: number, end?: number) => {
+      const got = file.slice(start, end);
+      return got instanceof Promise ? got.then((b) => checked(start, b)) : checked(start, got);
+    },
+  };
   const data = new Map<string, Float64Array>();
   for (const name of kinds.keys()) data.set(name, new Float64Array(rows).fill(NaN));
+  const decoded = new Map<string, number>();
+  let overflow: DataError | undefined;
   const text = new Map<string, { numbers: number; bad?: BadCells }>();
   for (const [name, k] of kinds) if (k === "text") text.set(name, { numbers: 0 });
   if (kinds.size > 0 && rows > 0) {
     try {
       await parquetRead({
-        file,
+        file: reading,
         metadata,
         columns: [...kinds.keys()],
         compressors,
@@ -102,14 +127,37 @@ export async function decodeParquet(input: Uint8Array | RangeReader, source: str
         onChunk: ({ columnName, columnData, rowStart }) => {
           const out = data.get(columnName);
           if (!out) return;
-          const n = Math.min(columnData.length, rows - rowStart);
+          const n = columnData.length;
+          if (rowStart < 0 || rowStart + n > rows) {
+            // hyparquet calls onChunk from a promise it does not await: note the error, throw it below.
+            overflow ??= new DataError(
+              `${source}: corrupt Parquet file: column "${columnName}" decodes to rows ${rowStart + 1}..${
+                rowStart + n
+              } ` +
+                `of a file of ${rows} rows`,
+            );
+            return;
+          }
+          decoded.set(columnName, (decoded.get(columnName) ?? 0) + n);
           const t = text.get(columnName);
           if (t) parseText(columnName, columnData, n, rowStart, out, t);
           else for (let i = 0; i < n; i++) out[rowStart + i] = toF64(columnData[i]);
         },
       });
+      if (overflow) throw overflow;
+      // Chunks hyparquet did not fetch whole (none today) are checked here, so none goes unchecked.
+      for (const c of checked.left()) checked(c.start, await file.slice(c.start, c.end));
     } catch (e) {
-      throw new DataError(`${source}: cannot decode Parquet data (${errText(e)})`);
+      if (e instanceof DataError) throw e;
+      throw new DataError(`${source}: corrupt Parquet file: cannot decode its data (${errText(e)})`);
+    }
+    for (const name of kinds.keys()) {
+      if ((decoded.get(name) ?? 0) !== rows) {
+        throw new DataError(
+          `${source}: corrupt Parquet file: column "${name}" decodes to ${decoded.get(name) ?? 0} values; ` +
+            `the footer says ${rows} rows`,
+        );
+      }
     }
   }
   // Text columns as CSV columns: none with a number is skipped, non-numeric cells of others are reported.
@@ -154,6 +202,32 @@ function parseText(
       }
     } else if (!Number.isNaN(v)) t.numbers++;
   }
+}
+
+/**
+ * Checks each column chunk (see `checkColumnChunk`) the first time a slice covering it is read; `left()` lists
+ * those not yet seen. Chunks are sorted by start, so finding a slice's chunks is a binary search.
+ */
+function chunkChecker(chunks: ChunkRange[], source: string) {
+  const sorted = [...chunks].sort((a, b) => a.start - b.start);
+  const done = new Set<ChunkRange>();
+  const check = (start: number, buf: ArrayBuffer): ArrayBuffer => {
+    const bytes = new Uint8Array(buf);
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid].start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < sorted.length && sorted[i].start < start + bytes.length; i++) {
+      const c = sorted[i];
+      if (done.has(c) || c.end > start + bytes.length) continue;
+      checkColumnChunk(bytes.subarray(c.start - start, c.end - start), c, source);
+      done.add(c);
+    }
+    return buf;
+  };
+  return Object.assign(check, { left: () => sorted.filter((c) => !done.has(c)) });
 }
 
 function errText(e: unknown): string {
