@@ -341,7 +341,9 @@ function fieldInfo(f: FbTable, prefix: string, version: number, depth: number): 
   if (depth > MAX_DEPTH) throw new Corrupt(`field types nested deeper than ${MAX_DEPTH} levels`);
   const name = f.string(0, "a field name");
   // Names are UTF-8 without control characters in every real file; a damaged name offset lands on binary bytes.
-  if (/[\u0000-\u001f\ufffd]/.test(name)) throw new Corrupt(`field name ${JSON.stringify(name)} is not text`);
+  if ([...name].some((c) => c < " " || c === "\ufffd")) {
+    throw new Corrupt(`field name ${JSON.stringify(name)} is not text`);
+  }
   const path = prefix + name;
   const typeId = f.u8(2);
   const type = f.table(3, `the type of field "${path}"`);
