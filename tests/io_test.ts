@@ -24,6 +24,12 @@ import { decodeFrame, formatFromBytes, readFrameFile } from "../io/read.ts";
 import { epochToMs, inferEpochUnit, parseIsoTimestamp } from "../io/timestamps.ts";
 import { encodeCsv, writeFileAtomic } from "../io/write.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
+import { checkArrowIpc } from "../io/arrow_check.ts";
+import { lz4FrameDecode } from "../io/lz4.ts";
+import { checkColumnChunk, checkParquetFooter, crc32 } from "../io/parquet_check.ts";
+import { decodeParquet } from "../io/parquet.ts";
+import { encodeFeather } from "../pipeline/output.ts";
+import { parquetMetadata } from "hyparquet";
 
 const enc = new TextEncoder();
 const T0 = Date.UTC(2024, 0, 2, 9, 30); // 2024-01-02T09:30:00Z
@@ -364,4 +370,207 @@ Deno.test("write: encodeCsv round-trips through decodeCsv and writeFileAtomic le
     );
     assert.equal(msText.split("\n")[1], `${T0},0.30000000000000004`);
   });
+});
+
+// ---------- corrupt files (issue 12; tests/fuzz_test.ts mutates at random, these aim at each kind of field) ----------
+
+/** A one-line DataError starting with the file name, never a bare library message. */
+async function corrupt(p: Promise<unknown>, file: string, ...fragments: string[]): Promise<string> {
+  let message = "";
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof DataError, `expected DataError, got ${e}`);
+    message = e.message;
+    assert.ok(message.startsWith(`${file}: `) && !message.includes("\n"), message);
+    for (const f of fragments) assert.ok(message.includes(f), `"${message}" lacks "${f}"`);
+    return true;
+  });
+  return message;
+}
+
+/** Position of the first occurrence of `pattern` in bytes[from, to). */
+function find(bytes: Uint8Array, pattern: Uint8Array, from = 0, to = bytes.length): number {
+  for (let p = from; p + pattern.length <= to; p++) if (pattern.every((b, i) => bytes[p + i] === b)) return p;
+  throw new Error("pattern not found");
+}
+
+const i64 = (v: bigint) => new Uint8Array(BigInt64Array.of(v).buffer);
+
+function feather(n: number, compression: "none" | "lz4") {
+  const times = Float64Array.from({ length: n }, (_, i) => T0 + i * 60_000);
+  const close = Float64Array.from({ length: n }, (_, i) => 100 + (i % 9) * 0.5);
+  return encodeFeather(new Map([["close", close]]), { name: "timestamp", values: times }, compression);
+}
+
+Deno.test("corrupt Arrow/Feather: impossible offsets, lengths and counts in the footer and batch metadata are rejected naming the file", async () => {
+  const n = 100;
+  const bytes = feather(n, "none");
+  const [batch] = checkArrowIpc(bytes, "ok.feather").batches;
+  const footer = bytes.length - 10 - new DataView(bytes.buffer).getInt32(bytes.length - 10, true);
+  const edit = (at: number, value: Uint8Array) => {
+    const m = bytes.slice();
+    m.set(value, at);
+    return m;
+  };
+  // The issue's example: a huge int64 where the footer holds a batch's body length.
+  const bodyAt = find(bytes, i64(BigInt(batch.bodyLength)), footer);
+  const msg = await corrupt(
+    decodeFrame(edit(bodyAt, i64(3890828605435287310n)), "huge.feather"),
+    "huge.feather",
+    "body length is 3890828605435287310",
+  );
+  assert.ok(!/safe to convert/.test(msg), msg);
+  // Footer length beyond the file; a batch body past the footer; a body length that disagrees with the message.
+  await corrupt(
+    decodeFrame(edit(bytes.length - 10, i64(1n << 20n).subarray(0, 4)), "f.feather"),
+    "f.feather",
+    "footer length",
+  );
+  await corrupt(
+    decodeFrame(edit(bodyAt, i64(BigInt(batch.bodyLength + 8))), "b.feather"),
+    "b.feather",
+    "body length",
+  );
+  // In the batch's metadata: a buffer past the body, a field node with fewer values than the batch's rows.
+  const meta = [batch.bodyStart - 400, batch.bodyStart] as const;
+  const dataLen = find(bytes, i64(BigInt(n * 8)), ...meta);
+  await corrupt(
+    decodeFrame(edit(dataLen, i64(BigInt(n * 8 * 100))), "buf.feather"),
+    "buf.feather",
+    "lies outside the body",
+  );
+  const node = find(bytes, new Uint8Array([...i64(BigInt(n)), ...i64(0n)]), ...meta);
+  await corrupt(
+    decodeFrame(edit(node, i64(BigInt(n - 1))), "node.feather"),
+    "node.feather",
+    `99 values in a batch of ${n} rows`,
+  );
+  // Truncated anywhere: magic, footer or body gone.
+  for (const cut of [bytes.length - 3, footer + 5, batch.bodyStart + 10, 7]) {
+    await corrupt(decodeFrame(bytes.subarray(0, cut), "cut.feather"), "cut.feather", "Arrow");
+  }
+});
+
+Deno.test("corrupt Arrow/Feather: a compressed buffer's prefix or LZ4 frame that disagrees with its length is rejected", async () => {
+  const n = 2000;
+  const bytes = feather(n, "lz4");
+  const buffers = checkArrowIpc(bytes, "ok.feather").batches[0].buffers.filter((b) => b.prefix! > 0);
+  assert.ok(buffers.length > 0, "LZ4-compressed buffers");
+  const b = buffers[0];
+  const prefix = bytes.slice();
+  prefix.set(i64(BigInt(b.prefix! + 8)), b.start);
+  await corrupt(decodeFrame(prefix, "prefix.feather"), "prefix.feather", "damaged compressed buffer");
+  // A prefix that is neither -1 nor a plausible length for the values.
+  prefix.set(i64(BigInt(n * 8 * 100)), b.start);
+  await corrupt(decodeFrame(prefix, "big.feather"), "big.feather", "far more than its 2000 values need");
+  // The LZ4 frame's end mark cut off: lz4js read past it silently, the strict decoder refuses.
+  const frame = bytes.slice();
+  frame.fill(0xff, b.start + b.length - 4, b.start + b.length);
+  await corrupt(decodeFrame(frame, "frame.feather"), "frame.feather", "LZ4 frame");
+});
+
+Deno.test("lz4FrameDecode: real lz4 CLI frames (content size, content checksum) decode; damaged ones and wrong sizes throw", () => {
+  const expected = "open,high,low,close\n" + "1.5,2.5,1.0,2.0\n".repeat(5) + "end\n";
+  const hex =
+    "04224d186440a72e000000ff146f70656e2c686967682c6c6f772c636c6f73650a312e352c322e352c312e302c322e30" +
+    "10002d500a656e640a00000000fcaf8efd";
+  const frame = Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
+  assert.equal(new TextDecoder().decode(lz4FrameDecode(frame)), expected);
+  assert.equal(lz4FrameDecode(frame, expected.length).length, expected.length);
+  assert.throws(
+    () => lz4FrameDecode(frame, expected.length + 1),
+    /LZ4 frame: \d+ bytes decoded|more data|past the end/,
+  );
+  const sum = frame.slice();
+  sum[sum.length - 1] ^= 1;
+  assert.throws(() => lz4FrameDecode(sum), /content checksum mismatch/);
+  const header = frame.slice();
+  header[6] ^= 1;
+  assert.throws(() => lz4FrameDecode(header), /header checksum mismatch/);
+  const data = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 7) % 13);
+  assert.deepEqual(lz4FrameDecode(lz4.compress(data), data.length), data);
+});
+
+Deno.test("corrupt Parquet: a damaged page is caught by its CRC-32 (from bytes and by ranges); impossible footers and pages are rejected naming the file", async () => {
+  const fixtures = new URL("./fixtures/parquet_crc/", import.meta.url);
+  const bytes = await Deno.readFile(new URL("bars_crc_dict.parquet", fixtures));
+  const expected = JSON.parse(await Deno.readTextFile(new URL("expected.json", fixtures)));
+  const ok = await decodeFrame(bytes, "ok.parquet");
+  assert.deepEqual(Array.from(ok.timestamps!), expected.timestamps);
+  const meta = parquetMetadata(bytes.buffer.slice(0) as ArrayBuffer);
+  const chunks = checkParquetFooter(
+    meta,
+    bytes.length,
+    "ok.parquet",
+    new Set(["timestamp", "close", "volume"]),
+  );
+  assert.equal(chunks.length, 3 * 2, "3 columns in 2 row groups");
+  const pages = chunks.flatMap((c) => checkColumnChunk(bytes.subarray(c.start, c.end), c, "ok.parquet"));
+  assert.ok(pages.length >= 12 && pages.every((p) => p.crc), "pyarrow stored a CRC in every page");
+  // One flipped bit in a data page (where a value sits, so without the CRC it would decode silently).
+  const data = pages.find((p) => p.type === "DATA_PAGE")!;
+  const flipped = bytes.slice();
+  flipped[data.end - 3] ^= 0x10;
+  await corrupt(
+    decodeFrame(flipped, "flip.parquet"),
+    "flip.parquet",
+    "CRC-32 mismatch",
+    `page at byte ${data.header}`,
+  );
+  const reader = {
+    byteLength: flipped.length,
+    slice: (s: number, e?: number) => Promise.resolve(flipped.slice(s, e).buffer as ArrayBuffer),
+  };
+  await corrupt(decodeParquet(reader, "s3://b/flip.parquet"), "s3://b/flip.parquet", "CRC-32 mismatch");
+  assert.equal(crc32(enc.encode("123456789")) >>> 0, 0xcbf43926, "CRC-32 check value");
+
+  // Footer fields no checksum covers, checked for consistency (metadata objects edited as a damaged footer reads).
+  const clone = () => structuredClone(meta);
+  const footer = (m: typeof meta) => checkParquetFooter(m, bytes.length, "f.parquet", new Set(["close"]));
+  const rows = clone();
+  rows.num_rows += 1n;
+  assert.throws(
+    () => footer(rows),
+    /f\.parquet: corrupt Parquet file: the row groups hold 64 rows; the footer says 65/,
+  );
+  const offset = clone();
+  offset.row_groups[1].columns[1].meta_data!.data_page_offset = BigInt(bytes.length + 10);
+  assert.throws(() => footer(offset), /row group 1, column "close": .* do not fit/);
+  const count = clone();
+  count.row_groups[0].columns[2].meta_data!.num_values -= 1n;
+  assert.throws(() => footer(count), /row group 0, column "volume": 31 values in a row group of 32 rows/);
+  const renamed = clone();
+  renamed.row_groups[0].columns[1].meta_data!.path_in_schema = ["clos"];
+  assert.throws(() => footer(renamed), /chunk metadata names "clos"/);
+  // A page's sizes beyond its chunk, and a chunk cut short.
+  const c = chunks[1];
+  assert.throws(
+    () => checkColumnChunk(bytes.subarray(c.start, c.end - 5), c, "p.parquet"),
+    /p\.parquet: corrupt Parquet file: row group 0, column "close": .*(run past|unreadable)/,
+  );
+  assert.throws(
+    () => checkColumnChunk(bytes.subarray(c.start, c.end), { ...c, values: c.values + 1 }, "p.parquet"),
+    /the pages hold 32 values; the footer says 33/,
+  );
+  // Truncated files: the footer or its magic gone.
+  for (const cut of [bytes.length - 1, bytes.length - 20, 100]) {
+    await corrupt(decodeFrame(bytes.subarray(0, cut), "cut.parquet"), "cut.parquet", "Parquet");
+  }
+});
+
+Deno.test("corrupt CSV: NUL bytes, a numeric first line and a damaged separator each give one line naming the file", async () => {
+  const text = "timestamp,close\n2024-01-02T09:30:00Z,100.5\n2024-01-02T09:31:00Z,100.75\n";
+  const withNul = enc.encode(text);
+  withNul.fill(0, 20, 30);
+  await corrupt(decodeFrame(withNul, "nul.csv"), "nul.csv", "NUL byte at byte 20");
+  await corrupt(
+    decodeFrame(enc.encode("100.5,7\n100.75,8\n"), "nohead.csv"),
+    "nohead.csv",
+    "holds numbers, not column names",
+  );
+  await corrupt(decodeFrame(enc.encode(text.replace("Z,100.5", "Z;100.5")), "sep.csv"), "sep.csv", "line 2");
+  await corrupt(
+    decodeFrame(enc.encode(text.replace("09:31", "09:3\u00ff")), "ts.csv"),
+    "ts.csv",
+    "timestamp",
+  );
 });
