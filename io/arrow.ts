@@ -15,7 +15,7 @@ import { decompressZstd } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
 import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
 import { parseCsvNumber } from "./csv.ts";
-import { type ArrowBodyBuffer, type ArrowLayout, checkArrowIpc } from "./arrow_check.ts";
+import { type ArrowBodyBuffer, type ArrowLayout, checkArrowIpc, checkNulls } from "./arrow_check.ts";
 import { lz4FrameDecode } from "./lz4.ts";
 import { frameWithTimestamps } from "./timestamps.ts";
 
@@ -49,6 +49,7 @@ function checkedLength(b: Uint8Array, out: Uint8Array): Uint8Array {
   if (out.length < want.needed || out.length > want.info.max) {
     throw new Error(`a buffer decompresses to ${out.length} bytes; its values need ${want.needed}`);
   }
+  if (want.info.validity) checkNulls(out, want.info.validity, "a validity bitmap");
   return out;
 }
 
@@ -217,10 +218,31 @@ const latin1 = new TextDecoder("latin1");
  * The text of row i of a valid cell of a string chunk. Per-row `get` decodes UTF-8 each time (about 2 s per
  * million rows), so a dictionary's strings are decoded once, and an all-ASCII Utf8 chunk as one string.
  */
+/**
+ * A string chunk's offsets must rise within its data: apache-arrow slices past the end or backwards as empty
+ * strings, which would read as missing values. The ends are checked here, each step in the caller's pass.
+ */
+function checkOffsets(d: Data, offsets: Int32Array | BigInt64Array, source: string, name: string): void {
+  const first = Number(offsets[0]), last = Number(offsets[d.length]);
+  const size = (d.values as Uint8Array).length;
+  let bad = !(first >= 0 && first <= last && last <= size) ? 0 : -1;
+  for (let i = 0; bad < 0 && i < d.length; i++) if (offsets[i + 1] < offsets[i]) bad = i;
+  if (bad >= 0) {
+    throw new DataError(
+      `${source}: corrupt Arrow IPC / Feather data: column "${name}" has string offsets outside its ${size} bytes ` +
+        `of text (row ${bad + 1} of its batch)`,
+    );
+  }
+}
+
 function chunkText(d: Data, source: string, name: string): (i: number) => string {
   const chunk = new Vector([d]);
   if (DataType.isDictionary(d.type) && d.dictionary) {
     const dict = d.dictionary;
+    for (const v of dict.data as Data[]) {
+      const o = v.valueOffsets as Int32Array | BigInt64Array | undefined;
+      if (o && v.length > 0) checkOffsets(v, o, source, `${name}'s dictionary`);
+    }
     const strings: (string | undefined)[] = new Array(dict.length);
     const keys = d.values as ArrayLike<number | bigint>;
     return (i) => {
@@ -229,8 +251,9 @@ function chunkText(d: Data, source: string, name: string): (i: number) => string
       return (strings[k] ??= String(dict.get(k)));
     };
   }
-  const offsets = d.valueOffsets as Int32Array | undefined;
-  if (DataType.isUtf8(d.type) && offsets && d.length > 0) {
+  const offsets = d.valueOffsets as Int32Array | BigInt64Array | undefined;
+  if (offsets && d.length > 0) checkOffsets(d, offsets, source, name);
+  if (DataType.isUtf8(d.type) && offsets instanceof Int32Array && d.length > 0) {
     const start = offsets[0];
     const bytes = (d.values as Uint8Array).subarray(start, offsets[d.length]);
     if (bytes.every((b) => b < 0x80)) {

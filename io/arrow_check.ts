@@ -25,6 +25,8 @@ export interface ArrowBodyBuffer {
    * means a damaged type or length (e.g. float64 data under a type edited to bool). Infinity for string data.
    */
   max: number;
+  /** A validity bitmap: its values and the null count its field node declares (checked against the bits). */
+  validity?: { length: number; nulls: number };
 }
 
 /** One record or dictionary batch. */
@@ -56,7 +58,7 @@ export interface ArrowLayout {
 }
 
 /** A structural defect, with the byte position it was found at; callers turn it into a DataError. */
-class Corrupt extends Error {}
+export class Corrupt extends Error {}
 
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 const CONTINUATION = 0xffffffff;
@@ -475,6 +477,12 @@ function readBatch(
       const offset = r.count(at, `${where}: buffer offset`);
       const len = r.count(at + 8, `${where}: buffer length`);
       body.need(bodyStart + offset, len, `buffer ${b - 1} of field "${node.path}"`);
+      // The format aligns buffers to 8 bytes (writers leave empty ones where they fall): a shifted offset isn't.
+      if (len > 0 && offset % 8 !== 0) {
+        throw new Corrupt(
+          `${where}: buffer ${b - 1} of field "${node.path}" at body offset ${offset}, not 8-aligned`,
+        );
+      }
       const needed = neededBytes(bk, length, nulls);
       const max = bk.kind === "free" ? Infinity : Math.ceil(neededBytes(bk, length, length) / 64) * 64 + 64;
       const buf: ArrowBodyBuffer = { offset, length: len, start: bodyStart + offset, needed, max };
@@ -488,6 +496,13 @@ function readBatch(
         size = buf.prefix === -1 ? len - 8 : buf.prefix === len - 8 ? needed : buf.prefix;
       }
       if (size < needed) tooShort(where, b - 1, node.path, size, needed);
+      if (bk.kind === "validity" && len > 0) {
+        buf.validity = { length, nulls };
+        if (!codec) {
+          const bits = new Uint8Array(r.view.buffer, r.view.byteOffset + bodyStart + offset, len);
+          checkNulls(bits, buf.validity, `${where}: field "${node.path}"`);
+        }
+      }
       if (size > max) {
         throw new Corrupt(
           `${where}: buffer ${
@@ -509,6 +524,27 @@ function readBatch(
     }
   }
   return { kind, rows, codec, buffers, bodyStart, bodyLength };
+}
+
+const ONES = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let x = b; x; x >>= 1) n += x & 1;
+  return n;
+});
+
+/**
+ * Checks that a validity bitmap has as many 0 bits in its first `length` bits as the field node's null count:
+ * with a damaged count apache-arrow would read nulls as values (or values as nulls). Reads length/8 bytes.
+ */
+export function checkNulls(bits: Uint8Array, v: { length: number; nulls: number }, where: string): void {
+  if (bits.length * 8 < v.length) return; // too short: the size checks say so
+  let set = 0;
+  const whole = v.length >> 3;
+  for (let i = 0; i < whole; i++) set += ONES[bits[i]];
+  if (v.length & 7) set += ONES[bits[whole] & ((1 << (v.length & 7)) - 1)];
+  if (v.length - set !== v.nulls) {
+    throw new Corrupt(`${where}: ${v.length - set} nulls in the validity bitmap, ${v.nulls} in the metadata`);
+  }
 }
 
 function tooShort(where: string, b: number, path: string, got: number, needed: number): never {
@@ -586,6 +622,7 @@ function checkFile(file: Region, bytes: Uint8Array): ArrowLayout {
     ...range(footer.vector(3, 24, "the footer's record batch blocks")).map((p) => ["record", p] as const),
   ];
   const spans: [number, number][] = [];
+  const dicts = { seen: new Set<number>(), file: true };
   const stream = new Region(file.view, 8, footerStart, "data between the magic and the footer");
   let rows = 0;
   for (const [kind, p] of blocks) {
@@ -607,7 +644,7 @@ function checkFile(file: Region, bytes: Uint8Array): ArrowLayout {
       );
     }
     spans.push([offset, offset + metaLength + bodyLength]);
-    const batch = readBody(file, message, kind, schema, offset + metaLength, where);
+    const batch = readBody(file, message, kind, schema, offset + metaLength, where, dicts);
     if (kind === "record") rows += batch.rows;
     batches.push(batch);
   }
@@ -632,10 +669,14 @@ function readBody(
   schema: Schema,
   bodyStart: number,
   where: string,
+  dicts: { seen: Set<number>; file: boolean },
 ): ArrowBatch {
   if (kind === "record") {
     if (message.headerType !== 3) {
       throw new Corrupt(`${where}: message type ${message.headerType}, not a record batch`);
+    }
+    for (const id of schema.dictionaries.keys()) {
+      if (!dicts.seen.has(id)) throw new Corrupt(`${where}: no dictionary batch for dictionary id ${id}`);
     }
     const layout = schema.fields.flatMap((f) => f.nodes);
     return readBatch(file, message.header, "record", layout, bodyStart, message.bodyLength, where);
@@ -646,6 +687,12 @@ function readBody(
   const id = message.header.count(0, `${where}: dictionary id`);
   const layout = schema.dictionaries.get(id);
   if (!layout) throw new Corrupt(`${where}: dictionary id ${id} is not in the schema`);
+  // The file format has one dictionary per id (plus deltas); a stream may replace one.
+  const delta = message.header.u8(2) !== 0;
+  if (delta ? !dicts.seen.has(id) : dicts.file && dicts.seen.has(id)) {
+    throw new Corrupt(`${where}: ${delta ? "a delta before" : "a second"} dictionary batch for id ${id}`);
+  }
+  dicts.seen.add(id);
   const data = message.header.table(1, `${where}: dictionary data`);
   if (!data) throw new Corrupt(`${where}: dictionary batch without data`);
   return readBatch(file, data, "dictionary", layout, bodyStart, message.bodyLength, where);
@@ -653,6 +700,7 @@ function readBody(
 
 function checkStream(file: Region): ArrowLayout {
   let at = 0;
+  const dicts = { seen: new Set<number>(), file: false };
   let schema: Schema | null = null;
   const batches: ArrowBatch[] = [];
   let rows = 0;
@@ -666,7 +714,7 @@ function checkStream(file: Region): ArrowLayout {
       schema = readSchema(message.header, message.version);
     } else if (message.headerType === 2 || message.headerType === 3) {
       const kind = message.headerType === 2 ? "dictionary" : "record";
-      const batch = readBody(file, message, kind, schema, metaEnd, where);
+      const batch = readBody(file, message, kind, schema, metaEnd, where, dicts);
       if (kind === "record") rows += batch.rows;
       batches.push(batch);
     } else throw new Corrupt(`${where}: unexpected message type ${message.headerType}`);

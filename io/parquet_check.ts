@@ -27,6 +27,8 @@ export interface ChunkRange {
   width: number;
   /** The leaf and its ancestors are REQUIRED: no definition or repetition levels. */
   required: boolean;
+  /** Maximum definition level (the number of non-REQUIRED fields on the path). */
+  maxDef: number;
 }
 
 /** One page of a column chunk: absolute positions of its header, its data and the data's end. */
@@ -54,16 +56,18 @@ function leaves(
   prefix: string[] = [],
   flat = true,
   required = true,
-): { path: string; type?: string; flat: boolean; width: number; required: boolean }[] {
+  maxDef = 0,
+): { path: string; type?: string; flat: boolean; width: number; required: boolean; maxDef: number }[] {
   return tree.children.flatMap((c) => {
     const path = [...prefix, c.element.name];
     const f = flat && c.element.repetition_type !== "REPEATED";
     const r = required && c.element.repetition_type === "REQUIRED";
+    const d = maxDef + (c.element.repetition_type === "REQUIRED" ? 0 : 1);
     const t = c.element.type;
     const width = t === "FIXED_LEN_BYTE_ARRAY" ? c.element.type_length ?? 0 : WIDTH[t ?? ""] ?? 0;
     return c.children.length
-      ? leaves(c, path, f, r)
-      : [{ path: path.join("."), type: t, flat: f, width, required: r }];
+      ? leaves(c, path, f, r, d)
+      : [{ path: path.join("."), type: t, flat: f, width, required: r, maxDef: d }];
   });
 }
 
@@ -139,6 +143,7 @@ export function checkParquetFooter(
             codec: m.codec,
             width: cols[i].width,
             required: cols[i].required,
+            maxDef: cols[i].maxDef,
           });
         }
       });
@@ -260,6 +265,19 @@ export function checkColumnChunk(bytes: Uint8Array, chunk: ChunkRange, source: s
             } non-null ${width}-byte values`,
           );
         }
+        // v2 levels are stored uncompressed: check their runs, which hyparquet's decoder trusts (a damaged run
+        // length made it loop for seconds).
+        if (chunk.flat && chunk.maxDef > 0 && d.definition_levels_byte_length > 0) {
+          const at = body + d.repetition_levels_byte_length;
+          const why = rleRuns(
+            bytes,
+            at,
+            at + d.definition_levels_byte_length,
+            bitWidth(chunk.maxDef),
+            d.num_values,
+          );
+          if (why) throw new Error(`${here}: definition levels: ${why}`);
+        }
         values += d.num_values;
         rowsV2 += d.num_rows;
         v2 = true;
@@ -295,6 +313,45 @@ export function checkColumnChunk(bytes: Uint8Array, chunk: ChunkRange, source: s
   } catch (e) {
     throw corrupt(source, e);
   }
+}
+
+const bitWidth = (max: number) => 32 - Math.clz32(max);
+
+/**
+ * Walks an RLE / bit-packed hybrid stream of `count` values of `width` bits in bytes[start, end): why it is
+ * damaged (a run past the values or the bytes, an empty run), or undefined. O(runs).
+ */
+export function rleRuns(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  width: number,
+  count: number,
+): string | undefined {
+  let p = start, seen = 0;
+  while (seen < count) {
+    let header = 0, shift = 0, b: number;
+    do {
+      if (p >= end || shift > 28) return `a run header past the ${end - start} bytes`;
+      b = bytes[p++];
+      header += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    const n = Math.floor(header / 2);
+    if (header % 2) { // bit-packed groups of 8 values (the last may be padded)
+      p += n * width;
+      seen += n * 8;
+      if (n === 0 || seen >= count + 8) {
+        return `a bit-packed run of ${n * 8} values where ${count} are declared`;
+      }
+    } else {
+      p += (width + 7) >> 3;
+      seen += n;
+      if (n === 0 || seen > count) return `a run of ${n} values where ${count} are declared`;
+    }
+    if (p > end) return `runs past the ${end - start} bytes`;
+  }
+  return undefined;
 }
 
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

@@ -9,6 +9,8 @@ export interface FuzzRequest {
   id: number;
   name: string;
   bytes: Uint8Array;
+  /** As `decodeFrame`'s option: "nan" for files with text cells on purpose. */
+  badValues?: "error" | "nan";
 }
 
 /** The outcome of one decode: the frame's shape and values, or the error thrown. */
@@ -33,9 +35,9 @@ const scope = self as unknown as {
 };
 // Sent once the imports are loaded, so that the test's per-mutant timeout never counts the worker's start.
 scope.postMessage({ id: 0, ready: true });
-scope.onmessage = async ({ data: { id, name, bytes } }) => {
+scope.onmessage = async ({ data: { id, name, bytes, badValues } }) => {
   try {
-    const f = await decodeFrame(bytes, name);
+    const f = await decodeFrame(bytes, name, { badValues });
     scope.postMessage({
       id,
       ok: true,
