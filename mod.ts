@@ -145,6 +145,7 @@ export {
   type MinDAutoConfig,
   minDConfig,
   type MinDReport,
+  type ProgressFn,
   STATIONARIZATION_DEFAULTS,
   type StationarizationConfig,
   stationarize,
@@ -198,7 +199,13 @@ export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } 
 export { enabledEngines, type Engine } from "./pipeline/engines.ts";
 export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";
 export { type Manifest, type OutputOptions, readManifest, writeTaskOutput } from "./pipeline/output.ts";
-export { Registry, type RunRow, type TaskRow } from "./pipeline/registry.ts";
+export {
+  type LeaseHolder,
+  type LeaseRequest,
+  Registry,
+  type RunRow,
+  type TaskRow,
+} from "./pipeline/registry.ts";
 export { type RunOptions, runPipeline, type RunSummary, type TaskSummary } from "./pipeline/run.ts";
 export { fingerprintInputs, type InputFingerprint, inputsChanged } from "./pipeline/inputs.ts";
 export { assessColumns, type ColumnQuality, columnQuality } from "./pipeline/quality.ts";
@@ -250,6 +257,7 @@ export {
   resolveResample,
 } from "./kernels/resample.ts";
 export { load, type LoaderOptions, type LoadResult } from "./io/loader.ts";
+export { COLUMN_ROLES, type ColumnMapping, type ColumnRole } from "./pipeline/validate.ts";
 export {
   type CacheEntry,
   type CacheOptions,

@@ -1530,7 +1530,7 @@ const fromB64 = (b64: string) =>
   );
 
 /** Applies a saved session: config, zone, backend, timeframe; demo bars are made again, a file is asked for. */
-async function restoreSession(s: Session): Promise<void> {
+function restoreSession(s: Session): void {
   if (s?.v !== 1) throw new Error("not a Feature Genesis session (v 1)");
   configBox.value = s.config;
   setTimeZone(s.tz === "local" ? "local" : "UTC");
@@ -1566,7 +1566,12 @@ const sessionFile = $<HTMLInputElement>("session-open");
 sessionFile.addEventListener("change", async () => {
   const f = sessionFile.files?.[0];
   sessionFile.value = "";
-  if (f) await restoreSession(JSON.parse(await f.text())).catch((e) => showError(dataError, e));
+  if (!f) return;
+  try {
+    restoreSession(JSON.parse(await f.text())); // a file that is not JSON is reported the same way
+  } catch (e) {
+    showError(dataError, e);
+  }
 });
 
 // ---------------------------------------------------------------- start
@@ -1577,7 +1582,7 @@ sessionFile.addEventListener("change", async () => {
   setStatus("ready");
   // A session in the address (#session=...): restore it.
   const m = /#session=([\w-]+)/.exec(location.hash);
-  if (m) await restoreSession(JSON.parse(fromB64(m[1])));
+  if (m) restoreSession(JSON.parse(fromB64(m[1])));
 })().catch((e) => {
   showError(dataError, e);
   setStatus("error");
