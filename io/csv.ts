@@ -69,8 +69,8 @@ function isBlank(record: string[]): boolean {
  * numbers, has NaN in those cells and is listed in `frame.badCells` (first row and value, count), so the
  * caller decides whether that is an error (`decodeFrame`'s default) — a column never vanishes for one bad
  * cell. A timestamp/time/date/datetime/ts column is parsed from ISO-8601 or epoch numbers (unit inferred) into
- * `frame.timestamps`. Throws `DataError` for an empty file, a NUL byte (binary data), a missing header (also a
- * first line of numbers), ragged rows or an unreadable timestamp.
+ * `frame.timestamps`. Throws `DataError` for an empty file, a NUL byte (binary data), an unterminated quote, a
+ * missing header (also a first line of numbers), ragged rows or an unreadable timestamp.
  */
 export function decodeCsv(bytes: Uint8Array, source: string): Frame {
   // Text never holds a NUL byte: one means binary data or a damaged (zero-filled) stretch of the file.
@@ -81,6 +81,13 @@ export function decodeCsv(bytes: Uint8Array, source: string): Frame {
     );
   }
   const text = toCommaSeparated(new TextDecoder("utf-8").decode(bytes)); // `;`, tab, `|`: io/csv_dialect.ts
+  // A lone '"' (quotes come in pairs, "" inside a field too) would swallow the rest of the file into one field.
+  if (text.includes('"') && text.split('"').length % 2 === 0) {
+    const line = text.slice(0, text.lastIndexOf('"')).split("\n").length;
+    throw new DataError(
+      `${source}: an unterminated quoted field (an odd number of '"' characters; the last on line ${line})`,
+    );
+  }
   const it = csvRecords(text);
   let first = it.next();
   while (!first.done && isBlank(first.value)) first = it.next();

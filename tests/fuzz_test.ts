@@ -19,7 +19,7 @@ import type { FuzzReply, FuzzResult } from "./fuzz_worker.ts";
 
 // Fixed for CI; FUZZ_SEED / FUZZ_MUTANTS run a deeper or different campaign locally.
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed_2026);
-const MUTANTS_PER_FILE = Number(Deno.env.get("FUZZ_MUTANTS") ?? 120);
+const MUTANTS_PER_FILE = Number(Deno.env.get("FUZZ_MUTANTS") ?? 300);
 const TIMEOUT_MS = 3000; // per mutant; the valid files decode in a few ms
 
 /**
@@ -264,7 +264,10 @@ async function unexplained(
     }
   }
   const renamed = changed.some(([a, b]) => within(input.nameRegions, a, b));
-  if (renamed ? got.rows !== orig.rows : !sameShape(got, orig)) return "columns or rows changed";
+  // A schema flag edited (e.g. a leaf made REPEATED) may turn a column into a skipped one, listed with its reason.
+  const retyped = changed.some(([a, b]) => within(input.typeRegions ?? [], a, b)) &&
+    orig.columns.every(([n]) => got.columns.some((c) => c[0] === n) || got.skipped.includes(n));
+  if (renamed || retyped ? got.rows !== orig.rows : !sameShape(got, orig)) return "columns or rows changed";
   const regions = [...input.valueRegions, ...input.nameRegions, ...(input.typeRegions ?? [])];
   for (const [from, to] of changed) {
     if (within(regions, from, to)) continue; // (sameShape held above unless only names changed)

@@ -557,7 +557,7 @@ Deno.test("corrupt Parquet: a damaged page is caught by its CRC-32 (from bytes a
   }
 });
 
-Deno.test("corrupt CSV: NUL bytes, a numeric first line and a damaged separator each give one line naming the file", async () => {
+Deno.test("corrupt CSV: NUL bytes, a numeric first line, a damaged separator, a bad timestamp and a lone quote each give one line naming the file", async () => {
   const text = "timestamp,close\n2024-01-02T09:30:00Z,100.5\n2024-01-02T09:31:00Z,100.75\n";
   const withNul = enc.encode(text);
   withNul.fill(0, 20, 30);
@@ -572,5 +572,10 @@ Deno.test("corrupt CSV: NUL bytes, a numeric first line and a damaged separator 
     decodeFrame(enc.encode(text.replace("09:31", "09:3\u00ff")), "ts.csv"),
     "ts.csv",
     "timestamp",
+  );
+  await corrupt(
+    decodeFrame(enc.encode(text.replace(",100.5", ',"100.5')), "q.csv"),
+    "q.csv",
+    "unterminated quoted field",
   );
 });
