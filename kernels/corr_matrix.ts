@@ -95,38 +95,61 @@ function finish(g: Float64Array, p: number, n: number, mean: Float64Array, std: 
   return c;
 }
 
-/** f64 CPU path. */
+/** Rows per packed panel of the CPU path: 4 columns x PANEL rows x 8 bytes = 8 KiB per column group. */
+const PANEL = 256;
+
+/**
+ * f64 CPU path: the upper triangle of Z^T Z as a blocked matrix product. Each panel of PANEL complete rows is
+ * standardized once into a contiguous buffer laid out by groups of 4 columns ([group][row][4], the last group
+ * padded with zeros), so one 4 x 4 output tile reads two contiguous streams of 32-byte rows and keeps its 16
+ * sums in registers (0.5 loads per multiply-add instead of 2). The panel (p x PANEL x 8 bytes, 512 KiB at
+ * p = 256) stays in cache while every tile of the upper triangle passes over it; each tile's panel sum is then
+ * added to the f64 Gram matrix. Same z values as the column-at-a-time product, summed in another order
+ * (agrees to ~1e-15; tests/corr_pca_test.ts checks 1e-12 against a naive reference).
+ */
 export function corrMatrixCpu(columns: Float64Array[]): CorrMatrix {
   const p = columns.length;
   const rows = completeRows(columns);
   const n = rows.length;
   const { mean, std } = moments(columns, rows);
-  const z = columns.map((c, j) => {
-    const s = usable(std[j], mean[j]) ? 1 / std[j] : 0;
-    const out = new Float64Array(n);
-    for (let k = 0; k < n; k++) out[k] = (c[rows[k]] - mean[j]) * s;
-    return out;
-  });
-  // Upper triangle of Z^T Z, blocked over rows so a block of every column stays in cache.
-  const g = new Float64Array(p * p);
-  const BLOCK = 1024;
-  for (let r0 = 0; r0 < n; r0 += BLOCK) {
-    const r1 = Math.min(n, r0 + BLOCK);
-    for (let i = 0; i < p; i++) {
-      const zi = z[i];
-      for (let j = i; j < p; j++) {
-        const zj = z[j];
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let k = r0;
-        for (; k + 3 < r1; k += 4) {
-          s0 += zi[k] * zj[k];
-          s1 += zi[k + 1] * zj[k + 1];
-          s2 += zi[k + 2] * zj[k + 2];
-          s3 += zi[k + 3] * zj[k + 3];
+  const scale = Float64Array.from(std, (s, j) => (usable(s, mean[j]) ? 1 / s : 0));
+  const groups = Math.ceil(p / 4);
+  const gram = new Float64Array(groups * groups * 16); // tile (gi, gj >= gi), row-major 4 x 4 inside
+  const panel = new Float64Array(groups * PANEL * 4); // padded columns stay 0
+  const span = PANEL * 4;
+  for (let r0 = 0; r0 < n; r0 += PANEL) {
+    const m = Math.min(PANEL, n - r0);
+    for (let j = 0; j < p; j++) {
+      const c = columns[j], mu = mean[j], s = scale[j];
+      let at = (j >> 2) * span + (j & 3);
+      for (let k = 0; k < m; k++, at += 4) panel[at] = (c[rows[r0 + k]] - mu) * s;
+    }
+    for (let gi = 0; gi < groups; gi++) {
+      const a0 = gi * span;
+      for (let gj = gi; gj < groups; gj++) {
+        const b0 = gj * span;
+        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+        let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+        for (let k = 0, a = a0, b = b0; k < m; k++, a += 4, b += 4) {
+          const x0 = panel[a], x1 = panel[a + 1], x2 = panel[a + 2], x3 = panel[a + 3];
+          const y0 = panel[b], y1 = panel[b + 1], y2 = panel[b + 2], y3 = panel[b + 3];
+          s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
+          s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
+          s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
+          s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
         }
-        for (; k < r1; k++) s0 += zi[k] * zj[k];
-        g[i * p + j] += (s0 + s1) + (s2 + s3);
+        const t = (gi * groups + gj) * 16;
+        gram[t] += s00, gram[t + 1] += s01, gram[t + 2] += s02, gram[t + 3] += s03;
+        gram[t + 4] += s10, gram[t + 5] += s11, gram[t + 6] += s12, gram[t + 7] += s13;
+        gram[t + 8] += s20, gram[t + 9] += s21, gram[t + 10] += s22, gram[t + 11] += s23;
+        gram[t + 12] += s30, gram[t + 13] += s31, gram[t + 14] += s32, gram[t + 15] += s33;
       }
+    }
+  }
+  const g = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) {
+      g[i * p + j] = gram[((i >> 2) * groups + (j >> 2)) * 16 + (i & 3) * 4 + (j & 3)];
     }
   }
   return { p, n, corr: finish(g, p, n, mean, std), mean, std };

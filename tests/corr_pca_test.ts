@@ -152,6 +152,51 @@ function matrix(p: number, n: number, seed: number): Float64Array[] {
   });
 }
 
+/** Pearson correlations the textbook way (complete rows, then two-pass moments and one sum per pair). */
+function naiveCorr(cols: Float64Array[]): { n: number; corr: Float64Array } {
+  const q = cols.length;
+  const keep = [...cols[0].keys()].filter((i) => cols.every((c) => Number.isFinite(c[i])));
+  const z = cols.map((c) => {
+    const v = keep.map((i) => c[i]);
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const d = v.map((t) => t - m);
+    const norm = Math.sqrt(d.reduce((a, b) => a + b * b, 0));
+    return d.map((t) => t / norm);
+  });
+  const corr = new Float64Array(q * q);
+  for (let i = 0; i < q; i++) {
+    for (let j = 0; j < q; j++) corr[i * q + j] = z[i].reduce((a, t, k) => a + t * z[j][k], 0);
+  }
+  return { n: keep.length, corr };
+}
+
+Deno.test("correlation matrix: the blocked f64 product vs a naive reference, with and without NaN rows", () => {
+  // Column counts around the 4-column groups, row counts around the 256-row panels.
+  for (const [q, n] of [[1, 3], [3, 255], [4, 256], [5, 257], [9, 1000], [33, 2100]] as const) {
+    for (const holes of [false, true]) {
+      const cols = matrix(q, n, 7 * q + n);
+      if (holes) {
+        // NaN / Inf in scattered rows of different columns: those rows are dropped for every column.
+        for (let k = 0; k < Math.ceil(n / 50); k++) {
+          cols[(k * 7) % q][(k * 37 + 11) % n] = k % 3 === 0 ? Infinity : NaN;
+        }
+      }
+      const got = corrMatrixCpu(cols), ref = naiveCorr(cols);
+      assert.equal(got.n, ref.n, `${q} x ${n}`);
+      if (ref.n < 2) continue;
+      for (let i = 0; i < q; i++) {
+        assert.equal(got.corr[i * q + i], 1);
+        for (let j = 0; j < q; j++) {
+          if (i === j) continue;
+          const e = Math.abs(got.corr[i * q + j] - ref.corr[i * q + j]);
+          assert.ok(e <= 1e-12, `${q} x ${n} (${holes ? "NaN rows" : "complete"}) [${i}, ${j}]: ${e}`);
+          assert.equal(got.corr[i * q + j], got.corr[j * q + i]);
+        }
+      }
+    }
+  }
+});
+
 Deno.test("correlation matrix: WebGPU vs f64 at tile, split-K and batch boundaries", opts, async () => {
   const small = gpu.withLimits({ maxBindingBytes: 1 << 20 }); // forces several row batches at p = 65
   for (
