@@ -27,7 +27,8 @@ import {
   type SelectionFiltersConfig,
   type SelectionFiltersReport,
 } from "./selection_filters.ts";
-import { dcor, dcorTest, dcorTestGpu, type PermutationScheme } from "../kernels/dcor.ts";
+import { dcor, dcorTestGpu, type PermutationScheme } from "../kernels/dcor.ts";
+import { dcorTestParallel } from "../kernels/dcor_pool.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
@@ -62,6 +63,11 @@ export interface SelectionConfig {
   min_coverage?: number;
   /** Select only features with BH q-value <= this (default null: no FDR selection). */
   fdr_level?: number | null;
+  /**
+   * CPU permutation tests: threads, this one included (kernels/dcor_pool.ts; default 1 = this thread only).
+   * Results are the same bit for bit for any count.
+   */
+  threads?: number;
 }
 
 /** The raw price levels, excluded by default. */
@@ -340,11 +346,11 @@ export async function selectFeatures(
       ...opts,
       progress: progress && ((done, total) => progress(done, total, "permutations")),
     })
-    : xs.map((x, i) => {
-      progress?.(i, xs.length, "features");
-      return dcorTest(x, y, opts);
-    });
-  if (!compute.gpu) progress?.(xs.length, xs.length, "features");
+    : (progress?.(0, xs.length, "features"),
+      await dcorTestParallel(xs.map((x) => [x, y] as const), opts, {
+        threads: cfg.threads ?? 1,
+        onProgress: progress && ((done, total) => progress(done, total, "features")),
+      }));
   const q = bhQValues(tests.map((t) => t.p_value));
   // A dCor window longer than the scored rows leaves the windowed summary NaN: say so (issue 12).
   if (cfg.rolling && scored.length && cfg.rolling_window > rows.length) {
