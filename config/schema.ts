@@ -253,6 +253,12 @@ export interface FeaturesConfig {
   selection_min_coverage: number;
   /** Selection: select only features whose Benjamini-Hochberg q-value is <= this, in (0, 1]; null = off. Default null. */
   selection_fdr_level: number | null;
+  /**
+   * Selection: sequential Monte Carlo p-values on the CPU (Besag-Clifford): a test stops at its h-th permutation
+   * statistic >= the observed one, p = h / permutations drawn (reported per feature as `stopped_at`); a test that
+   * never reaches h keeps the full-permutation p-value. 0 = off (every test draws all permutations). Default 0.
+   */
+  selection_stop_after: number;
   /** Columns the stationarization engine transforms (non-empty). Default ["close"]. */
   columns: string[];
 }
@@ -552,6 +558,7 @@ const SCHEMA = obj({
     selection_exclude: list(str(undefined), ["open", "high", "low", "close"]),
     selection_min_coverage: num(0.75, { gt: 0, max: 1 }),
     selection_fdr_level: num(null, { gt: 0, max: 1, nullable: true }),
+    selection_stop_after: int(0, 0, LIMITS.permutations),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),
   pipeline: obj({

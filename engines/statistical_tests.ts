@@ -68,6 +68,12 @@ export interface SelectionConfig {
    * Results are the same bit for bit for any count.
    */
   threads?: number;
+  /**
+   * Sequential Monte Carlo p-values on the CPU (Besag-Clifford; kernels/dcor.ts `stopAfter`): a feature's test
+   * stops at its h-th replicate >= the observed statistic, p = h / L (L replicates drawn; `stopped_at`). 0 or
+   * absent: every test draws all permutations (default). The WebGPU path always draws all of them.
+   */
+  stop_after?: number;
 }
 
 /** The raw price levels, excluded by default. */
@@ -89,6 +95,8 @@ export interface RankedFeature {
   n: number;
   /** circular_shift: the least shift of this feature's test (max of the horizon and both dependence ranges). */
   block?: number;
+  /** Sequential stopping: replicates drawn when this test stopped early (p_value = stop_after / stopped_at). */
+  stopped_at?: number;
   /** Mean of dCor over consecutive windows (when rolling). */
   rolling_mean?: number;
   /** 1 - sd/mean of the windowed dCor, clamped to [0, 1]: 1 = the dependence is stable over time. */
@@ -132,6 +140,13 @@ export interface PermutationReport {
   seed: number;
   /** circular_shift: the least shift for every feature (the horizon in bars); features may need more (`block`). */
   min_block?: number;
+  /**
+   * Sequential stopping (CPU only, when configured): each test stopped at its stop_after-th exceedance, with
+   * p = stop_after / stopped_at; tests that did not reach it have the full-permutation p-value.
+   */
+  stop_after?: number;
+  /** Sequential stopping: how many tests stopped early. */
+  stopped_early?: number;
 }
 
 /** The statistical_tests report. */
@@ -341,13 +356,14 @@ export async function selectFeatures(
   const y = pick(target);
   const xs = scored.map((n) => pick(frame.columns.get(n)!));
   const opts = { permutations: cfg.permutations, seed: cfg.seed, scheme, minBlock };
+  const stopAfter = compute.gpu ? 0 : cfg.stop_after ?? 0;
   const tests = compute.gpu && xs.length
     ? await dcorTestGpu(compute.gpu, xs.map((x) => [x, y]), {
       ...opts,
       progress: progress && ((done, total) => progress(done, total, "permutations")),
     })
     : (progress?.(0, xs.length, "features"),
-      await dcorTestParallel(xs.map((x) => [x, y] as const), opts, {
+      await dcorTestParallel(xs.map((x) => [x, y] as const), { ...opts, stopAfter }, {
         threads: cfg.threads ?? 1,
         onProgress: progress && ((done, total) => progress(done, total, "features")),
       }));
@@ -371,6 +387,7 @@ export async function selectFeatures(
       n: d.n,
     };
     if (tests[i].block !== undefined) r.block = tests[i].block;
+    if (tests[i].stopped_at !== undefined) r.stopped_at = tests[i].stopped_at;
     if (cfg.rolling) Object.assign(r, windowed(xs[i], y, cfg.rolling_window));
     return r;
   });
@@ -395,6 +412,9 @@ export async function selectFeatures(
       permutations: cfg.permutations,
       seed: cfg.seed,
       ...(scheme === "circular_shift" ? { min_block: minBlock } : {}),
+      ...(stopAfter > 0
+        ? { stop_after: stopAfter, stopped_early: tests.filter((t) => t.stopped_at !== undefined).length }
+        : {}),
     },
     fdr_level: fdr,
     ranking,

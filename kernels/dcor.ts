@@ -244,6 +244,12 @@ export interface DcorTestOptions {
   scheme?: PermutationScheme;
   /** `circular_shift`: the least shift in rows (e.g. the target horizon in bars; default 1). */
   minBlock?: number;
+  /**
+   * Sequential Monte Carlo (Besag & Clifford 1991): stop after this many replicates >= the observed statistic
+   * (h), with p = h / L for the L replicates drawn; when fewer than h are seen in all B, the p-value is the
+   * full-B one exactly. 0 or undefined: always draw all B (default). The CPU path only.
+   */
+  stopAfter?: number;
 }
 
 /** Result of a distance correlation permutation test (energy::dcor.test). */
@@ -254,6 +260,8 @@ export interface DcorTestResult {
   p_value: number;
   /** Number of permutations. */
   B: number;
+  /** Replicates drawn when the test stopped early (`stopAfter`; p = stopAfter / this); absent otherwise. */
+  stopped_at?: number;
   /** Complete pairs used. */
   n: number;
   /** The algorithm that computed the replicates. */
@@ -285,9 +293,25 @@ export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions
   if (reason) {
     return { statistic: NaN, p_value: NaN, B, n, method: exact ? "exact" : "fast", scheme, block, reason };
   }
+  const h = opts.stopAfter ?? 0;
+  if (!Number.isInteger(h) || h < 0) {
+    throw new RangeError(`dcor test: stopAfter must be an integer >= 0, got ${h}`);
+  }
   const reps = new Float64Array(B);
   const perm = new Uint32Array(n);
   let observed: number, statistic: number;
+  // Draws replicates in order; with h > 0, stops at the h-th one >= the observed statistic (`drawn` = L).
+  let drawn = B, stopped = false;
+  const draw = (rep: (b: number) => number) => {
+    let ge = 0;
+    for (let b = 0; b < B; b++) {
+      reps[b] = rep(b);
+      if (h > 0 && reps[b] >= observed && ++ge === h) {
+        drawn = b + 1, stopped = true;
+        return;
+      }
+    }
+  };
   if (exact) {
     const A = centredMatrix(x), Bm = centredMatrix(y);
     const stat = (p?: Uint32Array) => {
@@ -301,18 +325,19 @@ export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions
       return s / (n * n);
     };
     observed = stat();
-    for (let b = 0; b < B; b++) reps[b] = stat(schemePermutation(seed, b, n, block, perm));
+    draw((b) => stat(schemePermutation(seed, b, n, block, perm)));
     statistic = dcorExact(x, y).dcor;
   } else {
     const fp = new FastPair(x, y);
     observed = fp.vxy();
-    for (let b = 0; b < B; b++) reps[b] = fp.vxy(schemePermutation(seed, b, n, block, perm));
+    draw((b) => fp.vxy(schemePermutation(seed, b, n, block, perm)));
     statistic = fp.result().dcor;
   }
   return {
     statistic,
-    p_value: pValue(observed, reps),
+    p_value: stopped ? h / drawn : pValue(observed, reps),
     B,
+    ...(stopped ? { stopped_at: drawn } : {}),
     n,
     method: exact ? "exact" : "fast",
     scheme,

@@ -84,6 +84,7 @@ const ENGINES: Record<string, Engine | null> = {
           exclude: c.features.selection_exclude,
           min_coverage: c.features.selection_min_coverage,
           fdr_level: c.features.selection_fdr_level,
+          stop_after: c.features.selection_stop_after,
           // The CLI runs the permutation tests on every core (the page's bundle has no test worker module).
           threads: "Deno" in globalThis ? navigator.hardwareConcurrency || 1 : 1,
         },

@@ -176,6 +176,9 @@ function selectionLines(t: TaskSummary): string[] {
   const p = sel.permutation;
   const scheme = `; p-values: ${p.permutations} ${p.scheme} permutations` +
     (p.min_block ? `, shifts of at least ${p.min_block} bars` : "") +
+    (p.stop_after
+      ? `, stopped early (Besag-Clifford, p = ${p.stop_after} / permutations drawn) for ${p.stopped_early} of ${sel.ranking.length}`
+      : "") +
     (sel.fdr_level !== null ? `; selected at BH q <= ${sel.fdr_level}` : "");
   const chosen = new Set(sel.selected);
   const lines = [

@@ -212,7 +212,7 @@ Deno.test("config: unknown keys are errors naming the file, the key path and the
   assert.equal(
     msg,
     "test.yaml: unknown key features.rolling_windowz (known: rolling_windows, frac_diff, log_stabilization, " +
-      "rolling_corr, baxter_king, extraction, garch, selection_target_column, dcor_top_k, stage1_rolling_enabled, selection_max_samples, selection_permutations, selection_seed, selection_rolling_window, selection_variance_threshold, selection_corr_threshold, selection_pca, selection_permutation, selection_exclude, selection_min_coverage, selection_fdr_level, columns)",
+      "rolling_corr, baxter_king, extraction, garch, selection_target_column, dcor_top_k, stage1_rolling_enabled, selection_max_samples, selection_permutations, selection_seed, selection_rolling_window, selection_variance_threshold, selection_corr_threshold, selection_pca, selection_permutation, selection_exclude, selection_min_coverage, selection_fdr_level, selection_stop_after, columns)",
   );
   assert.match(
     usageError(() => load("databse:\n  source: x\n")),

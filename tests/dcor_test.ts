@@ -374,6 +374,46 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "sequential stopping (Besag-Clifford): p = h / L at the h-th exceedance, else the full-B p-value; " +
+    "circular-shift calibration kept (KS < 0.125, P(p <= a) <= a)",
+  () => {
+    const S = 200, n = 200, B = 99, h = 10;
+    const pairs = Array.from({ length: S }, (_, s) => [ar1(n, 0.9, s), forwardSums(n, h, s)]);
+    const base = { permutations: B, scheme: "circular_shift" as const, minBlock: h };
+    let stoppedCount = 0;
+    const ps = pairs.map(([x, y], s) => {
+      const full = dcorTest(x, y, { ...base, seed: s });
+      assert.deepStrictEqual(dcorTest(x, y, { ...base, seed: s, stopAfter: 0 }), full, "0 = off");
+      const seq = dcorTest(x, y, { ...base, seed: s, stopAfter: h });
+      // Exceedances in the full run: (1 + ge) / (1 + B) = p.
+      const ge = Math.round(full.p_value * (1 + B)) - 1;
+      if (ge < h) {
+        assert.deepStrictEqual(seq, full, `pair ${s}: not stopped, same result`);
+      } else {
+        stoppedCount++;
+        assert.ok(seq.stopped_at! >= h && seq.stopped_at! <= B, `pair ${s}: L = ${seq.stopped_at}`);
+        assert.equal(seq.p_value, h / seq.stopped_at!);
+        // The first L replicates of the full run hold exactly h exceedances: rerunning with B = L stops at L.
+        const cut = dcorTest(x, y, { ...base, seed: s, permutations: seq.stopped_at! });
+        assert.equal(Math.round(cut.p_value * (1 + seq.stopped_at!)) - 1, h);
+        assert.equal(seq.statistic, full.statistic);
+      }
+      return seq.p_value;
+    });
+    assert.ok(stoppedCount > S / 2, `most null pairs stop early (${stoppedCount} of ${S})`);
+    // 1% KS critical value for 200 draws (0.115) plus 0.01 for p-values on a grid, as the full-B test.
+    const ks = ksUniform(ps);
+    assert.ok(ks < 0.125, `sequential circular_shift KS ${ks}`);
+    for (const a of [0.05, 0.1, 0.2]) {
+      const share = ps.filter((p) => p <= a).length / S;
+      // Binomial(200, a) 1% upper tail: a + 2.33 sqrt(a (1 - a) / 200).
+      assert.ok(share <= a + 2.33 * Math.sqrt((a * (1 - a)) / S), `P(p <= ${a}) = ${share}`);
+    }
+    assert.throws(() => dcorTest(pairs[0][0], pairs[0][1], { ...base, stopAfter: 1.5 }), /stopAfter/);
+  },
+);
+
 Deno.test("y = x² + noise: dCor well above 0 and p < 0.01 where Pearson is near 0", opts, async () => {
   const c = fixture.cases.find((k) => k.name === "y = x^2 + noise n=1000")!;
   const [x, y] = pairsOf(c);

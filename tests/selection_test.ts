@@ -128,6 +128,44 @@ Deno.test("config: a target name that is neither bars, time nor a y_* column is 
   );
 });
 
+Deno.test(
+  "selection: threads give the same report bit for bit; stop_after (Besag-Clifford) stops clear nulls early, " +
+    "reports it, and keeps the dependent feature's full p-value",
+  async () => {
+    const n = 3000, h = 5;
+    const close = closeOf(n + h, 91).subarray(0, n);
+    const target = forwardReturn(close, h);
+    const cols = new Map([["close", close]]);
+    const noise = returns(n, 92);
+    cols.set(
+      "signal",
+      target.map((v, t) => (Number.isFinite(v) ? Math.abs(v) + 0.3 * Math.abs(noise[t]) : NaN)),
+    );
+    for (let k = 0; k < 6; k++) cols.set(`noise${k}`, returns(n, 100 + k));
+    const frame = makeFrame("test", n, cols);
+    const cfg = { target: `y_ret_fwd_${h}`, permutations: 199, max_samples: 2000 };
+    const one = (await run(frame, cfg)).report;
+    const two = (await run(frame, { ...cfg, threads: 2 })).report;
+    assert.deepStrictEqual(two, one);
+    assert.equal(one.permutation.stop_after, undefined);
+    assert.ok(one.ranking.every((r) => r.stopped_at === undefined));
+
+    const seq = (await run(frame, { ...cfg, stop_after: 10, threads: 2 })).report;
+    const stopped = seq.ranking.filter((r) => r.stopped_at !== undefined);
+    assert.equal(seq.permutation.stop_after, 10);
+    assert.equal(seq.permutation.stopped_early, stopped.length);
+    assert.ok(stopped.length >= 1, "some noise feature stops early");
+    for (const r of seq.ranking) {
+      const full = one.ranking.find((f) => f.feature === r.feature)!;
+      assert.equal(r.dcor, full.dcor);
+      if (r.stopped_at === undefined) assert.equal(r.p_value, full.p_value, r.feature);
+      else assert.equal(r.p_value, 10 / r.stopped_at, r.feature);
+    }
+    const signal = seq.ranking.find((r) => r.feature === "signal")!;
+    assert.ok(signal.p_value < 0.01 && signal.stopped_at === undefined);
+  },
+);
+
 Deno.test('BH q-values: a hand-checked example, monotone in p, capped at 1, as R\'s p.adjust(method = "BH")', () => {
   // m = 5; sorted p 0.005, 0.01, 0.03, 0.04, 0.5 -> m p / rank = 0.025, 0.025, 0.05, 0.05, 0.5 (then running
   // minimum from the top). R: p.adjust(c(0.01, 0.04, 0.03, 0.005, 0.5), "BH") = 0.025 0.050 0.050 0.025 0.500.
