@@ -331,8 +331,10 @@ export function shiftPermutation(
   block: number,
   out = new Uint32Array(n),
 ): Uint32Array {
-  const s = circularShift(seed, b, n, block);
-  for (let k = 0; k < n; k++) out[k] = (k + s) % n;
+  const s = circularShift(seed, b, n, block) % n; // s <= n - L < n already; % n only guards n = 0
+  const split = n - s; // out[k] = k + s before the wrap, k + s - n after it (no division per element)
+  for (let k = 0; k < split; k++) out[k] = k + s;
+  for (let k = split; k < n; k++) out[k] = k - split;
   return out;
 }
 
