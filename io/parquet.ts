@@ -10,7 +10,13 @@ import {
 import type { SchemaTree } from "npm:hyparquet@1.31.5";
 import { compressors } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
-import { checkColumnChunk, checkParquetFooter, type ChunkRange } from "./parquet_check.ts";
+import {
+  checkColumnChunk,
+  checkPageRuns,
+  checkParquetFooter,
+  type ChunkRange,
+  type PageSpan,
+} from "./parquet_check.ts";
 import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
 import { parseCsvNumber } from "./csv.ts";
 import type { RangeReader } from "./storage.ts";
@@ -122,7 +128,7 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
         file: reading,
         metadata,
         columns: [...kinds.keys()],
-        compressors,
+        compressors: checked.compressors,
         parsers: PARSERS,
         onChunk: ({ columnName, columnData, rowStart }) => {
           const out = data.get(columnName);
@@ -211,6 +217,7 @@ function parseText(
 function chunkChecker(chunks: ChunkRange[], source: string) {
   const sorted = [...chunks].sort((a, b) => a.start - b.start);
   const done = new Set<ChunkRange>();
+  const pages = new Map<string, { runs: NonNullable<PageSpan["runs"]>; where: string }[]>();
   const check = (start: number, buf: ArrayBuffer): ArrayBuffer => {
     const bytes = new Uint8Array(buf);
     let lo = 0, hi = sorted.length;
@@ -222,12 +229,40 @@ function chunkChecker(chunks: ChunkRange[], source: string) {
     for (let i = lo; i < sorted.length && sorted[i].start < start + bytes.length; i++) {
       const c = sorted[i];
       if (done.has(c) || c.end > start + bytes.length) continue;
-      checkColumnChunk(bytes.subarray(c.start - start, c.end - start), c, source);
+      // Compressed pages' runs are checked when hyparquet inflates them (see `checkedCompressors`).
+      for (const p of checkColumnChunk(bytes.subarray(c.start - start, c.end - start), c, source)) {
+        if (p.runs) {
+          const levels = p.runs.v2Levels ?? 0;
+          const key = `${c.end - c.start}:${p.data + levels - c.start}:${p.end - p.data - levels}`;
+          const where = `row group ${c.rowGroup}, column "${c.column}": page at byte ${p.header}`;
+          pages.set(key, [...(pages.get(key) ?? []), { runs: p.runs, where }]);
+        }
+      }
       done.add(c);
     }
     return buf;
   };
-  return Object.assign(check, { left: () => sorted.filter((c) => !done.has(c)) });
+  /** hyparquet's decompressors, each checking the runs of a data page it inflated (pages from `check`). */
+  const checkedCompressors = Object.fromEntries(
+    Object.entries(compressors).map(([codec, inflate]) => [
+      codec,
+      (input: Uint8Array, length: number) => {
+        const out = inflate(input, length);
+        // hyparquet inflates from its own copy of each column chunk: a page is known by the chunk's size and
+        // the page's place in it; pages alike in all three (rare) must all fail for the page to be rejected.
+        const alike = pages.get(`${input.buffer.byteLength}:${input.byteOffset}:${input.length}`) ?? [];
+        const whys = alike.map((p) => checkPageRuns(out, p.runs));
+        if (whys.length && whys.every((w) => w)) {
+          throw new DataError(`${source}: corrupt Parquet file: ${alike[0].where}: ${whys[0]}`);
+        }
+        return out;
+      },
+    ]),
+  ) as typeof compressors;
+  return Object.assign(check, {
+    left: () => sorted.filter((c) => !done.has(c)),
+    compressors: checkedCompressors,
+  });
 }
 
 function errText(e: unknown): string {

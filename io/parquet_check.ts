@@ -40,6 +40,11 @@ export interface PageSpan {
   end: number;
   /** Whether the header stores a CRC of the data. */
   crc: boolean;
+  /**
+   * Data pages: what `checkPageRuns` needs to bound the page's RLE runs once decompressed: the values'
+   * encoding, the values (v2: non-null values) and, for v2, the byte length of the levels before the values.
+   */
+  runs?: { encoding: string; values: number; v2Levels?: number; maxDef: number; flat: boolean };
 }
 
 const CODECS = new Set(["UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"]);
@@ -294,13 +299,33 @@ export function checkColumnChunk(bytes: Uint8Array, chunk: ChunkRange, source: s
         }
       }
       reader.offset = body + size;
-      pages.push({
+      const page: PageSpan = {
         type: h.type,
         header: at,
         data: chunk.start + body,
         end: chunk.start + body + size,
         crc: h.crc !== undefined,
-      });
+      };
+      const v1 = h.data_page_header, v2p = h.data_page_header_v2;
+      const { maxDef, flat } = chunk;
+      if (v1) page.runs = { encoding: v1.encoding, values: v1.num_values, maxDef, flat };
+      if (v2p) {
+        const v2Levels = v2p.definition_levels_byte_length + v2p.repetition_levels_byte_length;
+        page.runs = {
+          encoding: v2p.encoding,
+          values: v2p.num_values - v2p.num_nulls,
+          v2Levels,
+          maxDef,
+          flat,
+        };
+      }
+      // Stored uncompressed, the page's runs can be checked here; compressed ones when hyparquet inflates them.
+      const plain = chunk.codec === "UNCOMPRESSED" || v2p?.is_compressed === false;
+      if (page.runs && plain) {
+        const why = checkPageRuns(bytes.subarray(body + (page.runs.v2Levels ?? 0), body + size), page.runs);
+        if (why) throw new Error(`${here}: ${why}`);
+      }
+      pages.push(page);
     }
     if (dataPages === 0 && chunk.values > 0) throw new Error(`${where}: no data page`);
     if (values !== chunk.values) {
@@ -319,7 +344,8 @@ const bitWidth = (max: number) => 32 - Math.clz32(max);
 
 /**
  * Walks an RLE / bit-packed hybrid stream of `count` values of `width` bits in bytes[start, end): why it is
- * damaged (a run past the values or the bytes, an empty run), or undefined. O(runs).
+ * damaged (a run past the values or the bytes, an empty run), or undefined. `atMost`: `count` is only an upper
+ * bound (the stream may end before). O(runs).
  */
 export function rleRuns(
   bytes: Uint8Array,
@@ -327,10 +353,13 @@ export function rleRuns(
   end: number,
   width: number,
   count: number,
+  atMost = false,
 ): string | undefined {
   let p = start, seen = 0;
   while (seen < count) {
     let header = 0, shift = 0, b: number;
+    // With `atMost`, count is an upper bound (v1 pages: values incl. nulls): the bytes may end first.
+    if (atMost && p >= end) return undefined;
     do {
       if (p >= end || shift > 28) return `a run header past the ${end - start} bytes`;
       b = bytes[p++];
@@ -347,9 +376,36 @@ export function rleRuns(
     } else {
       p += (width + 7) >> 3;
       seen += n;
+      if (n === 0 && atMost) return undefined; // trailing bytes hyparquet never reads
       if (n === 0 || seen > count) return `a run of ${n} values where ${count} are declared`;
     }
     if (p > end) return `runs past the ${end - start} bytes`;
+  }
+  return undefined;
+}
+
+/**
+ * Bounds the RLE / bit-packed runs of a decompressed data page (v1: definition levels, then the values; v2: the
+ * values) by the page's value count: hyparquet's decoder trusts run lengths, and a damaged one made it fill a
+ * JavaScript array of up to 2^31 entries (tens of seconds). Returns why the page is damaged, or undefined.
+ * Only flat columns (the ones read); O(runs).
+ */
+export function checkPageRuns(page: Uint8Array, runs: NonNullable<PageSpan["runs"]>): string | undefined {
+  if (!runs.flat) return undefined;
+  let p = 0;
+  if (runs.v2Levels === undefined && runs.maxDef > 0) {
+    if (page.length < 4) return "definition levels cut short";
+    const len = (page[0] | (page[1] << 8) | (page[2] << 16) | (page[3] << 24)) >>> 0;
+    if (4 + len > page.length) return `definition levels of ${len} bytes in a page of ${page.length}`;
+    const why = rleRuns(page, 4, 4 + len, bitWidth(runs.maxDef), runs.values, true);
+    if (why) return `definition levels: ${why}`;
+    p = 4 + len;
+  }
+  if (runs.encoding === "RLE_DICTIONARY" || runs.encoding === "PLAIN_DICTIONARY") {
+    const width = page[p];
+    if (width === undefined || width > 32) return `dictionary index width ${width}`;
+    const why = rleRuns(page, p + 1, page.length, width, runs.values, true);
+    if (why) return `dictionary indices: ${why}`;
   }
   return undefined;
 }

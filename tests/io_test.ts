@@ -29,6 +29,7 @@ import { lz4FrameDecode } from "../io/lz4.ts";
 import { checkColumnChunk, checkParquetFooter, crc32 } from "../io/parquet_check.ts";
 import { decodeParquet } from "../io/parquet.ts";
 import { encodeFeather } from "../pipeline/output.ts";
+import { encodeParquet } from "../io/parquet_write.ts";
 import { parquetMetadata } from "hyparquet";
 
 const enc = new TextEncoder();
@@ -578,4 +579,33 @@ Deno.test("corrupt CSV: NUL bytes, a numeric first line, a damaged separator, a 
     "q.csv",
     "unterminated quoted field",
   );
+});
+
+Deno.test("corrupt Parquet: a damaged run length in a compressed dictionary-index page is rejected at once, not decoded into a 2^31-entry array", async () => {
+  const n = 240;
+  const times = Float64Array.from({ length: n }, (_, i) => T0 + i * 60_000);
+  const close = Float64Array.from({ length: n }, (_, i) => 100 + (i % 17) * 0.25); // dictionary-encoded
+  const bytes = encodeParquet(new Map([["close", close]]), { name: "timestamp", values: times });
+  const meta = parquetMetadata(bytes.buffer.slice(0) as ArrayBuffer);
+  const [chunk] = checkParquetFooter(meta, bytes.length, "ok.parquet", new Set(["close"]));
+  const page = checkColumnChunk(bytes.subarray(chunk.start, chunk.end), chunk, "ok.parquet")
+    .find((p) => p.runs?.encoding === "RLE_DICTIONARY");
+  assert.ok(page, "hyparquet-writer dictionary-encodes a column of 17 distinct values");
+  let rejected = 0;
+  for (let p = page.data; p < page.end; p++) {
+    for (const bit of [3, 4]) {
+      const m = bytes.slice();
+      m[p] ^= 1 << bit;
+      const t = performance.now();
+      try {
+        await decodeFrame(m, "runs.parquet");
+      } catch (e) {
+        assert.ok(e instanceof DataError && e.message.startsWith("runs.parquet: "), String(e));
+        rejected++;
+      }
+      // Before: up to 35 s for one flipped bit (hyparquet filling a JavaScript array run by run).
+      assert.ok(performance.now() - t < 2000, `byte ${p} bit ${bit}: ${performance.now() - t} ms`);
+    }
+  }
+  assert.ok(rejected > 0);
 });
