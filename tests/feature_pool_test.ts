@@ -68,7 +68,7 @@ async function checkJobs(jobs: { x: Float64Array; spec: WindowSpec }[], what: st
   assert.ok(plan.some((c) => c.from > 0 && c.halo > 0), `${what}: no column was split`);
   for (const workers of [2, 0]) {
     const inputs = jobs.map((j) => Float64Array.from(j.x));
-    const got = await featureSetCpuParallel(jobs, FEATURES, { workers });
+    const got = await featureSetCpuParallel(jobs, FEATURES, { workers, minWork: 0 });
     got.forEach((m, i) => assertBitsEqual(m, expected[i], `${what}, ${workers} workers, job ${i}`));
     jobs.forEach((j, i) => assert.deepEqual(j.x, inputs[i], `${what}: job ${i}'s column was modified`));
   }
@@ -106,7 +106,7 @@ Deno.test("feature pool: columns with +0 and -0 agree up to the sign of zero", a
   const x = logPrice(3000, 8).map((v, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? -0 : v - 9));
   const jobs = [{ x, spec: { window: 20 } }];
   const expected = featureSetCpu(x, 20, FEATURES);
-  const [got] = await featureSetCpuParallel(jobs, FEATURES, { workers: 2 });
+  const [got] = await featureSetCpuParallel(jobs, FEATURES, { workers: 2, minWork: 0 });
   for (const [f, e] of expected) {
     const a = got.get(f)!;
     for (let i = 0; i < e.length; i++) {
@@ -125,6 +125,7 @@ Deno.test("feature pool: progress reaches the total rows, monotonically", async 
     const calls: [number, number][] = [];
     await featureSetCpuParallel(jobs, FEATURE_SETS.efficient, {
       workers,
+      minWork: 0,
       onProgress: (done, t) => calls.push([done, t]),
     });
     assert.ok(calls.length > 1, `${workers} workers: ${calls.length} progress calls`);
@@ -136,6 +137,7 @@ Deno.test("feature pool: progress reaches the total rows, monotonically", async 
   const calls: number[] = [];
   await featureSetCpuParallel([{ x: logPrice(10), spec: { window: 20 } }], ["mean"], {
     workers: 2,
+    minWork: 0,
     onProgress: (d) => calls.push(d),
   });
   assert.deepEqual(calls, [10]);
@@ -152,7 +154,7 @@ Deno.test("feature pool: errors reject with the CPU path's message and stop ever
   assert.match(cpuMessage, /no_such_feature/);
   for (const workers of [2, 0]) {
     await assert.rejects(
-      featureSetCpuParallel(jobs, ["mean", "no_such_feature"], { workers }),
+      featureSetCpuParallel(jobs, ["mean", "no_such_feature"], { workers, minWork: 0 }),
       (e: Error) => e.message === cpuMessage,
     );
   }
@@ -160,10 +162,17 @@ Deno.test("feature pool: errors reject with the CPU path's message and stop ever
   await assert.rejects(
     featureSetCpuParallel(jobs, ["mean"], {
       workers: 2,
+      minWork: 0,
       workerUrl: "data:text/javascript,throw new Error('boom')",
     }),
     /a worker failed: .*boom/,
   );
+  // Below minWork (default MIN_POOL_WORK) no worker starts: the same chunks run on this thread.
+  const small = await featureSetCpuParallel(jobs, ["mean"], {
+    workers: 2,
+    workerUrl: "data:text/javascript,throw new Error('boom')",
+  });
+  small.forEach((m, i) => assertBitsEqual(m, featureSetCpu(jobs[i].x, jobs[i].spec, ["mean"]), "small job"));
   await assert.rejects(featureSetCpuParallel(jobs, ["mean"], { workers: -1 }), UsageError);
   await assert.rejects(
     featureSetCpuParallel([{ x: logPrice(10), spec: { lens: new Int32Array(9) } }], ["mean"], { workers: 0 }),
