@@ -4,6 +4,7 @@
  * (mergesort 7.8 ms at 1e4 and 2.78 s at 1e6; permutation test B = 999: 4.7 s at 1e3, ~715 s at 1e4).
  */
 import { dcorExact, dcorFast, dcorGpu, dcorTest } from "../kernels/dcor.ts";
+import { dcorTestParallel } from "../kernels/dcor_pool.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { seededNormals } from "../generator/rng.ts";
 
@@ -87,6 +88,26 @@ export async function benchDcor(
       seconds: await time(() => dcorTest(x, y, { permutations: 999, seed: 1 })),
       reference_seconds: 715,
     });
+    // The statistical_tests stage's permutation tests (issue 18): 22 features x 5000 rows x 199 circular
+    // shifts (the default job's selection per instrument), one thread vs the pool (kernels/dcor_pool.ts) vs
+    // sequential stopping at 10 exceedances (features.selection_stop_after; two of 22 features dependent).
+    {
+      const n = 5000, F = opts.quick ? 8 : 22;
+      const yy = seededNormals(n, 5, 0);
+      const pairs = Array.from({ length: F }, (_, f) => {
+        const e = seededNormals(n, 6, f);
+        return [f < 2 ? e.map((v, i) => v + 0.3 * yy[i] ** 2) : e, yy] as const;
+      });
+      const o = { permutations: 199, seed: 0, scheme: "circular_shift" as const, minBlock: 15 };
+      const threads = navigator.hardwareConcurrency || 1;
+      for (
+        const [method, f] of [
+          ["1 thread", () => dcorTestParallel(pairs, o, { threads: 1 })],
+          [`${threads} threads`, () => dcorTestParallel(pairs, o, { threads })],
+          ["1 thread, stop_after 10", () => dcorTestParallel(pairs, { ...o, stopAfter: 10 }, { threads: 1 })],
+        ] as const
+      ) add({ what: `selection tests ${F} x B=199`, n, path: "cpu", method, seconds: await time(f) });
+    }
     const rows = opts.quick ? 2e4 : 1e5, features = 256;
     const target = seededNormals(rows, 3, 0);
     const cols = Array.from(

@@ -10,6 +10,9 @@ import * as Comlink from "npm:comlink@4.4.2";
 import { dcorTest, type DcorTestOptions, type DcorTestResult } from "./dcor.ts";
 import type { DcorWorkerApi } from "./dcor_test_worker.ts";
 import { UsageError } from "../runtime/errors.ts";
+import { idleCores } from "../runtime/cores.ts";
+
+export { idleCores };
 
 /** Options of {@link dcorTestParallel}. */
 export interface DcorPoolOptions {
@@ -18,6 +21,10 @@ export interface DcorPoolOptions {
    * started, never more than there are pairs after the first; 1 (or 0) runs every test on this thread.
    */
   threads?: number;
+  /**
+   * Start workers only for cores {@link idleCores} finds idle (default true); false ignores the load.
+   */
+  respectLoad?: boolean;
   /** Called after each pair with the pairs done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** The worker module (default kernels/dcor_test_worker.ts next to this file). */
@@ -50,7 +57,8 @@ export async function dcorTestParallel(
   const total = pairs.length;
   let done = 0;
   const work = pairs.reduce((a, [x]) => a + x.length, 0) * (opts.permutations ?? 999);
-  const workers = work < MIN_PARALLEL_WORK ? 0 : Math.max(0, Math.min(threads - 1, pairs.length - 1));
+  const free = pool.respectLoad === false ? Infinity : idleCores();
+  const workers = work < MIN_PARALLEL_WORK ? 0 : Math.max(0, Math.min(threads - 1, pairs.length - 1, free));
   if (workers === 0) {
     pairs.forEach(([x, y], i) => {
       out[i] = dcorTest(x, y, opts);

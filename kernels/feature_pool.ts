@@ -11,6 +11,7 @@
  */
 import * as Comlink from "npm:comlink@4.4.2";
 import { UsageError } from "../runtime/errors.ts";
+import { idleCores } from "../runtime/cores.ts";
 import { featureSetCpu } from "./feature_sets.ts";
 import type { FeatureWorkerApi } from "./feature_sets_worker.ts";
 import type { WindowSpec } from "./window_features.ts";
@@ -28,7 +29,8 @@ export interface FeatureJob {
 /** Options of {@link featureSetCpuParallel}. */
 export interface FeaturePoolOptions {
   /**
-   * Web Workers to start (default navigator.hardwareConcurrency); never more than there are chunks to run.
+   * Web Workers to start (default navigator.hardwareConcurrency); never more than there are chunks to run,
+   * nor than the idle cores plus one where the load is known (runtime/cores.ts; none with one core free).
    * 0 computes in-process on the calling thread (same results).
    */
   workers?: number;
@@ -216,7 +218,13 @@ export async function featureSetCpuParallel(
 
   const pool: { run: ChunkRunner; close: () => void }[] = [];
   const work = chunks.reduce((a, c) => a + c.cost, 0);
-  const inProcess = requested === 0 || work < (opts.minWork ?? MIN_POOL_WORK);
+  // Workers only when worth a start, and for idle cores (runtime/cores.ts: known with Deno's loadavg
+  // permission) plus this thread's, which waits: with one core in all the chunks run here.
+  const cores = idleCores() + 1;
+  const started = work < (opts.minWork ?? MIN_POOL_WORK) || cores < 2
+    ? 0
+    : Math.min(requested, chunks.length, cores);
+  const inProcess = started === 0;
   if (inProcess) {
     pool.push({ run: (x, spec, f) => Promise.resolve(featureSetCpu(x, spec, f)), close: () => {} });
   }
@@ -251,7 +259,7 @@ export async function featureSetCpuParallel(
   const workerFailure = new Promise<never>((_, reject) => (workerFailed = reject));
   workerFailure.catch(() => {}); // observed through the race below; never an unhandled rejection
   try {
-    for (let w = inProcess ? 0 : Math.min(requested, chunks.length); w > 0; w--) {
+    for (let w = started; w > 0; w--) {
       const worker = new Worker(url, { type: "module" });
       worker.addEventListener("error", (e) => {
         e.preventDefault(); // reported by rejecting the call, not as an uncaught error

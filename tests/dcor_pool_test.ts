@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import { dcorTest } from "../kernels/dcor.ts";
-import { dcorTestParallel, MIN_PARALLEL_WORK } from "../kernels/dcor_pool.ts";
+import { dcorTestParallel, idleCores, MIN_PARALLEL_WORK } from "../kernels/dcor_pool.ts";
 import { seededNormals } from "../generator/rng.ts";
 
 const n = 3000, F = 5;
@@ -21,12 +21,21 @@ for (const scheme of ["circular_shift", "iid"] as const) {
     const ref = pairs.map(([x, yy]) => dcorTest(x, yy, opts));
     for (const threads of [1, 2, 3]) {
       const seen: number[] = [];
-      const got = await dcorTestParallel(pairs, opts, { threads, onProgress: (d) => seen.push(d) });
+      const got = await dcorTestParallel(pairs, opts, {
+        threads,
+        respectLoad: false,
+        onProgress: (d) => seen.push(d),
+      });
       assert.deepStrictEqual(got, ref, `${threads} threads`);
       assert.deepStrictEqual(seen, [1, 2, 3, 4, 5]);
     }
   });
 }
+
+Deno.test("idleCores: Infinity without the loadavg permission, else a count in [0, cores]", () => {
+  const c = idleCores();
+  assert.ok(c === Infinity || (Number.isInteger(c) && c >= 0 && c <= navigator.hardwareConcurrency));
+});
 
 Deno.test("dcorTestParallel: small jobs stay on this thread; a worker that fails to load rejects", async () => {
   const small = pairs.map(([x, yy]) => [x.subarray(0, 100), yy.subarray(0, 100)] as const);
@@ -38,6 +47,10 @@ Deno.test("dcorTestParallel: small jobs stay on this thread; a worker that fails
     small.map(([x, yy]) => dcorTest(x, yy, opts)),
   );
   await assert.rejects(
-    dcorTestParallel(pairs, { ...opts, permutations: 199 }, { threads: 2, workerUrl: bogus }),
+    dcorTestParallel(pairs, { ...opts, permutations: 199 }, {
+      threads: 2,
+      workerUrl: bogus,
+      respectLoad: false,
+    }),
   );
 });
