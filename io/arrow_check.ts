@@ -407,6 +407,11 @@ function readMessage(r: Region, at: number): { message: Message | null; metaEnd:
   r.need(fb, len, `the metadata of the message at byte ${at}`);
   const m = meta.root(fb, `the message at byte ${at}`);
   const headerType = m.u8(1);
+  // V4 (Arrow 0.8 to 0.17) and V5 (1.0 on) only: readers lay buffers out differently for older versions.
+  const version = m.i16(0);
+  if (version !== 3 && version !== 4) {
+    throw new Corrupt(`message at byte ${at} has metadata version ${version + 1}`);
+  }
   const header = m.table(2, `the header of the message at byte ${at}`);
   if (!header) throw new Corrupt(`message at byte ${at} has no header`);
   return {
@@ -414,13 +419,14 @@ function readMessage(r: Region, at: number): { message: Message | null; metaEnd:
       headerType,
       header,
       bodyLength: m.count(3, `body length of the message at byte ${at}`),
-      version: m.i16(0),
+      version,
     },
     metaEnd: fb + len,
   };
 }
 
 const CODECS = ["lz4_frame", "zstd"] as const;
+const FRAME_MAGIC = { lz4_frame: 0x184d2204, zstd: 0xfd2fb528 } as const;
 
 /** Checks a record batch (or a dictionary batch's data) against the layout and its body. */
 function readBatch(
@@ -494,6 +500,15 @@ function readBatch(
         buf.prefix = r.count(bodyStart + offset, `${where}: uncompressed length of buffer ${b - 1}`, true);
         // A prefix equal to the stored length may be apache-arrow JS's (wrong) compressed length: checked on decoding.
         size = buf.prefix === -1 ? len - 8 : buf.prefix === len - 8 ? needed : buf.prefix;
+        // Marked "stored as is" (-1) yet holding a frame of the batch's codec: the prefix is damaged, and the
+        // frame's bytes would be read as values.
+        if (buf.prefix === -1 && len >= 12 && r.u32(bodyStart + offset + 8) === FRAME_MAGIC[codec]) {
+          throw new Corrupt(
+            `${where}: buffer ${
+              b - 1
+            } of field "${node.path}" is marked uncompressed but holds a ${codec} frame`,
+          );
+        }
       }
       if (size < needed) tooShort(where, b - 1, node.path, size, needed);
       if (bk.kind === "validity" && len > 0) {
@@ -706,7 +721,18 @@ function checkStream(file: Region): ArrowLayout {
   let rows = 0;
   while (at + 4 <= file.hi) {
     const { message, metaEnd } = readMessage(file, at);
-    if (!message) break;
+    if (!message) {
+      // An end-of-stream marker ends the data: anything but padding after it is a damaged message length.
+      const rest = new Uint8Array(
+        file.view.buffer,
+        file.view.byteOffset + metaEnd,
+        Math.max(0, file.hi - metaEnd),
+      );
+      if (rest.some((b) => b !== 0)) {
+        throw new Corrupt(`an end-of-stream marker at byte ${at} with data after it`);
+      }
+      break;
+    }
     const where = `message at byte ${at}`;
     file.need(metaEnd, message.bodyLength, `the body of the ${where}`);
     if (!schema) {

@@ -32,6 +32,9 @@ const UNDETECTABLE = {
   "arrow-uncompressed": "value bytes in record batch bodies; column names (Arrow IPC has no checksums)",
   "arrow-lz4": "bytes inside LZ4 frames that still decode to the prefix's length (literals; no content " +
     "checksum); column names",
+  "arrow-zstd-stream":
+    "bytes inside ZSTD frames that still decode to the prefix's length (no content checksum " +
+    "checked); column names; types in the stream's one schema",
   "parquet-no-crc":
     "page data of pages without a CRC (ZSTD payload bytes that still decode); schema flags in " +
     "the footer (e.g. REQUIRED/OPTIONAL: the footer has no checksum)",
@@ -171,6 +174,36 @@ function pyarrowInput(bytes: Uint8Array): Input {
   return { ...arrowInput("pyarrow.feather", "none", bytes, names), badValues: "nan" };
 }
 
+/**
+ * pyarrow's ZSTD IPC stream: no footer, one schema (its first message, where a type edit reinterprets values as
+ * in a footer stored once), ZSTD buffers (fzstd checks no content checksum: payload bytes are values).
+ */
+function pyarrowStream(bytes: Uint8Array): Input {
+  const name = "pyarrow.arrows";
+  const layout = checkArrowIpc(bytes, name);
+  const valueRegions: [number, number][] = [];
+  const lengthFields: number[] = [];
+  for (const b of layout.batches) {
+    lengthFields.push(b.bodyStart - 8);
+    for (const buf of b.buffers) {
+      if (buf.prefix === undefined) continue;
+      lengthFields.push(buf.start);
+      valueRegions.push([buf.start + 8, buf.start + buf.length]);
+    }
+  }
+  const schemaEnd = layout.batches[0].bodyStart - 8; // the schema message ends before the first batch's
+  return {
+    name,
+    kind: "arrow-zstd-stream",
+    bytes,
+    valueRegions,
+    nameRegions: nameRegions(bytes, layout.fields),
+    typeRegions: [[0, schemaEnd]],
+    lengthFields,
+    badValues: "nan",
+  };
+}
+
 function csvInput(): Input {
   const { timestamps, cols } = columns();
   const lines = ["timestamp,close,volume"];
@@ -296,8 +329,11 @@ async function unexplained(
   }
   const renamed = changed.some(([a, b]) => within(input.nameRegions, a, b));
   // A schema flag edited (e.g. a leaf made REPEATED) may turn a column into a skipped one, listed with its reason.
+  // Every field still there (as a column, the timestamps or a skipped one), if renamed or retyped.
+  const fields = (d: Decoded) =>
+    d.columns.length + d.skipped.length + (d.timestampColumn === undefined ? 0 : 1);
   const retyped = changed.some(([a, b]) => within(input.typeRegions ?? [], a, b)) &&
-    orig.columns.every(([n]) => got.columns.some((c) => c[0] === n) || got.skipped.includes(n));
+    fields(got) === fields(orig);
   if (renamed || retyped ? got.rows !== orig.rows : !sameShape(got, orig)) return "columns or rows changed";
   const regions = [...input.valueRegions, ...input.nameRegions, ...(input.typeRegions ?? [])];
   for (const [from, to] of changed) {
@@ -364,10 +400,11 @@ function identical(a: Decoded, b: Decoded): boolean {
     a.skipped.join() === b.skipped.join();
 }
 
-/** As many columns, in the same roles, and the same rows (names are checked byte by byte in `unexplained`). */
+/** As many fields, the timestamps in place, the same rows (names and values are checked in `unexplained`). */
 function sameShape(a: Decoded, b: Decoded): boolean {
+  // A text column whose every value turned non-numeric is skipped and listed with the reason: still there.
   return a.rows === b.rows && (a.timestampColumn === undefined) === (b.timestampColumn === undefined) &&
-    a.columns.length === b.columns.length && a.skipped.length === b.skipped.length;
+    a.columns.length + a.skipped.length === b.columns.length + b.skipped.length;
 }
 
 /**
@@ -443,6 +480,7 @@ Deno.test("fuzz: mutated Feather, Parquet and CSV files are rejected with one li
     ),
     csvInput(),
     pyarrowInput(await Deno.readFile(new URL("../arrow_pyarrow/bars_uncompressed.feather", fixtures))),
+    pyarrowStream(await Deno.readFile(new URL("../arrow_pyarrow/bars_zstd_stream.arrows", fixtures))),
   ];
   const decoder = new Decoder();
   const rand = prng(SEED);
