@@ -89,8 +89,9 @@ export async function benchDcor(
       reference_seconds: 715,
     });
     // The statistical_tests stage's permutation tests (issue 18): 22 features x 5000 rows x 199 circular
-    // shifts (the default job's selection per instrument), one thread vs the pool (kernels/dcor_pool.ts) vs
-    // sequential stopping at 10 exceedances (features.selection_stop_after; two of 22 features dependent).
+    // shifts (the default job's selection per instrument), one thread vs every core (kernels/dcor_pool.ts,
+    // ignoring the load) vs the pool as the engine runs it (workers only for idle cores: runtime/cores.ts) vs
+    // sequential stopping at 10 exceedances (features.selection_stop_after; two of the features dependent).
     {
       const n = 5000, F = opts.quick ? 8 : 22;
       const yy = seededNormals(n, 5, 0);
@@ -103,7 +104,8 @@ export async function benchDcor(
       for (
         const [method, f] of [
           ["1 thread", () => dcorTestParallel(pairs, o, { threads: 1 })],
-          [`${threads} threads`, () => dcorTestParallel(pairs, o, { threads })],
+          [`${threads} threads`, () => dcorTestParallel(pairs, o, { threads, respectLoad: false })],
+          [`pool (load-aware)`, () => dcorTestParallel(pairs, o, { threads })],
           ["1 thread, stop_after 10", () => dcorTestParallel(pairs, { ...o, stopAfter: 10 }, { threads: 1 })],
         ] as const
       ) add({ what: `selection tests ${F} x B=199`, n, path: "cpu", method, seconds: await time(f) });
