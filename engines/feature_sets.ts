@@ -83,10 +83,12 @@ export async function extractFeatures(
     ...segLens.map((lens) => ({ lens })),
   ];
   const workers = cfg.workers || navigator.hardwareConcurrency || 1;
+  let started = 0; // workers the pool actually started (none for small jobs or busy cores)
   // Long CPU work reports its progress in the run's log (rows of all jobs of one pool call).
   const pool = (jobs: { x: Float64Array; spec: WindowSpec }[], fs: readonly string[]) =>
     featureSetCpuParallel(jobs, fs, {
       workers,
+      onStart: (w) => (started = Math.max(started, w)),
       onProgress: progressLogger("feature_sets (cpu)", cfg.progressMs),
     });
   const t0 = performance.now();
@@ -127,7 +129,7 @@ export async function extractFeatures(
       input_columns: cfg.columns,
       features: features.length,
       placement,
-      cpu_workers: Object.values(placement).some((p) => p.includes("cpu")) ? workers : 0,
+      cpu_workers: Object.values(placement).some((p) => p.includes("cpu")) ? started : 0,
       timings_ms: { feature_sets: ms },
       columns: out.size,
     },

@@ -47,6 +47,8 @@ export interface FeaturePoolOptions {
    * are the same either way, so the results are too, bit for bit.
    */
   minWork?: number;
+  /** Called once with the number of workers started (0: every chunk ran on the calling thread). */
+  onStart?: (workers: number) => void;
 }
 
 /** A row range of one job, as planned by {@link planFeatureChunks}. */
@@ -225,6 +227,7 @@ export async function featureSetCpuParallel(
     ? 0
     : Math.min(requested, chunks.length, cores);
   const inProcess = started === 0;
+  opts.onStart?.(started);
   if (inProcess) {
     pool.push({ run: (x, spec, f) => Promise.resolve(featureSetCpu(x, spec, f)), close: () => {} });
   }

@@ -168,10 +168,13 @@ Deno.test("feature pool: errors reject with the CPU path's message and stop ever
     /a worker failed: .*boom/,
   );
   // Below minWork (default MIN_POOL_WORK) no worker starts: the same chunks run on this thread.
+  const starts: number[] = [];
   const small = await featureSetCpuParallel(jobs, ["mean"], {
     workers: 2,
     workerUrl: "data:text/javascript,throw new Error('boom')",
+    onStart: (w) => starts.push(w),
   });
+  assert.deepEqual(starts, [0]);
   small.forEach((m, i) => assertBitsEqual(m, featureSetCpu(jobs[i].x, jobs[i].spec, ["mean"]), "small job"));
   await assert.rejects(featureSetCpuParallel(jobs, ["mean"], { workers: -1 }), UsageError);
   await assert.rejects(
