@@ -52,7 +52,7 @@ async function config(
   dir: string,
   name: string,
   output: string,
-  opts: { windows?: number[]; registry?: string; s3?: boolean } = {},
+  opts: { windows?: number[]; registry?: string; s3?: boolean; slow?: boolean } = {},
 ): Promise<string> {
   const path = join(dir, name);
   await Deno.writeTextFile(
@@ -76,13 +76,15 @@ async function config(
       "  backend: cpu",
       "features:",
       `  rolling_windows: [${(opts.windows ?? [10, 20]).join(", ")}]`,
+      ...(opts.slow ? ["  selection_permutations: 2999"] : []),
       "generator:",
       "  if_empty: false",
       "pipeline:",
       "  engines:",
       "    feature_engineering: { enabled: false }",
       "    garch_models: { enabled: false }",
-      "    statistical_tests: { enabled: false }",
+      // slow: a holder that certainly outlasts another process's start plus a 1 s wait, on any machine load.
+      `    statistical_tests: { enabled: ${opts.slow ? "true" : "false"} }`,
       "",
     ].join("\n"),
   );
@@ -223,11 +225,11 @@ Deno.test("--wait: a waiting run starts when the holder ends; --wait 1 gives up 
   const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
   try {
     const out = join(dir, "out");
-    const a = await config(dir, "a.yaml", out);
+    const a = await config(dir, "a.yaml", out, { slow: true });
     const b = await config(dir, "b.yaml", out, { windows: [15] });
     const holder = spawnRun(a);
     await until(() => exists(join(out, LEASE_OBJECT)));
-    const patient = spawnRun(b, ["--wait", "120"]);
+    const patient = spawnRun(b, ["--wait", "300"]);
     const impatient = await spawnRun(b, ["--wait", "1"]).result;
     assert.equal(impatient.code, 2);
     assert.match(errorLine(impatient.err), / \(waited [12] s\); /);

@@ -138,7 +138,7 @@ Deno.test(
     const md = await Deno.readTextFile(join(dir, "out", "_runs", String(runs[0].id), "summary.md"));
     assert.match(md, /### Selection: dCor with y_ret_fwd_15m/);
     // Where each feature of the set ran (this test runs the CPU path: the worker pool).
-    assert.match(md, /feature set minimal \(8 columns\); cpu \(\d+ workers\): mean, median/);
+    assert.match(md, /feature set minimal \(8 columns\); cpu( \(\d+ workers\))?: mean, median/);
 
     const again = await cli(["run", "--config", config]);
     assert.equal(again.code, 0);
