@@ -25,8 +25,8 @@ import { barParams, generateBars } from "../generator/bars.ts";
 import { buildWeb, configSections } from "../web/build.ts";
 import { serveStatic } from "../web/serve.ts";
 import { inspectArrowFile } from "./arrow_ipc_check.ts";
+import { type Any, BROWSER_ARGS, CHROMIUM, pageHooks } from "./web_harness.ts";
 
-const CHROMIUM = Deno.env.get("FG_CHROMIUM") ?? "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const rootPath = (rel: string) => decodeURIComponent(new URL(rel, ROOT).pathname);
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -40,23 +40,13 @@ interface Spec {
   config?: string;
 }
 
-// deno-lint-ignore no-explicit-any
-type Any = any;
-
 // ------------------------------------------------------------------------------------------ driver side
 
 async function driver(spec: Spec): Promise<void> {
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--enable-unsafe-webgpu",
-    ],
+    args: [...BROWSER_ARGS, "--enable-unsafe-webgpu"],
   });
   const seen: Record<string, Any> = { console: [] as string[] };
   const context = await browser.newContext({
@@ -70,20 +60,7 @@ async function driver(spec: Spec): Promise<void> {
   page.setDefaultTimeout(30_000);
   /** Evaluates `fn` on the page's state hook (`window.__fg`). */
   const fg = <T>(fn: (f: Any) => T) => page.evaluate(`(${fn.toString()})(globalThis.__fg)`) as Promise<T>;
-  const seq = () => page.evaluate(() => (globalThis as Any).__fg?.seq ?? 0);
-  const settle = async (since: number, want: string[], timeout = 30_000) => {
-    await page.waitForFunction(
-      ([s, w]) => {
-        const f = (globalThis as Any).__fg;
-        return f && f.seq > (s as number) && (w as string[]).includes(f.status);
-      },
-      [since, want] as const,
-      { timeout },
-    );
-    return await page.evaluate(() => (globalThis as Any).__fg.status as string);
-  };
-  const text = (sel: string) => page.locator(sel).first().textContent();
-  const visible = (sel: string) => page.locator(sel).first().isVisible();
+  const { seq, settle, text, visible } = pageHooks(page);
   const run = async (config: string, timeout = 60_000) => {
     await page.fill("#config", config);
     const s = await seq();

@@ -38,21 +38,12 @@ import { buildWeb, configSections } from "../web/build.ts";
 import { FEATURE_SETS, featureSetCpu } from "../kernels/feature_sets.ts";
 import { loadShader } from "../runtime/shaders.ts";
 import { serveStatic } from "../web/serve.ts";
+import { type Any, BROWSER_ARGS, CHROMIUM, pageHooks } from "./web_harness.ts";
 
-/** Debian's chromium; FG_CHROMIUM points elsewhere (e.g. a CI image's preinstalled Chrome). Never a downloaded browser. */
-const CHROMIUM = Deno.env.get("FG_CHROMIUM") ?? "/usr/bin/chromium";
 const ROOT = new URL("../", import.meta.url);
 const rootPath = (rel: string) => decodeURIComponent(new URL(rel, ROOT).pathname);
 const SCREENSHOT = rootPath("out/web-test.png");
 const SCREENSHOT_1H = rootPath("out/web-test-1h.png");
-const BROWSER_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 // ------------------------------------------------------------------------------------------ driver side
@@ -78,11 +69,6 @@ interface DriverSpec {
   shaders?: string;
 }
 
-// Functions passed to page.evaluate run in the page (serialized: they cannot use this module's names);
-// `globalThis.__fg` is the page's state hook (web/main.ts).
-// deno-lint-ignore no-explicit-any
-type Any = any;
-
 async function driver(spec: DriverSpec): Promise<void> {
   const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
@@ -95,21 +81,7 @@ async function driver(spec: DriverSpec): Promise<void> {
     page.on("console", (m) => (seen.console as string[]).push(`${m.type()}: ${m.text()}`));
     page.on("pageerror", (e) => (seen.console as string[]).push(`pageerror: ${e.message}`));
     page.setDefaultTimeout(30_000);
-    const seq = () => page.evaluate(() => (globalThis as Any).__fg?.seq ?? 0);
-    /** Waits until the status changes after `since` to one of `want`; returns it. */
-    const settle = async (since: number, want: string[], timeout = 30_000) => {
-      await page.waitForFunction(
-        ([s, w]) => {
-          const f = (globalThis as Any).__fg;
-          return f && f.seq > (s as number) && (w as string[]).includes(f.status);
-        },
-        [since, want] as const,
-        { timeout },
-      );
-      return await page.evaluate(() => (globalThis as Any).__fg.status as string);
-    };
-    const text = (sel: string) => page.locator(sel).first().textContent();
-    const visible = (sel: string) => page.locator(sel).first().isVisible();
+    const { seq, settle, text, visible } = pageHooks(page);
 
     await page.goto(spec.url);
     seen.ready = await settle(0, ["ready", "error"]);
