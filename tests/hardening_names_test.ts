@@ -19,6 +19,22 @@ const DEFAULT_PATTERN = "^([^/]+)/";
 /** A control, format or separator character: what must never reach a report raw. */
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
+/** Generated bars of one instrument (SYN0000) under `bars`, its file copied into a folder per name in `names`. */
+async function barsWithCopies(bars: string, rows: number, names: string[]): Promise<void> {
+  await generate({
+    kind: "bars",
+    storage: new LocalStorage(bars),
+    instruments: 1,
+    rows,
+    seed: 3,
+    workers: 0,
+  });
+  for (const name of names) {
+    await Deno.mkdir(join(bars, name));
+    await Deno.copyFile(join(bars, "SYN0000", "part-00000.parquet"), join(bars, name, "part-00000.parquet"));
+  }
+}
+
 /** A listing-only store, as S3 lists keys: any byte sequence is a possible key. */
 function keysOnly(url: string, keys: string[]): Storage {
   const objects: StoredObject[] = keys.sort().map((key) => ({ key, size: 1 }));
@@ -185,22 +201,8 @@ Deno.test(
   async () => {
     const dir = await Deno.makeTempDir();
     const bars = join(dir, "bars");
-    await generate({
-      kind: "bars",
-      storage: new LocalStorage(bars),
-      instruments: 1,
-      rows: 400,
-      seed: 3,
-      workers: 0,
-    });
     const hostile = ["_runs", ".hidden", "a|b", "a\nb", "esc\u001b[31m", "a b", "x\u202ey"];
-    for (const name of hostile) {
-      await Deno.mkdir(join(bars, name));
-      await Deno.copyFile(
-        join(bars, "SYN0000", "part-00000.parquet"),
-        join(bars, name, "part-00000.parquet"),
-      );
-    }
+    await barsWithCopies(bars, 400, hostile);
     const out = join(dir, "out");
     // An earlier run's summary: clean_existing_output must not delete it.
     await Deno.mkdir(join(out, "_runs", "r-earlier"), { recursive: true });
@@ -262,19 +264,7 @@ Deno.test(
   async () => {
     const dir = await Deno.makeTempDir();
     const bars = join(dir, "bars");
-    await generate({
-      kind: "bars",
-      storage: new LocalStorage(bars),
-      instruments: 1,
-      rows: 100,
-      seed: 3,
-      workers: 0,
-    });
-    await Deno.mkdir(join(bars, "_runs"));
-    await Deno.copyFile(
-      join(bars, "SYN0000", "part-00000.parquet"),
-      join(bars, "_runs", "part-00000.parquet"),
-    );
+    await barsWithCopies(bars, 100, ["_runs"]);
     const config = join(dir, "config.yaml");
     await Deno.writeTextFile(config, `data:\n  source: ${bars}\ncompute:\n  backend: cpu\n`);
     const r = await cli(["load", "_runs", "--every", "5min", "--config", config, "--no-cache"]);
