@@ -215,10 +215,6 @@ function textColumn(
 const latin1 = new TextDecoder("latin1");
 
 /**
- * The text of row i of a valid cell of a string chunk. Per-row `get` decodes UTF-8 each time (about 2 s per
- * million rows), so a dictionary's strings are decoded once, and an all-ASCII Utf8 chunk as one string.
- */
-/**
  * A string chunk's offsets must rise within its data: apache-arrow slices past the end or backwards as empty
  * strings, which would read as missing values. The ends are checked here, each step in the caller's pass.
  */
@@ -235,6 +231,10 @@ function checkOffsets(d: Data, offsets: Int32Array | BigInt64Array, source: stri
   }
 }
 
+/**
+ * The text of row i of a valid cell of a string chunk. Per-row `get` decodes UTF-8 each time (about 2 s per
+ * million rows), so a dictionary's strings are decoded once, and an all-ASCII Utf8 chunk as one string.
+ */
 function chunkText(d: Data, source: string, name: string): (i: number) => string {
   const chunk = new Vector([d]);
   if (DataType.isDictionary(d.type) && d.dictionary) {
