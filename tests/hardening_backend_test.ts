@@ -34,19 +34,22 @@ Deno.test("backend: webgpu without an adapter names compute.backend / --backend 
     "close\n" + Array.from({ length: 50 }, (_, i) => 100 + Math.sin(i)).join("\n"),
   );
 
+  const zscore = (backend: string) =>
+    cliWithoutAdapter([
+      "kernel",
+      "zscore",
+      "--input",
+      input,
+      "--column",
+      "close",
+      "--window",
+      "5",
+      "--backend",
+      backend,
+    ]);
+
   // The kernel CLI's --backend.
-  const k = await cliWithoutAdapter([
-    "kernel",
-    "zscore",
-    "--input",
-    input,
-    "--column",
-    "close",
-    "--window",
-    "5",
-    "--backend",
-    "webgpu",
-  ]);
+  const k = await zscore("webgpu");
   assert.equal(k.code, 2, k.err);
   assert.deepEqual(k.err.split("\n").filter((l) => l.startsWith("error:")), [MESSAGE]);
 
@@ -63,18 +66,7 @@ Deno.test("backend: webgpu without an adapter names compute.backend / --backend 
   assert.doesNotMatch(run.err, /task committed|task failed/);
 
   // auto still falls back to the CPU path with a warning.
-  const auto = await cliWithoutAdapter([
-    "kernel",
-    "zscore",
-    "--input",
-    input,
-    "--column",
-    "close",
-    "--window",
-    "5",
-    "--backend",
-    "auto",
-  ]);
+  const auto = await zscore("auto");
   assert.equal(auto.code, 0, auto.err);
   assert.match(auto.err, /no usable WebGPU adapter \(no WebGPU adapter found\); using the CPU backend/);
   await Deno.remove(dir, { recursive: true });
