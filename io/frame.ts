@@ -1,3 +1,7 @@
+/** The in-memory table every decoder produces: named f64 columns plus optional epoch-ms timestamps. */
+
+import { UsageError } from "../runtime/errors.ts";
+
 /** Cells of a numeric column that held no number (read as NaN): the first one and how many. */
 export interface BadCells {
   /** Column name as written in the file. */
@@ -11,10 +15,6 @@ export interface BadCells {
   /** The input file (key) they were in, when a task has several. */
   file?: string;
 }
-
-/** The in-memory table every decoder produces: named f64 columns plus optional epoch-ms timestamps. */
-
-import { UsageError } from "../runtime/errors.ts";
 
 /** A column present in the input file that was not loaded, and why (e.g. it holds text). */
 export interface SkippedColumn {
