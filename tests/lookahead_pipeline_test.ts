@@ -19,10 +19,13 @@ import type { Frame } from "../io/frame.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
-/** Every feature, set and causal option on (Baxter-King causal without fill, causal log stabilization, ...). */
+/**
+ * Every feature, set and causal option on (Baxter-King causal without fill, causal log stabilization, the
+ * minimum-d FFD chosen on the first auto_rows rows, ...).
+ */
 const EVERYTHING = `
 features:
-  frac_diff: { d_values: [0.4, 0.5] }
+  frac_diff: { d_values: auto, threshold: 1e-4, auto_rows: 1200 }
   columns: [close, volume]
   rolling_windows: [10, 200]
   log_stabilization: { enabled: true, causal: true }
@@ -65,7 +68,9 @@ async function check(extra: string, rows: number, cuts: number[]) {
   const ref = await runOn(dir, full, rows, extra);
   const features = [...ref.columns.keys()].filter((c) => !c.startsWith("y_"));
   assert.ok(features.some((c) => c.endsWith("_garch_vol")), "the GARCH column is checked");
-  let compared = 0;
+  for (const c of features.filter((c) => c.endsWith("_fd_auto"))) {
+    assert.ok(ref.columns.get(c)!.some(Number.isFinite), `${c} has values to compare`);
+  }
   for (const cut of cuts) {
     const part = await runOn(dir, full, cut, extra);
     assert.deepEqual([...part.columns.keys()], [...ref.columns.keys()]);
@@ -79,11 +84,10 @@ async function check(extra: string, rows: number, cuts: number[]) {
           assert.fail(`${name} row ${t} changes when the input is cut at ${cut}: ${a[t]} vs ${b[t]}`);
         }
       }
-      compared++;
     }
   }
   await Deno.remove(dir, { recursive: true });
-  return compared;
+  return features; // every one compared at every cut
 }
 
 Deno.test(
@@ -92,7 +96,7 @@ Deno.test(
   async () => {
     // 6,000 rows > 4,076: every default FFD order has values. Cuts inside the warm-ups, between GARCH refits
     // and at a refit boundary (min_samples 1000, every 1000).
-    assert.ok(await check("", 6000, [1500, 2001, 4500]) > 0);
+    assert.ok((await check("", 6000, [1500, 2001, 4500])).length > 20);
   },
 );
 
@@ -101,8 +105,9 @@ Deno.test(
   opts,
   async () => {
     // 3,000 rows: two UTC days of minutes (per-day segments). 1201 = min_samples + refit_every + 1 (a refit
-    // boundary); 2000 cuts a day.
-    assert.ok(await check(EVERYTHING, 3000, [1201, 2000]) > 100);
+    // boundary); 2000 cuts a day; 1100 is before auto_rows (no d yet: close_fd_auto all NaN in both).
+    const features = await check(EVERYTHING, 3000, [1100, 1201, 2000]);
+    assert.ok(features.length > 100 && features.includes("close_fd_auto"), features.join(", "));
   },
 );
 
