@@ -42,3 +42,68 @@ export function pageHooks(page: Page) {
   const visible = (sel: string) => page.locator(sel).first().isVisible();
   return { seq, settle, text, visible };
 }
+
+const ROOT = new URL("../", import.meta.url);
+
+/** A path under the repository root. */
+export const rootPath = (rel: string): string => decodeURIComponent(new URL(rel, ROOT).pathname);
+
+/** Fails with what to install when the browser is missing. */
+export function requireChromium(): void {
+  try {
+    Deno.statSync(CHROMIUM);
+  } catch {
+    throw new Error(
+      `${CHROMIUM} not found: the browser tests drive Debian's chromium package (never a downloaded browser). ` +
+        `Install it with: sudo apt-get install -y chromium   (.ci/run does this on CI)`,
+    );
+  }
+}
+
+/** What a driver child process left: its exit, stderr's tail and the JSON it wrote (null when none). */
+export interface DriverRun {
+  /** Whether the child exited 0. */
+  success: boolean;
+  /** Its exit code. */
+  code: number;
+  /** The last 4000 characters of its stderr. */
+  stderr: string;
+  /** What it saw (the JSON it wrote to `out`), or null. */
+  seen: Any;
+}
+
+/**
+ * Runs `testFile` (relative to the repository root) with `--web-driver SPEC` in a child Deno process with
+ * --allow-all (playwright-core reads os.*, /proc and spawns the browser) and reads the JSON it writes to `out`.
+ */
+export async function runDriver(
+  testFile: string,
+  spec: Record<string, unknown>,
+  out: string,
+): Promise<DriverRun> {
+  const child = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--config",
+      rootPath("deno.json"),
+      rootPath(testFile),
+      "--web-driver",
+      JSON.stringify({ ...spec, out }),
+    ],
+    cwd: rootPath("."),
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  let seen: Any = null;
+  try {
+    seen = JSON.parse(await Deno.readTextFile(out));
+  } catch { /* the caller reports it */ }
+  return {
+    success: child.success,
+    code: child.code,
+    stderr: new TextDecoder().decode(child.stderr).slice(-4000),
+    seen,
+  };
+}

@@ -25,10 +25,16 @@ import { barParams, generateBars } from "../generator/bars.ts";
 import { buildWeb, configSections } from "../web/build.ts";
 import { serveStatic } from "../web/serve.ts";
 import { inspectArrowFile } from "./arrow_ipc_check.ts";
-import { type Any, BROWSER_ARGS, CHROMIUM, pageHooks } from "./web_harness.ts";
+import {
+  type Any,
+  BROWSER_ARGS,
+  CHROMIUM,
+  pageHooks,
+  requireChromium,
+  rootPath,
+  runDriver,
+} from "./web_harness.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const rootPath = (rel: string) => decodeURIComponent(new URL(rel, ROOT).pathname);
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 interface Spec {
@@ -374,7 +380,7 @@ async function scenario(
   prepare: (dir: string) => Promise<Partial<Spec>>,
   check: (seen: Any, dir: string) => Promise<void> | void,
 ): Promise<void> {
-  Deno.statSync(CHROMIUM); // the browser tests drive Debian's chromium (apt-get install chromium)
+  requireChromium();
   const dir = await Deno.makeTempDir({ prefix: "fg-web13-" });
   const out = await buildWeb({ outDir: `${dir}/site` });
   const server = serveStatic(out, { hostname: "127.0.0.1", port: 0 });
@@ -388,30 +394,12 @@ async function scenario(
       screenshot,
       ...(await prepare(dir)),
     };
-    const child = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        "--config",
-        rootPath("deno.json"),
-        rootPath("tests/web_issue13_test.ts"),
-        "--web-driver",
-        JSON.stringify(spec),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    let seen: Any = null;
-    try {
-      seen = JSON.parse(await Deno.readTextFile(spec.out));
-    } catch { /* reported below */ }
+    const child = await runDriver("tests/web_issue13_test.ts", spec, spec.out);
+    const seen = child.seen;
     try {
       assert.ok(
         child.success && seen,
-        `the browser driver failed (exit ${child.code}):\n${
-          new TextDecoder().decode(child.stderr).slice(-4000)
-        }\n` +
+        `the browser driver failed (exit ${child.code}):\n${child.stderr}\n` +
           `seen: ${JSON.stringify(seen)?.slice(0, 3000)}`,
       );
       assert.equal(seen.ready, "ready", seen.console.join("\n"));

@@ -38,10 +38,16 @@ import { buildWeb, configSections } from "../web/build.ts";
 import { FEATURE_SETS, featureSetCpu } from "../kernels/feature_sets.ts";
 import { loadShader } from "../runtime/shaders.ts";
 import { serveStatic } from "../web/serve.ts";
-import { type Any, BROWSER_ARGS, CHROMIUM, pageHooks } from "./web_harness.ts";
+import {
+  type Any,
+  BROWSER_ARGS,
+  CHROMIUM,
+  pageHooks,
+  requireChromium,
+  rootPath,
+  runDriver,
+} from "./web_harness.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const rootPath = (rel: string) => decodeURIComponent(new URL(rel, ROOT).pathname);
 const SCREENSHOT = rootPath("out/web-test.png");
 const SCREENSHOT_1H = rootPath("out/web-test-1h.png");
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -323,41 +329,12 @@ if (Deno.args[0] === "--web-driver") {
 
 // ------------------------------------------------------------------------------------------ test side
 
-function requireChromium(): void {
-  try {
-    Deno.statSync(CHROMIUM);
-  } catch {
-    throw new Error(
-      `${CHROMIUM} not found: the browser tests drive Debian's chromium package (never a downloaded browser). ` +
-        `Install it with: sudo apt-get install -y chromium   (.ci/run does this on CI)`,
-    );
-  }
-}
-
 /** Runs the driver in a child process and returns what it saw. */
 async function drive(spec: Omit<DriverSpec, "out">, dir: string): Promise<Any> {
-  const out = `${dir}/seen-${spec.scenario}.json`;
-  const child = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all", // playwright-core reads os.*, /proc and spawns the browser
-      "--config",
-      rootPath("deno.json"),
-      rootPath("tests/web_test.ts"),
-      "--web-driver",
-      JSON.stringify({ ...spec, out }),
-    ],
-    cwd: rootPath("."),
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  let seen: Any = null;
-  try {
-    seen = JSON.parse(await Deno.readTextFile(out));
-  } catch { /* reported below */ }
+  const child = await runDriver("tests/web_test.ts", spec, `${dir}/seen-${spec.scenario}.json`);
+  const seen = child.seen;
   if (!child.success || !seen) {
-    const err = new TextDecoder().decode(child.stderr).slice(-4000);
+    const err = child.stderr;
     const log = seen ? `\npage console:\n${(seen.console ?? []).join("\n")}` : "";
     throw new Error(
       `the browser driver failed (exit ${child.code}):\n${err}${log}\nseen so far: ${
