@@ -37,6 +37,39 @@ async function csvInput(): Promise<{ dir: string; input: string; rows: number }>
   return { dir, input, rows };
 }
 
+/**
+ * A temporary folder with `rows` generated bars of one instrument under bars/, and `writeConfig(rest)`, which
+ * writes config.yaml there (those bars in, out/ out, the CPU backend, then `rest`) and returns its path.
+ */
+async function barsDir(
+  rows: number,
+): Promise<{ dir: string; writeConfig: (rest: string) => Promise<string> }> {
+  const dir = await Deno.makeTempDir();
+  await generate({
+    kind: "bars",
+    storage: new LocalStorage(join(dir, "bars")),
+    instruments: 1,
+    rows,
+    seed: 5,
+    workers: 0,
+  });
+  const writeConfig = async (rest: string) => {
+    const config = join(dir, "config.yaml");
+    await Deno.writeTextFile(
+      config,
+      `data:\n  source: ${join(dir, "bars")}\nstorage:\n  output: ${
+        join(dir, "out")
+      }\ncompute:\n  backend: cpu\n` +
+        rest,
+    );
+    return config;
+  };
+  return { dir, writeConfig };
+}
+
+/** The warning lines of a run's log, one string. */
+const warnings = (err: string) => err.split("\n").filter((l) => l.includes('"level":"warn"')).join("\n");
+
 /** The one `error:` line a failed command printed (and that it printed exactly one). */
 function oneError(err: string): string {
   const lines = err.split("\n").filter((l) => l.startsWith("error:"));
@@ -371,22 +404,9 @@ Deno.test(
   "params: in the pipeline a window longer than the series is a warning and an all-NaN column, not a failure",
   opts,
   async () => {
-    const dir = await Deno.makeTempDir();
-    await generate({
-      kind: "bars",
-      storage: new LocalStorage(join(dir, "bars")),
-      instruments: 1,
-      rows: 500,
-      seed: 5,
-      workers: 0,
-    });
-    const config = join(dir, "config.yaml");
-    await Deno.writeTextFile(
-      config,
-      `data:\n  source: ${join(dir, "bars")}\nstorage:\n  output: ${
-        join(dir, "out")
-      }\ncompute:\n  backend: cpu\n` +
-        `features:\n  rolling_windows: [10, 1000000]\n  frac_diff:\n    d_values: [0.1, 0.5]\n` +
+    const { dir, writeConfig } = await barsDir(500);
+    const config = await writeConfig(
+      `features:\n  rolling_windows: [10, 1000000]\n  frac_diff:\n    d_values: [0.1, 0.5]\n` +
         `  rolling_corr:\n    pairs: [[close, volume]]\n    window: 1000000\n  baxter_king:\n    k: 300\n` +
         `  extraction:\n    windows: [900]\n    workers: 1\n` +
         `pipeline:\n  engines:\n    garch_models: {enabled: false}\n    statistical_tests: {enabled: false}\n` +
@@ -397,7 +417,7 @@ Deno.test(
     for (const backend of adapter ? ["cpu", "webgpu"] : ["cpu"]) {
       const r = await cli(["run", "--config", config, "--backend", backend, "--force"]);
       assert.equal(r.code, 0, `${backend}: ${r.err}`);
-      const warned = r.err.split("\n").filter((l) => l.includes('"level":"warn"')).join("\n");
+      const warned = warnings(r.err);
       for (
         const want of [
           /feature close_z_1000000: the z-score window needs 1000000 rows; the series has 500/,
@@ -500,15 +520,7 @@ Deno.test(
   "params: a target horizon or a dCor window longer than the data is a warning in the pipeline",
   opts,
   async () => {
-    const dir = await Deno.makeTempDir();
-    await generate({
-      kind: "bars",
-      storage: new LocalStorage(join(dir, "bars")),
-      instruments: 1,
-      rows: 300,
-      seed: 5,
-      workers: 0,
-    });
+    const { dir, writeConfig } = await barsDir(300);
     const cases: [string, RegExp][] = [
       [
         "selection_target_column: y_ret_fwd_100000",
@@ -520,19 +532,14 @@ Deno.test(
       ],
     ];
     for (const [features, want] of cases) {
-      const config = join(dir, "config.yaml");
-      await Deno.writeTextFile(
-        config,
-        `data:\n  source: ${join(dir, "bars")}\nstorage:\n  output: ${
-          join(dir, "out")
-        }\ncompute:\n  backend: cpu\n` +
-          `features:\n  ${features}\n  selection_permutations: 9\n` +
+      const config = await writeConfig(
+        `features:\n  ${features}\n  selection_permutations: 9\n` +
           `pipeline:\n  engines:\n    stationarization: {enabled: false}\n    feature_engineering: {enabled: false}\n` +
           `    garch_models: {enabled: false}\ngenerator:\n  if_empty: false\n`,
       );
       const r = await cli(["run", "--config", config, "--force"]);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.err.split("\n").filter((l) => l.includes('"level":"warn"')).join("\n"), want);
+      assert.match(warnings(r.err), want);
     }
     await Deno.remove(dir, { recursive: true });
   },
