@@ -128,19 +128,22 @@ Deno.test("config: a target name that is neither bars, time nor a y_* column is 
   );
 });
 
+/** 3000 closes, their 5-bar forward return and a nonlinear signal of it (|y| + noise: Pearson near 0, dCor > 0). */
+function signalCase() {
+  const n = 3000, h = 5;
+  const close = closeOf(n + h, 91).subarray(0, n);
+  const target = forwardReturn(close, h);
+  const noise = returns(n, 92);
+  const signal = target.map((v, t) => (Number.isFinite(v) ? Math.abs(v) + 0.3 * Math.abs(noise[t]) : NaN));
+  return { n, h, close, target, signal };
+}
+
 Deno.test(
   "selection: threads give the same report bit for bit; stop_after (Besag-Clifford) stops clear nulls early, " +
     "reports it, and keeps the dependent feature's full p-value",
   async () => {
-    const n = 3000, h = 5;
-    const close = closeOf(n + h, 91).subarray(0, n);
-    const target = forwardReturn(close, h);
-    const cols = new Map([["close", close]]);
-    const noise = returns(n, 92);
-    cols.set(
-      "signal",
-      target.map((v, t) => (Number.isFinite(v) ? Math.abs(v) + 0.3 * Math.abs(noise[t]) : NaN)),
-    );
+    const { n, h, close, signal: dependent } = signalCase();
+    const cols = new Map([["close", close], ["signal", dependent]]);
     for (let k = 0; k < 6; k++) cols.set(`noise${k}`, returns(n, 100 + k));
     const frame = makeFrame("test", n, cols);
     const cfg = { target: `y_ret_fwd_${h}`, permutations: 199, max_samples: 2000 };
@@ -186,12 +189,9 @@ Deno.test(
   "selection: a dependent feature ranks first with p < 0.01, noise does not; q-values; FDR selection; " +
     "y_* columns are never features and close is excluded by default",
   async () => {
-    const n = 3000, h = 5;
-    const close = closeOf(n + h, 91).subarray(0, n);
-    const target = forwardReturn(close, h);
-    // A nonlinear signal of the target (|y| + noise: Pearson near 0, dCor clearly > 0) and pure noise.
-    const noise = returns(n, 92), noise2 = returns(n, 93);
-    const signal = target.map((v, t) => (Number.isFinite(v) ? Math.abs(v) + 0.3 * Math.abs(noise[t]) : NaN));
+    const { n, h, close, target, signal } = signalCase();
+    // Beside the signal, pure noise.
+    const noise2 = returns(n, 93);
     const frame = makeFrame(
       "test",
       n,

@@ -78,7 +78,7 @@ export interface DriverRun {
  */
 export async function runDriver(
   testFile: string,
-  spec: Record<string, unknown>,
+  spec: object,
   out: string,
 ): Promise<DriverRun> {
   const child = await new Deno.Command(Deno.execPath(), {
