@@ -1,5 +1,9 @@
 /** Runs the CLI in-process for tests, capturing what it prints (stdout lines, stderr log lines). */
+import { join } from "node:path";
 import { main } from "../cli/main.ts";
+import { generate } from "../generator/generate.ts";
+import { LocalStorage } from "../io/storage.ts";
+import type { RunSummary } from "../pipeline/run.ts";
 
 /** The CLI's exit code and output. */
 export interface CliResult {
@@ -27,4 +31,55 @@ export async function cli(argv: string[]): Promise<CliResult> {
 /** The JSON log records among captured stderr lines. */
 export function logRecords(err: string): Record<string, unknown>[] {
   return err.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+/** What a pipeline run left under `<output>/_runs/<id>`: the folder, summary.json and summary.md. */
+export interface RunReports {
+  /** `<output>/_runs/<id>`. */
+  runDir: string;
+  /** summary.json. */
+  summary: RunSummary;
+  /** summary.md. */
+  md: string;
+}
+
+/**
+ * The reports of the run whose log is `err` (its first record names the run: run ids order by second only,
+ * so not by listing `_runs`), under the output folder `output`.
+ */
+export async function runReports(output: string, err: string): Promise<RunReports> {
+  const runDir = join(output, "_runs", logRecords(err)[0].run_id as string);
+  return {
+    runDir,
+    summary: JSON.parse(await Deno.readTextFile(join(runDir, "summary.json"))),
+    md: await Deno.readTextFile(join(runDir, "summary.md")),
+  };
+}
+
+/**
+ * A temp folder with `rows` generated bars of one instrument (SYN0000) under `bars/` and `config.yaml`: source
+ * `bars/`, output `out/`, the CPU backend, no generation on an empty source, then `yaml` (more sections).
+ */
+export async function barsJob(
+  o: { prefix: string; rows: number; seed: number; yaml: string },
+): Promise<{ dir: string; config: string }> {
+  const dir = await Deno.makeTempDir({ prefix: o.prefix });
+  await generate({
+    kind: "bars",
+    storage: new LocalStorage(join(dir, "bars")),
+    instruments: 1,
+    rows: o.rows,
+    seed: o.seed,
+    workers: 0,
+  });
+  const config = join(dir, "config.yaml");
+  await Deno.writeTextFile(
+    config,
+    `data: { source: ${join(dir, "bars")} }
+storage: { output: ${join(dir, "out")} }
+compute: { backend: cpu }
+generator: { if_empty: false }
+${o.yaml}`,
+  );
+  return { dir, config };
 }

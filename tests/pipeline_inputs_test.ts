@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
-import { cli, logRecords } from "./cli_harness.ts";
+import { cli, logRecords, runReports } from "./cli_harness.ts";
 import { decodeFrame } from "../io/read.ts";
 import { barsCsv } from "./data.ts";
 import type { RunSummary } from "../pipeline/run.ts";
@@ -44,10 +44,9 @@ generator:
   return { dir, config };
 }
 
-/** The summary of the run whose log is `err` (run ids order by second only, so not by listing). */
+/** The summary of the run whose log is `err`. */
 async function summaryOf(dir: string, err: string): Promise<RunSummary> {
-  const id = logRecords(err)[0].run_id as string;
-  return JSON.parse(await Deno.readTextFile(join(dir, "out", "_runs", id, "summary.json")));
+  return (await runReports(join(dir, "out"), err)).summary;
 }
 
 Deno.test(
@@ -104,9 +103,7 @@ Deno.test(
     const out = await decodeFrame(await Deno.readFile(join(dir, "out", "AAA", "part-00000.feather")), "out");
     const close = out.columns.get("close")!;
     assert.ok(Number.isNaN(close[99]) && Number.isFinite(close[98]) && Number.isFinite(close[100]));
-    const md = await Deno.readTextFile(
-      join(dir, "out", "_runs", logRecords(r.err)[0].run_id as string, "summary.md"),
-    );
+    const { md } = await runReports(join(dir, "out"), r.err);
     assert.match(md, /close.*1 cell.*n\/a/);
     assert.match(md, /symbol/);
     await Deno.remove(dir, { recursive: true });
@@ -125,7 +122,7 @@ Deno.test(
     await Deno.writeTextFile(join(dir, "bars", "BIG", "a.csv"), barsCsv(3000, { start: 1e300 }).join("\n"));
     const r = await cli(["run", "--config", config]);
     assert.equal(r.code, 0, r.err);
-    const s = await summaryOf(dir, r.err);
+    const { summary: s, md } = await runReports(join(dir, "out"), r.err);
     const [aaa, big, neg] = s.tasks;
     // 1e300 prices: the rolling variance overflows and every z-score is 0 — flagged, not passed on silently.
     assert.match(big.quality!["close_z_20"].problem!, /constant \(0\) after the warm-up: .*above 1e150/);
@@ -140,7 +137,6 @@ Deno.test(
     assert.ok(
       warns.some((l) => l.task === "NEG" && l.feature === "close_fd_0.4" && /<= 0/.test(String(l.msg))),
     );
-    const md = await Deno.readTextFile(join(dir, "out", "_runs", s.run_id, "summary.md"));
     assert.match(md, /close_fd_0\.1.*needs 4076 rows/);
     await Deno.remove(dir, { recursive: true });
   },

@@ -6,10 +6,7 @@
  */
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
-import { cli, logRecords } from "./cli_harness.ts";
-import { generate } from "../generator/generate.ts";
-import { LocalStorage } from "../io/storage.ts";
-import type { RunSummary } from "../pipeline/run.ts";
+import { barsJob, cli, runReports } from "./cli_harness.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -17,30 +14,22 @@ Deno.test(
   "summary.md: phases, FFD windows, GARCH table, feature warm-ups, selection with n/p/q and reasons",
   opts,
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "fg-summary-" });
     // Generated bars have volatility clustering (regimes), so the GARCH fit is interior, with standard errors.
-    const bars = new LocalStorage(join(dir, "bars"));
-    await generate({ kind: "bars", storage: bars, instruments: 1, rows: 3000, seed: 3, workers: 0 });
-    await Deno.rename(join(dir, "bars", "SYN0000"), join(dir, "bars", "ES+H5"));
-    const config = join(dir, "config.yaml");
-    await Deno.writeTextFile(
-      config,
-      `data: { source: ${join(dir, "bars")} }
-storage: { output: ${join(dir, "out")} }
-compute: { backend: cpu }
-generator: { if_empty: false }
-features:
+    const { dir, config } = await barsJob({
+      prefix: "fg-summary-",
+      rows: 3000,
+      seed: 3,
+      yaml: `features:
   frac_diff: { d_values: [0.1, 0.4] }
   garch: { min_samples: 500, refit_every: 500 }
   selection_target_column: y_ret_fwd_5
   selection_permutations: 19
 `,
-    );
+    });
+    await Deno.rename(join(dir, "bars", "SYN0000"), join(dir, "bars", "ES+H5"));
     const r = await cli(["run", "--config", config]);
     assert.equal(r.code, 0, r.err.slice(-2000));
-    const id = logRecords(r.err)[0].run_id as string;
-    const runDir = join(dir, "out", "_runs", id);
-    const md = await Deno.readTextFile(join(runDir, "summary.md"));
+    const { runDir, summary, md } = await runReports(join(dir, "out"), r.err);
     assert.match(md, /^## ES\+H5$/m);
     assert.match(md, /^\| ES\+H5 \| done \| 3000 \|/m);
     assert.match(md, /time per phase \(ms\): read \d+, validate \d+, stationarization \d+, .*write \d+/);
@@ -67,7 +56,6 @@ features:
     assert.match(md, /^\| close_fd_0\.1 \| no finite value .* \| FFD d = 0\.1 .*needs 4076 rows.* \|$/m);
     assert.match(md, /^\| close \| matches features\.selection_exclude "close" \|/m);
 
-    const summary: RunSummary = JSON.parse(await Deno.readTextFile(join(runDir, "summary.json")));
     const sel = summary.tasks[0].reports!.statistical_tests as { filters: { pca: Record<string, unknown> } };
     assert.equal(sel.filters.pca.file, "pca/ES+H5.json");
     assert.equal(sel.filters.pca.loadings, undefined, "loadings live in their own file");
