@@ -357,6 +357,12 @@ export async function selectFeatures(
   const xs = scored.map((n) => pick(frame.columns.get(n)!));
   const opts = { permutations: cfg.permutations, seed: cfg.seed, scheme, minBlock };
   const stopAfter = compute.gpu ? 0 : cfg.stop_after ?? 0;
+  if (compute.gpu && (cfg.stop_after ?? 0) > 0) {
+    log(
+      "info",
+      `selection: stop_after ${cfg.stop_after} applies to the CPU tests only; the WebGPU tests draw all ${cfg.permutations} permutations`,
+    );
+  }
   const tests = compute.gpu && xs.length
     ? await dcorTestGpu(compute.gpu, xs.map((x) => [x, y]), {
       ...opts,
