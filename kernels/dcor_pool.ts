@@ -6,11 +6,11 @@
  * workers or the order they finish in. Workers are started per call and terminated when it ends, also on
  * error; small jobs (less work than a worker start) stay on this thread.
  */
-import * as Comlink from "npm:comlink@4.4.2";
 import { dcorTest, type DcorTestOptions, type DcorTestResult } from "./dcor.ts";
 import type { DcorWorkerApi } from "./dcor_test_worker.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { idleCores } from "../runtime/cores.ts";
+import { startWorkers } from "../runtime/workers.ts";
 
 export { idleCores };
 
@@ -67,7 +67,6 @@ export async function dcorTestParallel(
     return out;
   }
   type Runner = (x: Float64Array, y: Float64Array) => Promise<DcorTestResult>;
-  const runners: { run: Runner; close: () => void }[] = [];
   let next = 0, failed = false;
   const loop = async (run: Runner) => {
     while (!failed && next < pairs.length) {
@@ -85,38 +84,22 @@ export async function dcorTestParallel(
       pool.onProgress?.(++done, total);
     }
   };
-  // A worker that fails outside a call (its module does not load) would leave the call pending forever.
-  let workerFailed: (e: Error) => void = () => {};
-  const workerFailure = new Promise<never>((_, reject) => (workerFailed = reject));
-  workerFailure.catch(() => {});
-  const url = pool.workerUrl ?? DEFAULT_WORKER;
+  const set = startWorkers<DcorWorkerApi>(pool.workerUrl ?? DEFAULT_WORKER, workers, "dcorTestParallel");
   try {
-    for (let w = 0; w < workers; w++) {
-      const worker = new Worker(url, { type: "module" });
-      worker.addEventListener("error", (e) => {
-        e.preventDefault();
-        workerFailed(new Error(`dcorTestParallel: a worker failed: ${e.message}`));
-      });
-      const remote = Comlink.wrap<DcorWorkerApi>(worker);
-      runners.push({
-        run: (x, y) => remote.test(x, y, opts),
-        close: () => {
-          remote[Comlink.releaseProxy]();
-          worker.terminate();
-        },
-      });
-    }
     // This thread takes pairs too; yielding after each lets the workers' replies in between.
     const local: Runner = async (x, y) => {
       await new Promise((r) => setTimeout(r, 0));
       return dcorTest(x, y, opts);
     };
     // Two pairs in flight per worker, so a worker never waits for this thread to finish its pair.
-    const loops = runners.flatMap((r) => [loop(r.run), loop(r.run)]);
-    await Promise.race([Promise.all([...loops, loop(local)]), workerFailure]);
+    const loops = set.remotes.flatMap((remote) => {
+      const run: Runner = (x, y) => remote.test(x, y, opts);
+      return [loop(run), loop(run)];
+    });
+    await Promise.race([Promise.all([...loops, loop(local)]), set.failure]);
   } finally {
     failed = true;
-    for (const r of runners) r.close();
+    set.close();
   }
   return out;
 }

@@ -12,6 +12,7 @@
 import * as Comlink from "npm:comlink@4.4.2";
 import { UsageError } from "../runtime/errors.ts";
 import { idleCores } from "../runtime/cores.ts";
+import { startWorkers } from "../runtime/workers.ts";
 import { featureSetCpu } from "./feature_sets.ts";
 import type { FeatureWorkerApi } from "./feature_sets_worker.ts";
 import type { WindowSpec } from "./window_features.ts";
@@ -218,7 +219,6 @@ export async function featureSetCpuParallel(
   let done = total - chunks.reduce((a, c) => a + c.to - c.from, 0);
   let reported = false;
 
-  const pool: { run: ChunkRunner; close: () => void }[] = [];
   const work = chunks.reduce((a, c) => a + c.cost, 0);
   // Workers only when worth a start, and for idle cores (runtime/cores.ts: known with Deno's loadavg
   // permission) plus this thread's, which waits: with one core in all the chunks run here.
@@ -228,10 +228,6 @@ export async function featureSetCpuParallel(
     : Math.min(requested, chunks.length, cores);
   const inProcess = started === 0;
   opts.onStart?.(started);
-  if (inProcess) {
-    pool.push({ run: (x, spec, f) => Promise.resolve(featureSetCpu(x, spec, f)), close: () => {} });
-  }
-  const url = opts.workerUrl ?? DEFAULT_WORKER;
   let next = 0;
   let failed = false;
   const loop = async (run: ChunkRunner) => {
@@ -257,31 +253,20 @@ export async function featureSetCpuParallel(
       opts.onProgress?.(done, total);
     }
   };
-  // A worker that fails outside a call (its module does not load) would leave the call pending forever.
-  let workerFailed: (e: Error) => void = () => {};
-  const workerFailure = new Promise<never>((_, reject) => (workerFailed = reject));
-  workerFailure.catch(() => {}); // observed through the race below; never an unhandled rejection
+  const set = startWorkers<FeatureWorkerApi>(
+    opts.workerUrl ?? DEFAULT_WORKER,
+    started,
+    "featureSetCpuParallel",
+  );
+  const runners: ChunkRunner[] = inProcess
+    ? [(x, spec, f) => Promise.resolve(featureSetCpu(x, spec, f))]
+    : set.remotes.map((remote) => (x, spec, f) => remote.featureSet(x, spec, f));
   try {
-    for (let w = started; w > 0; w--) {
-      const worker = new Worker(url, { type: "module" });
-      worker.addEventListener("error", (e) => {
-        e.preventDefault(); // reported by rejecting the call, not as an uncaught error
-        workerFailed(new Error(`featureSetCpuParallel: a worker failed: ${e.message}`));
-      });
-      const remote = Comlink.wrap<FeatureWorkerApi>(worker);
-      pool.push({
-        run: (x, spec, f) => remote.featureSet(x, spec, f),
-        close: () => {
-          remote[Comlink.releaseProxy]();
-          worker.terminate();
-        },
-      });
-    }
     // Rejects at the first failure; the finally then terminates the workers still running a chunk.
-    await Promise.race([Promise.all(pool.map((p) => loop(p.run))), workerFailure]);
+    await Promise.race([Promise.all(runners.map((run) => loop(run))), set.failure]);
   } finally {
     failed = true;
-    for (const p of pool) p.close();
+    set.close();
   }
   if (!reported) opts.onProgress?.(done, total);
   return out;
