@@ -82,7 +82,7 @@ export function decodeCsv(bytes: Uint8Array, source: string): Frame {
   }
   const text = toCommaSeparated(new TextDecoder("utf-8").decode(bytes)); // `;`, tab, `|`: io/csv_dialect.ts
   // A lone '"' (quotes come in pairs, "" inside a field too) would swallow the rest of the file into one field.
-  if (text.includes('"') && text.split('"').length % 2 === 0) {
+  if (oddQuotes(text)) {
     const line = text.slice(0, text.lastIndexOf('"')).split("\n").length;
     throw new DataError(
       `${source}: an unterminated quoted field (an odd number of '"' characters; the last on line ${line})`,
@@ -162,6 +162,13 @@ export function decodeCsv(bytes: Uint8Array, source: string): Frame {
   const frame = makeFrame(source, rows, columns, skipped, timestamps);
   if (badCells.length) frame.badCells = badCells;
   return frame;
+}
+
+/** Whether `text` holds an odd number of '"' characters (counted in place, no split of the whole text). */
+function oddQuotes(text: string): boolean {
+  let odd = false;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) odd = !odd;
+  return odd;
 }
 
 function countNewlines(bytes: Uint8Array): number {
