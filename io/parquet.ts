@@ -101,7 +101,8 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
   const rows = Number(metadata.num_rows);
   const kinds = new Map<string, Kind>();
   const skipped: SkippedColumn[] = [];
-  for (const child of parquetSchema(metadata).children) {
+  const schema = parquetSchema(metadata).children;
+  for (const child of schema) {
     const k = classify(child);
     if (k === "number" || k === "time" || k === "text") kinds.set(child.element.name, k);
     else skipped.push({ name: child.element.name, reason: k });
@@ -177,7 +178,7 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
       data.delete(name);
     } else if (t.bad) badCells.push(t.bad);
   }
-  const schemaOrder = parquetSchema(metadata).children.map((c) => c.element.name);
+  const schemaOrder = schema.map((c) => c.element.name);
   skipped.sort((a, b) => schemaOrder.indexOf(a.name) - schemaOrder.indexOf(b.name));
   const timeCols = [...kinds].filter(([, k]) => k === "time").map(([n]) => n);
   const frame = frameWithTimestamps(source, rows, data, timeCols, skipped);
