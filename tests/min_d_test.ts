@@ -14,9 +14,7 @@ import { makeFrame } from "../io/frame.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { validateConfig } from "../config/schema.ts";
 import { join } from "node:path";
-import { cli, logRecords } from "./cli_harness.ts";
-import { generate } from "../generator/generate.ts";
-import { LocalStorage } from "../io/storage.ts";
+import { barsJob, cli, runReports } from "./cli_harness.ts";
 import type { RunSummary } from "../pipeline/run.ts";
 import { summaryMarkdown } from "../pipeline/summary.ts";
 import type { MinDReport } from "../engines/stationarization.ts";
@@ -217,23 +215,11 @@ Deno.test(
   "pipeline: d_values auto gives close_fd_auto and the minimum-d table in summary.md",
   opts,
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "fg-min-d-" });
-    await generate({
-      kind: "bars",
-      storage: new LocalStorage(join(dir, "bars")),
-      instruments: 1,
+    const { dir, config } = await barsJob({
+      prefix: "fg-min-d-",
       rows: 4000,
       seed: 5,
-      workers: 0,
-    });
-    const config = join(dir, "config.yaml");
-    await Deno.writeTextFile(
-      config,
-      `data: { source: ${join(dir, "bars")} }
-storage: { output: ${join(dir, "out")} }
-compute: { backend: cpu }
-generator: { if_empty: false }
-features:
+      yaml: `features:
   frac_diff: { d_values: auto, threshold: 1e-4, auto_rows: 2000 }
   rolling_windows: [20]
 pipeline:
@@ -242,15 +228,13 @@ pipeline:
     garch_models: { enabled: false }
     statistical_tests: { enabled: false }
 `,
-    );
+    });
     const r = await cli(["run", "--config", config]);
     assert.equal(r.code, 0, r.err.slice(-2000));
-    const runDir = join(dir, "out", "_runs", logRecords(r.err)[0].run_id as string);
-    const summary: RunSummary = JSON.parse(await Deno.readTextFile(join(runDir, "summary.json")));
+    const { summary, md } = await runReports(join(dir, "out"), r.err);
     const rep =
       (summary.tasks[0].reports!.stationarization as { min_d: Record<string, MinDReport> }).min_d.close;
     assert.ok(rep.d !== null && rep.d > 0 && rep.d <= 1 && rep.first_row === 1999 && !rep.looks_ahead);
-    const md = await Deno.readTextFile(join(runDir, "summary.md"));
     const d = String(Number(rep.d.toFixed(5)));
     assert.match(
       md,
