@@ -13,6 +13,7 @@
  */
 import { AwsClient } from "npm:aws4fetch@1.0.20";
 import { UsageError } from "../runtime/errors.ts";
+import { sha256Hex } from "./checksum.ts";
 import { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./storage.ts";
 
 const MiB = 1024 * 1024;
@@ -520,10 +521,7 @@ const HINTS: Record<string, string> = {
 
 /** A request init whose body is signed with its SHA-256 (S3 then rejects a corrupted transfer). */
 async function signedBody(method: string, body: Uint8Array, type?: string): Promise<RequestInit> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>));
-  const headers: Record<string, string> = {
-    "x-amz-content-sha256": Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
-  };
+  const headers: Record<string, string> = { "x-amz-content-sha256": await sha256Hex(body) };
   if (type) headers["content-type"] = type;
   return { method, body: body as Uint8Array<ArrayBuffer>, headers };
 }

@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { loadConfigFile } from "../config/load.ts";
 import { configHash } from "../config/print.ts";
 import { generate } from "../generator/generate.ts";
+import { sha256Hex } from "../io/checksum.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { StorageError, storageError, writeFileAtomic } from "../io/write.ts";
 import { Registry } from "../pipeline/registry.ts";
@@ -81,11 +82,6 @@ function walk(root: string, rel = ""): string[] {
   return out.sort();
 }
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Checks every committed task in `out`: its parts exist with the manifest's size and hash; returns them. */
 async function committedIntact(out: string): Promise<string[]> {
   const committed: string[] = [];
@@ -100,7 +96,7 @@ async function committedIntact(out: string): Promise<string[]> {
     for (const f of manifest.files) {
       const bytes = await Deno.readFile(join(out, f.key));
       assert.equal(bytes.length, f.bytes, `${f.key}: size differs from its manifest`);
-      assert.equal(await sha256(bytes), f.sha256, `${f.key}: torn or changed`);
+      assert.equal(await sha256Hex(bytes), f.sha256, `${f.key}: torn or changed`);
     }
     committed.push(inst);
   }
