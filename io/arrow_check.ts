@@ -58,7 +58,7 @@ export interface ArrowLayout {
 }
 
 /** A structural defect, with the byte position it was found at; callers turn it into a DataError. */
-export class Corrupt extends Error {}
+class Corrupt extends Error {}
 
 const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 const CONTINUATION = 0xffffffff;

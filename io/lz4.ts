@@ -21,7 +21,7 @@ const u32 = (b: Uint8Array, i: number) =>
   (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
 
 /** xxHash32 (seed 0) of bytes[start, end): the checksum LZ4 frames use. */
-export function xxh32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+function xxh32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let i = start;
   let h: number;
   if (end - start >= 16) {

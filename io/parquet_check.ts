@@ -347,7 +347,7 @@ const bitWidth = (max: number) => 32 - Math.clz32(max);
  * damaged (a run past the values or the bytes, an empty run), or undefined. `atMost`: `count` is only an upper
  * bound (the stream may end before). O(runs).
  */
-export function rleRuns(
+function rleRuns(
   bytes: Uint8Array,
   start: number,
   end: number,
