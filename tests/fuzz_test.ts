@@ -554,7 +554,7 @@ Deno.test("fuzz: mutated Feather, Parquet and CSV files are rejected with one li
       const path = `${dir}/${sample.name}`;
       await Deno.writeFile(path, sample.bytes);
       const r = await cli(["kernel", "zscore", "--input", path, "--column", "close", "--window", "10"]);
-      assert.ok(r.code === 1 || r.code === 2, `${sample.name}: exit ${r.code}`);
+      assert.equal(r.code, 2, `${sample.name}: exit ${r.code} (a DataError exits 2)`);
       const lines = r.err.split("\n").filter((l) => l.startsWith("error:"));
       assert.equal(lines.length, 1, `${sample.name}: one error line: ${r.err}`);
       assert.ok(lines[0].startsWith(`error: ${path}: `), lines[0]);
