@@ -156,6 +156,60 @@ export async function benchAdf(
   };
 }
 
+/** First differences and the level centred over rows L..len-1 of equal-length series (len = length - 1). */
+export function lagInputs(series: Float64Array[], L: number): { dx: Float64Array; lv: Float64Array }[] {
+  return series.map((x) => {
+    const len = x.length - 1;
+    const dx = new Float64Array(len), lv = new Float64Array(len);
+    let mean = 0;
+    for (let i = L; i < len; i++) mean += x[i];
+    mean /= len - L;
+    for (let i = 0; i < len; i++) dx[i] = x[i + 1] - x[i], lv[i] = x[i] - mean;
+    return { dx, lv };
+  });
+}
+
+/** f64 reference of shaders/adf_lag_products.wgsl: per series [sum d_i d_{i-k}, sum v_i d_{i-k}] for k = 0..L. */
+export function lagProductsF64(prep: { dx: Float64Array; lv: Float64Array }[], L: number): Float64Array[] {
+  return prep.map(({ dx, lv }) => {
+    const len = dx.length, out = new Float64Array(2 * (L + 1));
+    for (let k = 0; k <= L; k++) {
+      let a = 0, b = 0;
+      for (let i = L; i < len; i++) a += dx[i] * dx[i - k], b += lv[i] * dx[i - k];
+      out[2 * k] = a, out[2 * k + 1] = b;
+    }
+    return out;
+  });
+}
+
+/**
+ * The same sums on WebGPU in f32 (shaders/adf_lag_products.wgsl), every series in one dispatch: compiles the
+ * pipeline and returns a function that uploads, dispatches and reads back (series after series, as
+ * {@link lagProductsF64} concatenated).
+ */
+export async function lagProductsGpu(
+  rt: GpuRuntime,
+  prep: { dx: Float64Array; lv: Float64Array }[],
+  L: number,
+): Promise<() => Promise<Float32Array>> {
+  const len = prep[0].dx.length, S = prep.length;
+  const dx32 = new Float32Array(len * S), lv32 = new Float32Array(len * S);
+  prep.forEach(({ dx, lv }, s) => (dx32.set(dx, s * len), lv32.set(lv, s * len)));
+  const pipe = await rt.pipeline("adf_lag_products");
+  return async () => {
+    const b = rt.batch();
+    const out = b.storage(4 * 2 * (L + 1) * S);
+    b.dispatch(pipe, [
+      b.upload(dx32),
+      b.upload(lv32),
+      out,
+      b.uniform(new Uint32Array([len, L, S, 0]).buffer),
+    ], [L + 1, S]);
+    b.read(out, 4 * 2 * (L + 1) * S);
+    return (await b.run())[0];
+  };
+}
+
 /**
  * The O(n L) cross-products of the ADF normal equations on WebGPU (f32) and on the host (f64): sum d_i d_{i-k}
  * and sum v_i d_{i-k} (v the centred level) for k = 0..L, i = L..n-2, every series. The f32 sums' largest
@@ -164,39 +218,9 @@ export async function benchAdf(
  */
 async function lagProducts(rt: GpuRuntime, series: Float64Array[], lags: number, budget: number) {
   const len = N - 1, L = lags;
-  const prep = series.map((x) => {
-    const dx = new Float64Array(len), lv = new Float64Array(len);
-    let mean = 0;
-    for (let i = L; i < len; i++) mean += x[i];
-    mean /= len - L;
-    for (let i = 0; i < len; i++) dx[i] = x[i + 1] - x[i], lv[i] = x[i] - mean;
-    return { dx, lv };
-  });
-  const cpu = () =>
-    prep.map(({ dx, lv }) => {
-      const out = new Float64Array(2 * (L + 1));
-      for (let k = 0; k <= L; k++) {
-        let a = 0, b = 0;
-        for (let i = L; i < len; i++) a += dx[i] * dx[i - k], b += lv[i] * dx[i - k];
-        out[2 * k] = a, out[2 * k + 1] = b;
-      }
-      return out;
-    });
-  const dx32 = new Float32Array(len * series.length), lv32 = new Float32Array(len * series.length);
-  prep.forEach(({ dx, lv }, s) => (dx32.set(dx, s * len), lv32.set(lv, s * len)));
-  const pipe = await rt.pipeline("adf_lag_products");
-  const gpuRun = async () => {
-    const b = rt.batch();
-    const out = b.storage(4 * 2 * (L + 1) * series.length);
-    b.dispatch(pipe, [
-      b.upload(dx32),
-      b.upload(lv32),
-      out,
-      b.uniform(new Uint32Array([len, L, series.length, 0]).buffer),
-    ], [L + 1, series.length]);
-    b.read(out, 4 * 2 * (L + 1) * series.length);
-    return (await b.run())[0];
-  };
+  const prep = lagInputs(series, L);
+  const cpu = () => lagProductsF64(prep, L);
+  const gpuRun = await lagProductsGpu(rt, prep, L);
   const want = cpu(), got = await gpuRun();
   let maxRelErr = 0, aicError = 0;
   want.forEach((w, s) => {

@@ -8,6 +8,9 @@ import { strict as assert } from "node:assert";
 import { type AdfAutolag, type AdfRegression, adfuller, finiteSpan } from "../kernels/adf.ts";
 import { kpss } from "../kernels/kpss.ts";
 import { mackinnoncrit, mackinnonp } from "../kernels/mackinnon.ts";
+import { lagInputs, lagProductsF64, lagProductsGpu } from "../bench/adf.ts";
+import { seededNormals } from "../generator/rng.ts";
+import { GpuRuntime } from "../runtime/gpu.ts";
 
 interface AdfCase {
   regression: AdfRegression;
@@ -161,3 +164,35 @@ Deno.test("adfuller's lag search on the common sample equals separate fits (one 
     assert.equal(a.nobs, 3000 - 1 - a.usedlag);
   }
 });
+
+Deno.test(
+  "shaders/adf_lag_products.wgsl (bench/adf.ts) matches the f64 cross-products within f32 error",
+  { sanitizeResources: false, sanitizeOps: false },
+  async () => {
+    const rt = await GpuRuntime.create();
+    try {
+      // Random walks of lengths that are not multiples of the workgroup size (256), lag 0 to beyond one group.
+      const series = [1000, 1000].map((n, s) => {
+        const z = seededNormals(n, 40 + s);
+        for (let i = 1; i < n; i++) z[i] += z[i - 1];
+        return z;
+      });
+      for (const L of [0, 3, 17, 300]) {
+        const prep = lagInputs(series, L);
+        const want = lagProductsF64(prep, L);
+        const got = await (await lagProductsGpu(rt, prep, L))();
+        want.forEach((w, s) => {
+          const lvv = prep[s].lv.reduce((a, v, i) => a + (i >= L ? v * v : 0), 0);
+          for (let j = 0; j < w.length; j++) {
+            // Cauchy-Schwarz scale of the sum: d'd for the lag products, sqrt(v'v d'd) for the level's.
+            const scale = j % 2 === 0 ? w[0] : Math.sqrt(lvv * w[0]);
+            const err = Math.abs(got[s * w.length + j] - w[j]) / scale;
+            assert.ok(err < 1e-5, `series ${s}, L ${L}, entry ${j}: ${got[s * w.length + j]} vs ${w[j]}`);
+          }
+        });
+      }
+    } finally {
+      rt.destroy();
+    }
+  },
+);
