@@ -25,7 +25,7 @@
 import { LocalStorage, type Storage } from "../io/storage.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
-import { type LeaseHolder, lockHolderAlive, processAlive, type Registry, STALE_MS } from "./registry.ts";
+import { holderGone, type LeaseHolder, type Registry } from "./registry.ts";
 import { resolve } from "node:path";
 
 /** Key of the lock object at the output's root. */
@@ -194,11 +194,7 @@ async function readLease(output: Storage): Promise<LeaseRecord | "corrupt" | nul
 function leaseStale(r: LeaseRecord, registry: Registry, host: string): boolean {
   const status = registry.runStatus(r.run_id);
   if (status !== null && status !== "running") return true;
-  if (r.host === host && r.pid !== Deno.pid) {
-    const alive = (r.alive_lock ? lockHolderAlive(r.alive_lock) : undefined) ?? processAlive(r.pid);
-    if (alive === false) return true;
-  }
-  return !(Date.parse(r.heartbeat) > Date.now() - STALE_MS);
+  return holderGone({ ...r, lock: r.alive_lock }, host);
 }
 
 /**

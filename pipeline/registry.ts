@@ -194,8 +194,6 @@ export class Registry {
       {},
   ): string[] {
     const now = opts.now ?? new Date();
-    const stale = new Date(now.getTime() - (opts.staleMs ?? STALE_MS)).toISOString();
-    const alive = opts.alive ?? processAlive;
     const running =
       (opts.output === undefined
         ? this.#db.prepare("select id, host, pid, heartbeat from runs where status = 'running'").all()
@@ -203,14 +201,12 @@ export class Registry {
           "select id, host, pid, heartbeat from runs where status = 'running' and output = ?",
         )
           .all(opts.output)) as { id: string; host: string; pid: number | null; heartbeat: string | null }[];
-    // On this host, a run's liveness lock (held until its process ends, however it ends) is the surest sign;
-    // the pid check needs /proc (--allow-all); otherwise the heartbeat goes stale.
-    const gone = (r: { id: string; pid: number | null }) =>
-      ((this.#locks.has(r.id) ? undefined : lockHolderAlive(this.#livenessPath(r.id))) ??
-        (r.pid === null ? undefined : alive(r.pid))) === false;
     const dead = running.filter((r) =>
       !(r.host === host && r.pid === Deno.pid) &&
-      ((r.heartbeat ?? "") < stale || (r.host === host && gone(r)))
+      holderGone({ ...r, lock: this.#locks.has(r.id) ? undefined : this.#livenessPath(r.id) }, host, {
+        ...opts,
+        now: now.getTime(),
+      })
     );
     const mark = this.#db.prepare("update runs set status = 'abandoned', ended = ? where id = ?");
     for (const r of dead) {
@@ -381,14 +377,33 @@ export class Registry {
 export const HEARTBEAT_MS = 30_000;
 
 /** A running run whose heartbeat is older than this is abandoned (four missed beats). */
-export const STALE_MS = 4 * HEARTBEAT_MS;
+const STALE_MS = 4 * HEARTBEAT_MS;
+
+/**
+ * Whether the run recorded as `h` is gone: its heartbeat is older than `staleMs` (or it has none), or it ran on
+ * `host` (and in another process) and its liveness lock is free or, without a lock file, its process `alive`
+ * says it is gone. On this host the lock (held until its process ends, however it ends) is the surest sign; the
+ * pid check needs /proc (--allow-all). Used by {@link Registry.markAbandoned} and the lease object
+ * (pipeline/lease.ts).
+ */
+export function holderGone(
+  h: { host: string; pid: number | null; heartbeat: string | null; lock?: string },
+  host: string,
+  o: { staleMs?: number; now?: number; alive?: (pid: number) => boolean | undefined } = {},
+): boolean {
+  if (!(Date.parse(h.heartbeat ?? "") >= (o.now ?? Date.now()) - (o.staleMs ?? STALE_MS))) return true;
+  if (h.host !== host || h.pid === Deno.pid) return false;
+  const alive = (h.lock ? lockHolderAlive(h.lock) : undefined) ??
+    (h.pid === null ? undefined : (o.alive ?? processAlive)(h.pid));
+  return alive === false;
+}
 
 /**
  * Whether the process holding the liveness lock file at `path` is alive: true when the file is locked,
  * false when it exists unlocked (its holder ended: the OS drops the lock however a process ends), undefined
  * when there is no such file (a run from before these locks, or one on another host).
  */
-export function lockHolderAlive(path: string): boolean | undefined {
+function lockHolderAlive(path: string): boolean | undefined {
   let file: Deno.FsFile;
   try {
     // Only a regular file: the path may come from a lock object, and opening a FIFO would block.
@@ -474,7 +489,7 @@ function registryError(e: unknown, path: string, doing: string): unknown {
  * Whether process `pid` exists: /proc on Linux (Deno needs --allow-all to read it); undefined (unknown)
  * elsewhere or without that access.
  */
-export function processAlive(pid: number): boolean | undefined {
+function processAlive(pid: number): boolean | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
     Deno.statSync(`/proc/${pid}`);
