@@ -12,8 +12,6 @@ import { UsageError } from "../runtime/errors.ts";
 import { idleCores } from "../runtime/cores.ts";
 import { startWorkers } from "../runtime/workers.ts";
 
-export { idleCores };
-
 /** Options of {@link dcorTestParallel}. */
 export interface DcorPoolOptions {
   /**

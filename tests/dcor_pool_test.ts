@@ -4,7 +4,8 @@
  */
 import { strict as assert } from "node:assert";
 import { dcorTest } from "../kernels/dcor.ts";
-import { dcorTestParallel, idleCores, MIN_PARALLEL_WORK } from "../kernels/dcor_pool.ts";
+import { dcorTestParallel, MIN_PARALLEL_WORK } from "../kernels/dcor_pool.ts";
+import { idleCores } from "../runtime/cores.ts";
 import { seededNormals } from "../generator/rng.ts";
 
 const n = 3000, F = 5;
