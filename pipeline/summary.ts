@@ -8,11 +8,15 @@ import type { GarchReport } from "../engines/garch.ts";
 import type { MinDReport } from "../engines/stationarization.ts";
 import type { SelectionReport } from "../engines/statistical_tests.ts";
 import type { GarchParams } from "../kernels/garch.ts";
+import { printable } from "./discover.ts";
 import type { RunSummary, TaskSummary } from "./run.ts";
 
-/** A table cell: pipes and line breaks escaped. */
+/**
+ * A table cell: pipes escaped, line breaks as spaces, and any other control or format character (ESC, a bidi
+ * override in a column name) as `\uXXXX` ({@link printable}).
+ */
 function cell(v: unknown): string {
-  return String(v ?? "").replaceAll("\\", "\\\\").replaceAll("|", "\\|").replace(/\r?\n|\r/g, " ");
+  return printable(String(v ?? "").replaceAll("\\", "\\\\").replace(/\r?\n|\r/g, " ")).replaceAll("|", "\\|");
 }
 
 function table(head: string[], rows: unknown[][]): string[] {

@@ -7,6 +7,8 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { barsJob, cli, runReports } from "./cli_harness.ts";
+import { summaryMarkdown } from "../pipeline/summary.ts";
+import type { RunSummary } from "../pipeline/run.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -64,3 +66,29 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test("summary.md cells escape control and format characters from the data (column names)", () => {
+  const s = {
+    run_id: "r1",
+    status: "done",
+    source: "src",
+    output: "out",
+    adapter: "cpu",
+    rows: 1,
+    seconds: 0,
+    rows_per_s: 0,
+    peak_rss_mb: 0,
+    gpu_peak_mb: 0,
+    engine_ms: {},
+    tasks: [{
+      instrument: "AAA",
+      status: "done",
+      rows: 1,
+      ms: 0,
+      skipped_columns: [{ name: "sym\u001b[31m\u202e|x\ny", reason: "text" }],
+    }],
+  } as unknown as RunSummary;
+  const md = summaryMarkdown(s);
+  assert.ok(!md.includes("\u001b") && !md.includes("\u202e"), md);
+  assert.match(md, /input column not loaded: sym\\u001b\[31m\\u202e\\\|x y \(text\)/);
+});
