@@ -266,7 +266,6 @@ export class S3Storage implements Storage {
     init.headers = { ...init.headers as Record<string, string>, "if-none-match": "*" };
     const res = await this.#request("put if absent", this.#objectUrl(full), init, full, {
       read: "none",
-      allow404: true,
       preconditionFails: true,
     });
     return res !== null;
@@ -430,7 +429,11 @@ export class S3Storage implements Storage {
     url: string,
     init: RequestInit,
     fullKey: string,
-    opts: { read: "none"; allow404: true; retries?: number; preconditionFails?: boolean },
+    opts: { read: "none"; allow404: true; retries?: number } | {
+      read: "none";
+      preconditionFails: true;
+      retries?: number;
+    },
   ): Promise<Response | null>;
   /** One S3 call with retries of transient failures; reads the body inside the attempt. */
   async #request(
@@ -475,7 +478,7 @@ export class S3Storage implements Storage {
           }
         }
         const body = init.method === "HEAD" ? "" : await res.text().catch(() => "");
-        if (res.status === 404 && opts.allow404 && !opts.preconditionFails) return null;
+        if (res.status === 404 && opts.allow404) return null;
         if ((res.status === 412 || res.status === 409) && opts.preconditionFails) return null;
         const code = xmlText(body, "Code");
         const message = xmlText(body, "Message");
