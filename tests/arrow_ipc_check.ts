@@ -7,7 +7,7 @@
  */
 import lz4 from "lz4js";
 import * as zlib from "node:zlib";
-import { type ArrowBodyBuffer, checkArrowIpc } from "../io/arrow_check.ts";
+import { type ArrowBatch, type ArrowBodyBuffer, checkArrowIpc } from "../io/arrow_check.ts";
 
 /** One body buffer of a record or dictionary batch. */
 export interface BodyBuffer extends ArrowBodyBuffer {
@@ -16,13 +16,7 @@ export interface BodyBuffer extends ArrowBodyBuffer {
 }
 
 /** What the check found in one record (or dictionary) batch. */
-export interface BatchInfo {
-  /** "record" or "dictionary". */
-  kind: "record" | "dictionary";
-  /** Row count from the batch metadata. */
-  rows: number;
-  /** Body compression codec, or null for an uncompressed batch. */
-  codec: "lz4_frame" | "zstd" | null;
+export interface BatchInfo extends Pick<ArrowBatch, "kind" | "rows" | "codec"> {
   /** The batch's body buffers in metadata order. */
   buffers: BodyBuffer[];
 }
@@ -30,7 +24,7 @@ export interface BatchInfo {
 const LZ4_FRAME_MAGIC = 0x184d2204;
 const ZSTD_MAGIC = 0xfd2fb528;
 
-function decompress(codec: "lz4_frame" | "zstd", bytes: Uint8Array): Uint8Array {
+function decompress(codec: NonNullable<ArrowBatch["codec"]>, bytes: Uint8Array): Uint8Array {
   const magic = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
   if (codec === "lz4_frame") {
     // The format requires the LZ4 *frame* format, not raw LZ4 blocks.
