@@ -109,3 +109,36 @@ export function enabledEngines(config: Config): Engine[] {
       return engine;
     });
 }
+
+/** One engine's outcome, as {@link runEngines} hands it on. */
+export interface EngineStep {
+  /** The engine. */
+  engine: Engine;
+  /** Its new columns, report and notes. */
+  result: EngineResult;
+  /** Its wall time in milliseconds. */
+  ms: number;
+}
+
+/**
+ * Runs `engines` in order on `frame`, each on the input plus every column the earlier ones added (one task of
+ * `deno task run`, the page's file); `progress(engine)`, called as an engine starts, gives its progress
+ * callback; `done` hears each engine's result and time. Returns the input and added columns.
+ */
+export async function runEngines(
+  frame: Frame,
+  engines: Engine[],
+  config: Config,
+  compute: Compute,
+  o: { progress?: (engine: Engine) => ProgressFn | undefined; done?: (step: EngineStep) => void } = {},
+): Promise<Map<string, Float64Array>> {
+  const columns = new Map(frame.columns);
+  for (const engine of engines) {
+    const progress = o.progress?.(engine);
+    const t0 = performance.now();
+    const result = await engine.run({ ...frame, columns }, config, compute, progress);
+    for (const [k, v] of result.columns) columns.set(k, v);
+    o.done?.({ engine, result, ms: Math.round(performance.now() - t0) });
+  }
+  return columns;
+}

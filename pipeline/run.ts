@@ -10,7 +10,7 @@ import { openCompute } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
 import { discoverTasks, printable, shardTasks } from "./discover.ts";
-import { enabledEngines } from "./engines.ts";
+import { enabledEngines, runEngines } from "./engines.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
 import { assessColumns, type ColumnQuality } from "./quality.ts";
@@ -217,28 +217,25 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
             columns: config.data.columns,
           }, load);
           reportInputs(frame, row);
-          const columns = new Map(frame.columns);
-          row.engines_ms = {};
-          row.phases_ms = { ...load };
-          row.reports = {};
-          row.quality = {};
-          for (const engine of engines) {
-            const te = performance.now();
-            const result = await engine.run({ ...frame, columns }, config, compute);
-            row.reports[engine.name] = result.report;
-            for (const [k, v] of result.columns) columns.set(k, v);
-            const ms = Math.round(performance.now() - te);
-            row.engines_ms[engine.name] = ms;
-            row.phases_ms[engine.name] = ms;
-            engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
-            const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
-            for (const [name, q] of assessColumns(features, frame.columns, result.notes)) {
-              row.quality[name] = q;
-              if (q.problem) {
-                log("warn", `feature ${name}: ${q.problem}`, { engine: engine.name, feature: name });
+          const engines_ms: Record<string, number> = {};
+          const phases_ms: Record<string, number> = { ...load };
+          const reports: Record<string, unknown> = {};
+          const quality: Record<string, ColumnQuality> = {};
+          Object.assign(row, { engines_ms, phases_ms, reports, quality });
+          const columns = await runEngines(frame, engines, config, compute, {
+            done: ({ engine, result, ms }) => {
+              reports[engine.name] = result.report;
+              engines_ms[engine.name] = phases_ms[engine.name] = ms;
+              engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
+              const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
+              for (const [name, q] of assessColumns(features, frame.columns, result.notes)) {
+                quality[name] = q;
+                if (q.problem) {
+                  log("warn", `feature ${name}: ${q.problem}`, { engine: engine.name, feature: name });
+                }
               }
-            }
-          }
+            },
+          });
           const tw = performance.now();
           const inputs = await fingerprintInputs(o.source, t.files);
           await writeTaskOutput(
@@ -256,7 +253,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
               rowsPerPart: 1_000_000,
             },
           );
-          row.phases_ms.write = Math.round(performance.now() - tw);
+          phases_ms.write = Math.round(performance.now() - tw);
           Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
           log("info", "task committed", { rows: frame.rows, features: row.features });
         }

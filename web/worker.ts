@@ -21,6 +21,7 @@ import {
   type Storage,
 } from "../mod.ts";
 import { barParams, generateBars, instrumentName } from "../generator/bars.ts";
+import { runEngines } from "../pipeline/engines.ts";
 import {
   checksFor,
   COLUMN_ROLES,
@@ -617,29 +618,27 @@ const api = {
     const engines = enabledEngines(config);
     const c = await compute(backend, config);
     const t0 = performance.now();
-    const columns = new Map(frame.columns);
     const added: RunResult["added"] = [];
     const reports: RunResult["reports"] = {};
     const engines_ms: Record<string, number> = {};
-    for (const engine of engines) {
-      progress?.({ engine: engine.name });
-      const te = performance.now();
-      let sent = 0;
-      const step = (done: number, total: number, unit: string) => {
-        if (cancelled) throw new Error("cancelled");
-        const now = performance.now();
-        if (done < total && now - sent < 120) return; // Comlink messages: a few per second are enough
-        sent = now;
-        progress?.({ engine: engine.name, done, total, unit });
-      };
-      const { columns: cols, report } = await engine.run({ ...frame, columns }, config, c, step);
-      reports[engine.name] = report;
-      for (const [k, v] of cols) {
-        columns.set(k, v);
-        added.push({ name: k, engine: engine.name });
-      }
-      engines_ms[engine.name] = Math.round(performance.now() - te);
-    }
+    const columns = await runEngines(frame, engines, config, c, {
+      progress: (engine) => {
+        progress?.({ engine: engine.name });
+        let sent = 0;
+        return (done: number, total: number, unit: string) => {
+          if (cancelled) throw new Error("cancelled");
+          const now = performance.now();
+          if (done < total && now - sent < 120) return; // Comlink messages: a few per second are enough
+          sent = now;
+          progress?.({ engine: engine.name, done, total, unit });
+        };
+      },
+      done: ({ engine, result, ms }) => {
+        reports[engine.name] = result.report;
+        for (const k of result.columns.keys()) added.push({ name: k, engine: engine.name });
+        engines_ms[engine.name] = ms;
+      },
+    });
     const result: RunResult = {
       backend: c.gpu ? "webgpu" : "cpu",
       adapter: c.gpu ? c.gpu.adapterName : "cpu (f64)",
