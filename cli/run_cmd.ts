@@ -29,7 +29,7 @@ export async function runCommand(args: Args): Promise<number> {
   const wait = take(args, "wait");
   rejectRest(args, "run");
   const waitS = wait === undefined ? 0 : wait === "true" ? Infinity : Number(wait);
-  if (!(waitS >= 0) || Number.isNaN(waitS)) {
+  if (!(waitS >= 0)) {
     throw new UsageError(
       `--wait expects a number of seconds >= 0 (or no value: wait as long as it takes), got "${wait}"`,
     );
