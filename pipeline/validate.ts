@@ -118,6 +118,18 @@ function applyColumns(
     }
   }
   const map = resolveColumns(names, explicit);
+  for (const role of COLUMN_ROLES) {
+    // Two columns equal to a role ignoring case (Close, CLOSE) map neither: say so rather than skip its checks.
+    const twins = names.filter((n) => n.trim().toLowerCase() === role);
+    if (role !== "timestamp" && !map[role] && twins.length > 1) {
+      throw new DataError(
+        `${file}: columns ${
+          twins.map((n) => JSON.stringify(n)).join(" and ")
+        } both read as ${role} ignoring ` +
+          `case; set data.columns.${role} to the one to use`,
+      );
+    }
+  }
   const rename = new Map<string, string>();
   for (const [role, from] of Object.entries(map)) {
     if (from === role) continue;

@@ -84,6 +84,17 @@ Deno.test("loadTask: capitalised columns are checked and renamed; data.columns p
     /spy\.csv: column low: low 10 > high 9 at row 1 \(line 3\)$/,
   );
   await assert.rejects(() => task(YAHOO, { close: "Last" }), /data\.columns\.close: no column "Last"/);
+  // Close and CLOSE: neither is taken silently (the OHLC checks would not run); naming one resolves it.
+  const twins = YAHOO.replace("Adj Close", "CLOSE");
+  await assert.rejects(
+    () => task(twins),
+    /spy\.csv: columns "Close" and "CLOSE" both read as close ignoring case; set data\.columns\.close/,
+  );
+  assert.deepEqual(Array.from((await task(twins, { close: "CLOSE" })).columns.get("close")!), [
+    10.4,
+    11.3,
+    11.8,
+  ]);
 });
 
 Deno.test("config: data.columns takes a column name per role and rejects unknown roles", () => {
