@@ -28,20 +28,21 @@ export { loadShader } from "./runtime/shaders.ts";
 
 export {
   defineKernel,
+  type FrameKernel,
   type Kernel,
   type Params,
   type ParamSpec,
   parseParams,
   runKernel,
+  type ScalarKernel,
   type Tolerance,
 } from "./kernels/kernel.ts";
 export {
   type AnyKernel,
+  type AnyScalarKernel,
   FRAME_KERNELS,
-  type FrameKernel,
   KERNELS,
   SCALAR_KERNELS,
-  type ScalarKernel,
 } from "./kernels/registry.ts";
 export {
   type AdfAutolag,

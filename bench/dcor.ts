@@ -6,7 +6,7 @@
 import { dcorExact, dcorFast, dcorGpu, dcorTest } from "../kernels/dcor.ts";
 import { dcorTestParallel } from "../kernels/dcor_pool.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 
 /** One timing. */
 export interface DcorTiming {

@@ -13,7 +13,7 @@ import { garchModels } from "../engines/garch.ts";
 import { makeFrame } from "../io/frame.ts";
 import { fitGarchCpu, fitGarchGpu } from "../kernels/garch.ts";
 import { simulateGarch } from "../kernels/garch_core.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { repeat } from "./measure.ts";
 

@@ -4,7 +4,7 @@
  * Parquet source, cache miss vs hit; the correlation matrix at 256 columns x 1e5 rows on both paths; the
  * Jacobi eigensolver at p = 256.
  */
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { DiskCache } from "../io/cache.ts";
 import { makeFrame } from "../io/frame.ts";
 import { load } from "../io/loader.ts";

@@ -2,7 +2,7 @@
  * Timing helpers and synthetic market data for the bench.
  */
 import type { Kernel, Params } from "../kernels/kernel.ts";
-import { seededNormals as normals } from "../generator/rng.ts";
+import { seededNormals as normals } from "../runtime/rng.ts";
 
 /**
  * Long synthetic series that benchmark columns are cut from (column c of n points is points [c n, (c + 1) n)):

@@ -15,7 +15,7 @@
  * work is split.
  */
 
-import { Rng } from "./rng.ts";
+import { Rng } from "../runtime/rng.ts";
 
 /** Rows per random-stream chunk; part files of bars start at multiples of this. */
 export const BAR_CHUNK_ROWS = 65_536;

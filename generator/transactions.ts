@@ -16,7 +16,7 @@
  * and no state carries between chunks, so any worker can generate any chunk.
  */
 
-import { Rng } from "./rng.ts";
+import { Rng } from "../runtime/rng.ts";
 
 /** Rows per random-stream chunk; transaction part files start at multiples of this. */
 export const TX_CHUNK_ROWS = 65_536;

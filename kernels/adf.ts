@@ -16,7 +16,7 @@
  * (see bench/adf.ts).
  */
 import { type AdfRegression, mackinnoncrit, mackinnonp } from "./mackinnon.ts";
-import type { ScalarKernel } from "./registry.ts";
+import { defineScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 export type { AdfRegression };
@@ -395,7 +395,7 @@ export function finiteSpan(x: ArrayLike<number>, what = "the column"): Float64Ar
 }
 
 /** `kernel adf`: the ADF test of one column (leading/trailing NaN dropped) as one JSON document. */
-export const adfKernel: ScalarKernel = {
+export const adfKernel = defineScalarKernel({
   name: "adf",
   summary:
     "augmented Dickey-Fuller test as statsmodels adfuller (JSON: adf_stat, p_value, usedlag, nobs, crit)",
@@ -422,11 +422,11 @@ export const adfKernel: ScalarKernel = {
     },
   },
   run: ([x], p) => {
-    const maxlag = p.maxlag as number;
+    const maxlag = p.maxlag;
     return Promise.resolve(adfuller(finiteSpan(x), {
-      regression: p.regression as AdfRegression,
+      regression: p.regression,
       maxlag: maxlag < 0 ? null : maxlag,
-      autolag: p.autolag as AdfAutolag,
+      autolag: p.autolag,
     }));
   },
-};
+});

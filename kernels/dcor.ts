@@ -24,9 +24,12 @@ import {
   completePairs,
   CrossSum,
   dcorFrom,
+  type DcorMethod,
+  type DcorResult,
+  type DcorTestOptions,
+  type DcorTestResult,
   meanSd,
   nanReason,
-  type PermutationScheme,
   pValue,
   rowDot,
   schemePermutation,
@@ -45,13 +48,16 @@ import {
   ROLLING_GPU_MAX_WINDOW,
   rollingDcorGpu,
 } from "./dcor_gpu.ts";
-import { defineKernel, type Kernel } from "./kernel.ts";
-import type { ScalarKernel } from "./registry.ts";
+import { defineKernel, defineScalarKernel, type Kernel } from "./kernel.ts";
 import { withFallback } from "../runtime/backend.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 export {
   circularShift,
+  type DcorMethod,
+  type DcorResult,
+  type DcorTestOptions,
+  type DcorTestResult,
   dependenceRange,
   permutation,
   type PermutationScheme,
@@ -82,25 +88,6 @@ export const DCOR_CROSSOVER = 80;
  * noise, heavy-tailed, price-level (1e4 + 1e-3 z) and tied data at n = 100..1e4, ~1e-10 at n = 1e5.
  */
 export const DCOR_GPU_TOLERANCE = { atol: 1e-5 };
-
-/** Which algorithm computes dCor: `auto` picks `exact` below DCOR_CROSSOVER points, else `fast`. */
-export type DcorMethod = "auto" | "exact" | "fast";
-
-/** Distance correlation of one (x, y) pair. */
-export interface DcorResult {
-  /** V-statistic distance correlation in [0, 1] (energy::dcor); NaN when n < 2. */
-  dcor: number;
-  /** Bias-corrected (U-centred) squared distance correlation (energy::bcdcor), may be < 0; NaN when n < 4. */
-  dcor2_bc: number;
-  /** V-statistic squared distance covariance in the inputs' units (energy::dcov squared). */
-  dcov2: number;
-  /** Complete (finite x and y) pairs used. */
-  n: number;
-  /** The algorithm that produced the result. */
-  method: "exact" | "fast" | "gpu";
-  /** Why a value is NaN, when one is. */
-  reason?: string;
-}
 
 /** Options for `dcor`. */
 export interface DcorOptions {
@@ -230,48 +217,6 @@ export function dcor(x: Float64Array, y: Float64Array, opts: DcorOptions = {}): 
   ({ x, y } = completePairs(x, y));
   if (method === "exact" || (method === "auto" && x.length < DCOR_CROSSOVER)) return dcorExact(x, y);
   return dcorFast(x, y);
-}
-
-/** Options for the permutation test. */
-export interface DcorTestOptions {
-  /** Number of permutations B (default 999). */
-  permutations?: number;
-  /** Seed of the permutations (a non-negative integer; default 0). The same seed gives the same p-value. */
-  seed?: number;
-  /** CPU algorithm for the replicates (default `auto`, as `dcor`). */
-  method?: DcorMethod;
-  /** How replicates of y are drawn (default `iid`, as energy::dcor.test). */
-  scheme?: PermutationScheme;
-  /** `circular_shift`: the least shift in rows (e.g. the target horizon in bars; default 1). */
-  minBlock?: number;
-  /**
-   * Sequential Monte Carlo (Besag & Clifford 1991): stop after this many replicates >= the observed statistic
-   * (h), with p = h / L for the L replicates drawn; when fewer than h are seen in all B, the p-value is the
-   * full-B one exactly. 0 or undefined: always draw all B (default). The CPU path only.
-   */
-  stopAfter?: number;
-}
-
-/** Result of a distance correlation permutation test (energy::dcor.test). */
-export interface DcorTestResult {
-  /** The observed dCor (V-statistic). */
-  statistic: number;
-  /** (1 + #{T_b >= T}) / (1 + B): T the observed dCov², T_b the one of x and the b-th permutation of y. */
-  p_value: number;
-  /** Number of permutations. */
-  B: number;
-  /** Replicates drawn when the test stopped early (`stopAfter`; p = stopAfter / this); absent otherwise. */
-  stopped_at?: number;
-  /** Complete pairs used. */
-  n: number;
-  /** The algorithm that computed the replicates. */
-  method: "exact" | "fast" | "gpu";
-  /** The permutation scheme. */
-  scheme: PermutationScheme;
-  /** `circular_shift`: the least shift L (shifts are drawn from [L, n - L]). */
-  block?: number;
-  /** Why the result is NaN, when it is. */
-  reason?: string;
 }
 
 /**
@@ -414,7 +359,7 @@ export const rollingDcor: Kernel<RollingDcorParams> = defineKernel<RollingDcorPa
 });
 
 /** `kernel dcor --column X --column2 Y`: dCor, bias-corrected dCor² and the method (JSON). */
-export const dcorKernel: ScalarKernel = {
+export const dcorKernel = defineScalarKernel({
   name: "dcor",
   summary: "distance correlation of --column and --column2 (JSON: dcor, dcor2_bc, n, method)",
   inputs: 2,
@@ -426,12 +371,12 @@ export const dcorKernel: ScalarKernel = {
       compute,
       "dcor",
       async (rt) => (await dcorGpu(rt, [inputs]))[0],
-      () => dcor(inputs[0], inputs[1], { method: p.method as DcorMethod }),
+      () => dcor(inputs[0], inputs[1], { method: p.method }),
     ),
-};
+});
 
 /** `kernel dcor_test --column X --column2 Y --permutations B --seed S`: permutation test of independence (JSON). */
-export const dcorTestKernel: ScalarKernel = {
+export const dcorTestKernel = defineScalarKernel({
   name: "dcor_test",
   summary: "dCor permutation test of independence (JSON: statistic, p_value, B)",
   inputs: 2,
@@ -460,10 +405,10 @@ export const dcorTestKernel: ScalarKernel = {
   },
   run: (inputs, p, compute) => {
     const opts = {
-      permutations: p.permutations as number,
-      seed: p.seed as number,
-      scheme: p.scheme as PermutationScheme,
-      minBlock: p.min_block as number,
+      permutations: p.permutations,
+      seed: p.seed,
+      scheme: p.scheme,
+      minBlock: p.min_block,
     };
     return withFallback(
       compute,
@@ -472,4 +417,4 @@ export const dcorTestKernel: ScalarKernel = {
       () => dcorTest(inputs[0], inputs[1], opts),
     );
   },
-};
+});

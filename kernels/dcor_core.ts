@@ -10,7 +10,7 @@
  *   U-statistic:  n(n-3) Ω_n = S1 - 2 S3 / (n-2) + T T' / ((n-1)(n-2))
  * and Σ_ij a_ij² = 2n Σ_i (x_i - x̄)², so the dVar terms cost O(n) once the row sums are known.
  */
-import { mix32 } from "../generator/rng.ts";
+import { mix32 } from "../runtime/rng.ts";
 
 /** The (x, y) pairs where both values are finite, in order (NaN/Inf rows dropped pairwise). */
 export function completePairs(x: Float64Array, y: Float64Array): { x: Float64Array; y: Float64Array } {
@@ -284,6 +284,67 @@ export function permutation(seed: number, b: number, n: number, out = new Uint32
  *   both series (`shiftBlock`), so no replicate is a near-copy of the observed alignment.
  */
 export type PermutationScheme = "iid" | "circular_shift";
+
+/** Which algorithm computes dCor: `auto` picks `exact` below DCOR_CROSSOVER points, else `fast`. */
+export type DcorMethod = "auto" | "exact" | "fast";
+
+/** Distance correlation of one (x, y) pair. */
+export interface DcorResult {
+  /** V-statistic distance correlation in [0, 1] (energy::dcor); NaN when n < 2. */
+  dcor: number;
+  /** Bias-corrected (U-centred) squared distance correlation (energy::bcdcor), may be < 0; NaN when n < 4. */
+  dcor2_bc: number;
+  /** V-statistic squared distance covariance in the inputs' units (energy::dcov squared). */
+  dcov2: number;
+  /** Complete (finite x and y) pairs used. */
+  n: number;
+  /** The algorithm that produced the result. */
+  method: "exact" | "fast" | "gpu";
+  /** Why a value is NaN, when one is. */
+  reason?: string;
+}
+
+/** Options for the permutation test. */
+export interface DcorTestOptions {
+  /** Number of permutations B (default 999). */
+  permutations?: number;
+  /** Seed of the permutations (a non-negative integer; default 0). The same seed gives the same p-value. */
+  seed?: number;
+  /** CPU algorithm for the replicates (default `auto`, as `dcor`). */
+  method?: DcorMethod;
+  /** How replicates of y are drawn (default `iid`, as energy::dcor.test). */
+  scheme?: PermutationScheme;
+  /** `circular_shift`: the least shift in rows (e.g. the target horizon in bars; default 1). */
+  minBlock?: number;
+  /**
+   * Sequential Monte Carlo (Besag & Clifford 1991): stop after this many replicates >= the observed statistic
+   * (h), with p = h / L for the L replicates drawn; when fewer than h are seen in all B, the p-value is the
+   * full-B one exactly. 0 or undefined: always draw all B (default). The CPU path only.
+   */
+  stopAfter?: number;
+}
+
+/** Result of a distance correlation permutation test (energy::dcor.test). */
+export interface DcorTestResult {
+  /** The observed dCor (V-statistic). */
+  statistic: number;
+  /** (1 + #{T_b >= T}) / (1 + B): T the observed dCov², T_b the one of x and the b-th permutation of y. */
+  p_value: number;
+  /** Number of permutations. */
+  B: number;
+  /** Replicates drawn when the test stopped early (`stopAfter`; p = stopAfter / this); absent otherwise. */
+  stopped_at?: number;
+  /** Complete pairs used. */
+  n: number;
+  /** The algorithm that computed the replicates. */
+  method: "exact" | "fast" | "gpu";
+  /** The permutation scheme. */
+  scheme: PermutationScheme;
+  /** `circular_shift`: the least shift L (shifts are drawn from [L, n - L]). */
+  block?: number;
+  /** Why the result is NaN, when it is. */
+  reason?: string;
+}
 
 /**
  * Dependence range of `v` (Politis & White 2004, the m̂ of their automatic block length): the smallest lag m

@@ -19,12 +19,14 @@
  * reorders them), so the host never uploads B x n indices. The least shift L is computed on the host from the
  * f64 complete pairs, as on the CPU path.
  */
-import type { DcorResult, DcorTestOptions, DcorTestResult } from "./dcor.ts";
 import {
   argsort,
   bcFrom,
   completePairs,
   dcorFrom,
+  type DcorResult,
+  type DcorTestOptions,
+  type DcorTestResult,
   meanSd,
   nanReason,
   type PermutationScheme,

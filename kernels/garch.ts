@@ -16,7 +16,7 @@ import {
   type Refit,
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
-import type { ScalarKernel } from "./registry.ts";
+import type { ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 export {

@@ -6,6 +6,7 @@
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
+import type { Frame } from "../io/frame.ts";
 
 /** A declared kernel parameter. */
 export type ParamSpec =
@@ -56,6 +57,58 @@ export interface Kernel<P extends Params = Params> {
   cpu: (inputs: Float64Array[], p: P) => Float64Array;
   /** WebGPU path for many columns at once (columns[c][input]); no await between dispatches inside. */
   gpu: (rt: GpuRuntime, columns: Float64Array[][], p: P) => Promise<Float64Array[]>;
+}
+
+/**
+ * A kernel whose result is one JSON value per input series (a model fit) rather than an output series: the
+ * `kernel` CLI validates `params` with `parseParams` and prints the result as JSON.
+ */
+export interface ScalarKernel<P extends Params = Params> {
+  /** Name used on the CLI (`kernel NAME`). */
+  name: string;
+  /** One line for `--help`. */
+  summary: string;
+  /** 1 for one column, 2 for a pair (--column2). */
+  inputs: 1 | 2;
+  /** Declared parameters by name. */
+  params: Record<string, ParamSpec>;
+  /** Checks across parameters, as `Kernel.check` (`parseParams` runs it). */
+  check?: (p: P) => string | undefined;
+  /** Computes the result for the column(s) with the context's backend. */
+  run: (inputs: Float64Array[], params: P, compute: Compute) => Promise<unknown>;
+}
+
+/**
+ * A kernel from a whole frame to another frame (resampling, feature sets): the `kernel` CLI reads the
+ * file, passes every `--PARAM VALUE` to `run` (which validates them) and writes the result as CSV with the
+ * frame's timestamps first.
+ */
+export interface FrameKernel {
+  /** Name used on the CLI (`kernel NAME`). */
+  name: string;
+  /** One line for `--help`. */
+  summary: string;
+  /** Its parameters, for `--help` (e.g. `--every 5min [--fill none|nan|ffill]`). */
+  usage: string;
+  /** Validates the raw CLI parameters and computes the output frame with the context's backend. */
+  run: (frame: Frame, params: Record<string, string>, compute: Compute) => Promise<Frame>;
+}
+
+/** The values a parameter declaration yields: numbers, booleans, or the literal choices. */
+export type ParamsOf<S extends Record<string, ParamSpec>> = {
+  [K in keyof S]: S[K] extends { type: "bool" } ? boolean
+    : S[K] extends { type: "choice"; choices: readonly (infer C extends string)[] } ? C
+    : number;
+};
+
+/**
+ * Declares a scalar kernel whose `run` and `check` see typed values inferred from `params` (choices as their
+ * literal union), so no kernel casts what `parseParams` already checked.
+ */
+export function defineScalarKernel<const S extends Record<string, ParamSpec>>(
+  k: Omit<ScalarKernel<ParamsOf<S>>, "params"> & { params: S },
+): ScalarKernel<ParamsOf<S>> {
+  return k;
 }
 
 /** Declares a kernel (identity helper that fixes the types). */

@@ -8,7 +8,7 @@
  * InterpolationWarning).
  */
 import { finiteSpan } from "./adf.ts";
-import type { ScalarKernel } from "./registry.ts";
+import { defineScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Options of {@link kpss}. */
@@ -117,7 +117,7 @@ export function kpss(x: ArrayLike<number>, opts: KpssOptions = {}): KpssResult {
 }
 
 /** `kernel kpss`: the KPSS test of one column (leading/trailing NaN dropped) as one JSON document. */
-export const kpssKernel: ScalarKernel = {
+export const kpssKernel = defineScalarKernel({
   name: "kpss",
   summary: "KPSS stationarity test as statsmodels kpss (JSON: kpss_stat, p_value, lags, crit, warning)",
   inputs: 1,
@@ -137,10 +137,10 @@ export const kpssKernel: ScalarKernel = {
     },
   },
   run: ([x], p) => {
-    const nl = p.nlags as number;
+    const nl = p.nlags;
     return Promise.resolve(kpss(finiteSpan(x), {
-      regression: p.regression as "c" | "ct",
+      regression: p.regression,
       nlags: nl === -1 ? "auto" : nl === -2 ? "legacy" : nl,
     }));
   },
-};
+});

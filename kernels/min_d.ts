@@ -17,7 +17,7 @@
  */
 import { type AdfAutolag, type AdfRegression, adfuller, type CriticalValues } from "./adf.ts";
 import { ffdSearchProblem, ffdWeights, fracdiff } from "./fracdiff.ts";
-import type { ScalarKernel } from "./registry.ts";
+import { defineScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Options of {@link minD}. */
@@ -221,7 +221,7 @@ export function minD(logPrice: ArrayLike<number>, options: Partial<MinDOptions> 
 }
 
 /** `kernel min_d`: the minimum-d table of log(column) as JSON (the column must be positive prices). */
-export const minDKernel: ScalarKernel = {
+export const minDKernel = defineScalarKernel({
   name: "min_d",
   summary: "minimum FFD order d whose log-price series rejects a unit root (AFML 5.4; JSON: d and the table)",
   inputs: 1,
@@ -252,20 +252,20 @@ export const minDKernel: ScalarKernel = {
     log: { type: "bool", default: true, doc: "search on log(column) (true) or the column as given" },
   },
   check: (p) => {
-    const why = ffdSearchProblem(p.threshold as number);
+    const why = ffdSearchProblem(p.threshold);
     return why && `--threshold: ${why}`;
   },
   run: ([x], p) => {
-    const maxlag = p.maxlag as number;
+    const maxlag = p.maxlag;
     const series = p.log ? x.map((v) => (v > 0 ? Math.log(v) : NaN)) : x;
     return Promise.resolve(minD(series, {
-      threshold: p.threshold as number,
-      confidence: p.confidence as number,
-      grid: p.grid as number,
-      precision: p.precision as number,
-      regression: p.regression as AdfRegression,
+      threshold: p.threshold,
+      confidence: p.confidence,
+      grid: p.grid,
+      precision: p.precision,
+      regression: p.regression,
       maxlag: maxlag < 0 ? null : maxlag,
-      autolag: p.autolag as AdfAutolag,
+      autolag: p.autolag,
     }));
   },
-};
+});

@@ -9,7 +9,7 @@ import { type AdfAutolag, type AdfRegression, adfuller, finiteSpan } from "../ke
 import { kpss } from "../kernels/kpss.ts";
 import { mackinnoncrit, mackinnonp } from "../kernels/mackinnon.ts";
 import { lagInputs, lagProductsF64, lagProductsGpu } from "../bench/adf.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 
 interface AdfCase {

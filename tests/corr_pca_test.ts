@@ -11,7 +11,7 @@ import { jacobiEigen, pca, pcaFromCorr } from "../kernels/pca.ts";
 import { finiteVariance, selectionFilters } from "../engines/selection_filters.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 
 setLogLevel("error");
 const gpu = await sharedGpu();

@@ -1,5 +1,5 @@
 /** Deterministic test series: realistic market data and adversarial shapes. */
-import { seededNormals as normals } from "../generator/rng.ts";
+import { seededNormals as normals } from "../runtime/rng.ts";
 
 /** A random-walk log price around 9 (1-minute bars, sd 1e-3 per step). */
 export function logPrice(n: number, seed = 1): Float64Array {

@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { dcorTest } from "../kernels/dcor.ts";
 import { dcorTestParallel, MIN_PARALLEL_WORK } from "../kernels/dcor_pool.ts";
 import { idleCores } from "../runtime/cores.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 
 const n = 3000, F = 5;
 const y = seededNormals(n, 1);

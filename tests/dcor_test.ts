@@ -28,7 +28,7 @@ import {
   shiftPermutation,
 } from "../kernels/dcor.ts";
 import { parseParams } from "../kernels/kernel.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { fixtureMatrix, logPrice, returns, withGaps } from "./data.ts";

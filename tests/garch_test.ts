@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { main } from "../cli/main.ts";
 import { garchModels } from "../engines/garch.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { makeFrame } from "../io/frame.ts";
 import {
   fitGarch,

@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import { type GarchEngineConfig, garchModels } from "../engines/garch.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { makeFrame } from "../io/frame.ts";
 import { fitGarchCpu, type GarchFit, percentLogReturns, walkForwardRefits } from "../kernels/garch.ts";
 import { simulateGarch } from "../kernels/garch_core.ts";

@@ -16,7 +16,7 @@ import { resampleCpu } from "../kernels/resample.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 
 setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };

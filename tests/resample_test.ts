@@ -22,7 +22,7 @@ import { FRAME_KERNELS } from "../kernels/registry.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { setLogLevel } from "../runtime/log.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 
 setLogLevel("error");
 const gpu = await sharedGpu();

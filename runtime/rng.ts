@@ -1,7 +1,8 @@
 /**
- * Fast seeded random numbers for the parallel generator: xoshiro128** streams keyed by
- * (seed, ...indices), so that every chunk of every series has its own independent stream that any worker
- * can rebuild on its own. Pure 32-bit integer arithmetic: identical results on every machine.
+ * Fast seeded random numbers: xoshiro128** streams keyed by (seed, ...indices), so that every chunk of every
+ * series the generator writes has its own independent stream that any worker can rebuild on its own, and the
+ * dCor permutations (kernels/dcor_core.ts) hash the same way. Pure 32-bit integer arithmetic: identical
+ * results on every machine.
  */
 
 /** Murmur3's 32-bit finalizer: a bijective avalanche mix. */
