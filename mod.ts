@@ -27,10 +27,13 @@ export {
 export { loadShader } from "./runtime/shaders.ts";
 
 export {
+  defineFrameKernel,
   defineKernel,
+  defineScalarKernel,
   type FrameKernel,
   type Kernel,
   type Params,
+  type ParamsOf,
   type ParamSpec,
   parseParams,
   runKernel,
@@ -38,6 +41,7 @@ export {
   type Tolerance,
 } from "./kernels/kernel.ts";
 export {
+  type AnyFrameKernel,
   type AnyKernel,
   type AnyScalarKernel,
   FRAME_KERNELS,
@@ -48,6 +52,7 @@ export {
   type AdfAutolag,
   adfBatch,
   adfKernel,
+  type AdfKernelParams,
   type AdfOptions,
   type AdfRegression,
   type AdfResult,
@@ -56,7 +61,13 @@ export {
   finiteSpan,
   schwertMaxlag,
 } from "./kernels/adf.ts";
-export { kpss, kpssKernel, type KpssOptions, type KpssResult } from "./kernels/kpss.ts";
+export {
+  kpss,
+  kpssKernel,
+  type KpssKernelParams,
+  type KpssOptions,
+  type KpssResult,
+} from "./kernels/kpss.ts";
 export { mackinnoncrit, mackinnonp, normalCdf } from "./kernels/mackinnon.ts";
 export {
   criticalLevel,
@@ -64,6 +75,7 @@ export {
   MIN_D_DEFAULTS,
   minD,
   minDKernel,
+  type MinDKernelParams,
   type MinDOptions,
   type MinDResult,
   type MinDRow,
@@ -112,7 +124,12 @@ export {
   type WindowSpec,
 } from "./kernels/window_features.ts";
 export { type FeatureJob, type FeaturePoolOptions, featureSetCpuParallel } from "./kernels/feature_pool.ts";
-export { extractFeatures, type FeatureExtractionConfig } from "./engines/feature_sets.ts";
+export {
+  extractFeatures,
+  type FeatureExtractionConfig,
+  type FeatureFrameResult,
+  featuresKernel,
+} from "./kernels/feature_frame.ts";
 export {
   fitGarch,
   fitGarchCpu,
@@ -198,7 +215,7 @@ export { generate, type GenerateOptions, type GenerateResult } from "./generator
 export { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./io/storage.ts";
 export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
 export { enabledEngines, type Engine } from "./pipeline/engines.ts";
-export { discoverTasks, shardTasks, type Task } from "./pipeline/discover.ts";
+export { discoverTasks, shardTasks, type Task } from "./io/discover.ts";
 export { type Manifest, type OutputOptions, readManifest, writeTaskOutput } from "./pipeline/output.ts";
 export {
   type LeaseHolder,
@@ -253,12 +270,13 @@ export {
   resampleCpu,
   resampleGpu,
   resampleKernel,
+  type ResampleKernelParams,
   type ResampleOptions,
   type ResolvedResample,
   resolveResample,
 } from "./kernels/resample.ts";
-export { load, type LoaderOptions, type LoadResult } from "./io/loader.ts";
-export { COLUMN_ROLES, type ColumnMapping, type ColumnRole } from "./pipeline/validate.ts";
+export { load, type LoaderOptions, type LoadResult } from "./pipeline/loader.ts";
+export { COLUMN_ROLES, type ColumnMapping, type ColumnRole } from "./io/validate.ts";
 export {
   type CacheEntry,
   type CacheOptions,

@@ -7,7 +7,7 @@
 import { seededNormals } from "../runtime/rng.ts";
 import { DiskCache } from "../io/cache.ts";
 import { makeFrame } from "../io/frame.ts";
-import { load } from "../io/loader.ts";
+import { load } from "../pipeline/loader.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { corrMatrixCpu, corrMatrixGpu } from "../kernels/corr_matrix.ts";

@@ -17,13 +17,12 @@ import { type Args, take, takeBackend } from "./args.ts";
 /** Help text listing every kernel and its parameters (derived from the registry). */
 export function kernelHelp(): string {
   const lines = ["kernels:"];
-  for (const k of [...KERNELS.values(), ...SCALAR_KERNELS.values()]) {
+  for (const k of [...KERNELS.values(), ...SCALAR_KERNELS.values(), ...FRAME_KERNELS.values()]) {
     const params = Object.entries(k.params).map(([n, s]) =>
       `--${n}${s.default === undefined ? "" : `=${s.default}`}`
     );
     lines.push(`  ${k.name.padEnd(13)} ${k.summary}${params.length ? `  [${params.join(" ")}]` : ""}`);
   }
-  for (const k of FRAME_KERNELS.values()) lines.push(`  ${k.name.padEnd(13)} ${k.summary}  [${k.usage}]`);
   return lines.join("\n");
 }
 
@@ -87,7 +86,7 @@ async function frameKernelCommand(kernel: FrameKernel, args: Args): Promise<void
   const output = take(args, "output");
   if (output) await checkOutputFile(output); // before reading or computing anything
   const backend = takeBackend(args);
-  const params = Object.fromEntries(args.options);
+  const params = parseParams(kernel, Object.fromEntries(args.options));
   const frame = await readFrameFile(input);
   const compute = await openCompute({ backend });
   const t0 = performance.now();

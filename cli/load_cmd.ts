@@ -4,7 +4,7 @@
  * .feature-genesis/cache), as CSV to stdout or --output.
  */
 import { loadConfigFile } from "../config/load.ts";
-import { load } from "../io/loader.ts";
+import { load } from "../pipeline/loader.ts";
 import { encodeCsv, writeFileAtomic } from "../io/write.ts";
 import { openStorage } from "../pipeline/storage.ts";
 import { openCompute } from "../runtime/backend.ts";

@@ -10,7 +10,7 @@ import { loadConfigFile } from "../config/load.ts";
 import { configHash } from "../config/print.ts";
 import { registryPath } from "../config/schema.ts";
 import { generate } from "../generator/generate.ts";
-import { discoverTasks, parseShard } from "../pipeline/discover.ts";
+import { discoverTasks, parseShard } from "../io/discover.ts";
 import { runPipeline } from "../pipeline/run.ts";
 import { openStorage } from "../pipeline/storage.ts";
 import { UsageError } from "../runtime/errors.ts";

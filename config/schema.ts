@@ -13,6 +13,9 @@ import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { UsageError } from "../runtime/errors.ts";
 import { type EnvLookup, processEnv, substitute } from "./env.ts";
 import { targetNameProblem } from "../engines/target.ts";
+import type { FracDiffConfig } from "../engines/stationarization.ts";
+
+export type { FracDiffConfig };
 import { ffdSearchProblem, ffdWeightsProblem } from "../kernels/fracdiff.ts";
 import { LIMITS } from "../runtime/limits.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
@@ -95,32 +98,6 @@ export interface ComputeConfig {
   backend: Backend;
   /** Memory budget in bytes (YAML accepts integers or sizes like "512MiB", "2GB"). Default 1 GiB. */
   memory_budget: number;
-}
-
-/** `features.frac_diff`: fractional differentiation. */
-export interface FracDiffConfig {
-  /**
-   * Orders d, each in [0, 2], or `"auto"`: each instrument's minimum d whose FFD rejects a unit root
-   * (kernels/min_d.ts; column `<col>_fd_auto`). Default [0.1, 0.2, 0.3, 0.4, 0.5].
-   */
-  d_values: number[] | "auto";
-  /** Weight cut-off threshold (> 0). Default 1e-5. */
-  threshold: number;
-  /** `auto`: confidence of the ADF test, 0.9, 0.95 or 0.99 (the 10%, 5%, 1% critical value). Default 0.95. */
-  auto_confidence: number;
-  /**
-   * `auto`: d is chosen on the first `auto_rows` rows only, and `<col>_fd_auto` is NaN before that row, so
-   * the column uses no future data; `"all"` searches the whole series (looks ahead; warned). Default 20000.
-   */
-  auto_rows: number | "all";
-  /** `auto`: ADF lag rule, `none` (maxlag lags, as AFML) or AIC, BIC, t-stat. Default `"none"`. */
-  auto_autolag: "none" | "AIC" | "BIC" | "t-stat";
-  /** `auto`: ADF maxlag, or `"default"` for statsmodels' ceil(12 (n/100)^(1/4)). Default 1. */
-  auto_maxlag: number | "default";
-  /** `auto`: grid points in [0, 1] before bisection. Default 11. */
-  auto_grid: number;
-  /** `auto`: bisection precision in d. Default 0.01. */
-  auto_precision: number;
 }
 
 /** `features.log_stabilization`: log transform before differencing. */

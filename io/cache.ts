@@ -3,7 +3,7 @@
  * entries use.
  *
  * - An entry is one file `DIR/<key>.fgc`; `key` is a hex digest the caller derives from the content it caches
- *   (io/loader.ts: the source files' checksums and the parameters), so an entry never goes stale: changed
+ *   (pipeline/loader.ts: the source files' checksums and the parameters), so an entry never goes stale: changed
  *   inputs give another key, and the old entry ages out.
  * - Writes are atomic (temporary file + rename, `writeFileAtomic`): a reader, or another process writing the
  *   same key, sees the old entry or the complete new one. A crash leaves at most a `*.tmp-*` file, removed by

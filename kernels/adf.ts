@@ -16,7 +16,7 @@
  * (see bench/adf.ts).
  */
 import { type AdfRegression, mackinnoncrit, mackinnonp } from "./mackinnon.ts";
-import { defineScalarKernel } from "./kernel.ts";
+import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 export type { AdfRegression };
@@ -394,8 +394,11 @@ export function finiteSpan(x: ArrayLike<number>, what = "the column"): Float64Ar
   return out;
 }
 
+/** `kernel adf`'s parameters. */
+export type AdfKernelParams = { regression: AdfRegression; maxlag: number; autolag: AdfAutolag };
+
 /** `kernel adf`: the ADF test of one column (leading/trailing NaN dropped) as one JSON document. */
-export const adfKernel = defineScalarKernel({
+export const adfKernel: ScalarKernel<AdfKernelParams> = defineScalarKernel({
   name: "adf",
   summary:
     "augmented Dickey-Fuller test as statsmodels adfuller (JSON: adf_stat, p_value, usedlag, nobs, crit)",

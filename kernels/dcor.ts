@@ -30,6 +30,7 @@ import {
   type DcorTestResult,
   meanSd,
   nanReason,
+  type PermutationScheme,
   pValue,
   rowDot,
   schemePermutation,
@@ -48,7 +49,7 @@ import {
   ROLLING_GPU_MAX_WINDOW,
   rollingDcorGpu,
 } from "./dcor_gpu.ts";
-import { defineKernel, defineScalarKernel, type Kernel } from "./kernel.ts";
+import { defineKernel, defineScalarKernel, type Kernel, type ScalarKernel } from "./kernel.ts";
 import { withFallback } from "../runtime/backend.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -359,7 +360,7 @@ export const rollingDcor: Kernel<RollingDcorParams> = defineKernel<RollingDcorPa
 });
 
 /** `kernel dcor --column X --column2 Y`: dCor, bias-corrected dCor² and the method (JSON). */
-export const dcorKernel = defineScalarKernel({
+export const dcorKernel: ScalarKernel<{ method: DcorMethod }> = defineScalarKernel({
   name: "dcor",
   summary: "distance correlation of --column and --column2 (JSON: dcor, dcor2_bc, n, method)",
   inputs: 2,
@@ -376,7 +377,9 @@ export const dcorKernel = defineScalarKernel({
 });
 
 /** `kernel dcor_test --column X --column2 Y --permutations B --seed S`: permutation test of independence (JSON). */
-export const dcorTestKernel = defineScalarKernel({
+export const dcorTestKernel: ScalarKernel<
+  { permutations: number; seed: number; scheme: PermutationScheme; min_block: number }
+> = defineScalarKernel({
   name: "dcor_test",
   summary: "dCor permutation test of independence (JSON: statistic, p_value, B)",
   inputs: 2,

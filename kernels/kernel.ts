@@ -13,10 +13,16 @@ export type ParamSpec =
   | { type: "int"; doc: string; default?: number; min?: number; max?: number }
   | { type: "float"; doc: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean }
   | { type: "bool"; doc: string; default: boolean }
-  | { type: "choice"; doc: string; default: string; choices: readonly string[] };
+  | { type: "choice"; doc: string; default: string; choices: readonly string[] }
+  /** Free text that the kernel's `check` validates (e.g. a duration like `5min`). */
+  | { type: "text"; doc: string; default?: string }
+  /** Comma-separated names (`--segments day,era`). */
+  | { type: "names"; doc: string; default: readonly string[] }
+  /** Comma-separated integers in [min, max] (`--windows 50,200`). */
+  | { type: "ints"; doc: string; default: readonly number[]; min: number; max: number };
 
 /** Parameter values by name. */
-export type Params = Record<string, number | boolean | string>;
+export type Params = Record<string, number | boolean | string | readonly string[] | readonly number[]>;
 
 /**
  * f32-vs-f64 tolerance on the conformance fixture matrix: |gpu - ref| <= atol + rtol |ref| + stol S, where
@@ -80,24 +86,29 @@ export interface ScalarKernel<P extends Params = Params> {
 
 /**
  * A kernel from a whole frame to another frame (resampling, feature sets): the `kernel` CLI reads the
- * file, passes every `--PARAM VALUE` to `run` (which validates them) and writes the result as CSV with the
- * frame's timestamps first.
+ * file, validates every `--PARAM VALUE` with `parseParams`, and writes the result as CSV with the frame's
+ * timestamps first.
  */
-export interface FrameKernel {
+export interface FrameKernel<P extends Params = Params> {
   /** Name used on the CLI (`kernel NAME`). */
   name: string;
   /** One line for `--help`. */
   summary: string;
-  /** Its parameters, for `--help` (e.g. `--every 5min [--fill none|nan|ffill]`). */
-  usage: string;
-  /** Validates the raw CLI parameters and computes the output frame with the context's backend. */
-  run: (frame: Frame, params: Record<string, string>, compute: Compute) => Promise<Frame>;
+  /** Declared parameters by name; `parseParams` validates the CLI's `--PARAM VALUE`s against them. */
+  params: Record<string, ParamSpec>;
+  /** Checks across parameters, as `Kernel.check` (`parseParams` runs it). */
+  check?: (p: P) => string | undefined;
+  /** Computes the output frame with the context's backend. */
+  run: (frame: Frame, params: P, compute: Compute) => Promise<Frame>;
 }
 
 /** The values a parameter declaration yields: numbers, booleans, or the literal choices. */
 export type ParamsOf<S extends Record<string, ParamSpec>> = {
   [K in keyof S]: S[K] extends { type: "bool" } ? boolean
     : S[K] extends { type: "choice"; choices: readonly (infer C extends string)[] } ? C
+    : S[K] extends { type: "text" } ? string
+    : S[K] extends { type: "names" } ? readonly string[]
+    : S[K] extends { type: "ints" } ? readonly number[]
     : number;
 };
 
@@ -108,6 +119,13 @@ export type ParamsOf<S extends Record<string, ParamSpec>> = {
 export function defineScalarKernel<const S extends Record<string, ParamSpec>>(
   k: Omit<ScalarKernel<ParamsOf<S>>, "params"> & { params: S },
 ): ScalarKernel<ParamsOf<S>> {
+  return k;
+}
+
+/** Declares a frame kernel whose `run` and `check` see typed values inferred from `params`. */
+export function defineFrameKernel<const S extends Record<string, ParamSpec>>(
+  k: Omit<FrameKernel<ParamsOf<S>>, "params"> & { params: S },
+): FrameKernel<ParamsOf<S>> {
   return k;
 }
 
@@ -143,6 +161,24 @@ export function parseParams<P extends Params>(
       if (typeof v === "boolean") out[key] = v;
       else if (v === "true" || v === "false") out[key] = v === "true";
       else throw new UsageError(`${where} expects true or false, got ${JSON.stringify(v)}`);
+    } else if (spec.type === "text") {
+      out[key] = String(v);
+    } else if (spec.type === "names" || spec.type === "ints") {
+      const items = Array.isArray(v)
+        ? v.map(String)
+        : String(v).split(",").map((x) => x.trim()).filter(Boolean);
+      if (spec.type === "names") out[key] = items;
+      else {
+        const ns = items.map(Number);
+        if (ns.some((n) => !Number.isInteger(n) || n < spec.min || n > spec.max)) {
+          throw new UsageError(
+            `${where} expects integers in [${spec.min}, ${spec.max}] separated by commas, got ${
+              JSON.stringify(Array.isArray(v) ? v.join(",") : v)
+            }`,
+          );
+        }
+        out[key] = ns;
+      }
     } else if (spec.type === "choice") {
       if (!spec.choices.includes(String(v))) {
         throw new UsageError(`${where} expects one of ${spec.choices.join(", ")}, got ${JSON.stringify(v)}`);

@@ -8,7 +8,7 @@
  * InterpolationWarning).
  */
 import { finiteSpan } from "./adf.ts";
-import { defineScalarKernel } from "./kernel.ts";
+import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Options of {@link kpss}. */
@@ -116,8 +116,11 @@ export function kpss(x: ArrayLike<number>, opts: KpssOptions = {}): KpssResult {
   };
 }
 
+/** `kernel kpss`'s parameters. */
+export type KpssKernelParams = { regression: "c" | "ct"; nlags: number };
+
 /** `kernel kpss`: the KPSS test of one column (leading/trailing NaN dropped) as one JSON document. */
-export const kpssKernel = defineScalarKernel({
+export const kpssKernel: ScalarKernel<KpssKernelParams> = defineScalarKernel({
   name: "kpss",
   summary: "KPSS stationarity test as statsmodels kpss (JSON: kpss_stat, p_value, lags, crit, warning)",
   inputs: 1,

@@ -17,7 +17,7 @@
  */
 import { type AdfAutolag, type AdfRegression, adfuller, type CriticalValues } from "./adf.ts";
 import { ffdSearchProblem, ffdWeights, fracdiff } from "./fracdiff.ts";
-import { defineScalarKernel } from "./kernel.ts";
+import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Options of {@link minD}. */
@@ -220,8 +220,20 @@ export function minD(logPrice: ArrayLike<number>, options: Partial<MinDOptions> 
   };
 }
 
+/** `kernel min_d`'s parameters. */
+export type MinDKernelParams = {
+  threshold: number;
+  confidence: number;
+  grid: number;
+  precision: number;
+  regression: AdfRegression;
+  maxlag: number;
+  autolag: AdfAutolag;
+  log: boolean;
+};
+
 /** `kernel min_d`: the minimum-d table of log(column) as JSON (the column must be positive prices). */
-export const minDKernel = defineScalarKernel({
+export const minDKernel: ScalarKernel<MinDKernelParams> = defineScalarKernel({
   name: "min_d",
   summary: "minimum FFD order d whose log-price series rejects a unit root (AFML 5.4; JSON: d and the table)",
   inputs: 1,

@@ -14,8 +14,7 @@ import { minDKernel } from "./min_d.ts";
 import { rollingCorr } from "./rolling_corr.ts";
 import { rollingMean, rollingStd, zscore } from "./rolling_moments.ts";
 import { resampleKernel } from "./resample.ts";
-// The feature sets' frame kernel is the feature_engineering engine's extraction (segments need the frame).
-import { featuresKernel } from "../engines/feature_sets.ts";
+import { featuresKernel } from "./feature_frame.ts";
 
 /** A kernel with any parameter type (the registry's element type; validate params with `parseParams`). */
 // deno-lint-ignore no-explicit-any
@@ -39,7 +38,11 @@ export const SCALAR_KERNELS: ReadonlyMap<string, AnyScalarKernel> = new Map(
   ) => [k.name, k as AnyScalarKernel]),
 );
 
+/** A frame kernel with any parameter type. */
+// deno-lint-ignore no-explicit-any
+export type AnyFrameKernel = FrameKernel<any>;
+
 /** Every frame-to-frame kernel, by name. */
-export const FRAME_KERNELS: ReadonlyMap<string, FrameKernel> = new Map(
-  [resampleKernel, featuresKernel].map((k) => [k.name, k]),
+export const FRAME_KERNELS: ReadonlyMap<string, AnyFrameKernel> = new Map(
+  [resampleKernel, featuresKernel].map((k) => [k.name, k as AnyFrameKernel]),
 );

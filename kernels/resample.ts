@@ -31,6 +31,7 @@ import { makeFrame } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { LIMITS } from "../runtime/limits.ts";
+import { defineFrameKernel, type FrameKernel } from "./kernel.ts";
 import { type GpuRuntime, grid } from "../runtime/gpu.ts";
 import { centre } from "../runtime/segments.ts";
 
@@ -485,41 +486,33 @@ export function resample(frame: Frame, opts: ResampleOptions, compute: Compute):
   );
 }
 
-/** Parses CLI options (`--every 5min --offset 0 --base 1min --fill none --vwap typical`) into options. */
-export function parseResampleArgs(raw: Record<string, unknown>): ResampleOptions {
-  const known = ["every", "offset", "base", "fill", "vwap"];
-  for (const k of Object.keys(raw)) {
-    if (!known.includes(k)) {
-      throw new UsageError(
-        `kernel resample: unknown parameter --${k} (parameters: ${known.map((n) => `--${n}`).join(", ")})`,
-      );
-    }
-  }
-  if (raw.every === undefined) {
-    throw new UsageError("kernel resample: --every is required (e.g. 5min, 1h, 1d)");
-  }
-  const str = (k: string) => (raw[k] === undefined ? undefined : String(raw[k]));
-  const opts: ResampleOptions = {
-    every: String(raw.every),
-    offset: str("offset"),
-    base: str("base"),
-    fill: str("fill") as ResampleOptions["fill"],
-    vwap: str("vwap") as ResampleOptions["vwap"],
-  };
-  try {
-    resolveResample(opts);
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(`kernel resample: --${e.message}`);
-    throw e;
-  }
-  return opts;
-}
+/** `kernel resample`'s parameters. */
+export type ResampleKernelParams = {
+  every: string;
+  offset: string;
+  base: string;
+  fill: "none" | "nan" | "ffill";
+  vwap: "typical" | "close" | "none";
+};
 
 /** The `kernel resample` entry of the registry (FRAME_KERNELS). */
-export const resampleKernel = {
+export const resampleKernel: FrameKernel<ResampleKernelParams> = defineFrameKernel({
   name: "resample",
   summary: "OHLCV bars to a coarser timeframe (epoch-aligned, labelled by start) + vwap, count, partial",
-  usage: "--every 5min [--offset 0] [--base 1min] [--fill none|nan|ffill] [--vwap typical|close|none]",
-  run: (frame: Frame, params: Record<string, string>, compute: Compute): Promise<Frame> =>
-    resample(frame, parseResampleArgs(params), compute),
-};
+  params: {
+    every: { type: "text", doc: "bar length, e.g. 5min, 1h, 1d" },
+    offset: { type: "text", default: "0", doc: "shift of the bar grid from the epoch, e.g. 30min" },
+    base: { type: "text", default: "1min", doc: "length of one input bar (for the partial flag)" },
+    fill: { type: "choice", choices: ["none", "nan", "ffill"], default: "none", doc: "empty buckets" },
+    vwap: { type: "choice", choices: ["typical", "close", "none"], default: "typical", doc: "VWAP price" },
+  },
+  check: (p) => {
+    try {
+      resolveResample(p);
+    } catch (e) {
+      if (e instanceof UsageError) return `--${e.message}`;
+      throw e;
+    }
+  },
+  run: (frame, p, compute) => resample(frame, p, compute),
+});

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { engineerFeatures } from "../engines/feature_engineering.ts";
-import { extractFeatures } from "../engines/feature_sets.ts";
+import { extractFeatures } from "../kernels/feature_frame.ts";
 import { selectFeatures } from "../engines/statistical_tests.ts";
 import { garchModels } from "../engines/garch.ts";
 import { type EngineResult, minDConfig, type ProgressFn, stationarize } from "../engines/stationarization.ts";
@@ -53,7 +53,7 @@ const ENGINES: Record<string, Engine | null> = {
       return {
         columns: new Map([...bk.columns, ...sets.columns]),
         report: { ...bk.report, extraction: sets.report, columns: bk.columns.size + sets.columns.size },
-        notes: { ...bk.notes, ...sets.notes },
+        notes: bk.notes,
       };
     },
   },

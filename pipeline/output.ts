@@ -22,7 +22,7 @@ import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
 import { UsageError } from "../runtime/errors.ts";
-import { instrumentNameProblem } from "./discover.ts";
+import { instrumentNameProblem } from "../io/discover.ts";
 
 /** Output file format and Feather buffer compression (Parquet is always ZSTD). */
 export interface OutputOptions {
@@ -115,7 +115,7 @@ export function encodeFeather(
 
 /**
  * The task's folder `<instrument>/`. Every key of a task goes through it, so a name that is not one safe path
- * segment (`..`, `_runs`, `a/b`: pipeline/discover.ts `instrumentNameProblem`) can never write or delete
+ * segment (`..`, `_runs`, `a/b`: io/discover.ts `instrumentNameProblem`) can never write or delete
  * outside its own folder, whoever calls this module.
  */
 function taskFolder(instrument: string): string {

@@ -9,7 +9,7 @@ import { LocalStorage, type Storage } from "../io/storage.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
-import { discoverTasks, printable, shardTasks } from "./discover.ts";
+import { discoverTasks, printable, shardTasks } from "../io/discover.ts";
 import { enabledEngines, runEngines } from "./engines.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
@@ -18,9 +18,11 @@ import { Progress } from "./progress.ts";
 import { HEARTBEAT_MS, Registry } from "./registry.ts";
 import { acquireOutputLease, type OutputLease } from "./lease.ts";
 import { StorageError } from "../io/write.ts";
-import { loadTask, type LoadTimings } from "./validate.ts";
+import { loadTask, type LoadTimings } from "../io/validate.ts";
 import type { Frame } from "../io/frame.ts";
-import { summaryMarkdown } from "./summary.ts";
+import { type RunSummary, summaryMarkdown, type TaskSummary } from "./summary.ts";
+
+export type { RunSummary, TaskSummary };
 import type { PcaResult } from "../kernels/pca.ts";
 
 /** Inputs of one run. */
@@ -43,70 +45,6 @@ export interface RunOptions {
   progress?: (s: string) => void;
   /** How long to wait (ms) when another run holds the output (pipeline/lease.ts). Default 0: exit 2 at once. */
   waitMs?: number;
-}
-
-/** One task's outcome in the summary. */
-export interface TaskSummary {
-  /** The task's instrument. */
-  instrument: string;
-  /** Outcome; `skipped` = already committed with the same config hash. */
-  status: "done" | "failed" | "skipped";
-  /** Rows processed (for a skipped task, the committed row count). */
-  rows: number;
-  /** Task wall time in milliseconds. */
-  ms: number;
-  /** Wall time per engine in milliseconds, by engine name (absent for skipped tasks). */
-  engines_ms?: Record<string, number>;
-  /** Wall time per phase in milliseconds: read, validate, each engine, write (absent for skipped tasks). */
-  phases_ms?: Record<string, number>;
-  /** Why a committed task was processed again (its inputs changed), when it was. */
-  reprocessed?: string;
-  /** Input columns that were not loaded (text columns, unsupported types), each with its file and reason. */
-  skipped_columns?: { name: string; reason: string }[];
-  /** Non-numeric cells read as NaN (`data.bad_values: nan`): column, file, first row and value, count. */
-  bad_cells?: { name: string; file?: string; row: number; value: string; count: number }[];
-  /** Warm-up, NaN and infinity counts of every feature column, with the cause where a column is unusable. */
-  quality?: Record<string, ColumnQuality>;
-  /** Number of feature columns the engines added (done tasks only). */
-  features?: number;
-  /** Each engine's report (e.g. statistical_tests: the dCor ranking and the selected features). */
-  reports?: Record<string, Record<string, unknown>>;
-  /** Error message (failed tasks only). */
-  error?: string;
-}
-
-/** The run summary (also written as `_runs/<id>/summary.json` and `summary.md` in the output). */
-export interface RunSummary {
-  /** Run id (`r<YYYYMMDD>-<HHMMSS>-<random>`, UTC). */
-  run_id: string;
-  /** `failed` when any task failed. */
-  status: "done" | "failed";
-  /** GPU adapter name, or `"cpu"`. */
-  adapter: string;
-  /** Source storage URL. */
-  source: string;
-  /** Output storage URL. */
-  output: string;
-  /** Registry database path. */
-  registry: string;
-  /** Hash of the configuration used. */
-  config_hash: string;
-  /** Start time, ISO 8601 (UTC). */
-  started: string;
-  /** Run wall time in seconds (ms precision). */
-  seconds: number;
-  /** Rows processed by tasks that completed in this run (skipped tasks excluded). */
-  rows: number;
-  /** Throughput: `rows` / `seconds`, rounded. */
-  rows_per_s: number;
-  /** Peak resident set size of the process in MiB (sampled after each task). */
-  peak_rss_mb: number;
-  /** Peak GPU buffer-pool usage in MiB (0 on CPU). */
-  gpu_peak_mb: number;
-  /** Total wall time per engine over all tasks, in milliseconds. */
-  engine_ms: Record<string, number>;
-  /** Per-task outcomes, in processing order. */
-  tasks: TaskSummary[];
 }
 
 function newRunId(): string {

@@ -8,8 +8,72 @@ import type { GarchReport } from "../engines/garch.ts";
 import type { MinDReport } from "../engines/stationarization.ts";
 import type { SelectionReport } from "../engines/statistical_tests.ts";
 import type { GarchParams } from "../kernels/garch.ts";
-import { printable } from "./discover.ts";
-import type { RunSummary, TaskSummary } from "./run.ts";
+import { printable } from "../io/discover.ts";
+import type { ColumnQuality } from "./quality.ts";
+
+/** One task's outcome in the summary. */
+export interface TaskSummary {
+  /** The task's instrument. */
+  instrument: string;
+  /** Outcome; `skipped` = already committed with the same config hash. */
+  status: "done" | "failed" | "skipped";
+  /** Rows processed (for a skipped task, the committed row count). */
+  rows: number;
+  /** Task wall time in milliseconds. */
+  ms: number;
+  /** Wall time per engine in milliseconds, by engine name (absent for skipped tasks). */
+  engines_ms?: Record<string, number>;
+  /** Wall time per phase in milliseconds: read, validate, each engine, write (absent for skipped tasks). */
+  phases_ms?: Record<string, number>;
+  /** Why a committed task was processed again (its inputs changed), when it was. */
+  reprocessed?: string;
+  /** Input columns that were not loaded (text columns, unsupported types), each with its file and reason. */
+  skipped_columns?: { name: string; reason: string }[];
+  /** Non-numeric cells read as NaN (`data.bad_values: nan`): column, file, first row and value, count. */
+  bad_cells?: { name: string; file?: string; row: number; value: string; count: number }[];
+  /** Warm-up, NaN and infinity counts of every feature column, with the cause where a column is unusable. */
+  quality?: Record<string, ColumnQuality>;
+  /** Number of feature columns the engines added (done tasks only). */
+  features?: number;
+  /** Each engine's report (e.g. statistical_tests: the dCor ranking and the selected features). */
+  reports?: Record<string, Record<string, unknown>>;
+  /** Error message (failed tasks only). */
+  error?: string;
+}
+
+/** The run summary (also written as `_runs/<id>/summary.json` and `summary.md` in the output). */
+export interface RunSummary {
+  /** Run id (`r<YYYYMMDD>-<HHMMSS>-<random>`, UTC). */
+  run_id: string;
+  /** `failed` when any task failed. */
+  status: "done" | "failed";
+  /** GPU adapter name, or `"cpu"`. */
+  adapter: string;
+  /** Source storage URL. */
+  source: string;
+  /** Output storage URL. */
+  output: string;
+  /** Registry database path. */
+  registry: string;
+  /** Hash of the configuration used. */
+  config_hash: string;
+  /** Start time, ISO 8601 (UTC). */
+  started: string;
+  /** Run wall time in seconds (ms precision). */
+  seconds: number;
+  /** Rows processed by tasks that completed in this run (skipped tasks excluded). */
+  rows: number;
+  /** Throughput: `rows` / `seconds`, rounded. */
+  rows_per_s: number;
+  /** Peak resident set size of the process in MiB (sampled after each task). */
+  peak_rss_mb: number;
+  /** Peak GPU buffer-pool usage in MiB (0 on CPU). */
+  gpu_peak_mb: number;
+  /** Total wall time per engine over all tasks, in milliseconds. */
+  engine_ms: Record<string, number>;
+  /** Per-task outcomes, in processing order. */
+  tasks: TaskSummary[];
+}
 
 /**
  * A table cell: pipes escaped, line breaks as spaces, and any other control or format character (ESC, a bidi
@@ -27,7 +91,7 @@ function table(head: string[], rows: unknown[][]): string[] {
   ];
 }
 
-/** The parts of the feature-set report (engines/feature_sets.ts) the summary shows. */
+/** The parts of the feature-set report (kernels/feature_frame.ts) the summary shows. */
 interface ExtractionReport {
   set: string;
   columns: number;

@@ -1,12 +1,12 @@
 /**
- * Per-segment feature extraction (engines/feature_sets.ts with kernels/window_features.ts' segmentLens and
+ * Per-segment feature extraction (kernels/feature_frame.ts with kernels/window_features.ts' segmentLens and
  * previousSegment): per UTC day and per "era" column, on both paths, each row holding the previous
  * segment's features; no look-ahead; clear errors for a missing timestamp or segment column.
  */
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { main } from "../cli/main.ts";
-import { extractFeatures } from "../engines/feature_sets.ts";
+import { extractFeatures } from "../kernels/feature_frame.ts";
 import { decodeCsv } from "../io/csv.ts";
 import { encodeCsv } from "../io/write.ts";
 import { makeFrame } from "../io/frame.ts";
@@ -181,8 +181,8 @@ Deno.test("kernel features via the CLI: windows and segments as CSV; bad options
     console.error = orig;
     await Deno.remove(dir, { recursive: true });
   }
-  assert.match(lines[0], /--set expects minimal, efficient or comprehensive, got "huge"/);
+  assert.match(lines[0], /--set expects one of minimal, efficient, comprehensive, got "huge"/);
   assert.match(lines[1], /--windows expects integers in \[2, 10000\]/);
-  assert.match(lines[2], /unknown option --window \(options: --set, --windows/);
+  assert.match(lines[2], /unknown parameter --window \(parameters: --set, --windows/);
   assert.match(lines[3], /bars\.csv: features\.extraction\.segments names column "era"/);
 });

@@ -1,12 +1,12 @@
 /**
- * Rolling feature sets (kernels/feature_sets.ts, kernels/feature_minmax.ts, engines/feature_sets.ts): the f64
+ * Rolling feature sets (kernels/feature_sets.ts, kernels/feature_minmax.ts, kernels/feature_frame.ts): the f64
  * path against tsfresh's definitions evaluated with numpy/pandas (tests/fixtures/feature_sets_tsfresh.json, made
  * by scripts/make_feature_sets_fixture.py), the WebGPU features against the f64 path (including chunked
  * series), no look-ahead on both paths, edge lengths, the config section and the feature_engineering engine.
  */
 import { strict as assert } from "node:assert";
 import { defaultConfig, validateConfig } from "../config/schema.ts";
-import { extractFeatures } from "../engines/feature_sets.ts";
+import { extractFeatures } from "../kernels/feature_frame.ts";
 import { makeFrame } from "../io/frame.ts";
 import {
   FEATURE_SETS,

@@ -1,6 +1,6 @@
 /**
  * Issue 12, "instrument names are used as paths unchecked": an instrument name becomes an output folder or S3
- * prefix, so discovery refuses any name that is not one plain path segment (pipeline/discover.ts
+ * prefix, so discovery refuses any name that is not one plain path segment (io/discover.ts
  * `instrumentNameProblem`). A refused instrument is a failed task (exit 1) with one printable line naming the
  * key and the rule; nothing is read, written or deleted for it, `_runs` survives `clean_existing_output`, and
  * no report (summary.md, progress lines, the registry, error lines) carries a raw control character.
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { cli } from "./cli_harness.ts";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage, type Storage, type StoredObject } from "../io/storage.ts";
-import { discoverTasks, instrumentNameProblem, MAX_INSTRUMENT_LENGTH } from "../pipeline/discover.ts";
+import { discoverTasks, instrumentNameProblem, MAX_INSTRUMENT_LENGTH } from "../io/discover.ts";
 import { removeTaskOutput, writeTaskOutput } from "../pipeline/output.ts";
 import { UsageError } from "../runtime/errors.ts";
 

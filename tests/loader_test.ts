@@ -1,5 +1,5 @@
 /**
- * The multi-timeframe loader (io/loader.ts) and its cache (io/cache.ts): an instrument read from partitioned
+ * The multi-timeframe loader (pipeline/loader.ts) and its cache (io/cache.ts): an instrument read from partitioned
  * CSV and Parquet sources, validated and resampled; cache misses and hits, keys that follow content and
  * parameters, LRU eviction under a size limit, atomic writes, recovery from a corrupt entry, the stat
  * fingerprint, idempotence, and errors.
@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { decodeFrameEntry, DiskCache, encodeFrameEntry } from "../io/cache.ts";
 import { type Frame, makeFrame } from "../io/frame.ts";
-import { load } from "../io/loader.ts";
+import { load } from "../pipeline/loader.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { encodeCsv } from "../io/write.ts";

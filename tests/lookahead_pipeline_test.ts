@@ -13,8 +13,8 @@ import { generate } from "../generator/generate.ts";
 import { decodeFrame } from "../io/read.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { encodeCsv } from "../io/write.ts";
-import { loadTask } from "../pipeline/validate.ts";
-import { discoverTasks } from "../pipeline/discover.ts";
+import { loadTask } from "../io/validate.ts";
+import { discoverTasks } from "../io/discover.ts";
 import type { Frame } from "../io/frame.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };

@@ -15,7 +15,7 @@ import { LocalStorage } from "../io/storage.ts";
 import { zscore } from "../kernels/rolling_moments.ts";
 import { fracdiff } from "../kernels/fracdiff.ts";
 import type { Manifest } from "../pipeline/output.ts";
-import { loadTask } from "../pipeline/validate.ts";
+import { loadTask } from "../io/validate.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { load, loadConfig, LocalStorage } from "../mod.ts";
-import { checksFor, csvLine, loadTask, resolveColumns } from "../pipeline/validate.ts";
+import { checksFor, csvLine, loadTask, resolveColumns } from "../io/validate.ts";
 
 const YAHOO = "Date,Open,High,Low,Close,Adj Close,Volume\n" +
   "2024-01-02,10,11,9,10.5,10.4,100\n" +

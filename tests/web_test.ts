@@ -33,7 +33,7 @@ import {
   zscore,
 } from "../mod.ts";
 import { barParams, generateBars } from "../generator/bars.ts";
-import { loadTask } from "../pipeline/validate.ts";
+import { loadTask } from "../io/validate.ts";
 import { buildWeb, configSections } from "../web/build.ts";
 import { FEATURE_SETS, featureSetCpu } from "../kernels/feature_sets.ts";
 import { loadShader } from "../runtime/shaders.ts";

@@ -29,7 +29,7 @@ import {
   type ColumnRole,
   loadTask,
   resolveColumns,
-} from "../pipeline/validate.ts";
+} from "../io/validate.ts";
 import { encodeFeather } from "../pipeline/output.ts";
 import { csvDialect } from "../io/csv_dialect.ts";
 
@@ -57,7 +57,7 @@ export interface DataSummary {
   /** The CLI's validation problems (empty: the engines can run). */
   problems: string[];
   /**
-   * The checks that ran and passed (pipeline/validate.ts `checksFor` of the mapped columns); empty when the
+   * The checks that ran and passed (io/validate.ts `checksFor` of the mapped columns); empty when the
    * data did not validate. A check whose columns are missing is not in the list.
    */
   checks: string[];
@@ -260,7 +260,7 @@ function reset(): void {
   source = null;
 }
 
-/** The loader's file types by extension (pipeline/discover.ts); `.arrows` is Arrow IPC too. */
+/** The loader's file types by extension (io/discover.ts); `.arrows` is Arrow IPC too. */
 const KEY_EXT: Record<string, string> = {
   parquet: "parquet",
   pq: "parquet",

@@ -5,7 +5,7 @@
  * must pass {@link instrumentNameProblem}; a task whose name does not carries the reason in `problem`.
  */
 import { UsageError } from "../runtime/errors.ts";
-import type { Storage, StoredObject } from "../io/storage.ts";
+import type { Storage, StoredObject } from "./storage.ts";
 
 /** One instrument's input files. */
 export interface Task {

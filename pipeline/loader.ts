@@ -16,16 +16,16 @@
  * (f64 on the CPU, f32 reductions on WebGPU), so the two never mix.
  */
 import { join } from "node:path";
-import { discoverTasks, quoted } from "../pipeline/discover.ts";
-import { type ColumnMapping, loadTask } from "../pipeline/validate.ts";
+import { discoverTasks, quoted } from "../io/discover.ts";
+import { type ColumnMapping, loadTask } from "../io/validate.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
 import { resample, type ResampleOptions, resolveResample } from "../kernels/resample.ts";
-import { decodeFrameEntry, DiskCache, encodeFrameEntry } from "./cache.ts";
-import { sha256Hex } from "./checksum.ts";
-import type { Frame } from "./frame.ts";
-import { LocalStorage, type Storage } from "./storage.ts";
+import { decodeFrameEntry, DiskCache, encodeFrameEntry } from "../io/cache.ts";
+import { sha256Hex } from "../io/checksum.ts";
+import type { Frame } from "../io/frame.ts";
+import { LocalStorage, type Storage } from "../io/storage.ts";
 
 /** Loader options: where and how to read, how to resample, and the cache. */
 export interface LoaderOptions extends Omit<ResampleOptions, "every"> {
@@ -92,7 +92,7 @@ export async function load(
   const pattern = opts.pattern ?? "^([^/]+)/";
   const formats = opts.formats ?? ["parquet", "feather", "arrow", "csv"];
   const tasks = await discoverTasks(source, pattern, formats);
-  // A refused name (pipeline/discover.ts) is listed quoted: say why rather than "no instrument".
+  // A refused name (io/discover.ts) is listed quoted: say why rather than "no instrument".
   const refused = tasks.find((t) => t.problem && t.instrument === quoted(instrument));
   if (refused) throw new UsageError(refused.problem!);
   const task = tasks.find((t) => t.instrument === instrument && !t.problem);

@@ -4,15 +4,15 @@
  * deny-listed columns dropped; columns renamed to their roles: data.columns, else case-insensitive names) and concatenated into one Frame. Each problem is a DataError naming the file,
  * the column and the first bad row.
  */
-import { type Frame, makeFrame } from "../io/frame.ts";
-import { decodeFrame } from "../io/read.ts";
-import { decodeParquet } from "../io/parquet.ts";
-import type { Storage } from "../io/storage.ts";
+import { type Frame, makeFrame } from "./frame.ts";
+import { decodeFrame } from "./read.ts";
+import { decodeParquet } from "./parquet.ts";
+import type { Storage } from "./storage.ts";
 import { DataError } from "../runtime/errors.ts";
 import type { Task } from "./discover.ts";
-import { epochToMs } from "../io/timestamps.ts";
-import { csvRecords } from "../io/csv.ts";
-import { toCommaSeparated } from "../io/csv_dialect.ts";
+import { epochToMs } from "./timestamps.ts";
+import { csvRecords } from "./csv.ts";
+import { toCommaSeparated } from "./csv_dialect.ts";
 
 /** Validation options (from the `data` config section). */
 export interface ValidateOptions {

@@ -1,5 +1,6 @@
 /**
- * Feature-set extraction (issue 7 §2), run by the `feature_engineering` engine after Baxter-King: for each
+ * Feature-set extraction over a frame, run by the `feature_engineering` engine after Baxter-King and by
+ * `kernel features`: for each
  * configured column, every feature of the chosen set (kernels/feature_sets.ts)
  * - over each trailing window, as `<column>__<feature>__w<window>` (e.g. `close__autocorrelation__lag_1__w50`);
  * - over each segment kind of `segments` (`day`: UTC calendar days of the timestamps; otherwise a column
@@ -10,16 +11,24 @@
  * comlink worker pool beside it; on the CPU path everything runs in the pool. The report's `placement` says
  * where each feature ran.
  */
-import { FEATURE_SETS, featureColumnName, featurePlacement, featureSetGpu } from "../kernels/feature_sets.ts";
-import { featureSetCpuParallel } from "../kernels/feature_pool.ts";
-import { previousSegment, segmentLens, type WindowSpec } from "../kernels/window_features.ts";
+import { FEATURE_SETS, featureColumnName, featurePlacement, featureSetGpu } from "./feature_sets.ts";
+import { featureSetCpuParallel } from "./feature_pool.ts";
+import { previousSegment, segmentLens, type WindowSpec } from "./window_features.ts";
 import type { Frame } from "../io/frame.ts";
 import { getColumn, makeFrame } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { LIMITS } from "../runtime/limits.ts";
 import { progressLogger } from "../runtime/log.ts";
-import type { EngineResult } from "./stationarization.ts";
+import { defineFrameKernel, type FrameKernel } from "./kernel.ts";
+
+/** The extraction's new columns (`<column>__<feature>__w<window>` / `__<segment>`) and its report. */
+export interface FeatureFrameResult {
+  /** New columns by name, each as long as the frame. */
+  columns: Map<string, Float64Array>;
+  /** Set, windows, segments, placement per feature, CPU workers, timings. */
+  report: Record<string, unknown>;
+}
 
 /** `features.extraction`: which feature set, over which windows, segments and columns. */
 export interface FeatureExtractionConfig {
@@ -68,7 +77,7 @@ export async function extractFeatures(
   frame: Frame,
   cfg: FeatureExtractionConfig,
   compute: Compute,
-): Promise<EngineResult> {
+): Promise<FeatureFrameResult> {
   const features = FEATURE_SETS[cfg.set];
   const segments = cfg.segments ?? [];
   const out = new Map<string, Float64Array>();
@@ -136,59 +145,45 @@ export async function extractFeatures(
   };
 }
 
-/** Parses `--windows 20,50` style lists of integers in [2, LIMITS.featureWindow] for `kernel features`. */
-function intList(key: string, v: string): number[] {
-  const out = v.split(",").filter((s) => s.trim() !== "").map(Number);
-  if (out.some((n) => !Number.isInteger(n) || n < 2 || n > LIMITS.featureWindow)) {
-    throw new UsageError(
-      `kernel features: --${key} expects integers in [2, ${LIMITS.featureWindow}] separated by commas, got "${v}"`,
-    );
-  }
-  return out;
-}
-
 /**
  * The `kernel features` entry of the registry (FRAME_KERNELS): the feature-set extraction of the
  * feature_engineering engine on one file, written with the file's timestamps and one column per feature.
  */
-export const featuresKernel = {
+export const featuresKernel: FrameKernel<{
+  set: "minimal" | "efficient" | "comprehensive";
+  windows: readonly number[];
+  segments: readonly string[];
+  columns: readonly string[];
+  workers: number;
+}> = defineFrameKernel({
   name: "features",
   summary: "tsfresh-style feature sets over trailing windows or per segment (day / a column)",
-  usage: "--set minimal|efficient|comprehensive [--windows 50,200] [--segments day,era] " +
-    "[--columns close] [--workers N]",
-  run: async (frame: Frame, params: Record<string, string>, compute: Compute): Promise<Frame> => {
-    const known = ["set", "windows", "segments", "columns", "workers"];
-    const unknown = Object.keys(params).filter((k) => !known.includes(k));
-    if (unknown.length) {
-      throw new UsageError(
-        `kernel features: unknown option --${unknown[0]} (options: --${known.join(", --")})`,
-      );
-    }
-    const set = params.set ?? "minimal";
-    if (!(FEATURE_SETS as Record<string, unknown>)[set] || set === "none") {
-      throw new UsageError(
-        `kernel features: --set expects minimal, efficient or comprehensive, got "${set}"`,
-      );
-    }
-    const list = (v: string | undefined) => (v ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    const segments = list(params.segments);
-    const windows = params.windows !== undefined
-      ? intList("windows", params.windows)
-      : segments.length
-      ? []
-      : [50];
-    const workers = params.workers === undefined ? 0 : Number(params.workers);
-    if (!Number.isInteger(workers) || workers < 0 || workers > LIMITS.workers) {
-      throw new UsageError(
-        `kernel features: --workers expects an integer in [0, ${LIMITS.workers}], got "${params.workers}"`,
-      );
-    }
+  params: {
+    set: {
+      type: "choice",
+      choices: ["minimal", "efficient", "comprehensive"],
+      default: "minimal",
+      doc: "the feature set",
+    },
+    windows: {
+      type: "ints",
+      min: 2,
+      max: LIMITS.featureWindow,
+      default: [],
+      doc: "trailing windows in rows (default 50 without --segments)",
+    },
+    segments: { type: "names", default: [], doc: "segment kinds: day or a column name" },
+    columns: { type: "names", default: ["close"], doc: "columns to extract from" },
+    workers: { type: "int", min: 0, max: LIMITS.workers, default: 0, doc: "CPU workers (0: one per core)" },
+  },
+  run: async (frame, p, compute) => {
+    const windows = p.windows.length || p.segments.length ? [...p.windows] : [50];
     const cfg: FeatureExtractionConfig = {
-      set: set as FeatureExtractionConfig["set"],
+      set: p.set,
       windows,
-      columns: params.columns !== undefined ? list(params.columns) : ["close"],
-      segments,
-      workers,
+      columns: [...p.columns],
+      segments: [...p.segments],
+      workers: p.workers,
     };
     // As for the series kernels (cli/kernel_cmd.ts): a window longer than the file would print only NaN.
     const long = windows.find((w) => w > frame.rows);
@@ -198,7 +193,7 @@ export const featuresKernel = {
           `first value (every output would be NaN); use a shorter window or a longer input`,
       );
     }
-    const n = cfg.columns.length * (windows.length + segments.length) * FEATURE_SETS[cfg.set].length;
+    const n = cfg.columns.length * (windows.length + cfg.segments!.length) * FEATURE_SETS[cfg.set].length;
     if (n > LIMITS.featureColumns) {
       throw new UsageError(
         `kernel features: --columns x (--windows + --segments) x the ${cfg.set} set's features is ${n} ` +
@@ -211,4 +206,4 @@ export const featuresKernel = {
       : undefined;
     return makeFrame(frame.source, frame.rows, res.columns, [], ts);
   },
-};
+});
