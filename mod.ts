@@ -12,6 +12,7 @@ export {
   withFallback,
 } from "./runtime/backend.ts";
 export { DataError, GpuError, UsageError } from "./runtime/errors.ts";
+export { LIMITS } from "./runtime/limits.ts";
 export { Batch, type GpuLimits, type GpuOptions, GpuRuntime, MAX_WORKGROUP } from "./runtime/gpu.ts";
 export type { BufferPool } from "./runtime/pool.ts";
 export { log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./runtime/log.ts";
@@ -178,7 +179,14 @@ export {
   type SkippedColumn,
 } from "./io/frame.ts";
 export { decodeFrame, type DecodeOptions, readFrameFile } from "./io/read.ts";
-export { encodeCsv, type OutputColumn, type OutputTimestamps, writeFileAtomic } from "./io/write.ts";
+export {
+  checkOutputFile,
+  encodeCsv,
+  type OutputColumn,
+  type OutputTimestamps,
+  StorageError,
+  writeFileAtomic,
+} from "./io/write.ts";
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 
 export { loadConfig, loadConfigFile, type LoadOptions } from "./config/load.ts";
@@ -205,6 +213,7 @@ export {
   type LogStabilizationConfig,
   type OutputFormat,
   type PipelineConfig,
+  registryPath,
   type RollingCorrConfig,
   type S3Config,
   type StorageConfig,
@@ -212,11 +221,27 @@ export {
   type ValidateOptions,
 } from "./config/schema.ts";
 export { generate, type GenerateOptions, type GenerateResult } from "./generator/generate.ts";
+export {
+  type BarColumns,
+  type BarParams,
+  barParams,
+  type BarState,
+  generateBars,
+  instrumentName,
+} from "./generator/bars.ts";
+export { type CsvDialect, csvDialect, type DateOrder } from "./io/csv_dialect.ts";
 export { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./io/storage.ts";
 export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
-export { enabledEngines, type Engine } from "./pipeline/engines.ts";
-export { discoverTasks, shardTasks, type Task } from "./io/discover.ts";
-export { type Manifest, type OutputOptions, readManifest, writeTaskOutput } from "./pipeline/output.ts";
+export { enabledEngines, type Engine, type EngineStep, runEngines } from "./pipeline/engines.ts";
+export { discoverTasks, parseShard, shardTasks, type Task } from "./io/discover.ts";
+export { openStorage } from "./pipeline/storage.ts";
+export {
+  encodeFeather,
+  type Manifest,
+  type OutputOptions,
+  readManifest,
+  writeTaskOutput,
+} from "./pipeline/output.ts";
 export {
   type LeaseHolder,
   type LeaseRequest,
@@ -276,7 +301,16 @@ export {
   resolveResample,
 } from "./kernels/resample.ts";
 export { load, type LoaderOptions, type LoadResult } from "./pipeline/loader.ts";
-export { COLUMN_ROLES, type ColumnMapping, type ColumnRole } from "./io/validate.ts";
+export {
+  checksFor,
+  COLUMN_ROLES,
+  type ColumnMapping,
+  type ColumnRole,
+  loadTask,
+  type LoadTaskOptions,
+  type LoadTimings,
+  resolveColumns,
+} from "./io/validate.ts";
 export {
   type CacheEntry,
   type CacheOptions,

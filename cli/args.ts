@@ -1,5 +1,5 @@
 /** Command-line parsing: `COMMAND [POSITIONAL...] [--key value | --key=value | --flag]`. */
-import { UsageError } from "../runtime/errors.ts";
+import { UsageError } from "../mod.ts";
 
 /** Parsed arguments: positionals in order, options by name (a bare flag is "true"). */
 export interface Args {

@@ -1,7 +1,5 @@
 /** `config --print [--config FILE]`: the resolved configuration (defaults and substitutions applied), secrets masked. */
-import { loadConfigFile } from "../config/load.ts";
-import { configHash, formatConfig } from "../config/print.ts";
-import { UsageError } from "../runtime/errors.ts";
+import { configHash, formatConfig, loadConfigFile, UsageError } from "../mod.ts";
 import { type Args, rejectRest, take } from "./args.ts";
 
 /** The config file `run` and `config` use when none is given. */

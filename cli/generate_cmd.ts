@@ -9,12 +9,7 @@
  * logs progress on stderr and prints the summary (files, rows, bytes, rows/s, MB/s) as JSON on stdout.
  */
 import { type Args, rejectRest, take, takeInt } from "./args.ts";
-import { storageFor } from "../io/s3.ts";
-import type { Storage } from "../io/storage.ts";
-import { UsageError } from "../runtime/errors.ts";
-import { log } from "../runtime/log.ts";
-import { generate, type GenerateResult } from "../generator/generate.ts";
-import { LIMITS } from "../runtime/limits.ts";
+import { generate, type GenerateResult, LIMITS, log, type Storage, storageFor, UsageError } from "../mod.ts";
 
 /** Usage text of the generate command. */
 export const GENERATE_HELP =

@@ -3,15 +3,24 @@
  * runs one registered kernel on one column (two for pairwise kernels) of a CSV, Parquet or Arrow file and
  * writes CSV with one column named after the kernel, one row per input row (stdout without --output).
  */
-import { getColumn } from "../io/frame.ts";
-import { readFrameFile } from "../io/read.ts";
-import { checkOutputFile, encodeCsv, writeFileAtomic } from "../io/write.ts";
-import { type Kernel, type Params, parseParams, runKernel } from "../kernels/kernel.ts";
-import { FRAME_KERNELS, KERNELS, SCALAR_KERNELS } from "../kernels/registry.ts";
-import type { FrameKernel } from "../kernels/kernel.ts";
-import { openCompute } from "../runtime/backend.ts";
-import { UsageError } from "../runtime/errors.ts";
-import { log } from "../runtime/log.ts";
+import {
+  checkOutputFile,
+  encodeCsv,
+  FRAME_KERNELS,
+  type FrameKernel,
+  getColumn,
+  type Kernel,
+  KERNELS,
+  log,
+  openCompute,
+  type Params,
+  parseParams,
+  readFrameFile,
+  runKernel,
+  SCALAR_KERNELS,
+  UsageError,
+  writeFileAtomic,
+} from "../mod.ts";
 import { type Args, take, takeBackend } from "./args.ts";
 
 /** Help text listing every kernel and its parameters (derived from the registry). */

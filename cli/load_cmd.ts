@@ -3,13 +3,16 @@
  * the configured source at a timeframe through the loader (validated, resampled, cached in DIR, by default
  * .feature-genesis/cache), as CSV to stdout or --output.
  */
-import { loadConfigFile } from "../config/load.ts";
-import { load } from "../pipeline/loader.ts";
-import { encodeCsv, writeFileAtomic } from "../io/write.ts";
-import { openStorage } from "../pipeline/storage.ts";
-import { openCompute } from "../runtime/backend.ts";
-import { UsageError } from "../runtime/errors.ts";
-import { log } from "../runtime/log.ts";
+import {
+  encodeCsv,
+  load,
+  loadConfigFile,
+  log,
+  openCompute,
+  openStorage,
+  UsageError,
+  writeFileAtomic,
+} from "../mod.ts";
 import { type Args, rejectRest, take } from "./args.ts";
 import { DEFAULT_CONFIG } from "./config_cmd.ts";
 

@@ -3,8 +3,7 @@
  * (or the machine ran out of disk space), 2 usage, configuration or input error (a read-only or mistyped
  * output location, an output held by another run).
  */
-import { StorageError } from "../io/write.ts";
-import { DataError, UsageError } from "../runtime/errors.ts";
+import { DataError, StorageError, UsageError } from "../mod.ts";
 import { parseArgs } from "./args.ts";
 import { configCommand } from "./config_cmd.ts";
 import { GENERATE_HELP, generateCommand } from "./generate_cmd.ts";

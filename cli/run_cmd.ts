@@ -6,15 +6,18 @@
  * `generator.if_empty` is set, it first generates a dataset there. Prints where the outputs, the summary and
  * the registry are; exit code 0 when every task is done or skipped, 1 when one failed.
  */
-import { loadConfigFile } from "../config/load.ts";
-import { configHash } from "../config/print.ts";
-import { registryPath } from "../config/schema.ts";
-import { generate } from "../generator/generate.ts";
-import { discoverTasks, parseShard } from "../io/discover.ts";
-import { runPipeline } from "../pipeline/run.ts";
-import { openStorage } from "../pipeline/storage.ts";
-import { UsageError } from "../runtime/errors.ts";
-import { log } from "../runtime/log.ts";
+import {
+  configHash,
+  discoverTasks,
+  generate,
+  loadConfigFile,
+  log,
+  openStorage,
+  parseShard,
+  registryPath,
+  runPipeline,
+  UsageError,
+} from "../mod.ts";
 import { type Args, rejectRest, take, takeBackend } from "./args.ts";
 import { DEFAULT_CONFIG } from "./config_cmd.ts";
 import { FALLBACK_REGISTRY } from "./runs_cmd.ts";

@@ -1,9 +1,6 @@
 /** `runs [--registry FILE] [--config FILE] [--limit N]`: recent runs from the SQLite registry and their failures. */
 import { join } from "node:path";
-import { loadConfigFile } from "../config/load.ts";
-import { registryPath } from "../config/schema.ts";
-import { Registry } from "../pipeline/registry.ts";
-import { UsageError } from "../runtime/errors.ts";
+import { loadConfigFile, Registry, registryPath, UsageError } from "../mod.ts";
 import { type Args, rejectRest, take, takeInt } from "./args.ts";
 import { DEFAULT_CONFIG } from "./config_cmd.ts";
 

@@ -37,6 +37,7 @@ export type DateOrder = "YMD" | "DMY" | "MDY";
 
 /** What was detected in a CSV text. */
 export interface CsvDialect {
+  /** The field delimiter: `,`, `;`, tab or `|`. */
   delimiter: string;
   /** The timestamp column's date order when it is not ISO-8601 (null: ISO, epoch numbers or no such column). */
   dates: DateOrder | null;

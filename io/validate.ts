@@ -15,7 +15,7 @@ import { csvRecords } from "./csv.ts";
 import { toCommaSeparated } from "./csv_dialect.ts";
 
 /** Validation options (from the `data` config section). */
-export interface ValidateOptions {
+export interface LoadTaskOptions {
   /** Columns dropped on read (data.deny_columns). */
   denyColumns: string[];
   /** The configured timestamp column (data.timestamp_column); a numeric one is read as epoch time. */
@@ -227,7 +227,7 @@ function check(
 export async function loadTask(
   source: Storage,
   task: Task,
-  opts: ValidateOptions,
+  opts: LoadTaskOptions,
   timings?: LoadTimings,
 ): Promise<Frame> {
   const parts: Frame[] = [];

@@ -11,9 +11,7 @@
  */
 import * as Comlink from "npm:comlink@4.4.2";
 import uPlot from "npm:uplot@1.6.32";
-import type { RankedFeature, SelectionReport } from "../engines/statistical_tests.ts";
-import type { GarchColumnReport } from "../engines/garch.ts";
-import type { ColumnMapping, ColumnRole } from "../io/validate.ts";
+import type { ColumnMapping, ColumnRole, GarchColumnReport, RankedFeature, SelectionReport } from "../mod.ts";
 import type {
   AdapterInfo,
   DataSummary,

@@ -5,33 +5,33 @@
  */
 import * as Comlink from "npm:comlink@4.4.2";
 import {
-  type Compute,
-  type Config,
-  decodeFrame,
-  enabledEngines,
-  encodeCsv,
-  type Frame,
-  type GpuRuntime,
-  load,
-  loadConfig,
-  makeFrame,
-  openCompute,
-  resolveResample,
-  setLogSink,
-  type Storage,
-} from "../mod.ts";
-import { barParams, generateBars, instrumentName } from "../generator/bars.ts";
-import { runEngines } from "../pipeline/engines.ts";
-import {
+  barParams,
   checksFor,
   COLUMN_ROLES,
   type ColumnMapping,
   type ColumnRole,
+  type Compute,
+  type Config,
+  csvDialect,
+  decodeFrame,
+  enabledEngines,
+  encodeCsv,
+  encodeFeather,
+  type Frame,
+  generateBars,
+  type GpuRuntime,
+  instrumentName,
+  load,
+  loadConfig,
   loadTask,
+  makeFrame,
+  openCompute,
   resolveColumns,
-} from "../io/validate.ts";
-import { encodeFeather } from "../pipeline/output.ts";
-import { csvDialect } from "../io/csv_dialect.ts";
+  resolveResample,
+  runEngines,
+  setLogSink,
+  type Storage,
+} from "../mod.ts";
 
 /** Summary of one numeric column of the input. */
 export interface ColumnInfo {
