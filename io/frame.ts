@@ -45,19 +45,9 @@ export interface Frame {
 /** Column names a timestamp column may have (compared case-insensitively), in priority order. */
 export const TIMESTAMP_NAMES: readonly string[] = ["timestamp", "datetime", "time", "date", "ts"];
 
-/** True when `name` is a conventional timestamp column name (timestamp/time/date/datetime/ts). */
-export function isTimestampName(name: string): boolean {
-  return TIMESTAMP_NAMES.includes(name.trim().toLowerCase());
-}
-
 /** Names of the frame's numeric columns, in file order. */
 export function columnNames(frame: Frame): string[] {
   return [...frame.columns.keys()];
-}
-
-/** True when the frame has a numeric column called `name`. */
-export function hasColumn(frame: Frame, name: string): boolean {
-  return frame.columns.has(name);
 }
 
 /**

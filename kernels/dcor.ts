@@ -339,7 +339,7 @@ export type RollingDcorParams = { window: number };
 /**
  * The rolling distance correlation kernel (causal): f64 CPU path `rollingDcorCpu`, WebGPU path
  * `rollingDcorGpu` (windows up to ROLLING_GPU_MAX_WINDOW points; longer windows run the CPU path with a
- * warning). Ready for kernels/registry.ts as `rolling_dcor --window`.
+ * warning). Registered in kernels/registry.ts as `rolling_dcor --window`.
  */
 export const rollingDcor: Kernel<RollingDcorParams> = defineKernel<RollingDcorParams>({
   name: "rolling_dcor",

@@ -1,5 +1,5 @@
 /**
- * Feature sets (issue 7 §2): tsfresh's feature calculators (kernels/feature_calculators.ts, the f64
+ * Feature sets: tsfresh's feature calculators (kernels/feature_calculators.ts, the f64
  * definitions) evaluated over every trailing window [t - w + 1, t] of a series, so the feature at t uses only
  * inputs at or before t (causal), or over per-segment windows. The value at t is NaN while t < w - 1 and
  * wherever the window holds a NaN/Inf.

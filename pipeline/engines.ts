@@ -1,7 +1,7 @@
 /**
  * The engines of the pipeline, in `pipeline.engines` order. An engine takes a Frame (the input plus every
  * column earlier engines added) and the configuration, and returns new columns plus a report; it never does
- * I/O. A later issue adds statistical_tests to the same table.
+ * I/O. `runEngines` is the one loop over them, for `deno task run`'s tasks and the page's worker alike.
  */
 import type { Config } from "../config/schema.ts";
 import { engineerFeatures } from "../engines/feature_engineering.ts";
