@@ -6,7 +6,7 @@
  * copies of x - x_0 (x_0 the column's first finite value), so the error is at most ~6e-8 |x - x_0|.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
-import { centre, runSegmented } from "../runtime/segments.ts";
+import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 
 /**
  * The rolling minimum and maximum of every column for every window, in one submit per batch.
@@ -36,7 +36,7 @@ export async function rollingMinMaxGpu(
       windows.forEach((w, i) => {
         const params = new Uint32Array([w, 2 * i, io.total, 0]);
         const blocks = Math.ceil(io.maxLen / w);
-        const gx = Math.min(Math.ceil(blocks / 64), rt.limits.maxWorkgroupsPerDim);
+        const gx = segmentGroups(rt, blocks);
         b.dispatch(pipeline, [io.inputs[0], io.segs, io.out, scratch, b.uniform(params.buffer)], [
           gx,
           io.nSegs,

@@ -6,7 +6,7 @@
  * (fft_convolve.ts) for long ones; several d values run in one pass. Weights are computed in f64 on the host.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
-import { centre, runSegmented } from "../runtime/segments.ts";
+import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 import {
   CPU_FFT_MIN_WEIGHTS,
   fftConvolveCausalCpu,
@@ -107,7 +107,7 @@ export async function convolveCausalDirectGpu(
       const weights = new Float32Array(at);
       filters.forEach((w, i) => weights.set(w, table[i * 2]));
       const groups = Math.ceil(io.maxLen / 4);
-      const gx = Math.min(Math.ceil(groups / 64), rt.limits.maxWorkgroupsPerDim);
+      const gx = segmentGroups(rt, groups);
       const params = new Uint32Array([io.total, at, 0, 0]);
       b.dispatch(pipeline, [
         io.inputs[0],

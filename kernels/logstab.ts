@@ -7,7 +7,7 @@
  * NaN where x_t is NaN/Inf.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
-import { centre, runSegmented } from "../runtime/segments.ts";
+import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 import { defineKernel, type Kernel } from "./kernel.ts";
 
 /** Log-stabilization parameters. */
@@ -71,7 +71,7 @@ export async function logStabGpu(
       new Float32Array(params, 0, 1)[0] = p.shift;
       new Uint32Array(params, 4, 1)[0] = io.total;
       const uniform = b.uniform(params);
-      const gx = Math.min(Math.ceil(Math.ceil(io.maxLen / BLOCK) / 64), rt.limits.maxWorkgroupsPerDim);
+      const gx = segmentGroups(rt, Math.ceil(io.maxLen / BLOCK));
       b.dispatch(minPipe, [io.inputs[0], io.segs, null, mins], [gx, io.nSegs]);
       b.dispatch(scanPipe, [null, io.segs, null, mins], [Math.ceil(io.nSegs / 64)]);
       b.dispatch(mainPipe, [io.inputs[0], io.segs, io.out, mins, uniform], [gx, io.nSegs]);

@@ -6,7 +6,7 @@
  * variance is zero (a constant window). Causal.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
-import { centre, runSegmented } from "../runtime/segments.ts";
+import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 import { defineKernel, type Kernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -73,7 +73,7 @@ export async function rollingCorrGpu(
     prepare: (c) => ({ offsets: [centre(c[0]), centre(c[1])] }),
     encode: (b, io) => {
       const blocks = Math.ceil(io.maxLen / w);
-      const gx = Math.min(Math.ceil(blocks / 64), rt.limits.maxWorkgroupsPerDim);
+      const gx = segmentGroups(rt, blocks);
       const params = new Uint32Array([w, io.total, 0, 0]);
       const scratch = b.storage(io.total * 32);
       b.dispatch(pipeline, [io.inputs[0], io.inputs[1], io.segs, io.out, scratch, b.uniform(params.buffer)], [

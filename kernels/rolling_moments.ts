@@ -6,7 +6,7 @@
  * Output at t is NaN when t < W - 1 or the window holds a NaN/Inf; the z-score is NaN where the std is 0.
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
-import { centre, runSegmented } from "../runtime/segments.ts";
+import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 import { defineKernel, type Kernel, type Tolerance } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -106,7 +106,7 @@ export async function rollingMomentsGpu(
         new Float32Array(params, 4, 1)[0] = ddof;
         new Uint32Array(params, 8, 2).set([plane, io.total]);
         const blocks = Math.ceil(io.maxLen / w);
-        const gx = Math.min(Math.ceil(blocks / 64), rt.limits.maxWorkgroupsPerDim);
+        const gx = segmentGroups(rt, blocks);
         b.dispatch(pipeline, [io.inputs[0], io.segs, io.out, scratch, b.uniform(params)], [gx, io.nSegs]);
       });
       return Promise.resolve();

@@ -14,7 +14,7 @@
  */
 import { GpuError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
-import { centre, runSegmented } from "../runtime/segments.ts";
+import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 
 /** One feature shader: its file and the features it writes, one output plane each, in plane order. */
 export interface WindowShader {
@@ -112,7 +112,7 @@ export async function windowFeaturesGpu(
     init: (seg) => offsets[seg.column],
     encode: (b, io) => {
       const lensBuf = uniform ? io.inputs[0] : io.inputs[1];
-      const gx = Math.min(Math.ceil(io.maxLen / 64), rt.limits.maxWorkgroupsPerDim);
+      const gx = segmentGroups(rt, io.maxLen);
       let plane = 0;
       shaders.forEach((s, i) => {
         const params = new Uint32Array([uniform, plane, io.total, 0]);

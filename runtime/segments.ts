@@ -188,3 +188,12 @@ export function centre(x: Float64Array): number {
   for (const v of x) if (Number.isFinite(v)) return v;
   return 0;
 }
+
+/**
+ * Workgroups along x for `items` per segment (blocks, rows) of `wg` invocations each: one per `wg` items, at
+ * most the adapter's per-dimension limit; the segmented shaders stride over the blocks beyond it and take the
+ * segment from the y index, so a dispatch is `[segmentGroups(...), io.nSegs]`.
+ */
+export function segmentGroups(rt: GpuRuntime, items: number, wg = 64): number {
+  return Math.min(Math.ceil(items / wg), rt.limits.maxWorkgroupsPerDim);
+}
