@@ -104,18 +104,8 @@ function parseOptions(args: string[]): Options {
 }
 
 /** Typical parameters per kernel name; any kernel with a `window` parameter not listed here gets 200. */
-const TYPICAL: Record<string, Record<string, unknown>> = {
-  fracdiff: { d: 0.4, threshold: 1e-5 },
-  rolling_corr: { window: 50 },
-  bk: { low: 6, high: 32, k: 12, mode: "causal" },
-  rolling_dcor: { window: 50 },
-};
-
-/** Per-kernel caps on total points: rolling dCor is O(window²) per point (~60 s per 1e6 points at window 50 here). */
-const KERNEL_MAX_POINTS: Record<string, number> = { rolling_dcor: 1e5 };
-
 function typicalParams(kernel: AnyKernel): Params {
-  const raw: Record<string, unknown> = { ...TYPICAL[kernel.name] };
+  const raw: Record<string, unknown> = { ...kernel.typical };
   if ("window" in kernel.params && raw.window === undefined) raw.window = 200;
   return parseParams(kernel, raw);
 }
@@ -249,7 +239,7 @@ async function main(): Promise<void> {
       };
       results.push(r);
       const where = `[${done}/${total}] ${kernel.name} ${fmtE(n, 0)} x ${cols}`;
-      const cap = Math.min(opts.maxPoints, KERNEL_MAX_POINTS[kernel.name] ?? Infinity);
+      const cap = Math.min(opts.maxPoints, kernel.benchMaxPoints ?? Infinity);
       if (n * cols > cap) {
         r.skipped = `${fmtE(n * cols, 2)} points > ${
           cap < opts.maxPoints ? `${kernel.name}'s cap` : "--max-points"

@@ -180,6 +180,13 @@ export const bk: Kernel<BkParams> = defineKernel<BkParams>({
   // sum to ~1e-8 instead of 0, and the 2k+1-term f32 accumulation adds a few 1e-8 S. Measured worst on the
   // conformance fixture matrix and the statsmodels fixture: 1.5e-7 S for k <= 30 (3.5e-7 S at k = 100).
   tolerance: { atol: 1e-8, rtol: 1e-6, stol: 5e-7 },
+  conformance: [{}, { mode: "symmetric" }, { low: 2, high: 8, k: 3 }, {
+    low: 6,
+    high: 24,
+    k: 30,
+    fill: true,
+  }],
+  typical: { low: 6, high: 32, k: 12, mode: "causal" },
   // The window's span (2k): causal outputs need 2k points of history; symmetric ones k before and k after t.
   history: (p) => 2 * p.k,
   cpu: ([x], p) => bkCpu(x, p),

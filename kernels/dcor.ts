@@ -348,6 +348,10 @@ export const rollingDcor: Kernel<RollingDcorParams> = defineKernel<RollingDcorPa
   params: { window: { type: "int", min: 2, max: LIMITS.dcorWindow, doc: "window length in points" } },
   causal: () => true,
   tolerance: { atol: 1e-5, rtol: 0 }, // measured <= 6e-7 on the conformance matrix, w = 3..256
+  conformance: [{ window: 3 }, { window: 50 }],
+  typical: { window: 50 },
+  // O(window²) per point: ~60 s per 1e6 points at window 50 on the 2-core development machine.
+  benchMaxPoints: 1e5,
   history: (p) => p.window - 1,
   cpu: ([x, y], p) => rollingDcorCpu(x, y, p.window),
   gpu: (rt, cols, p) => {

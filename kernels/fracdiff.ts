@@ -166,6 +166,8 @@ export const fracdiff: import("./kernel.ts").Kernel<{ d: number; threshold: numb
   causal: () => true,
   // sum |w_k| <= 2: the f32 input error (~6e-8 |x - x_0|) passes through at most doubled, plus accumulation.
   tolerance: { atol: 1e-5, rtol: 1e-5, stol: 5e-7 },
+  conformance: [{ d: 0.4, threshold: 1e-3 }, { d: 0.4 }, { d: 0.1, threshold: 1e-4 }, { d: 1 }],
+  typical: { d: 0.4, threshold: 1e-5 },
   history: (p) => ffdWeights(p.d, p.threshold).length - 1,
   cpu: ([x], p) => {
     const w = ffdWeights(p.d, p.threshold);

@@ -57,6 +57,16 @@ export interface Kernel<P extends Params = Params> {
   causal: (p: P) => boolean;
   /** GPU (f32) vs CPU (f64) tolerance used by the conformance suite. */
   tolerance: Tolerance;
+  /**
+   * Parameter sets the conformance suite (tests/conformance_test.ts) runs on both backends, chunked vs
+   * whole and for look-ahead; `parseParams` fills the rest with defaults. Pick edge cases (window 1 or 2, the
+   * longest history that fits the fixture matrix) beside typical values.
+   */
+  conformance: readonly Record<string, unknown>[];
+  /** Typical parameters the bench measures (`deno task bench`; defaults, or window 200, otherwise). */
+  typical?: Record<string, unknown>;
+  /** Cap on the points one bench case feeds this kernel (kernels whose cost grows with the window). */
+  benchMaxPoints?: number;
   /** History (points before t) an output needs; the chunker's halo. */
   history: (p: P) => number;
   /** f64 CPU path: inputs (one array per input series) to one output series. */

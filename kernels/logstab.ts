@@ -99,6 +99,7 @@ export const logstab: Kernel<LogStabParams> = defineKernel<LogStabParams>({
   causal: (p) => p.causal,
   // f32 stores x - x_0 with an error ~6e-8 |x - x_0|, which log(. + shift) turns into ~6e-8 S / shift.
   tolerance: { atol: 1e-5, rtol: 1e-5, stol: 1e-7 },
+  conformance: [{}, { causal: false }, { shift: 10 }],
   history: () => 0,
   cpu: ([x], p) => logStabCpu(x, p),
   gpu: (rt, cols, p) => logStabGpu(rt, cols.map((c) => c[0]), p),

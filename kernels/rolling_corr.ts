@@ -94,6 +94,8 @@ export const rollingCorr: Kernel<{ window: number }> = defineKernel<{ window: nu
   params: { window: { type: "int", min: 2, max: LIMITS.window, doc: "window length in points" } },
   causal: () => true,
   tolerance: { atol: 1e-4, rtol: 1e-4 },
+  conformance: [{ window: 10 }, { window: 200 }],
+  typical: { window: 50 },
   history: (p) => p.window - 1,
   cpu: ([x, y], p) => rollingCorrCpu(x, y, p.window),
   gpu: (rt, cols, p) => rollingCorrGpu(rt, cols, p.window),

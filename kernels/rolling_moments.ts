@@ -123,6 +123,7 @@ function momentKernel(
   name: string,
   summary: string,
   tolerance: Tolerance,
+  conformance: Record<string, unknown>[],
 ): Kernel<MomentParams> {
   const ddof = { type: "int", min: 0, max: 1, default: 1, doc: "delta degrees of freedom" } as const;
   return defineKernel<MomentParams>({
@@ -140,6 +141,7 @@ function momentKernel(
     },
     causal: () => true,
     tolerance,
+    conformance,
     history: (p) => p.window - 1,
     cpu: ([x], p) => rollingMomentsCpu(x, p.window, kind, p.ddof),
     gpu: async (rt, cols, p) =>
@@ -153,6 +155,7 @@ export const rollingMean: Kernel<MomentParams> = momentKernel(
   "rolling_mean",
   "rolling mean over a trailing window",
   { atol: 2e-5, rtol: 2e-5, stol: 1e-7 },
+  [{ window: 1 }, { window: 10 }, { window: 200 }],
 );
 
 /** Rolling standard deviation over a trailing window (causal), ddof 0 (population) or 1 (sample). */
@@ -162,6 +165,7 @@ export const rollingStd: Kernel<MomentParams> = momentKernel(
   "rolling standard deviation over a trailing window",
   // f32 stores x - x_0 with an error ~6e-8 |x - x_0|, which a short window's std inherits.
   { atol: 2e-5, rtol: 2e-5, stol: 1e-7 },
+  [{ window: 2, ddof: 0 }, { window: 10 }, { window: 200, ddof: 0 }],
 );
 
 /**
@@ -173,4 +177,5 @@ export const zscore: Kernel<MomentParams> = momentKernel(
   "zscore",
   "rolling z-score (x - rolling mean) / rolling std",
   { atol: 1e-4, rtol: 1e-4 },
+  [{ window: 10 }, { window: 200 }],
 );

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import { KERNELS } from "../kernels/registry.ts";
-import type { Params } from "../kernels/kernel.ts";
+import { parseParams } from "../kernels/kernel.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { assertClose, fixtureMatrix, inputScale, logPrice, returns } from "./data.ts";
@@ -16,26 +16,12 @@ const gpu = await sharedGpu();
 const small = gpu.withLimits({ maxBindingBytes: 1 << 14 });
 
 /** Parameter sets per kernel: short and long windows, short (direct) and long (FFT) filters. */
-const PARAMS: Record<string, Params[]> = {
-  fracdiff: [{ d: 0.4, threshold: 1e-3 }, { d: 0.4 }, { d: 0.1, threshold: 1e-4 }, { d: 1 }],
-  rolling_mean: [{ window: 1 }, { window: 10 }, { window: 200 }],
-  rolling_std: [{ window: 2, ddof: 0 }, { window: 10 }, { window: 200, ddof: 0 }],
-  zscore: [{ window: 10 }, { window: 200 }],
-  logstab: [{}, { causal: false }, { shift: 10 }],
-  rolling_corr: [{ window: 10 }, { window: 200 }],
-  rolling_dcor: [{ window: 3 }, { window: 50 }],
-  bk: [{}, { mode: "symmetric" }, { low: 2, high: 8, k: 3 }, { low: 6, high: 24, k: 30, fill: true }],
-};
-
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
 for (const kernel of KERNELS.values()) {
-  assert.ok(PARAMS[kernel.name], `no conformance parameters for kernel ${kernel.name}`);
-  for (const raw of PARAMS[kernel.name]) {
-    const p = {
-      ...Object.fromEntries(Object.entries(kernel.params).map(([k, s]) => [k, s.default])),
-      ...raw,
-    };
+  assert.ok(kernel.conformance.length > 0, `no conformance parameters for kernel ${kernel.name}`);
+  for (const raw of kernel.conformance) {
+    const p = parseParams(kernel, raw);
     const label = `${kernel.name} ${JSON.stringify(raw)}`;
     const history = kernel.history(p);
 
