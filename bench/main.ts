@@ -221,7 +221,7 @@ async function main(): Promise<void> {
       progress(`${label}: warm-up (pipeline compilation)`);
       try {
         const n = Math.max(20_000, 4 * (kernel.history(params) + 1));
-        await kernel.gpu(rt, columnsOf(data, kernel.inputs, n, 2), params);
+        await kernel.gpu(rt, columnsOf(data, kernel.inputs, n, 2), [params]);
       } catch (e) {
         gpuBroken = (e as Error).message;
         progress(`${kernel.name}: WebGPU failed in warm-up: ${gpuBroken}`);
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
         else {
           try {
             const gpuRt = rt;
-            const t = await repeat(() => kernel.gpu(gpuRt, columns, params), opts.budget);
+            const t = await repeat(() => kernel.gpu(gpuRt, columns, [params]), opts.budget);
             const bytes = n * cols * (kernel.inputs + 1) * 4;
             const gb = bytes / t.seconds / 1e9;
             r.webgpu = {
@@ -304,9 +304,9 @@ async function main(): Promise<void> {
     zscoreWindows = { pointsPerColumn: zCfg.n, columns: zCfg.cols, target: 1.5 };
     if (rt) {
       const gpuRt = rt;
-      await zk.gpu(gpuRt, columnsOf(data, 1, 20_000, 2), p(10));
-      const t200 = await repeat(() => zk.gpu(gpuRt, columns, p(200)), opts.budget);
-      const t10 = await repeat(() => zk.gpu(gpuRt, columns, p(10)), opts.budget);
+      await zk.gpu(gpuRt, columnsOf(data, 1, 20_000, 2), [p(10)]);
+      const t200 = await repeat(() => zk.gpu(gpuRt, columns, [p(200)]), opts.budget);
+      const t10 = await repeat(() => zk.gpu(gpuRt, columns, [p(10)]), opts.budget);
       zscoreWindows.webgpu = {
         seconds200: t200.seconds,
         seconds10: t10.seconds,

@@ -8,10 +8,11 @@
  * `fill` (edge filling, which copies later outputs into the warm-up) are available for analysis but look ahead;
  * the report's `bk.causal` says which, and a warning is logged when it is false.
  */
-import { bkCpu, bkGpu, bkIsCausal, type BkParams } from "../kernels/baxter_king.ts";
+import { bk as bkKernel, bkIsCausal, type BkParams } from "../kernels/baxter_king.ts";
+import { runKernel } from "../kernels/kernel.ts";
 import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
-import { type Compute, withFallback } from "../runtime/backend.ts";
+import type { Compute } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
 import { type EngineResult, windowNotes } from "./stationarization.ts";
 
@@ -65,12 +66,7 @@ export async function engineerFeatures(
   }
   const logs = cfg.columns.map((c) => getColumn(frame, c).map((v) => (v > 0 ? Math.log(v) : NaN)));
   const t0 = performance.now();
-  const y = await withFallback(
-    compute,
-    "bk",
-    (rt) => bkGpu(rt, logs, p),
-    () => logs.map((x) => bkCpu(x, p)),
-  );
+  const y = await runKernel(bkKernel, logs.map((x) => [x]), p, compute);
   const ms = Math.round(performance.now() - t0);
   const out = new Map<string, Float64Array>();
   cfg.columns.forEach((c, i) => out.set(bkColumnName(c, bk), y[i]));

@@ -9,14 +9,14 @@
  * (the pipeline's no-look-ahead property holds). `rows: "all"` searches the whole series instead; the report
  * says it looks ahead and a warning is logged.
  */
-import { ffdWeights, fracdiffGpu } from "../kernels/fracdiff.ts";
-import { fracdiff } from "../kernels/fracdiff.ts";
-import { logstab, logStabGpu } from "../kernels/logstab.ts";
-import { rollingCorr, rollingCorrGpu } from "../kernels/rolling_corr.ts";
-import { rollingMomentsGpu, zscore } from "../kernels/rolling_moments.ts";
+import { ffdWeights, fracdiff } from "../kernels/fracdiff.ts";
+import { runKernel, runKernelPlanes } from "../kernels/kernel.ts";
+import { logstab } from "../kernels/logstab.ts";
+import { rollingCorr } from "../kernels/rolling_corr.ts";
+import { zscore } from "../kernels/rolling_moments.ts";
 import type { Frame } from "../io/frame.ts";
 import { getColumn } from "../io/frame.ts";
-import { type Compute, withFallback } from "../runtime/backend.ts";
+import type { Compute } from "../runtime/backend.ts";
 import { MIN_D_DEFAULTS, minD, type MinDOptions, type MinDResult } from "../kernels/min_d.ts";
 import { log } from "../runtime/log.ts";
 
@@ -173,11 +173,11 @@ export async function stationarize(
   const logs = raw.map((x) => x.map((v) => (v > 0 ? Math.log(v) : NaN)));
   const dValues = cfg.d_values === "auto" ? [] : cfg.d_values;
   const ffd = (cols: Float64Array[], ds: number[]) =>
-    withFallback(
+    runKernelPlanes(
+      fracdiff,
+      cols.map((x) => [x]),
+      ds.map((d) => ({ d, threshold: cfg.threshold })),
       compute,
-      "fracdiff",
-      (rt) => fracdiffGpu(rt, cols, ds, cfg.threshold),
-      () => cols.map((x) => ds.map((d) => fracdiff.cpu([x], { d, threshold: cfg.threshold }))),
     );
   const fd = dValues.length ? await timed("fracdiff", () => ffd(logs, dValues)) : [];
   const windows: Record<string, number> = Object.fromEntries(
@@ -191,11 +191,11 @@ export async function stationarize(
   const z = await timed(
     "zscore",
     () =>
-      withFallback(
+      runKernelPlanes(
+        zscore,
+        raw.map((x) => [x]),
+        cfg.rolling_windows.map((window) => ({ window, ddof: 1 })),
         compute,
-        "zscore",
-        (rt) => rollingMomentsGpu(rt, raw, cfg.rolling_windows, "zscore"),
-        () => raw.map((x) => cfg.rolling_windows.map((window) => zscore.cpu([x], { window, ddof: 1 }))),
       ),
   );
   cfg.columns.forEach((c, i) => {
@@ -206,13 +206,7 @@ export async function stationarize(
   if (ls) {
     const y = await timed(
       "logstab",
-      () =>
-        withFallback(
-          compute,
-          "logstab",
-          (rt) => logStabGpu(rt, raw, ls),
-          () => raw.map((x) => logstab.cpu([x], ls)),
-        ),
+      () => runKernel(logstab, raw.map((x) => [x]), ls, compute),
     );
     cfg.columns.forEach((c, i) => out.set(`${c}_logstab`, y[i]));
   }
@@ -221,13 +215,7 @@ export async function stationarize(
     const window = cfg.corr_window;
     const r = await timed(
       "rolling_corr",
-      () =>
-        withFallback(
-          compute,
-          "rolling_corr",
-          (rt) => rollingCorrGpu(rt, pairs, window),
-          () => pairs.map((p) => rollingCorr.cpu(p, { window })),
-        ),
+      () => runKernel(rollingCorr, pairs, { window }, compute),
     );
     cfg.corr_pairs.forEach(([a, b], i) => out.set(`corr_${a}_${b}_${window}`, r[i]));
   }

@@ -24,7 +24,7 @@
 import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { convolveCausalDirectGpu } from "./fracdiff.ts";
-import { defineKernel, type Kernel } from "./kernel.ts";
+import { defineKernel, type Kernel, perPlane } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Baxter-King parameters. */
@@ -190,5 +190,5 @@ export const bk: Kernel<BkParams> = defineKernel<BkParams>({
   // The window's span (2k): causal outputs need 2k points of history; symmetric ones k before and k after t.
   history: (p) => 2 * p.k,
   cpu: ([x], p) => bkCpu(x, p),
-  gpu: (rt, cols, p) => bkGpu(rt, cols.map((c) => c[0]), p),
+  gpu: (rt, cols, planes) => perPlane(planes, (p) => bkGpu(rt, cols.map((c) => c[0]), p)),
 });

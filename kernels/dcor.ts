@@ -49,7 +49,7 @@ import {
   ROLLING_GPU_MAX_WINDOW,
   rollingDcorGpu,
 } from "./dcor_gpu.ts";
-import { defineKernel, defineScalarKernel, type Kernel, type ScalarKernel } from "./kernel.ts";
+import { defineKernel, defineScalarKernel, type Kernel, perPlane, type ScalarKernel } from "./kernel.ts";
 import { withFallback } from "../runtime/backend.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -354,13 +354,14 @@ export const rollingDcor: Kernel<RollingDcorParams> = defineKernel<RollingDcorPa
   benchMaxPoints: 1e5,
   history: (p) => p.window - 1,
   cpu: ([x, y], p) => rollingDcorCpu(x, y, p.window),
-  gpu: (rt, cols, p) => {
-    if (p.window > ROLLING_GPU_MAX_WINDOW) {
-      log("warn", `rolling_dcor: window ${p.window} > ${ROLLING_GPU_MAX_WINDOW} runs on the CPU path`);
-      return Promise.resolve(cols.map(([x, y]) => rollingDcorCpu(x, y, p.window)));
-    }
-    return rollingDcorGpu(rt, cols, p.window);
-  },
+  gpu: (rt, cols, planes) =>
+    perPlane(planes, (p) => {
+      if (p.window > ROLLING_GPU_MAX_WINDOW) {
+        log("warn", `rolling_dcor: window ${p.window} > ${ROLLING_GPU_MAX_WINDOW} runs on the CPU path`);
+        return Promise.resolve(cols.map(([x, y]) => rollingDcorCpu(x, y, p.window)));
+      }
+      return rollingDcorGpu(rt, cols, p.window);
+    }),
 });
 
 /** `kernel dcor --column X --column2 Y`: dCor, bias-corrected dCor² and the method (JSON). */

@@ -13,7 +13,7 @@ import {
   fftConvolveCausalGpu,
   GPU_FFT_MIN_WEIGHTS,
 } from "./fft_convolve.ts";
-import { defineKernel } from "./kernel.ts";
+import { defineKernel, perPlane } from "./kernel.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -173,6 +173,10 @@ export const fracdiff: import("./kernel.ts").Kernel<{ d: number; threshold: numb
     const w = ffdWeights(p.d, p.threshold);
     return w.length >= CPU_FFT_MIN_WEIGHTS ? fftConvolveCausalCpu(x, [w])[0] : convolveCausalCpu(x, w);
   },
-  gpu: async (rt, cols, p) =>
-    (await fracdiffGpu(rt, cols.map((c) => c[0]), [p.d], p.threshold)).map((o) => o[0]),
+  gpu: (rt, cols, planes) =>
+    // One dispatch takes every d of one threshold.
+    planes.every((p) => p.threshold === planes[0].threshold)
+      ? fracdiffGpu(rt, cols.map((c) => c[0]), planes.map((p) => p.d), planes[0]?.threshold)
+      : perPlane(planes, async (p) =>
+        (await fracdiffGpu(rt, cols.map((c) => c[0]), [p.d], p.threshold)).map((o) => o[0])),
 });

@@ -71,8 +71,12 @@ export interface Kernel<P extends Params = Params> {
   history: (p: P) => number;
   /** f64 CPU path: inputs (one array per input series) to one output series. */
   cpu: (inputs: Float64Array[], p: P) => Float64Array;
-  /** WebGPU path for many columns at once (columns[c][input]); no await between dispatches inside. */
-  gpu: (rt: GpuRuntime, columns: Float64Array[][], p: P) => Promise<Float64Array[]>;
+  /**
+   * WebGPU path for many columns (columns[c][input]) and parameter sets ("planes") at once: the output for
+   * column c and plane j is result[c][j]. Kernels whose shader takes several planes in one dispatch (FFD's d
+   * values, rolling windows) batch them; the others run one batch per plane ({@link perPlane}).
+   */
+  gpu: (rt: GpuRuntime, columns: Float64Array[][], planes: readonly P[]) => Promise<Float64Array[][]>;
 }
 
 /**
@@ -225,13 +229,29 @@ function expectedNumber(spec: Extract<ParamSpec, { type: "int" | "float" }>): st
   return bounds ? `${what} ${bounds}` : what;
 }
 
-/** Runs a kernel on many columns with the context's backend (GPU with CPU fallback under `auto`). */
-export function runKernel<P extends Params>(
+/**
+ * A GPU path for a kernel whose dispatch takes one parameter set: one call per plane, in order, regrouped as
+ * result[column][plane].
+ */
+export async function perPlane<P>(
+  planes: readonly P[],
+  one: (p: P) => Promise<Float64Array[]>,
+): Promise<Float64Array[][]> {
+  const outs: Float64Array[][] = [];
+  for (const p of planes) outs.push(await one(p));
+  return (outs[0] ?? []).map((_, c) => outs.map((o) => o[c]));
+}
+
+/**
+ * Runs a kernel on many columns and parameter sets with the context's backend (GPU with CPU fallback under
+ * `auto`): result[column][plane]. Engines call this instead of wiring their own fallback.
+ */
+export function runKernelPlanes<P extends Params>(
   kernel: Kernel<P>,
   columns: Float64Array[][],
-  params: P,
+  planes: readonly P[],
   compute: Compute,
-): Promise<Float64Array[]> {
+): Promise<Float64Array[][]> {
   for (const c of columns) {
     if (c.length !== kernel.inputs) {
       throw new UsageError(`kernel ${kernel.name} takes ${kernel.inputs} input series`);
@@ -243,7 +263,17 @@ export function runKernel<P extends Params>(
   return withFallback(
     compute,
     kernel.name,
-    (rt) => kernel.gpu(rt, columns, params),
-    () => columns.map((c) => kernel.cpu(c, params)),
+    (rt) => kernel.gpu(rt, columns, planes),
+    () => columns.map((c) => planes.map((p) => kernel.cpu(c, p))),
   );
+}
+
+/** Runs a kernel with one parameter set on many columns (see {@link runKernelPlanes}): one output per column. */
+export async function runKernel<P extends Params>(
+  kernel: Kernel<P>,
+  columns: Float64Array[][],
+  params: P,
+  compute: Compute,
+): Promise<Float64Array[]> {
+  return (await runKernelPlanes(kernel, columns, [params], compute)).map((o) => o[0]);
 }

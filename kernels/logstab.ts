@@ -8,7 +8,7 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
-import { defineKernel, type Kernel } from "./kernel.ts";
+import { defineKernel, type Kernel, perPlane } from "./kernel.ts";
 
 /** Log-stabilization parameters. */
 export interface LogStabParams {
@@ -102,5 +102,5 @@ export const logstab: Kernel<LogStabParams> = defineKernel<LogStabParams>({
   conformance: [{}, { causal: false }, { shift: 10 }],
   history: () => 0,
   cpu: ([x], p) => logStabCpu(x, p),
-  gpu: (rt, cols, p) => logStabGpu(rt, cols.map((c) => c[0]), p),
+  gpu: (rt, cols, planes) => perPlane(planes, (p) => logStabGpu(rt, cols.map((c) => c[0]), p)),
 });

@@ -7,7 +7,7 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
-import { defineKernel, type Kernel } from "./kernel.ts";
+import { defineKernel, type Kernel, perPlane } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** f64 CPU path: rolling Pearson correlation of x and y over windows of `w` points. */
@@ -98,5 +98,5 @@ export const rollingCorr: Kernel<{ window: number }> = defineKernel<{ window: nu
   typical: { window: 50 },
   history: (p) => p.window - 1,
   cpu: ([x, y], p) => rollingCorrCpu(x, y, p.window),
-  gpu: (rt, cols, p) => rollingCorrGpu(rt, cols, p.window),
+  gpu: (rt, cols, planes) => perPlane(planes, (p) => rollingCorrGpu(rt, cols, p.window)),
 });

@@ -7,7 +7,7 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
-import { defineKernel, type Kernel, type Tolerance } from "./kernel.ts";
+import { defineKernel, type Kernel, perPlane, type Tolerance } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Which moment to output. */
@@ -144,8 +144,16 @@ function momentKernel(
     conformance,
     history: (p) => p.window - 1,
     cpu: ([x], p) => rollingMomentsCpu(x, p.window, kind, p.ddof),
-    gpu: async (rt, cols, p) =>
-      (await rollingMomentsGpu(rt, cols.map((c) => c[0]), [p.window], kind, p.ddof)).map((o) => o[0]),
+    gpu: (rt, cols, planes) => {
+      const xs = cols.map((c) => c[0]);
+      // One dispatch takes every window of one ddof.
+      return planes.every((p) => p.ddof === planes[0].ddof)
+        ? rollingMomentsGpu(rt, xs, planes.map((p) => p.window), kind, planes[0]?.ddof)
+        : perPlane(
+          planes,
+          async (p) => (await rollingMomentsGpu(rt, xs, [p.window], kind, p.ddof)).map((o) => o[0]),
+        );
+    },
   });
 }
 

@@ -27,7 +27,7 @@ for (const kernel of KERNELS.values()) {
 
     Deno.test(`${label}: WebGPU matches the f64 path on the fixture matrix`, opts, async () => {
       const cases = fixtureMatrix(kernel.inputs, history);
-      const outs = await kernel.gpu(gpu, cases.map((c) => c.inputs), p);
+      const outs = (await kernel.gpu(gpu, cases.map((c) => c.inputs), [p])).map((o) => o[0]);
       cases.forEach((c, i) => {
         const ref = kernel.cpu(c.inputs, p);
         assertClose(outs[i], ref, kernel.tolerance, `${label} on ${c.name}`, inputScale(c.inputs));
@@ -40,8 +40,8 @@ for (const kernel of KERNELS.values()) {
     Deno.test(`${label}: a series longer than one binding gives the unchunked result`, opts, async () => {
       const n = 20_000;
       const inputs = kernel.inputs === 1 ? [logPrice(n, 21)] : [returns(n, 22), returns(n, 23)];
-      const [chunked] = await kernel.gpu(small, [inputs], p);
-      const [whole] = await kernel.gpu(gpu, [inputs], p);
+      const [[chunked]] = await kernel.gpu(small, [inputs], [p]);
+      const [[whole]] = await kernel.gpu(gpu, [inputs], [p]);
       assertClose(chunked, whole, kernel.tolerance, `${label} chunked vs whole`, inputScale(inputs));
       assertClose(
         chunked,
@@ -72,7 +72,7 @@ for (const kernel of KERNELS.values()) {
             { atol: 1e-12, rtol: 1e-12 },
             `${label}: f64 path looks ahead`,
           );
-          const [ga, gb] = await kernel.gpu(gpu, [base, changed], p);
+          const [[ga], [gb]] = await kernel.gpu(gpu, [base, changed], [p]);
           const what = `${label}: WebGPU path looks ahead`;
           assertClose(gb.subarray(0, t + 1), ga.subarray(0, t + 1), kernel.tolerance, what, inputScale(base));
           assert.ok(

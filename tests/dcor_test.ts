@@ -483,9 +483,9 @@ Deno.test(
     const big = await rollingDcor.gpu(
       gpu,
       [[x, y]],
-      parseParams<RollingDcorParams>(rollingDcor, { window: 300 }),
+      [parseParams<RollingDcorParams>(rollingDcor, { window: 300 })],
     );
-    assert.deepEqual(big[0], rollingDcorCpu(x, y, 300));
+    assert.deepEqual(big[0][0], rollingDcorCpu(x, y, 300));
   },
 );
 

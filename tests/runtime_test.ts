@@ -51,7 +51,7 @@ Deno.test(
     const x = logPrice(20_000);
     const p = { window: 5000 };
     await assert.rejects(
-      rollingMean.gpu(rt, [[x]], p),
+      rollingMean.gpu(rt, [[x]], [p]),
       (e: Error) => e instanceof GpuError && /does not fit/.test(e.message),
     );
     const compute = { choice: "auto" as const, gpu: rt };
@@ -71,7 +71,7 @@ Deno.test("a lost device is reported as a GpuError and auto falls back", opts, a
   rt.device.destroy();
   await new Promise((r) => setTimeout(r, 50));
   await assert.rejects(
-    rollingMean.gpu(rt, [[x]], { window: 10 }),
+    rollingMean.gpu(rt, [[x]], [{ window: 10 }]),
     (e: Error) => e instanceof GpuError && /lost/.test(e.message),
   );
   const [[out], logs] = await capture(() =>
@@ -139,7 +139,7 @@ Deno.test(
     const x = logPrice(70_000);
     const p = { window: 40_000 };
     await assert.rejects(
-      rollingMean.gpu(rt, [[x]], p),
+      rollingMean.gpu(rt, [[x]], [p]),
       (e: Error) => e instanceof GpuError && /65,535/.test(e.message),
     );
     const [[out]] = await capture(() => runKernel(rollingMean, [[x]], p, { choice: "auto", gpu: rt }));
