@@ -16,6 +16,7 @@ export { LIMITS } from "./runtime/limits.ts";
 export { Batch, type GpuLimits, type GpuOptions, GpuRuntime, MAX_WORKGROUP } from "./runtime/gpu.ts";
 export type { BufferPool } from "./runtime/pool.ts";
 export { log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./runtime/log.ts";
+export { Rng } from "./runtime/rng.ts";
 export {
   centre,
   type ColumnPrep,
@@ -334,3 +335,17 @@ export {
   type SelectionFiltersConfig,
   type SelectionFiltersReport,
 } from "./engines/selection_filters.ts";
+
+export { type CvOptions, type Fold, purgedFolds, spearman } from "./study/cv.ts";
+export { loadStudyFile, parseStudy, type StudyDefinition } from "./study/definition.ts";
+export { type Dimension, type Space, type TrialParams } from "./study/space.ts";
+export { type Observation, sampleRandom, sampleTpe, type TpeOptions } from "./study/tpe.ts";
+export { type StudyRow, StudyStore, type TrialRow, type TrialState } from "./study/store.ts";
+export {
+  bestConfigPath,
+  leaderboard,
+  runStudy,
+  type RunStudyOptions,
+  type StudyResult,
+  trialConfigYaml,
+} from "./study/run.ts";

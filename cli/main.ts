@@ -11,6 +11,7 @@ import { kernelCommand, kernelHelp } from "./kernel_cmd.ts";
 import { loadCommand } from "./load_cmd.ts";
 import { runCommand } from "./run_cmd.ts";
 import { runsCommand } from "./runs_cmd.ts";
+import { SEARCH_HELP, searchCommand } from "./search_cmd.ts";
 
 const HELP = `usage: deno task cli COMMAND [options]
 
@@ -25,6 +26,7 @@ commands:
             one instrument of data.source resampled (OHLCV, VWAP, count, partial), cached; CSV out
   kernel    NAME --input FILE --column X [--column2 Y] [--PARAM VALUE ...] [--backend auto|webgpu|cpu] [--output FILE]
             one kernel on a column of a CSV, Parquet or Arrow/Feather file; CSV out
+  ${SEARCH_HELP}
 
 ${kernelHelp()}`;
 
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, (args: ReturnType<typeof parseArgs>) => Promise<n
   runs: runsCommand,
   kernel: kernelCommand,
   load: loadCommand,
+  search: searchCommand,
 };
 
 /** Runs the CLI; returns the exit code. */

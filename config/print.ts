@@ -30,7 +30,7 @@ export function maskSecrets<T>(config: T): T {
 }
 
 /** Canonical JSON: object keys sorted at every depth, secret keys dropped, no whitespace. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
   if (v !== null && typeof v === "object") {
     const keys = Object.keys(v).filter((k) =>

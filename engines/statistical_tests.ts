@@ -193,8 +193,8 @@ export function globRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-/** The target column and its horizon. */
-function resolveTarget(
+/** The target column and its horizon (also the study objective's target, study/objective.ts). */
+export function resolveTarget(
   frame: Frame,
   name: string,
 ): { target: Float64Array; computed: boolean; horizon: TargetHorizon } {
@@ -235,8 +235,11 @@ function resolveTarget(
   return { target, computed: true, horizon };
 }
 
-/** Applies the common-rows rule (module doc, steps 3-4): the scored names, the common rows, the set-aside ones. */
-function commonRows(
+/**
+ * Applies the common-rows rule (module doc, steps 3-4): the scored names, the common rows, the set-aside ones
+ * (`names` and `cols` parallel; `candidates` the rows with a finite target).
+ */
+export function commonRows(
   names: string[],
   cols: Float64Array[],
   candidates: number[],

@@ -6,7 +6,7 @@
  */
 import { type Config, defaultConfig, validateConfig } from "../config/schema.ts";
 import { UsageError } from "../runtime/errors.ts";
-import type { Rng } from "../generator/rng.ts";
+import type { Rng } from "../runtime/rng.ts";
 
 /** How one config key is drawn. */
 export type Dimension =
@@ -23,7 +23,7 @@ export type Dimension =
 export type Space = Record<string, Dimension>;
 
 /** A trial's parameters: config key path to value. */
-export type Params = Record<string, unknown>;
+export type TrialParams = Record<string, unknown>;
 
 /** Sections a study may vary: what shapes the features and their scoring, never storage or data location. */
 const SECTIONS = ["features", "pipeline"];
@@ -57,7 +57,7 @@ function keyProblem(key: string): string | undefined {
 }
 
 /** `raw` (a parsed config mapping) with `params` set at their key paths; `raw` is not modified. */
-export function applyParams(raw: Record<string, unknown>, params: Params): Record<string, unknown> {
+export function applyParams(raw: Record<string, unknown>, params: TrialParams): Record<string, unknown> {
   const out = structuredClone(raw);
   for (const [key, value] of Object.entries(params)) {
     const parts = key.split(".");
@@ -72,7 +72,7 @@ export function applyParams(raw: Record<string, unknown>, params: Params): Recor
 }
 
 /** The validated pipeline config of `params` applied to the base config; UsageError naming the keys if invalid. */
-export function trialConfig(base: Record<string, unknown>, params: Params, source: string): Config {
+export function trialConfig(base: Record<string, unknown>, params: TrialParams, source: string): Config {
   return validateConfig(applyParams(base, params), { source });
 }
 

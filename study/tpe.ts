@@ -16,13 +16,13 @@
  * Until `startup` trials have finished (and while every score is equal) it draws uniformly, as random search.
  */
 import { normalCdf } from "../kernels/mackinnon.ts";
-import type { Rng } from "../generator/rng.ts";
-import { type Dimension, type Params, sampleUniform, type Space } from "./space.ts";
+import type { Rng } from "../runtime/rng.ts";
+import { type Dimension, sampleUniform, type Space, type TrialParams } from "./space.ts";
 
 /** A finished trial as the sampler sees it. */
 export interface Observation {
   /** Its parameters. */
-  params: Params;
+  params: TrialParams;
   /** Its score (higher is better). */
   score: number;
 }
@@ -38,12 +38,12 @@ export interface TpeOptions {
 }
 
 /** Uniform random parameters (random search). */
-export function sampleRandom(space: Space, rng: Rng): Params {
+export function sampleRandom(space: Space, rng: Rng): TrialParams {
   return Object.fromEntries(Object.entries(space).map(([k, d]) => [k, sampleUniform(d, rng)]));
 }
 
 /** The next parameters by TPE given the finished trials `history` (see the module doc). */
-export function sampleTpe(space: Space, history: Observation[], rng: Rng, o: TpeOptions = {}): Params {
+export function sampleTpe(space: Space, history: Observation[], rng: Rng, o: TpeOptions = {}): TrialParams {
   const gamma = o.gamma ?? 0.25, candidates = o.candidates ?? 24, startup = o.startup ?? 10;
   const done = history.filter((h) => Number.isFinite(h.score));
   if (done.length < Math.max(startup, 2) || done.every((h) => h.score === done[0].score)) {
@@ -55,7 +55,7 @@ export function sampleTpe(space: Space, history: Observation[], rng: Rng, o: Tpe
   );
   const nGood = Math.max(1, Math.ceil(gamma * sorted.length));
   const good = sorted.slice(0, nGood), bad = sorted.slice(nGood);
-  const out: Params = {};
+  const out: TrialParams = {};
   for (const [key, d] of Object.entries(space)) {
     if (d.type === "choice") {
       out[key] = structuredClone(d.choices[bestChoice(d.choices, good, bad, key, rng, candidates)]);

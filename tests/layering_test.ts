@@ -21,6 +21,7 @@ const RANK: Record<string, number> = {
   engines: 3,
   config: 4,
   pipeline: 5,
+  study: 5.5, // parameter studies drive the pipeline's engines and loader
   "mod.ts": 6,
   cli: 7,
   web: 7,
@@ -33,7 +34,7 @@ const FACADE_ONLY = new Set(["cli", "web"]);
 /** Entry points: the public API, the programs, and the modules Workers start from (no static edge to them). */
 async function entryPoints(): Promise<string[]> {
   const entries = ["mod.ts", "cli/main.ts", "bench/main.ts"];
-  for (const dir of ["web", "kernels", "generator", "runtime"]) {
+  for (const dir of ["web", "kernels", "generator", "runtime", "study"]) {
     for await (const e of Deno.readDir(new URL(dir + "/", ROOT))) {
       if (!e.isFile || !e.name.endsWith(".ts")) continue;
       if (dir === "web" || e.name.endsWith("worker.ts")) entries.push(`${dir}/${e.name}`);

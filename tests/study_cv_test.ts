@@ -1,6 +1,6 @@
 /** The study's cross-validation (study/cv.ts): purging, embargo, in-fold selection and the scores. */
 import { strict as assert } from "node:assert";
-import { Rng } from "../generator/rng.ts";
+import { Rng } from "../runtime/rng.ts";
 import { auc, crossValidate, type CvOptions, purgedFolds, spearman } from "../study/cv.ts";
 
 const OPTS: CvOptions = { scheme: "kfold", folds: 5, embargo: 7, model: "ridge", alpha: 1e-3 };

@@ -1,6 +1,6 @@
 /** TPE (study/tpe.ts) against random search on a known objective, and its Parzen estimator. */
 import { strict as assert } from "node:assert";
-import { Rng } from "../generator/rng.ts";
+import { Rng } from "../runtime/rng.ts";
 import { type Observation, parzen, sampleRandom, sampleTpe } from "../study/tpe.ts";
 import type { Params, Space } from "../study/space.ts";
 
