@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
+import { loadStudyFile } from "../study/definition.ts";
 import { leaderboard } from "../study/run.ts";
 import { StudyStore, type TrialRow } from "../study/store.ts";
 import { cli } from "./cli_harness.ts";
@@ -202,6 +203,9 @@ Deno.test("search status, best, export and import; study file errors name the ke
       "  features.frac_diff.threshold: { type: log_float, low: 0, high: 1 }",
       /log_float needs low > 0/,
     );
+    // The documented example is a valid study.
+    const example = await loadStudyFile(join(REPO, "examples/study.yaml"));
+    assert.equal(Object.keys(example.space).length, 6);
     const resumeNew = await cli(["search", "--config", await studyFile(dir, "fresh"), "--resume"]);
     assert.equal(resumeNew.code, 2);
     assert.match(resumeNew.err, /--resume: no study named "fresh"/);

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { Rng } from "../runtime/rng.ts";
 import { type Observation, parzen, sampleRandom, sampleTpe } from "../study/tpe.ts";
-import type { Params, Space } from "../study/space.ts";
+import type { Space, TrialParams } from "../study/space.ts";
 
 const SPACE: Space = {
   x: { type: "float", low: -5, high: 5 },
@@ -12,7 +12,7 @@ const SPACE: Space = {
 };
 
 /** A known objective: maximum 0.5 at x = 1.3, lr = 1e-3, k = 37, c = "c". */
-function objective(p: Params): number {
+function objective(p: TrialParams): number {
   const x = p.x as number, lr = p.lr as number, k = p.k as number;
   return -((x - 1.3) ** 2) - (Math.log10(lr) + 3) ** 2 / 4 - ((k - 37) / 10) ** 2 + (p.c === "c" ? 0.5 : 0);
 }
