@@ -21,6 +21,7 @@ import type {
   TimeframeInfo,
   WorkerApi,
 } from "./worker.ts";
+import { drawMinD, type MinDCurve, minDCurves } from "./min_d_plot.ts";
 
 type Status = "starting" | "ready" | "loading" | "resampling" | "loaded" | "running" | "done" | "error";
 
@@ -45,6 +46,8 @@ export interface PageState {
   mapping: ColumnMapping;
   /** What each plot draws: its title and, per series, the plotted x (s) and y values (null: a break). */
   plotted: () => { title: string; x: number[]; series: Record<string, (number | null)[]> }[];
+  /** What each minimum-d plot (ADF statistic and correlation vs d, `d_values: auto`) draws, read back from it. */
+  minD: () => (Pick<MinDCurve, "d" | "adf" | "critical" | "corr"> & { title: string })[];
 }
 
 const state: PageState = {
@@ -66,6 +69,17 @@ const state: PageState = {
       series: Object.fromEntries(
         p.series.slice(1).map((s, i) => [String(s.label), Array.from(p.data[i + 1] ?? [], (v) => v ?? null)]),
       ),
+    })),
+  minD: () =>
+    minDCharts.map((u) => ({
+      title: u.root.closest(".plot")?.querySelector("h3")?.textContent ?? "",
+      d: Array.from(u.data[0]),
+      ...Object.fromEntries(
+        (["adf", "critical", "corr"] as const).map((
+          k,
+          i,
+        ) => [k, Array.from(u.data[i + 1], (v) => v ?? null)]),
+      ) as Pick<MinDCurve, "adf" | "critical" | "corr">,
     })),
 };
 (globalThis as unknown as { __fg: PageState }).__fg = state;
@@ -661,6 +675,8 @@ const BUCKETS = 30_000;
 /** Consecutive rows further apart than this many median spacings are a closed market: the lines break. */
 const GAP_FACTOR = 2.5;
 let plots: uPlot[] = [];
+/** The minimum-d plots (x is d, not time: they do not zoom with the others). */
+let minDCharts: uPlot[] = [];
 let syncing = false;
 
 interface Group {
@@ -921,6 +937,8 @@ function zoomReset(): void {
 
 function renderPlots(r: RunResult): void {
   const box = $("plots");
+  for (const u of minDCharts) u.destroy();
+  minDCharts = [];
   const sample = sampler(r.timestamps);
   const xs = sample.xs;
   const zoomSync: uPlot.Hooks.Defs["setScale"] = (u, key) => {
@@ -1028,6 +1046,21 @@ function renderPlots(r: RunResult): void {
     box.append(holder);
     plots.push(make(g, holder, g.compact ? plots.length : 0));
     holder.append(plotTable(r, g));
+  }
+
+  // AFML Fig. 5.5: the minimum-d search of each column (frac_diff.d_values: auto).
+  for (const c of minDCurves(r.reports.stationarization)) {
+    const chosen = c.chosen === null ? "no d in [0, 1] rejects" : `minimum d = ${fmt(c.chosen, 3)}`;
+    const holder = el(
+      "div",
+      { class: "plot", "data-min-d": c.column },
+      el("h3", {
+        text:
+          `${c.column}: ${chosen} — ADF statistic (vs its ${c.level} critical value) and correlation with the log price, by d`,
+      }),
+    );
+    box.append(holder);
+    minDCharts.push(drawMinD(c, holder, Math.max(320, box.clientWidth || 900)));
   }
 
   // Any other column, one at a time on its own axis (log stabilization, correlations, feature sets, inputs...).
