@@ -52,6 +52,14 @@ export interface StudyResult {
   timedOut: boolean;
 }
 
+/**
+ * Trials to run at once: up to `threads`, as many as `budget` bytes hold at twice the largest feature frame a
+ * trial has reported (`trialBytes`; the frame plus the CV's copies), at least 1; 1 until a trial has reported.
+ */
+export function trialConcurrency(threads: number, budget: number, trialBytes: number): number {
+  return trialBytes ? Math.max(1, Math.min(threads, Math.floor(budget / (2 * trialBytes)))) : 1;
+}
+
 /** The complete trials by score, best first (ties: lower number first). */
 export function leaderboard(trials: TrialRow[]): TrialRow[] {
   return trials.filter((t) => t.state === "complete" && t.score !== null)
@@ -141,8 +149,7 @@ export async function runStudy(def: StudyDefinition, o: RunStudyOptions = {}): P
     const deadline = def.time_limit === null ? Infinity : performance.now() + def.time_limit * 1000;
     let trialBytes = 0, timedOut = false;
     const budget = def.baseConfig.compute.memory_budget;
-    const concurrency = () =>
-      trialBytes ? Math.max(1, Math.min(maxThreads, Math.floor(budget / (2 * trialBytes)))) : 1;
+    const concurrency = () => trialConcurrency(maxThreads, budget, trialBytes);
     try {
       for (let b = 0; b * def.parallel < def.trials && !timedOut; b++) {
         const first = b * def.parallel, last = Math.min(def.trials, first + def.parallel);
