@@ -101,8 +101,9 @@ Deno.test("search: SIGKILL mid-study, then --resume, gives the uninterrupted run
     const misses = expected.reduce((a, t) => a + t.cache_misses, 0);
     assert.equal(hits + misses, 16);
     const settings = new Set(expected.map((t) => JSON.stringify(t.params["features.rolling_windows"])));
-    assert(misses >= settings.size * 2 && misses <= settings.size * 2 + 2, `misses ${misses}`);
-    assert(hits >= 10, `hits ${hits}`);
+    // (Two trials at once may both compute a setting they are the first to use: at most twice per instrument.)
+    assert(misses >= settings.size * 2 && misses <= settings.size * 4, `misses ${misses}`);
+    assert(hits >= 8, `hits ${hits}`);
     assert.match(whole.out, new RegExp(`feature cache hits ${hits} of 16`));
 
     // The same study under another name (same seed: the same trials), killed after its first trial finished.
