@@ -6,7 +6,7 @@
  * report's min-d table (engines/stationarization.ts `MinDReport`), so it shows exactly what the engine decided.
  */
 import uPlot from "npm:uplot@1.6.32";
-import type { MinDReport } from "../engines/stationarization.ts";
+import type { MinDReport } from "../mod.ts";
 
 /** One column's curve: every evaluated d in increasing order (null where a d could not be tested). */
 export interface MinDCurve {
