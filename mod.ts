@@ -117,7 +117,6 @@ export {
   inProcessRunner,
 } from "./kernels/feature_sets.ts";
 export {
-  type FeatureTolerance,
   previousSegment,
   segmentLens,
   specMaxWindow,

@@ -49,7 +49,14 @@ import {
   ROLLING_GPU_MAX_WINDOW,
   rollingDcorGpu,
 } from "./dcor_gpu.ts";
-import { defineKernel, defineScalarKernel, type Kernel, perPlane, type ScalarKernel } from "./kernel.ts";
+import {
+  defineKernel,
+  defineScalarKernel,
+  type Kernel,
+  perPlane,
+  type ScalarKernel,
+  type Tolerance,
+} from "./kernel.ts";
 import { withFallback } from "../runtime/backend.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -88,7 +95,7 @@ export const DCOR_CROSSOVER = 80;
  * relative). Measured on llvmpipe: <= 4e-7 on the energy fixture (n = 4..2000), <= 4e-8 on normal, x² +
  * noise, heavy-tailed, price-level (1e4 + 1e-3 z) and tied data at n = 100..1e4, ~1e-10 at n = 1e5.
  */
-export const DCOR_GPU_TOLERANCE = { atol: 1e-5 };
+export const DCOR_GPU_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 0 };
 
 /** Options for `dcor`. */
 export interface DcorOptions {

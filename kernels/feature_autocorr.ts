@@ -7,7 +7,8 @@
  * 0; partial_autocorrelation (statsmodels' "ld") is NaN above lag min(5, w // 2 - 1). A constant window gives NaN
  * at every lag on both paths (0 / 0, whatever the rounding of its mean).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The shader and its output planes: autocorrelation lags 1..10, then partial_autocorrelation lags 1..5. */
 export const FEATURE_AUTOCORR: WindowShader = {
@@ -30,7 +31,7 @@ export const FEATURE_AUTOCORR: WindowShader = {
  * autocovariance near singular, |pacf| unbounded there): within 2e-3 wherever that residual is at least 1% of
  * the variance, and `flips` admits the rarer near-singular windows (about 1 in 5,000 on random walks).
  */
-export const FEATURE_AUTOCORR_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = Object.fromEntries(
+export const FEATURE_AUTOCORR_TOLERANCE: Readonly<Record<string, Tolerance>> = Object.fromEntries(
   FEATURE_AUTOCORR.planes.map((f) => [
     f,
     f === "partial_autocorrelation__lag_1" || f.startsWith("autocorrelation")

@@ -6,7 +6,8 @@
  * (kernels/feature_permutation.ts). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's
  * definitions: kernels/feature_calculators.ts).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** approximate_entropy's r (m = 2) in plane order: the default 0.2, then tsfresh's grid. */
 export const APEN_R = [0.2, 0.1, 0.3, 0.5, 0.7, 0.9] as const;
@@ -35,7 +36,7 @@ export const FEATURE_ENTROPY: WindowShader = {
  * and flips: per r 7e-5 .. 4.3e-4 of the points at w = 100 and 9e-4 .. 1.6e-3 at w = 243 (five 3,000-row
  * series), up to 2.8e-3 of 1,436 segment windows of up to 240 rows.
  */
-export const FEATURE_ENTROPY_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const FEATURE_ENTROPY_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   sample_entropy: { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 },
   ...Object.fromEntries(
     APEN_R.map((r) => [`approximate_entropy__m_2__r_${r}`, { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 1e-2 }]),

@@ -6,7 +6,8 @@
  * cid_ce (normalize = True) and ratio_beyond_r_sigma (r = 1, 2), all from one window in three O(w) passes. The f64
  * reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's definitions: kernels/feature_calculators.ts).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The shader and its output planes. */
 export const FEATURE_EXTRA: WindowShader = {
@@ -49,7 +50,7 @@ export const FEATURE_EXTRA: WindowShader = {
  * 2 of 2,802 points for r = 1, none elsewhere). At w = 2 both points lie exactly 1 std from their mean, so
  * ratio_beyond_r_sigma with r = 1 is decided by rounding on both paths (the test leaves it out there).
  */
-export const FEATURE_EXTRA_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const FEATURE_EXTRA_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   abs_energy: { atol: 0, rtol: 5e-6, stol: 0 },
   root_mean_square: { atol: 0, rtol: 3e-6, stol: 0 },
   absolute_maximum: { atol: 0, rtol: 5e-7, stol: 2e-7 },

@@ -5,7 +5,8 @@
  * `featureSetCpu` (kernels/feature_sets.ts): skew and kurtosis are NaN where the variance is below 0.5, and
  * tsfresh's kurtosis formula is kept as is.
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The shader and its output planes. */
 export const FEATURE_FFT: WindowShader = {
@@ -31,7 +32,7 @@ export const FEATURE_FFT: WindowShader = {
  * also absolutely). skew/kurtosis are NaN where the bin variance is below 0.5: f32 could decide that
  * differently only within ~1e-5 (relative) of 0.5; the tests' data comes no closer than 5e-5, so no flips.
  */
-export const FEATURE_FFT_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const FEATURE_FFT_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   fft_aggregated__aggtype_centroid: { atol: 3e-7, rtol: 1e-5, stol: 0 },
   fft_aggregated__aggtype_variance: { atol: 1e-6, rtol: 2e-5, stol: 0 },
   fft_aggregated__aggtype_skew: { atol: 3e-5, rtol: 3e-5, stol: 0 },

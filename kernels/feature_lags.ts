@@ -5,7 +5,8 @@
  * neighbours per point). The f64 reference is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh
  * definitions are in kernels/feature_calculators.ts).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The shader and its output planes. */
 export const FEATURE_LAGS: WindowShader = {
@@ -33,7 +34,7 @@ export const FEATURE_LAGS: WindowShader = {
  * storage error, so its error is ~2^-24 S X^2 times a few however small the statistic (worst seen
  * 1.9e-7 S X^2; relative to the value up to 4e-2 where it nearly cancels).
  */
-export const FEATURE_LAGS_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const FEATURE_LAGS_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   "number_peaks__n_3": { atol: 0, rtol: 0, stol: 0, flips: 1e-3 },
   "number_peaks__n_5": { atol: 0, rtol: 0, stol: 0, flips: 1e-3 },
   "number_peaks__n_10": { atol: 0, rtol: 0, stol: 0, flips: 1e-3 },

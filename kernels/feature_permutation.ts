@@ -5,7 +5,8 @@
  * {@link FEATURE_PERMUTATION}.maxWindow rows) and one O(w^2) loop of u32 code comparisons. The f64 reference
  * is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh definition is in kernels/feature_calculators.ts).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The permutation-entropy dimensions the shader computes (tau = 1). */
 export const PERMUTATION_DIMENSIONS = [3, 4, 5, 6, 7] as const;
@@ -34,6 +35,6 @@ export const FEATURE_PERMUTATION: WindowShader = {
  * 2.3e-9 apart; none in four 60,000-row series at w = 20 and 100); `flips` (5e-3) covers one per 5e4 rows
  * at w = 256. Exact ties (tick prices) stay ties in f32.
  */
-export const FEATURE_PERMUTATION_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = Object.fromEntries(
+export const FEATURE_PERMUTATION_TOLERANCE: Readonly<Record<string, Tolerance>> = Object.fromEntries(
   FEATURE_PERMUTATION.planes.map((f) => [f, { atol: 1e-6, rtol: 1e-6, stol: 0, flips: 5e-3 }]),
 );

@@ -6,7 +6,8 @@
  * more O(w) pass. The f64 reference is `featureSetCpu` (kernels/feature_sets.ts; tsfresh's definitions:
  * kernels/feature_calculators.ts).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The quantiles of the shader besides the median, in plane order. */
 const QUANTILES = ["0.1", "0.9", "0.2", "0.3", "0.4", "0.6", "0.7", "0.8"].map((q) => `quantile__q_${q}`);
@@ -33,7 +34,7 @@ export const FEATURE_QUANTILES: WindowShader = {
  * tie by its rounding (worst seen 2e-3 of the points of tests/feature_gpu_order_test.ts); none seen for
  * large_standard_deviation.
  */
-export const FEATURE_QUANTILES_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const FEATURE_QUANTILES_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   median: { atol: 0, rtol: 0, stol: 2e-7 },
   ...Object.fromEntries(QUANTILES.map((q) => [q, { atol: 0, rtol: 0, stol: 2e-7 }])),
   "large_standard_deviation__r_0.25": { atol: 0, rtol: 0, stol: 0, flips: 1e-3 },

@@ -33,13 +33,13 @@ import { FEATURE_LAGS, FEATURE_LAGS_TOLERANCE } from "./feature_lags.ts";
 import { FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE } from "./feature_quantiles.ts";
 import { FEATURE_STATS, FEATURE_STATS_TOLERANCE } from "./feature_stats.ts";
 import {
-  type FeatureTolerance,
   shaderFits,
   specMaxWindow,
   windowFeaturesGpu,
   type WindowShader,
   type WindowSpec,
 } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The names of the feature sets (`features.extraction.set`). */
 export const FEATURE_SET_NAMES = ["none", "minimal", "efficient", "comprehensive"] as const;
@@ -137,7 +137,7 @@ const BLOCK_FEATURES: ReadonlySet<string> = new Set([
  * absolute_sum_of_changes' atol and stol are per row of the window, variance's in units of 2 std
  * (d(s^2) = 2 s ds), c3's and time_reversal_asymmetry_statistic's stol in units of X^2 (X = max |x|).
  */
-export const GPU_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const GPU_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   ...FEATURE_STATS_TOLERANCE,
   ...FEATURE_QUANTILES_TOLERANCE,
   ...FEATURE_AUTOCORR_TOLERANCE,

@@ -6,7 +6,8 @@
  * reference is `featureSetCpu` (kernels/feature_sets.ts; the tsfresh definitions are in
  * kernels/feature_calculators.ts).
  */
-import type { FeatureTolerance, WindowShader } from "./window_features.ts";
+import type { WindowShader } from "./window_features.ts";
+import type { Tolerance } from "./kernel.ts";
 
 /** The shader and its output planes. */
 export const FEATURE_STATS: WindowShader = {
@@ -40,7 +41,7 @@ export const FEATURE_STATS: WindowShader = {
  * value within ~1e-6 S of the mean may be counted on the other side (a flip), which tick-rounded prices make
  * rare; number_peaks compares values only, and f32 rounding keeps their order.
  */
-export const FEATURE_STATS_TOLERANCE: Readonly<Record<string, FeatureTolerance>> = {
+export const FEATURE_STATS_TOLERANCE: Readonly<Record<string, Tolerance>> = {
   length: { atol: 0, rtol: 0, stol: 0 },
   sum_values: { atol: 2e-5, rtol: 2e-5, stol: 1e-7 }, // times w (applied by the caller)
   mean: { atol: 2e-5, rtol: 2e-5, stol: 1e-7 },

@@ -25,9 +25,11 @@ export type ParamSpec =
 export type Params = Record<string, number | boolean | string | readonly string[] | readonly number[]>;
 
 /**
- * f32-vs-f64 tolerance on the conformance fixture matrix: |gpu - ref| <= atol + rtol |ref| + stol S, where
- * S = max |x - x_0| over the inputs: f32 stores a centred input with an error proportional to S, so kernels
- * whose output is a linear combination of inputs (FFD) state that part relative to the input's scale.
+ * f32-vs-f64 tolerance of a GPU path: |gpu - ref| <= atol + rtol |ref| + stol S, where S = max |x - x_0| over
+ * the inputs: f32 stores a centred input with an error proportional to S, so kernels whose output is a linear
+ * combination of inputs (FFD) state that part relative to the input's scale. `flips` allows a fraction of the
+ * points outside, where an f32 comparison near a threshold (a value against the window mean, a distance
+ * against r std) may decide the other way than f64 (feature shaders).
  */
 export interface Tolerance {
   /** Absolute tolerance, in output units. */
@@ -36,6 +38,8 @@ export interface Tolerance {
   rtol: number;
   /** Tolerance relative to the input's scale S (default 0). */
   stol?: number;
+  /** Fraction of the defined points allowed outside (near-threshold comparisons); 0 when absent. */
+  flips?: number;
 }
 
 /** A kernel producing one output series per input column (or per pair of columns). */

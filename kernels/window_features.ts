@@ -35,22 +35,6 @@ export function shaderFits(rt: GpuRuntime, shader: WindowShader, w: number): boo
   return w <= (shader.maxWindow ?? Infinity) && rt.withinLoopBudget(shader.loops(w));
 }
 
-/**
- * f32-vs-f64 tolerance of a GPU feature: |gpu - f64| <= atol + rtol |f64| + stol S (S = max |x - x_0| of the
- * column) at all but a fraction `flips` of the defined points, where an f32 comparison near a threshold
- * (a value against the window mean, a distance against r std) may decide the other way than f64.
- */
-export interface FeatureTolerance {
-  /** Absolute tolerance. */
-  atol: number;
-  /** Relative tolerance. */
-  rtol: number;
-  /** Tolerance relative to the column's scale. */
-  stol: number;
-  /** Fraction of points allowed outside (near-threshold comparisons); 0 when absent. */
-  flips?: number;
-}
-
 /** Which windows to evaluate: trailing windows of `window` rows, or `lens[t]` rows ending at each row t. */
 export type WindowSpec = { window: number } | { lens: Int32Array };
 

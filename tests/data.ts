@@ -97,14 +97,14 @@ export function assertClose(
 }
 
 /**
- * Asserts a GPU feature against its f64 reference under a FeatureTolerance (kernels/window_features.ts):
+ * Asserts a GPU feature against its f64 reference under a Tolerance (kernels/window_features.ts):
  * the same NaN positions and +-Inf at the same places, and |a - b| <= atol + rtol |b| + stol scale except at
  * no more than `flips` of the defined points (f32 comparisons near a threshold). Returns the points outside.
  */
 export function assertFeatureClose(
   actual: Float64Array,
   expected: Float64Array,
-  tol: { atol: number; rtol: number; stol: number; flips?: number },
+  tol: { atol: number; rtol: number; stol?: number; flips?: number },
   what: string,
   scale = 0,
 ): number {
@@ -120,7 +120,7 @@ export function assertFeatureClose(
     if (Number.isNaN(b)) continue;
     defined++;
     const ok = Number.isFinite(b)
-      ? Math.abs(a - b) <= tol.atol + tol.rtol * Math.abs(b) + tol.stol * scale
+      ? Math.abs(a - b) <= tol.atol + tol.rtol * Math.abs(b) + (tol.stol ?? 0) * scale
       : a === b;
     if (!ok) {
       outside++;

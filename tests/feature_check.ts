@@ -1,16 +1,16 @@
 /**
  * The check shared by the feature-shader tests: run WGSL feature shaders (kernels/window_features.ts) over
  * columns and compare every plane with the f64 reference (featureSetCpu) under the shader's stated
- * FeatureTolerance, scaled by the column's f32 storage scale.
+ * Tolerance, scaled by the column's f32 storage scale.
  */
 import { featureSetCpu } from "../kernels/feature_sets.ts";
 import {
-  type FeatureTolerance,
   specMaxWindow,
   windowFeaturesGpu,
   type WindowShader,
   type WindowSpec,
 } from "../kernels/window_features.ts";
+import type { Tolerance } from "../kernels/kernel.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { assertFeatureClose, inputScale } from "./data.ts";
 
@@ -34,13 +34,13 @@ export interface FeatureCase {
 export async function checkFeatureShaders(
   rt: GpuRuntime,
   shaders: WindowShader[],
-  tolerances: Readonly<Record<string, FeatureTolerance>>,
+  tolerances: Readonly<Record<string, Tolerance>>,
   cols: Float64Array[],
   specs: WindowSpec[],
   what: string,
   hooks: {
-    tolerance?: (tol: FeatureTolerance, c: FeatureCase) => FeatureTolerance | null;
-    after?: (tol: FeatureTolerance, c: FeatureCase) => void;
+    tolerance?: (tol: Tolerance, c: FeatureCase) => Tolerance | null;
+    after?: (tol: Tolerance, c: FeatureCase) => void;
   } = {},
 ): Promise<void> {
   const features = shaders.flatMap((s) => s.planes);

@@ -23,7 +23,7 @@ function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu
     tolerance: (tol, c) => {
       // At w = 2 both points lie exactly 1 std from their mean: r = 1 is decided by rounding on both paths.
       if (c.wmax === 2 && c.feature === "ratio_beyond_r_sigma__r_1") return null;
-      if (c.feature === "absolute_sum_of_changes") tol.atol *= c.wmax, tol.stol *= c.wmax;
+      if (c.feature === "absolute_sum_of_changes") tol.atol *= c.wmax, tol.stol = (tol.stol ?? 0) * c.wmax;
       return tol;
     },
   });

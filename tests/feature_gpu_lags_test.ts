@@ -25,7 +25,7 @@ const maxAbs = (x: Float64Array) =>
 function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
   return checkFeatureShaders(rt, [FEATURE_LAGS], FEATURE_LAGS_TOLERANCE, cols, specs, what, {
     // stol counts in units of S X^2 (kernels/feature_lags.ts).
-    tolerance: (tol, c) => ({ ...tol, stol: tol.stol * maxAbs(c.x) ** 2 }),
+    tolerance: (tol, c) => ({ ...tol, stol: (tol.stol ?? 0) * maxAbs(c.x) ** 2 }),
   });
 }
 

@@ -8,12 +8,8 @@ import { strict as assert } from "node:assert";
 import { featureSetCpu } from "../kernels/feature_sets.ts";
 import { FEATURE_ENTROPY, FEATURE_ENTROPY_TOLERANCE } from "../kernels/feature_entropy.ts";
 import { FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE } from "../kernels/feature_quantiles.ts";
-import {
-  type FeatureTolerance,
-  windowFeaturesGpu,
-  type WindowShader,
-  type WindowSpec,
-} from "../kernels/window_features.ts";
+import { windowFeaturesGpu, type WindowShader, type WindowSpec } from "../kernels/window_features.ts";
+import type { Tolerance } from "../kernels/kernel.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { GpuError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
@@ -25,7 +21,7 @@ setLogLevel("error");
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const gpu = await sharedGpu();
 
-const SHADERS: [WindowShader, Readonly<Record<string, FeatureTolerance>>][] = [
+const SHADERS: [WindowShader, Readonly<Record<string, Tolerance>>][] = [
   [FEATURE_QUANTILES, FEATURE_QUANTILES_TOLERANCE],
   [FEATURE_ENTROPY, FEATURE_ENTROPY_TOLERANCE],
 ];
@@ -39,7 +35,7 @@ function halted(n: number): Float64Array {
 
 /** Checks every plane of `shader` for `cols` under `specs` against the f64 path. */
 function check(
-  [shader, tols]: [WindowShader, Readonly<Record<string, FeatureTolerance>>],
+  [shader, tols]: [WindowShader, Readonly<Record<string, Tolerance>>],
   cols: Float64Array[],
   specs: WindowSpec[],
   what: string,

@@ -8,12 +8,8 @@ import { strict as assert } from "node:assert";
 import { FEATURE_AUTOCORR, FEATURE_AUTOCORR_TOLERANCE } from "../kernels/feature_autocorr.ts";
 import { FEATURE_FFT, FEATURE_FFT_TOLERANCE } from "../kernels/feature_fft.ts";
 import { featureSetCpu } from "../kernels/feature_sets.ts";
-import {
-  type FeatureTolerance,
-  windowFeaturesGpu,
-  type WindowShader,
-  type WindowSpec,
-} from "../kernels/window_features.ts";
+import { windowFeaturesGpu, type WindowShader, type WindowSpec } from "../kernels/window_features.ts";
+import type { Tolerance } from "../kernels/kernel.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { checkFeatureShaders } from "./feature_check.ts";
@@ -33,7 +29,7 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
 const gpu = await sharedGpu();
 const SHADERS = [FEATURE_AUTOCORR, FEATURE_FFT];
 const FEATURES = SHADERS.flatMap((s) => s.planes);
-const TOLERANCE: Record<string, FeatureTolerance> = {
+const TOLERANCE: Record<string, Tolerance> = {
   ...FEATURE_AUTOCORR_TOLERANCE,
   ...FEATURE_FFT_TOLERANCE,
 };
@@ -81,7 +77,8 @@ function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu
       const k = Number(/^partial_autocorrelation__lag_(\d+)$/.exec(c.feature)?.[1] ?? 0);
       for (let t = 0; t < b.length; t++) {
         if (Number.isNaN(b[t])) continue;
-        const r = Math.abs(c.gpu[t] - b[t]) / (tol.atol + tol.rtol * Math.abs(b[t]) + tol.stol * c.scale);
+        const r = Math.abs(c.gpu[t] - b[t]) /
+          (tol.atol + tol.rtol * Math.abs(b[t]) + (tol.stol ?? 0) * c.scale);
         if (r > 1) {
           // pacf's flips: its f32 error grows like 1 / (the residual variance), unbounded where the
           // adjusted autocovariance is near singular; every point outside the tolerance must be such a one.

@@ -78,8 +78,8 @@ Deno.test("segments: per day and per era on the CPU and WebGPU paths", opts, asy
   for (const f of FEATURE_SETS.efficient) {
     for (const k of ["day", "era"]) {
       const tol = { ...GPU_TOLERANCE[f] ?? { atol: 0, rtol: 0, stol: 0 } };
-      if (f === "sum_values") tol.atol *= 1440, tol.stol *= 1440;
-      if (f === "variance") tol.atol *= 400, tol.stol *= 400, tol.rtol *= 4;
+      if (f === "sum_values") tol.atol *= 1440, tol.stol = (tol.stol ?? 0) * 1440;
+      if (f === "variance") tol.atol *= 400, tol.stol = (tol.stol ?? 0) * 400, tol.rtol *= 4;
       // Few segments: a single flipped comparison is allowed where the tolerance allows flips at all.
       if (tol.flips) tol.flips = 1 / 3;
       assertFeatureClose(

@@ -233,7 +233,7 @@ Deno.test("feature sets: WebGPU moment and min/max features match the f64 path",
         assertClose(
           g[c][i].get(f)!,
           ref.get(f)!,
-          { atol: tol.atol * k, rtol: tol.rtol, stol: tol.stol * k },
+          { atol: tol.atol * k, rtol: tol.rtol, stol: (tol.stol ?? 0) * k },
           `column ${c} w${w} ${f}`,
           scale,
         );

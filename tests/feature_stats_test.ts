@@ -19,10 +19,10 @@ const gpu = await sharedGpu();
 function check(cols: Float64Array[], specs: WindowSpec[], what: string, rt = gpu): Promise<void> {
   return checkFeatureShaders(rt, [FEATURE_STATS], FEATURE_STATS_TOLERANCE, cols, specs, what, {
     tolerance: (tol, c) => {
-      if (c.feature === "sum_values") tol.atol *= c.wmax, tol.stol *= c.wmax;
+      if (c.feature === "sum_values") tol.atol *= c.wmax, tol.stol = (tol.stol ?? 0) * c.wmax;
       if (c.feature === "variance") {
         const k = 2 * Math.max(1e-300, ...c.ref.get("standard_deviation")!.filter(Number.isFinite));
-        tol.atol *= k, tol.stol *= k;
+        tol.atol *= k, tol.stol = (tol.stol ?? 0) * k;
       }
       return tol;
     },
