@@ -20,6 +20,14 @@ export interface LoadOptions {
  *
  * Note: the `yaml` package reads the env variables LOG_TOKENS / LOG_STREAM, so in Deno this needs
  * `--allow-env` (at least for those two names).
+ *
+ * @example Defaults plus two keys; `${VAR:default}` reads the environment
+ * ```ts
+ * import { loadConfig } from "@feature-genesis/core";
+ *
+ * const config = loadConfig("features:\n  rolling_windows: [20, 100]\n  dcor_top_k: ${TOP_K:10}\n");
+ * console.log(config.features.frac_diff.d_values, config.features.dcor_top_k); // defaults kept, 10
+ * ```
  */
 export function loadConfig(text: string, opts: LoadOptions = {}): Config {
   const source = opts.source ?? "config";

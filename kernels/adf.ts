@@ -285,6 +285,19 @@ export function schwertMaxlag(n: number): number {
  * The augmented Dickey-Fuller test of `x` (no NaN/Inf; not constant), as statsmodels' `adfuller(x, maxlag,
  * regression, autolag)`. Throws RangeError where statsmodels raises (series too short for the regression,
  * maxlag too large) and for non-finite or constant input.
+ *
+ * @example statsmodels' `adfuller(x, regression="c", autolag="AIC")` on a random walk and on its differences
+ * ```ts
+ * import { adfuller } from "@feature-genesis/core";
+ *
+ * let level = 0;
+ * const walk = Array.from({ length: 2000 }, () => (level += Math.random() - 0.5));
+ * const diffs = walk.slice(1).map((v, i) => v - walk[i]);
+ * for (const x of [walk, diffs]) {
+ *   const r = adfuller(x, { regression: "c", autolag: "AIC" });
+ *   console.log(r.adf_stat, r.p_value, r.usedlag, r.crit["5%"]);
+ * }
+ * ```
  */
 export function adfuller(input: ArrayLike<number>, opts: AdfOptions = {}): AdfResult {
   // One element type keeps the loops below monomorphic (a number[] and a Float64Array caller would not).

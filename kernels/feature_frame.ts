@@ -72,7 +72,23 @@ function segmentKeys(frame: Frame, kind: string): Float64Array {
   return keys;
 }
 
-/** Runs the feature-set extraction on one frame. */
+/**
+ * Runs the feature-set extraction on one frame.
+ *
+ * @example The efficient set over 50-row windows of a file's close, and per UTC day
+ * ```ts
+ * import { extractFeatures, openCompute, readFrameFile } from "@feature-genesis/core";
+ *
+ * const frame = await readFrameFile("bars.parquet");
+ * const compute = await openCompute({ backend: "auto" });
+ * const { columns, report } = await extractFeatures(
+ *   frame,
+ *   { set: "efficient", windows: [50], columns: ["close"], segments: ["day"] },
+ *   compute,
+ * );
+ * console.log(columns.size, report.placement); // e.g. close__mean__w50, close__mean__day, ...
+ * ```
+ */
 export async function extractFeatures(
   frame: Frame,
   cfg: FeatureExtractionConfig,

@@ -272,7 +272,20 @@ export function runKernelPlanes<P extends Params>(
   );
 }
 
-/** Runs a kernel with one parameter set on many columns (see {@link runKernelPlanes}): one output per column. */
+/**
+ * Runs a kernel with one parameter set on many columns (see {@link runKernelPlanes}): one output per column.
+ *
+ * @example A 20-row z-score of two columns, on WebGPU when an adapter exists, else the f64 CPU path
+ * ```ts
+ * import { openCompute, parseParams, runKernel, zscore } from "@feature-genesis/core";
+ *
+ * const compute = await openCompute({ backend: "auto" });
+ * const a = Float64Array.from({ length: 500 }, (_, i) => 100 + Math.sin(i / 7));
+ * const b = Float64Array.from({ length: 500 }, (_, i) => 50 + Math.cos(i / 5));
+ * const [za, zb] = await runKernel(zscore, [[a], [b]], parseParams(zscore, { window: 20 }), compute);
+ * console.log(za[499], zb[499]); // rows before 19 are NaN (not enough history)
+ * ```
+ */
 export async function runKernel<P extends Params>(
   kernel: Kernel<P>,
   columns: Float64Array[][],

@@ -52,7 +52,24 @@ function newRunId(): string {
   return `r${t}-${crypto.randomUUID().slice(0, 6)}`;
 }
 
-/** Runs the pipeline; the caller maps the summary's status to the exit code. */
+/**
+ * Runs the pipeline; the caller maps the summary's status to the exit code.
+ *
+ * @example The batch job from your own code (what `deno task run --config job.yaml` does)
+ * ```ts
+ * import { configHash, loadConfigFile, openStorage, registryPath, runPipeline } from "@feature-genesis/core";
+ *
+ * const config = await loadConfigFile("job.yaml");
+ * const summary = await runPipeline({
+ *   config,
+ *   configHash: await configHash(config),
+ *   source: openStorage(config.data.source, config.storage.s3),
+ *   output: openStorage(config.storage.output, config.storage.s3),
+ *   registryPath: registryPath(config.storage) ?? "registry.sqlite",
+ * });
+ * for (const t of summary.tasks) console.log(t.instrument, t.status, t.rows, t.error ?? "");
+ * ```
+ */
 export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   const { config } = o;
   const runId = newRunId();
