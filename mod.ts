@@ -101,7 +101,12 @@ export {
 export { rollingCorr, rollingCorrCpu, rollingCorrGpu } from "./kernels/rolling_corr.ts";
 export { logstab, logStabCpu, logStabGpu, type LogStabParams } from "./kernels/logstab.ts";
 export { bk, bkCpu, bkGpu, type BkParams, bkWeights } from "./kernels/baxter_king.ts";
-export { engineerFeatures, type FeatureEngineeringConfig } from "./engines/feature_engineering.ts";
+export {
+  type BkReport,
+  engineerFeatures,
+  type FeatureEngineeringConfig,
+  type FeatureEngineeringReport,
+} from "./engines/feature_engineering.ts";
 export {
   type CpuFeatureRunner,
   FEATURE_SET_NAMES,
@@ -129,6 +134,7 @@ export {
   extractFeatures,
   type FeatureExtractionConfig,
   type FeatureFrameResult,
+  type FeatureSetReport,
   featuresKernel,
 } from "./kernels/feature_frame.ts";
 export {
@@ -167,6 +173,7 @@ export {
   type ProgressFn,
   STATIONARIZATION_DEFAULTS,
   type StationarizationConfig,
+  type StationarizationReport,
   stationarize,
 } from "./engines/stationarization.ts";
 
@@ -232,7 +239,14 @@ export {
 export { type CsvDialect, csvDialect, type DateOrder } from "./io/csv_dialect.ts";
 export { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./io/storage.ts";
 export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
-export { enabledEngines, type Engine, type EngineStep, runEngines } from "./pipeline/engines.ts";
+export {
+  enabledEngines,
+  type Engine,
+  type EngineReports,
+  type EngineStep,
+  recordReport,
+  runEngines,
+} from "./pipeline/engines.ts";
 export { discoverTasks, parseShard, shardTasks, type Task } from "./io/discover.ts";
 export { openStorage } from "./pipeline/storage.ts";
 export {

@@ -15,6 +15,7 @@ import { getColumn } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
 import { type EngineResult, windowNotes } from "./stationarization.ts";
+import type { FeatureSetReport } from "../kernels/feature_frame.ts";
 
 /** Configuration of the feature-engineering engine (features.columns and features.baxter_king). */
 export interface FeatureEngineeringConfig {
@@ -46,6 +47,42 @@ export function bkColumnName(column: string, bk: FeatureEngineeringConfig["baxte
   return `${column}_bk_${bk.low_freq}_${bk.high_freq}_${bk.k}`;
 }
 
+/** The Baxter-King part of the feature_engineering report. */
+export interface BkReport {
+  /** Band and weights of the filter. */
+  low: number;
+  /** Upper period of the band. */
+  high: number;
+  /** Lead/lag length K. */
+  k: number;
+  /** `causal` (one-sided) or `symmetric`. */
+  mode: string;
+  /** Whether edge rows were filled. */
+  fill: boolean;
+  /** Whether the output uses only past data. */
+  causal: boolean;
+  /** 2K + 1. */
+  weights: number;
+  /** The filtered series (`log`). */
+  input: string;
+  /** Rows at each edge without a value (before filling). */
+  warmup: { start: number; end: number };
+  /** NaN rows per output column. */
+  nan_rows: Record<string, number>;
+}
+
+/** The feature_engineering report: Baxter-King, and the feature sets' extraction when one ran. */
+export interface FeatureEngineeringReport {
+  /** Wall time per step, in ms. */
+  timings_ms: Record<string, number>;
+  /** The band-pass filter. */
+  bk: BkReport;
+  /** Columns added. */
+  columns: number;
+  /** The feature-set extraction (pipeline/engines.ts adds it). */
+  extraction?: FeatureSetReport;
+}
+
 /**
  * Runs the engine on one frame. The filter is applied to log(x) (NaN where x <= 0), as FFD is in the
  * stationarization engine: the output is a cycle in log units, comparable across instruments.
@@ -54,7 +91,7 @@ export async function engineerFeatures(
   frame: Frame,
   cfg: FeatureEngineeringConfig,
   compute: Compute,
-): Promise<EngineResult> {
+): Promise<EngineResult<FeatureEngineeringReport>> {
   const bk = cfg.baxter_king;
   const p: BkParams = { low: bk.low_freq, high: bk.high_freq, k: bk.k, mode: bk.mode, fill: bk.fill };
   const causal = bkIsCausal(p);

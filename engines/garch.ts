@@ -129,7 +129,7 @@ export async function garchModels(
   cfg: GarchEngineConfig,
   compute: Compute,
   progress?: ProgressFn,
-): Promise<EngineResult & { report: GarchReport }> {
+): Promise<EngineResult<GarchReport>> {
   if (cfg.p !== 1 || cfg.q !== 1) {
     throw new UsageError(
       `features.garch: only GARCH(1,1) is implemented (p: 1, q: 1), got p: ${cfg.p}, q: ${cfg.q}`,

@@ -182,7 +182,6 @@ export async function runSelectionFilters(
   cfg: SelectionFiltersConfig,
   compute: Compute,
   ranking?: { feature: string; dcor: number }[],
-): Promise<EngineResult> {
-  const report = await selectionFilters(frame, cfg, compute, ranking);
-  return { columns: new Map(), report: report as unknown as Record<string, unknown> };
+): Promise<EngineResult<SelectionFiltersReport>> {
+  return { columns: new Map(), report: await selectionFilters(frame, cfg, compute, ranking) };
 }

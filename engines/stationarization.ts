@@ -127,12 +127,12 @@ export const STATIONARIZATION_DEFAULTS: StationarizationConfig = {
   corr_window: 50,
 };
 
-/** What an engine returns: new named columns and a report. */
-export interface EngineResult {
+/** What an engine returns: new named columns and its report (typed per engine, see pipeline/engines.ts). */
+export interface EngineResult<R = Record<string, unknown>> {
   /** New columns by name (e.g. `close_fd_0.4`, `close_z_20`), each as long as the input frame. */
   columns: Map<string, Float64Array>;
-  /** Run summary for logs/JSON output (stationarize: timings_ms per step, ffd_window per d, columns count). */
-  report: Record<string, unknown>;
+  /** The engine's report, for the log, summary.json and summary.md. */
+  report: R;
   /** Why a column has no values, by column name, where the engine knows (e.g. a window longer than the series). */
   notes?: Record<string, string>;
 }
@@ -160,7 +160,7 @@ export async function stationarize(
   frame: Frame,
   cfg: StationarizationConfig,
   compute: Compute,
-): Promise<EngineResult> {
+): Promise<EngineResult<StationarizationReport>> {
   const out = new Map<string, Float64Array>();
   const timings: Record<string, number> = {};
   const timed = async <T>(step: string, f: () => Promise<T>): Promise<T> => {
@@ -244,6 +244,18 @@ export async function stationarize(
     },
     notes: { ...notes, ...autoNotes },
   };
+}
+
+/** The stationarization report. */
+export interface StationarizationReport {
+  /** Wall time per step (fracdiff, min_d, zscore, logstab, rolling_corr), in ms. */
+  timings_ms: Record<string, number>;
+  /** FFD window length (weights) per d. */
+  ffd_window: Record<string, number>;
+  /** Columns added. */
+  columns: number;
+  /** `d_values: "auto"`: the minimum-d search per column. */
+  min_d?: Record<string, MinDReport>;
 }
 
 /** `d_values: "auto"`: each column's minimum d on its leading rows, and `<col>_fd_auto` from that row on. */

@@ -308,7 +308,7 @@ export async function selectFeatures(
   cfg: SelectionConfig,
   compute: Compute,
   progress?: ProgressFn,
-): Promise<EngineResult> {
+): Promise<EngineResult<SelectionReport>> {
   const scheme = cfg.scheme ?? "circular_shift";
   const fdr = cfg.fdr_level ?? null;
   const { target, computed, horizon } = resolveTarget(frame, cfg.target);
@@ -431,7 +431,7 @@ export async function selectFeatures(
     excluded,
     filters,
   };
-  return { columns, report: report as unknown as Record<string, unknown> };
+  return { columns, report };
 }
 
 /** dCor over consecutive non-overlapping windows: its mean and stability. */

@@ -22,12 +22,34 @@ import { LIMITS } from "../runtime/limits.ts";
 import { progressLogger } from "../runtime/log.ts";
 import { defineFrameKernel, type FrameKernel } from "./kernel.ts";
 
+/** What the extraction reports (fields beyond `set` and `columns` only when a feature was computed). */
+export interface FeatureSetReport {
+  /** The feature set. */
+  set: string;
+  /** Columns added. */
+  columns: number;
+  /** Trailing windows in rows. */
+  windows?: number[];
+  /** Segments per segment kind (one window ends at each segment's last row). */
+  segments?: Record<string, number>;
+  /** The columns features were extracted from. */
+  input_columns?: string[];
+  /** Features per window or segment. */
+  features?: number;
+  /** Where each feature ran: `webgpu`, `cpu` or `webgpu+cpu`. */
+  placement?: Record<string, string>;
+  /** Workers the CPU features used (0: none). */
+  cpu_workers?: number;
+  /** Wall time, in ms. */
+  timings_ms?: Record<string, number>;
+}
+
 /** The extraction's new columns (`<column>__<feature>__w<window>` / `__<segment>`) and its report. */
 export interface FeatureFrameResult {
   /** New columns by name, each as long as the frame. */
   columns: Map<string, Float64Array>;
   /** Set, windows, segments, placement per feature, CPU workers, timings. */
-  report: Record<string, unknown>;
+  report: FeatureSetReport;
 }
 
 /** `features.extraction`: which feature set, over which windows, segments and columns. */

@@ -3,28 +3,50 @@
  * column earlier engines added) and the configuration, and returns new columns plus a report; it never does
  * I/O. `runEngines` is the one loop over them, for `deno task run`'s tasks and the page's worker alike.
  */
-import type { Config } from "../config/schema.ts";
-import { engineerFeatures } from "../engines/feature_engineering.ts";
+import type { Config, EngineName, EngineToggle } from "../config/schema.ts";
+import { engineerFeatures, type FeatureEngineeringReport } from "../engines/feature_engineering.ts";
 import { extractFeatures } from "../kernels/feature_frame.ts";
-import { selectFeatures } from "../engines/statistical_tests.ts";
-import { garchModels } from "../engines/garch.ts";
-import { type EngineResult, minDConfig, type ProgressFn, stationarize } from "../engines/stationarization.ts";
+import { selectFeatures, type SelectionReport } from "../engines/statistical_tests.ts";
+import { garchModels, type GarchReport } from "../engines/garch.ts";
+import {
+  type EngineResult,
+  minDConfig,
+  type ProgressFn,
+  type StationarizationReport,
+  stationarize,
+} from "../engines/stationarization.ts";
 import type { Frame } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
-import { UsageError } from "../runtime/errors.ts";
+
+/** Each engine's report, by engine name (a task's `reports` in summary.json). */
+export interface EngineReports {
+  /** FFD windows, z-scores, the minimum-d search. */
+  stationarization?: StationarizationReport;
+  /** Baxter-King and the feature sets. */
+  feature_engineering?: FeatureEngineeringReport;
+  /** The GARCH fits. */
+  garch_models?: GarchReport;
+  /** The dCor ranking and selection. */
+  statistical_tests?: SelectionReport;
+}
 
 /** One pipeline stage. */
-export interface Engine {
+export interface Engine<K extends EngineName = EngineName> {
   /** Engine name as in `pipeline.engines` (e.g. `"stationarization"`); also keys per-engine timings. */
-  name: string;
+  name: K;
   /**
    * Computes the engine's new columns and report from the frame so far; does no I/O. `progress`, when given,
    * hears about long steps (garch_models: refits done; statistical_tests: features or permutations done).
    */
-  run: (frame: Frame, config: Config, compute: Compute, progress?: ProgressFn) => Promise<EngineResult>;
+  run: (
+    frame: Frame,
+    config: Config,
+    compute: Compute,
+    progress?: ProgressFn,
+  ) => Promise<EngineResult<NonNullable<EngineReports[K]>>>;
 }
 
-const ENGINES: Record<string, Engine | null> = {
+const ENGINES: { [K in EngineName]: Engine<K> } = {
   stationarization: {
     name: "stationarization",
     run: (frame, c, compute) =>
@@ -94,30 +116,30 @@ const ENGINES: Record<string, Engine | null> = {
   },
 };
 
-/** The enabled engines in order; an enabled engine that does not exist yet is a configuration error. */
+/** The enabled engines in order (the schema admits only ENGINE_NAMES under `pipeline.engines`). */
 export function enabledEngines(config: Config): Engine[] {
-  return Object.entries(config.pipeline.engines)
+  return (Object.entries(config.pipeline.engines) as [EngineName, EngineToggle][])
     .filter(([, e]) => e.enabled)
     .sort(([, a], [, b]) => a.order - b.order)
-    .map(([name]) => {
-      const engine = ENGINES[name];
-      if (!engine) {
-        throw new UsageError(
-          `pipeline.engines.${name}: this engine is not available yet; set enabled: false`,
-        );
-      }
-      return engine;
-    });
+    .map(([name]) => ENGINES[name] as Engine);
 }
 
 /** One engine's outcome, as {@link runEngines} hands it on. */
-export interface EngineStep {
-  /** The engine. */
-  engine: Engine;
-  /** Its new columns, report and notes. */
-  result: EngineResult;
-  /** Its wall time in milliseconds. */
-  ms: number;
+export type EngineStep = {
+  [K in EngineName]: {
+    /** The engine. */
+    engine: Engine<K>;
+    /** Its new columns, report and notes. */
+    result: EngineResult<NonNullable<EngineReports[K]>>;
+    /** Its wall time in milliseconds. */
+    ms: number;
+  };
+}[EngineName];
+
+/** Files a step's report under its engine's name. */
+export function recordReport(reports: EngineReports, step: EngineStep): void {
+  // The step's engine name and report type are one union member; TypeScript cannot correlate them here.
+  (reports as Record<EngineName, unknown>)[step.engine.name] = step.result.report;
 }
 
 /**
@@ -138,7 +160,7 @@ export async function runEngines(
     const t0 = performance.now();
     const result = await engine.run({ ...frame, columns }, config, compute, progress);
     for (const [k, v] of result.columns) columns.set(k, v);
-    o.done?.({ engine, result, ms: Math.round(performance.now() - t0) });
+    o.done?.({ engine, result, ms: Math.round(performance.now() - t0) } as EngineStep);
   }
   return columns;
 }

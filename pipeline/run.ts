@@ -10,7 +10,7 @@ import { openCompute } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
 import { discoverTasks, printable, shardTasks } from "../io/discover.ts";
-import { enabledEngines, runEngines } from "./engines.ts";
+import { enabledEngines, type EngineReports, recordReport, runEngines } from "./engines.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
 import { assessColumns, type ColumnQuality } from "./quality.ts";
@@ -23,7 +23,6 @@ import type { Frame } from "../io/frame.ts";
 import { type RunSummary, summaryMarkdown, type TaskSummary } from "./summary.ts";
 
 export type { RunSummary, TaskSummary };
-import type { PcaResult } from "../kernels/pca.ts";
 
 /** Inputs of one run. */
 export interface RunOptions {
@@ -174,12 +173,13 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
           reportInputs(frame, row);
           const engines_ms: Record<string, number> = {};
           const phases_ms: Record<string, number> = { ...load };
-          const reports: Record<string, unknown> = {};
+          const reports: EngineReports = {};
           const quality: Record<string, ColumnQuality> = {};
           Object.assign(row, { engines_ms, phases_ms, reports, quality });
           const columns = await runEngines(frame, engines, config, compute, {
-            done: ({ engine, result, ms }) => {
-              reports[engine.name] = result.report;
+            done: (step) => {
+              const { engine, result, ms } = step;
+              recordReport(reports, step);
               engines_ms[engine.name] = phases_ms[engine.name] = ms;
               engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
               const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
@@ -286,12 +286,13 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
 function splitPca(summary: RunSummary): [string, unknown][] {
   const files: [string, unknown][] = [];
   for (const t of summary.tasks) {
-    const sel = t.reports?.statistical_tests as { filters?: { pca?: unknown } | null } | undefined;
-    const pca = sel?.filters?.pca as PcaResult | null | undefined;
+    const filters = t.reports?.statistical_tests?.filters;
+    const pca = filters?.pca;
     if (!pca) continue;
     const key = `pca/${t.instrument}.json`; // instrument names are safe path segments (discover.ts)
     files.push([key, pca]);
-    sel!.filters!.pca = {
+    // summary.json keeps a reference to the file in the report's place.
+    (filters as { pca: unknown }).pca = {
       file: key,
       n: pca.n,
       n_components: pca.n_components,

@@ -4,12 +4,10 @@
  * warm-up and NaN counts of every feature with the cause of any unusable one, the minimum-d table of
  * `d_values: auto`, the GARCH fits and the selection table. Names and messages are escaped so no value breaks a table.
  */
-import type { GarchReport } from "../engines/garch.ts";
-import type { MinDReport } from "../engines/stationarization.ts";
-import type { SelectionReport } from "../engines/statistical_tests.ts";
 import type { GarchParams } from "../kernels/garch.ts";
 import { printable } from "../io/discover.ts";
 import type { ColumnQuality } from "./quality.ts";
+import type { EngineReports } from "./engines.ts";
 
 /** One task's outcome in the summary. */
 export interface TaskSummary {
@@ -36,7 +34,7 @@ export interface TaskSummary {
   /** Number of feature columns the engines added (done tasks only). */
   features?: number;
   /** Each engine's report (e.g. statistical_tests: the dCor ranking and the selected features). */
-  reports?: Record<string, Record<string, unknown>>;
+  reports?: EngineReports;
   /** Error message (failed tasks only). */
   error?: string;
 }
@@ -92,13 +90,6 @@ function table(head: string[], rows: unknown[][]): string[] {
 }
 
 /** The parts of the feature-set report (kernels/feature_frame.ts) the summary shows. */
-interface ExtractionReport {
-  set: string;
-  columns: number;
-  placement?: Record<string, string>;
-  cpu_workers?: number;
-}
-
 function inputLines(t: TaskSummary): string[] {
   const lines: string[] = [];
   if (t.phases_ms) {
@@ -118,14 +109,14 @@ function inputLines(t: TaskSummary): string[] {
         `${b.row}${b.file ? ` of ${cell(b.file)}` : ""}`,
     );
   }
-  const ffd = (t.reports?.stationarization as { ffd_window?: Record<string, number> } | undefined)
+  const ffd = t.reports?.stationarization
     ?.ffd_window;
   if (ffd) {
     lines.push(
       `- FFD window length (rows) per d: ${Object.entries(ffd).map(([d, n]) => `${d}: ${n}`).join(", ")}`,
     );
   }
-  const ext = (t.reports?.feature_engineering as { extraction?: ExtractionReport } | undefined)?.extraction;
+  const ext = t.reports?.feature_engineering?.extraction;
   if (ext?.placement) {
     // Where each feature ran (the GPU or the CPU worker pool).
     const by = new Map<string, string[]>();
@@ -158,7 +149,7 @@ const num = (v: number | null | undefined, digits: number) =>
 
 /** The minimum-d search of `d_values: auto` per column (AFML 5.4): the chosen d and every evaluated d. */
 function minDLines(t: TaskSummary): string[] {
-  const m = (t.reports?.stationarization as { min_d?: Record<string, MinDReport> } | undefined)?.min_d;
+  const m = t.reports?.stationarization?.min_d;
   if (!m) return [];
   const dNum = (d: number) => String(Number(d.toFixed(5)));
   return Object.entries(m).flatMap(([col, r]) => {
@@ -198,7 +189,7 @@ function minDLines(t: TaskSummary): string[] {
 }
 
 function garchLines(t: TaskSummary): string[] {
-  const g = t.reports?.garch_models as GarchReport | undefined;
+  const g = t.reports?.garch_models;
   if (!g?.columns) return [];
   const how = g.mode === "walk_forward"
     ? `walk-forward: window ${g.window}, refit every ${g.refit_every} bars, first value after ${g.min_samples} returns`
@@ -239,7 +230,7 @@ function garchLines(t: TaskSummary): string[] {
 }
 
 function selectionLines(t: TaskSummary): string[] {
-  const sel = t.reports?.statistical_tests as SelectionReport | undefined;
+  const sel = t.reports?.statistical_tests;
   if (!sel?.ranking) return [];
   const p = sel.permutation;
   const scheme = `; p-values: ${p.permutations} ${p.scheme} permutations` +

@@ -242,7 +242,7 @@ Deno.test(
       assert.deepEqual(cpu.columns.get(col), ref);
       assertClose(web.columns.get(col)!, ref, bk.tolerance, `${col} WebGPU`, inputScale([logx]));
     }
-    const report = cpu.report.bk as Record<string, unknown>;
+    const report = cpu.report.bk;
     assert.equal(report.causal, true);
     assert.equal(report.mode, "causal");
     assert.deepEqual(report.warmup, { start: 24, end: 0 });
@@ -252,7 +252,7 @@ Deno.test(
       { columns: ["close"], baxter_king: { ...cfg.baxter_king, mode: "symmetric" } },
       await openCompute({ backend: "cpu" }),
     );
-    assert.equal((sym.report.bk as Record<string, unknown>).causal, false);
+    assert.equal(sym.report.bk.causal, false);
     assert.deepEqual(
       sym.columns.get("close_bk_6_32_12"),
       bkCpu(close.map(Math.log), params(6, 32, 12, { mode: "symmetric" })),

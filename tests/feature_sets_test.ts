@@ -4,6 +4,7 @@
  * by scripts/make_feature_sets_fixture.py), the WebGPU features against the f64 path (including chunked
  * series), no look-ahead on both paths, edge lengths, the config section and the feature_engineering engine.
  */
+import type { FeatureEngineeringReport } from "../engines/feature_engineering.ts";
 import { strict as assert } from "node:assert";
 import { defaultConfig, validateConfig } from "../config/schema.ts";
 import { extractFeatures } from "../kernels/feature_frame.ts";
@@ -331,9 +332,9 @@ Deno.test("engine: feature_engineering adds the feature-set columns after Baxter
     assert.ok(r.columns.has("close__mean__w50"));
     assert.ok(r.columns.has("close__autocorrelation__lag_1__w20"));
     assert.equal(r.columns.size, 1 + 2 * 34);
-    const ext = r.report.extraction as Record<string, unknown>;
+    const ext = (r.report as FeatureEngineeringReport).extraction!;
     assert.equal(ext.columns, 68);
-    const placement = ext.placement as Record<string, string>;
+    const placement = ext.placement!;
     for (const f of FEATURE_SETS.efficient) assert.equal(placement[f], compute.gpu ? "webgpu" : "cpu", f);
     const ref = featureSetCpu(close, 50, ["median", "skewness"]);
     for (const f of ["median", "skewness"]) {

@@ -11,7 +11,7 @@
  */
 import * as Comlink from "npm:comlink@4.4.2";
 import uPlot from "npm:uplot@1.6.32";
-import type { ColumnMapping, ColumnRole, GarchColumnReport, RankedFeature, SelectionReport } from "../mod.ts";
+import type { ColumnMapping, ColumnRole, RankedFeature } from "../mod.ts";
 import type {
   AdapterInfo,
   DataSummary,
@@ -695,7 +695,7 @@ interface Group {
 
 /** The GARCH fit's status per column, for beside its plot (a fit that did not converge is flagged there). */
 function garchNote(r: RunResult): Group["note"] {
-  const cols = (r.reports.garch_models?.columns ?? {}) as Record<string, GarchColumnReport>;
+  const cols = r.reports.garch_models?.columns ?? {};
   const parts = Object.entries(cols).map(([c, g]) => {
     const p = g.params;
     const est = p ? `, α ${fmt(p.alpha, 3)}, β ${fmt(p.beta, 3)}` : "";
@@ -716,7 +716,7 @@ function groups(r: RunResult): Group[] {
   const used = new Set<string>();
   const take = (re: RegExp) => added.filter((n) => re.test(n) && !used.has(n) && used.add(n));
   const priced = r.features.columns.filter((c) => r.inputColumns.includes(c));
-  const windows = (r.reports.stationarization?.ffd_window ?? {}) as Record<string, number>;
+  const windows = r.reports.stationarization?.ffd_window ?? {};
   const ohlc = ["open", "high", "low", "close"].every((c) => r.inputColumns.includes(c));
   const fd = take(/_fd_[\d.]+$/).map((name): Group => {
     const d = name.slice(name.lastIndexOf("_") + 1);
@@ -1307,7 +1307,7 @@ let sortKey: (typeof RANK_COLUMNS)[number]["key"] = "rank";
 let sortDir = 1;
 
 function renderRanking(r: RunResult): void {
-  const rep = r.reports.statistical_tests as unknown as SelectionReport | undefined;
+  const rep = r.reports.statistical_tests;
   if (!rep?.ranking) return;
   const selected = new Set(rep.selected);
   const notes = new Map((rep.filters?.dropped ?? []).map((d) => [

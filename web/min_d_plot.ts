@@ -6,7 +6,7 @@
  * report's min-d table (engines/stationarization.ts `MinDReport`), so it shows exactly what the engine decided.
  */
 import uPlot from "npm:uplot@1.6.32";
-import type { MinDReport } from "../mod.ts";
+import type { StationarizationReport } from "../mod.ts";
 
 /** One column's curve: every evaluated d in increasing order (null where a d could not be tested). */
 export interface MinDCurve {
@@ -29,8 +29,8 @@ export interface MinDCurve {
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 /** The curves of the stationarization report's `min_d` section (empty without `d_values: auto`). */
-export function minDCurves(report: Record<string, unknown> | undefined): MinDCurve[] {
-  const minD = (report?.min_d ?? {}) as Record<string, MinDReport>;
+export function minDCurves(report: StationarizationReport | undefined): MinDCurve[] {
+  const minD = report?.min_d ?? {};
   return Object.entries(minD).map(([column, m]) => {
     const rows = [...m.table].sort((a, b) => a.d - b.d);
     return {

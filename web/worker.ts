@@ -17,6 +17,7 @@ import {
   enabledEngines,
   encodeCsv,
   encodeFeather,
+  type EngineReports,
   type Frame,
   generateBars,
   type GpuRuntime,
@@ -26,6 +27,7 @@ import {
   loadTask,
   makeFrame,
   openCompute,
+  recordReport,
   resolveColumns,
   resolveResample,
   runEngines,
@@ -97,7 +99,7 @@ export interface RunResult {
   /** Added columns with the engine that added them, in order. */
   added: { name: string; engine: string }[];
   columns: Record<string, Float64Array>;
-  reports: Record<string, Record<string, unknown>>;
+  reports: EngineReports;
   /** Wall time per engine, ms. */
   engines_ms: Record<string, number>;
   total_ms: number;
@@ -633,8 +635,9 @@ const api = {
           progress?.({ engine: engine.name, done, total, unit });
         };
       },
-      done: ({ engine, result, ms }) => {
-        reports[engine.name] = result.report;
+      done: (step) => {
+        const { engine, result, ms } = step;
+        recordReport(reports, step);
         for (const k of result.columns.keys()) added.push({ name: k, engine: engine.name });
         engines_ms[engine.name] = ms;
       },
