@@ -199,12 +199,12 @@ export async function lagProductsGpu(
   return async () => {
     const b = rt.batch();
     const out = b.storage(4 * 2 * (L + 1) * S);
-    b.dispatch(pipe, [
-      b.upload(dx32),
-      b.upload(lv32),
+    b.dispatchNamed(pipe, {
+      dx: b.upload(dx32),
+      level: b.upload(lv32),
       out,
-      b.uniform(new Uint32Array([len, L, S, 0]).buffer),
-    ], [L + 1, S]);
+      P: { len, lags: L, nseries: S },
+    }, [L + 1, S]);
     b.read(out, 4 * 2 * (L + 1) * S);
     return (await b.run())[0];
   };

@@ -276,16 +276,15 @@ function encodePermutations(
   dst: number,
   block: number | undefined,
 ): void {
-  const params = (hi: number, lo: number) =>
-    b.uniform(new Uint32Array([src, n, seed, b0, count, dst, hi, lo, block ?? 0, 0, 0, 0]).buffer);
+  const P = (k_hi: number, k_lo: number) => ({ src, n, seed, b0, count, dst, k_hi, k_lo, block: block ?? 0 });
   const copies = grid(count * n, WG, b.rt.limits.maxWorkgroupsPerDim);
   if (block !== undefined) {
-    b.dispatch(pipes.shift, [ys, params(0, 0)], copies);
+    b.dispatchNamed(pipes.shift, { ys, P: P(0, 0) }, copies);
     return;
   }
-  b.dispatch(pipes.copy, [ys, params(0, 0)], copies);
+  b.dispatchNamed(pipes.copy, { ys, P: P(0, 0) }, copies);
   for (let hi = n - 1; hi > 0; hi -= FY_CHUNK) {
-    b.dispatch(pipes.swap, [ys, params(hi, Math.max(0, hi - FY_CHUNK))], [Math.ceil(count / WG)]);
+    b.dispatchNamed(pipes.swap, { ys, P: P(hi, Math.max(0, hi - FY_CHUNK)) }, [Math.ceil(count / WG)]);
   }
 }
 
@@ -366,11 +365,17 @@ async function runBatch(
     encodePermutations(b, pipes, ysBuf, off.get(r.pair)!, p.n, seed, r.b0, r.count, r.dst, p.block);
   }
   const partBuf = b.storage(4 * partials);
-  b.dispatch(pipes.main, [xsBuf, ysBuf, b.upload(u32), partBuf], [maxWg, units.length]);
+  b.dispatchNamed(pipes.main, { xs: xsBuf, ys: ysBuf, jobs: b.upload(u32), partials: partBuf }, [
+    maxWg,
+    units.length,
+  ]);
   const nSums = partials / WG;
   const sumBuf = b.storage(4 * nSums);
-  const count = new Uint32Array([partials, 0, 0, 0]);
-  b.dispatch(pipes.reduce, [partBuf, sumBuf, b.uniform(count.buffer)], grid(nSums, WG, maxDim));
+  b.dispatchNamed(
+    pipes.reduce,
+    { partials: partBuf, sums: sumBuf, P: { count: partials } },
+    grid(nSums, WG, maxDim),
+  );
   b.read(sumBuf, 4 * nSums);
   const [sums] = await b.run();
 
@@ -516,8 +521,19 @@ export async function rollingDcorGpu(
     prepare: (c) => ({ offsets: columns.find((k) => k.inputs === c)!.offsets }),
     encode: (b, io) => {
       const gx = Math.ceil(io.maxLen / WG);
-      const params = new Uint32Array([w, io.total, 0, 0]);
-      b.dispatch(pipeline, [...io.inputs, io.segs, io.out, b.uniform(params.buffer)], [gx, io.nSegs]);
+      const [xh, xl, yh, yl] = io.inputs;
+      b.dispatchNamed(pipeline, {
+        xh,
+        xl,
+        yh,
+        yl,
+        segs: io.segs,
+        out: io.out,
+        P: { window: w, total: io.total },
+      }, [
+        gx,
+        io.nSegs,
+      ]);
       return Promise.resolve();
     },
   });

@@ -34,13 +34,14 @@ export async function rollingMinMaxGpu(
     encode: (b, io) => {
       const scratch = b.storage(io.total * 16);
       windows.forEach((w, i) => {
-        const params = new Uint32Array([w, 2 * i, io.total, 0]);
-        const blocks = Math.ceil(io.maxLen / w);
-        const gx = segmentGroups(rt, blocks);
-        b.dispatch(pipeline, [io.inputs[0], io.segs, io.out, scratch, b.uniform(params.buffer)], [
-          gx,
-          io.nSegs,
-        ]);
+        const gx = segmentGroups(rt, Math.ceil(io.maxLen / w));
+        b.dispatchNamed(pipeline, {
+          x: io.inputs[0],
+          segs: io.segs,
+          out: io.out,
+          scratch,
+          P: { window: w, plane: 2 * i, total: io.total },
+        }, [gx, io.nSegs]);
       });
       return Promise.resolve();
     },

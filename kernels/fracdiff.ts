@@ -108,15 +108,14 @@ export async function convolveCausalDirectGpu(
       filters.forEach((w, i) => weights.set(w, table[i * 2]));
       const groups = Math.ceil(io.maxLen / 4);
       const gx = segmentGroups(rt, groups);
-      const params = new Uint32Array([io.total, at, 0, 0]);
-      b.dispatch(pipeline, [
-        io.inputs[0],
-        io.segs,
-        io.out,
-        b.upload(weights),
-        b.upload(table),
-        b.uniform(params.buffer),
-      ], [
+      b.dispatchNamed(pipeline, {
+        x: io.inputs[0],
+        segs: io.segs,
+        out: io.out,
+        weights: b.upload(weights),
+        filters: b.upload(table),
+        P: { total: io.total, nweights: at },
+      }, [
         gx,
         io.nSegs,
         planes,

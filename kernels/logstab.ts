@@ -67,14 +67,19 @@ export async function logStabGpu(
     },
     encode: (b, io) => {
       const mins = b.storage((Math.ceil(io.total / BLOCK) + io.nSegs + 1) * 4);
-      const params = new ArrayBuffer(16);
-      new Float32Array(params, 0, 1)[0] = p.shift;
-      new Uint32Array(params, 4, 1)[0] = io.total;
-      const uniform = b.uniform(params);
       const gx = segmentGroups(rt, Math.ceil(io.maxLen / BLOCK));
-      b.dispatch(minPipe, [io.inputs[0], io.segs, null, mins], [gx, io.nSegs]);
-      b.dispatch(scanPipe, [null, io.segs, null, mins], [Math.ceil(io.nSegs / 64)]);
-      b.dispatch(mainPipe, [io.inputs[0], io.segs, io.out, mins, uniform], [gx, io.nSegs]);
+      // Three entry points of one shader; each binds what it reads.
+      b.dispatchNamed(minPipe, { x: io.inputs[0], segs: io.segs, out: null, mins, P: null }, [gx, io.nSegs]);
+      b.dispatchNamed(scanPipe, { x: null, segs: io.segs, out: null, mins, P: null }, [
+        Math.ceil(io.nSegs / 64),
+      ]);
+      b.dispatchNamed(mainPipe, {
+        x: io.inputs[0],
+        segs: io.segs,
+        out: io.out,
+        mins,
+        P: { shift: p.shift, total: io.total },
+      }, [gx, io.nSegs]);
       return Promise.resolve();
     },
   });

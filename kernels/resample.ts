@@ -401,10 +401,15 @@ export async function resampleGpu(rt: GpuRuntime, frame: Frame, opts: ResampleOp
       const bounds = new Uint32Array(np + 1);
       for (let p = 0; p <= np; p++) bounds[p] = pieceRows[p0 + p] - r0;
       const [gx, gy] = grid(np, 64, rt.limits.maxWorkgroupsPerDim);
-      const params = new Uint32Array([rows, np, gx * 64, 0]);
       const b = rt.batch();
       const out = b.storage(nJobs * np * 4);
-      b.dispatch(pipe, [b.upload(xs), b.upload(bounds), b.upload(jobTable), out, b.uniform(params.buffer)], [
+      b.dispatchNamed(pipe, {
+        x: b.upload(xs),
+        bounds: b.upload(bounds),
+        jobs: b.upload(jobTable),
+        out,
+        P: { rows, pieces: np, stride: gx * 64 },
+      }, [
         gx,
         gy,
         nJobs,

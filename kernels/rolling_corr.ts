@@ -72,14 +72,16 @@ export async function rollingCorrGpu(
     totalBytesPerPoint: 16 + 32 + 8,
     prepare: (c) => ({ offsets: [centre(c[0]), centre(c[1])] }),
     encode: (b, io) => {
-      const blocks = Math.ceil(io.maxLen / w);
-      const gx = segmentGroups(rt, blocks);
-      const params = new Uint32Array([w, io.total, 0, 0]);
+      const gx = segmentGroups(rt, Math.ceil(io.maxLen / w));
       const scratch = b.storage(io.total * 32);
-      b.dispatch(pipeline, [io.inputs[0], io.inputs[1], io.segs, io.out, scratch, b.uniform(params.buffer)], [
-        gx,
-        io.nSegs,
-      ]);
+      b.dispatchNamed(pipeline, {
+        x: io.inputs[0],
+        y: io.inputs[1],
+        segs: io.segs,
+        out: io.out,
+        scratch,
+        P: { window: w, total: io.total },
+      }, [gx, io.nSegs]);
       return Promise.resolve();
     },
   });

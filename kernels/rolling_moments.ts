@@ -100,14 +100,15 @@ export async function rollingMomentsGpu(
     },
     encode: (b, io) => {
       const scratch = b.storage(io.total * 16);
-      windows.forEach((w, plane) => {
-        const params = new ArrayBuffer(16);
-        new Uint32Array(params, 0, 1)[0] = w;
-        new Float32Array(params, 4, 1)[0] = ddof;
-        new Uint32Array(params, 8, 2).set([plane, io.total]);
-        const blocks = Math.ceil(io.maxLen / w);
-        const gx = segmentGroups(rt, blocks);
-        b.dispatch(pipeline, [io.inputs[0], io.segs, io.out, scratch, b.uniform(params)], [gx, io.nSegs]);
+      windows.forEach((window, plane) => {
+        const gx = segmentGroups(rt, Math.ceil(io.maxLen / window));
+        b.dispatchNamed(pipeline, {
+          x: io.inputs[0],
+          segs: io.segs,
+          out: io.out,
+          scratch,
+          P: { window, ddof, plane, total: io.total },
+        }, [gx, io.nSegs]);
       });
       return Promise.resolve();
     },

@@ -99,11 +99,13 @@ export async function windowFeaturesGpu(
       const gx = segmentGroups(rt, io.maxLen);
       let plane = 0;
       shaders.forEach((s, i) => {
-        const params = new Uint32Array([uniform, plane, io.total, 0]);
-        b.dispatch(pipelines[i], [io.inputs[0], io.segs, io.out, lensBuf, b.uniform(params.buffer)], [
-          gx,
-          io.nSegs,
-        ]);
+        b.dispatchNamed(pipelines[i], {
+          x: io.inputs[0],
+          segs: io.segs,
+          out: io.out,
+          lens: lensBuf,
+          P: { window: uniform, plane, total: io.total },
+        }, [gx, io.nSegs]);
         plane += s.planes.length;
       });
       return Promise.resolve();

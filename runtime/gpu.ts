@@ -3,6 +3,12 @@
  * which encodes many dispatches into one submit and maps every read-back at once (each awaited GPU
  * promise costs ~11 ms in Deno, so a batch awaits once).
  */
+import {
+  orderBindings,
+  packUniform,
+  parseShaderInterface,
+  type ShaderInterface,
+} from "./shader_interface.ts";
 import { GpuError } from "./errors.ts";
 import { log } from "./log.ts";
 import { BufferPool } from "./pool.ts";
@@ -137,6 +143,7 @@ export class GpuRuntime {
         throw new GpuError(`cannot load shader ${shader}.wgsl: ${(e as Error).message}`, "internal");
       });
       p = source.then(async (code) => {
+        const iface = parseShaderInterface(shader, code);
         this.device.pushErrorScope("validation");
         const module = this.device.createShaderModule({ code, label: shader });
         const pipe = this.device.createComputePipeline({
@@ -146,6 +153,7 @@ export class GpuRuntime {
         });
         const err = await this.device.popErrorScope();
         if (err) throw new GpuError(`shader ${shader}.wgsl failed to compile: ${err.message}`, "validation");
+        interfaces.set(pipe, iface);
         return pipe;
       });
       p.catch(() => this.#pipelines.delete(key));
@@ -166,6 +174,9 @@ export class GpuRuntime {
     this.device.destroy();
   }
 }
+
+/** The WGSL interface of each pipeline `GpuRuntime.pipeline` made (for `Batch.dispatchNamed`). */
+const interfaces = new WeakMap<GPUComputePipeline, ShaderInterface>();
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 const READBACK = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
@@ -235,6 +246,27 @@ export class Batch {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
     pass.end();
+  }
+
+  /**
+   * Encodes one compute dispatch binding buffers by their WGSL variable names; the uniform variable takes its
+   * struct's fields by name (e.g. `{ x, segs, out, P: { window: 20, total } }`), packed as the WGSL declares
+   * them. A name the shader lacks, or a binding or field left out, is an error naming it.
+   */
+  dispatchNamed(
+    pipeline: GPUComputePipeline,
+    named: Record<string, GPUBuffer | null | Record<string, number>>,
+    groups: [number, number?, number?],
+  ): void {
+    const iface = interfaces.get(pipeline);
+    if (!iface) {
+      throw new GpuError("dispatchNamed: the pipeline was not made by GpuRuntime.pipeline", "internal");
+    }
+    const buffers: Record<string, GPUBuffer | null> = {};
+    for (const [name, v] of Object.entries(named)) {
+      buffers[name] = v === null || v instanceof GPUBuffer ? v : this.uniform(packUniform(iface, v));
+    }
+    this.dispatch(pipeline, orderBindings(iface, buffers), groups);
   }
 
   /** Schedules a copy of the first `bytes` of `src` back to the host; returns its index in `run()`'s result. */
