@@ -14,6 +14,7 @@ import { UsageError } from "../runtime/errors.ts";
 import { type EnvLookup, processEnv, substitute } from "./env.ts";
 import { targetNameProblem } from "../engines/target.ts";
 import type { FracDiffConfig } from "../engines/stationarization.ts";
+import type { FeatureExtractionConfig } from "../kernels/feature_frame.ts";
 
 export type { FracDiffConfig };
 import { ffdSearchProblem, ffdWeightsProblem } from "../kernels/fracdiff.ts";
@@ -135,23 +136,8 @@ export interface BaxterKingConfig {
   fill: boolean;
 }
 
-/** `features.extraction`: rolling tsfresh-style feature sets (kernels/feature_sets.ts). */
-export interface ExtractionConfig {
-  /** `"none"`, `"minimal"` (default), `"efficient"` or `"comprehensive"` (kernels/feature_sets.ts). */
-  set: "none" | "minimal" | "efficient" | "comprehensive";
-  /** Trailing windows in rows, each an integer >= 2. Default [50]. */
-  windows: number[];
-  /** Columns to extract features from. Default ["close"]. */
-  columns: string[];
-  /**
-   * Per-segment extraction: each entry `day` (UTC calendar days of the timestamps) or the name of a column
-   * whose runs of equal values are the segments (e.g. an `era` column). Each row gets the features of the
-   * previous segment (`<col>__<feature>__<segment>`). Default [].
-   */
-  segments: string[];
-  /** Web Workers for the features computed on the CPU; 0 (default) = one per core. */
-  workers: number;
-}
+/** `features.extraction`: the feature sets (kernels/feature_frame.ts declares and documents each key). */
+export type ExtractionConfig = Required<Omit<FeatureExtractionConfig, "progressMs">>;
 
 /** `features.garch`: GARCH(p, q) fit. */
 export interface GarchConfig {

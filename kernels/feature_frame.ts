@@ -54,15 +54,19 @@ export interface FeatureFrameResult {
 
 /** `features.extraction`: which feature set, over which windows, segments and columns. */
 export interface FeatureExtractionConfig {
-  /** `none`, `minimal` (default), `efficient` or `comprehensive`. */
+  /** `"none"`, `"minimal"` (default), `"efficient"` or `"comprehensive"` (kernels/feature_sets.ts). */
   set: "none" | "minimal" | "efficient" | "comprehensive";
-  /** Trailing windows in rows (each >= 2; default [50]). */
+  /** Trailing windows in rows, each an integer >= 2. Default [50]. */
   windows: number[];
-  /** Columns to extract from (default ["close"]). */
+  /** Columns to extract features from. Default ["close"]. */
   columns: string[];
-  /** Segment kinds: `day` or a column name (default []). */
+  /**
+   * Per-segment extraction: each entry `day` (UTC calendar days of the timestamps) or the name of a column
+   * whose runs of equal values are the segments (e.g. an `era` column). Each row gets the features of the
+   * previous segment (`<col>__<feature>__<segment>`). Default [].
+   */
   segments?: string[];
-  /** Web Workers for the CPU features; 0 or absent = one per core. */
+  /** Web Workers for the features computed on the CPU; 0 (default) or absent = one per core. */
   workers?: number;
   /** Least interval between progress lines of the CPU features, in ms (default 10 s). */
   progressMs?: number;
