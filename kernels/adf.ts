@@ -437,6 +437,7 @@ export const adfKernel: ScalarKernel<AdfKernelParams> = defineScalarKernel({
       doc: "lag selection on the common sample, or none (use maxlag)",
     },
   },
+  conformance: [{}, { regression: "ct", autolag: "BIC" }, { regression: "n", maxlag: 2, autolag: "none" }],
   run: ([x], p) => {
     const maxlag = p.maxlag;
     return Promise.resolve(adfuller(finiteSpan(x), {

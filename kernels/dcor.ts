@@ -389,6 +389,10 @@ export const dcorKernel: ScalarKernel<{ method: DcorMethod }> = defineScalarKern
   params: {
     method: { type: "choice", choices: ["auto", "exact", "fast"], default: "auto", doc: "algorithm" },
   },
+  tolerance: DCOR_GPU_TOLERANCE,
+  conformance: [{}, { method: "exact" }, { method: "fast" }],
+  input: "returns",
+  varying: ["method"],
   run: (inputs, p, compute) =>
     withFallback(
       compute,
@@ -428,6 +432,12 @@ export const dcorTestKernel: ScalarKernel<
       doc: "circular_shift: the least shift in rows",
     },
   },
+  // Both paths draw the same permutations; the p-value can differ only where an f32 replicate ties the
+  // observed statistic, which the conformance data avoid.
+  tolerance: DCOR_GPU_TOLERANCE,
+  conformance: [{ permutations: 99, seed: 3 }, { permutations: 49, scheme: "circular_shift", min_block: 20 }],
+  input: "returns",
+  varying: ["method"],
   run: (inputs, p, compute) => {
     const opts = {
       permutations: p.permutations,

@@ -218,6 +218,9 @@ export const featuresKernel: FrameKernel<{
     columns: { type: "names", default: ["close"], doc: "columns to extract from" },
     workers: { type: "int", min: 0, max: LIMITS.workers, default: 0, doc: "CPU workers (0: one per core)" },
   },
+  // Each feature shader's GPU-vs-f64 tolerance depends on the feature, window and data scale; the shader
+  // tests (tests/feature_gpu_*_test.ts) check them with tests/feature_check.ts.
+  conformance: [{ windows: [20] }, { set: "efficient", windows: [], segments: ["day"], workers: 1 }],
   run: async (frame, p, compute) => {
     const windows = p.windows.length || p.segments.length ? [...p.windows] : [50];
     const cfg: FeatureExtractionConfig = {

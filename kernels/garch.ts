@@ -119,6 +119,7 @@ export function fitGarchWalkForward(
 export const garchKernel: ScalarKernel = {
   name: "garch",
   inputs: 1,
+  conformance: [{}, { "max-samples": 2000 }],
   summary: "GARCH(1,1) fit of 100 log(x_t / x_{t-1}) (JSON: estimates, standard errors, LL, status)",
   params: {
     "max-samples": {

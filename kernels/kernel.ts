@@ -100,6 +100,17 @@ export interface ScalarKernel<P extends Params = Params> {
   check?: (p: P) => string | undefined;
   /** Computes the result for the column(s) with the context's backend. */
   run: (inputs: Float64Array[], params: P, compute: Compute) => Promise<unknown>;
+  /**
+   * GPU (f32) vs f64 tolerance on every number of the result, which the conformance suite checks on both
+   * backends; absent when the kernel has only the f64 path (the suite then checks it is deterministic).
+   */
+  tolerance?: Tolerance;
+  /** Parameter sets the conformance suite (tests/conformance_scalar_test.ts) runs; defaults fill the rest. */
+  conformance: readonly Record<string, unknown>[];
+  /** What the inputs are: price levels (default) or returns (e.g. a GARCH fit). */
+  input?: "level" | "returns";
+  /** Result fields that vary between runs or name the path taken (`ms`, `method: "gpu"`): not compared. */
+  varying?: readonly string[];
 }
 
 /**
@@ -118,6 +129,13 @@ export interface FrameKernel<P extends Params = Params> {
   check?: (p: P) => string | undefined;
   /** Computes the output frame with the context's backend. */
   run: (frame: Frame, params: P, compute: Compute) => Promise<Frame>;
+  /**
+   * GPU (f32) vs f64 tolerance of each output column (S: the f64 column's max |x - x_0|), which the
+   * conformance suite checks on both backends; absent: only the f64 path's determinism is checked there.
+   */
+  tolerance?: (column: string) => Tolerance;
+  /** Parameter sets the conformance suite (tests/conformance_frame_test.ts) runs on one-minute bars. */
+  conformance: readonly Record<string, unknown>[];
 }
 
 /** The values a parameter declaration yields: numbers, booleans, or the literal choices. */

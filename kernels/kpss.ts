@@ -139,6 +139,7 @@ export const kpssKernel: ScalarKernel<KpssKernelParams> = defineScalarKernel({
       doc: "Bartlett lags (-1: auto, Hobijn et al.; -2: legacy ceil(12 (n/100)^(1/4)))",
     },
   },
+  conformance: [{}, { regression: "ct", nlags: -2 }],
   run: ([x], p) => {
     const nl = p.nlags;
     return Promise.resolve(kpss(finiteSpan(x), {

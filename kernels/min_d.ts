@@ -267,6 +267,8 @@ export const minDKernel: ScalarKernel<MinDKernelParams> = defineScalarKernel({
     const why = ffdSearchProblem(p.threshold);
     return why && `--threshold: ${why}`;
   },
+  conformance: [{ threshold: 1e-3, grid: 5, precision: 0.05 }],
+  varying: ["ms"],
   run: ([x], p) => {
     const maxlag = p.maxlag;
     const series = p.log ? x.map((v) => (v > 0 ? Math.log(v) : NaN)) : x;

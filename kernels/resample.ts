@@ -31,7 +31,7 @@ import { makeFrame } from "../io/frame.ts";
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { LIMITS } from "../runtime/limits.ts";
-import { defineFrameKernel, type FrameKernel } from "./kernel.ts";
+import { defineFrameKernel, type FrameKernel, type Tolerance } from "./kernel.ts";
 import { type GpuRuntime, grid } from "../runtime/gpu.ts";
 import { centre } from "../runtime/segments.ts";
 
@@ -500,6 +500,18 @@ export type ResampleKernelParams = {
   vwap: "typical" | "close" | "none";
 };
 
+/**
+ * The WebGPU path's tolerance per output column, S the price scale (module doc): open, close, count and
+ * partial are exact, high/low within one f32 rounding of centred prices, sums of f32 partial sums relative.
+ */
+export function resampleGpuTolerance(column: string): Tolerance {
+  if (["open", "close", "count", "partial"].includes(column)) return { atol: 0, rtol: 0 };
+  if (column === "high" || column === "low") return { atol: 0, rtol: 0, stol: 1.2e-7 };
+  if (column === "volume") return { atol: 1e-9, rtol: 5e-6 };
+  if (column === "vwap") return { atol: 0, rtol: 1e-12, stol: 1e-5 };
+  return { atol: 0, rtol: 0, stol: 1e-5 };
+}
+
 /** The `kernel resample` entry of the registry (FRAME_KERNELS). */
 export const resampleKernel: FrameKernel<ResampleKernelParams> = defineFrameKernel({
   name: "resample",
@@ -511,6 +523,11 @@ export const resampleKernel: FrameKernel<ResampleKernelParams> = defineFrameKern
     fill: { type: "choice", choices: ["none", "nan", "ffill"], default: "none", doc: "empty buckets" },
     vwap: { type: "choice", choices: ["typical", "close", "none"], default: "typical", doc: "VWAP price" },
   },
+  tolerance: resampleGpuTolerance,
+  conformance: [{ every: "5min" }, { every: "1h", offset: "30min", fill: "nan" }, {
+    every: "1d",
+    vwap: "close",
+  }],
   check: (p) => {
     try {
       resolveResample(p);

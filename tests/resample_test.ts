@@ -16,6 +16,7 @@ import {
   resample,
   resampleCpu,
   resampleGpu,
+  resampleGpuTolerance,
   type ResampleOptions,
 } from "../kernels/resample.ts";
 import { FRAME_KERNELS } from "../kernels/registry.ts";
@@ -53,13 +54,10 @@ function scale(x: Float64Array): number {
   return x.reduce((a, v) => (Number.isFinite(v) ? Math.max(a, Math.abs(v - x0)) : a), 0);
 }
 
-/** Per-column tolerances of the WebGPU path (module doc of kernels/resample.ts). */
+/** Per-column tolerances of the WebGPU path (the kernel record's, kernels/resample.ts). */
 function gpuTol(col: string, ref: number, s: number): number {
-  if (col === "open" || col === "close" || col === "count" || col === "partial") return 0;
-  if (col === "high" || col === "low") return 1.2e-7 * s;
-  if (col === "volume") return 5e-6 * Math.abs(ref) + 1e-9;
-  if (col === "vwap") return 1e-5 * s + 1e-12 * Math.abs(ref);
-  return 1e-5 * s;
+  const t = resampleGpuTolerance(col);
+  return t.atol + t.rtol * Math.abs(ref) + (t.stol ?? 0) * s;
 }
 
 function compare(
