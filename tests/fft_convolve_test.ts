@@ -13,6 +13,7 @@ import {
   fftConvolveCausalGpu,
   FftPlan,
   GPU_FFT_MIN_WEIGHTS,
+  ScrambledFft,
 } from "../kernels/fft_convolve.ts";
 import { convolveCausalCpu, ffdWeights, fracdiff, fracdiffGpu } from "../kernels/fracdiff.ts";
 import { sharedGpu } from "../runtime/backend.ts";
@@ -97,6 +98,43 @@ Deno.test("FftPlan matches a naive DFT, and inverse(forward(x)) = n·x", () => {
     }
   }
   assert.throws(() => new FftPlan(12), RangeError);
+});
+
+Deno.test("ScrambledFft: inverse(forward(x)) = n·x, and spectra multiply to the circular convolution", () => {
+  for (const n of [2, 4, 8, 16, 32, 128, 512]) {
+    const fft = new ScrambledFft(n);
+    const ar = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) + 0.1 * i);
+    const ai = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 0.7));
+    const br = Float64Array.from({ length: n }, (_, i) => 1 / (1 + i) - 0.2);
+    const re = ar.slice(), im = ai.slice();
+    fft.forward(re, im);
+    // Parseval holds whatever the order of the bins.
+    let e = 0;
+    for (let k = 0; k < n; k++) e += re[k] ** 2 + im[k] ** 2 - n * (ar[k] ** 2 + ai[k] ** 2);
+    assert.ok(Math.abs(e) < 1e-9 * n * n, `n=${n} Parseval ${e}`);
+    const hr = br.slice(), hi = new Float64Array(n);
+    fft.forward(hr, hi);
+    for (let k = 0; k < n; k++) {
+      const r = re[k] * hr[k] - im[k] * hi[k];
+      im[k] = re[k] * hi[k] + im[k] * hr[k], re[k] = r;
+    }
+    fft.inverse(re, im);
+    for (let t = 0; t < n; t++) {
+      let sr = 0, si = 0;
+      for (let j = 0; j < n; j++) sr += ar[j] * br[(t - j + n) % n], si += ai[j] * br[(t - j + n) % n];
+      assert.ok(
+        Math.abs(re[t] / n - sr) < 1e-11 * n && Math.abs(im[t] / n - si) < 1e-11 * n,
+        `n=${n} t=${t}`,
+      );
+    }
+    const xr = ar.slice(), xi = ai.slice();
+    fft.forward(xr, xi);
+    fft.inverse(xr, xi);
+    for (let j = 0; j < n; j++) {
+      assert.ok(Math.abs(xr[j] / n - ar[j]) < 1e-12 && Math.abs(xi[j] / n - ai[j]) < 1e-12);
+    }
+  }
+  assert.throws(() => new ScrambledFft(12), RangeError);
 });
 
 Deno.test("chooseFftSize: at least max(16, M), small for short series, capped", () => {
