@@ -11,6 +11,7 @@ import { load } from "../pipeline/loader.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { corrMatrixCpu, corrMatrixGpu } from "../kernels/corr_matrix.ts";
+import type { PeerFigure } from "./peers.ts";
 import { jacobiEigen } from "../kernels/pca.ts";
 import { resampleCpu, resampleGpu } from "../kernels/resample.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -213,13 +214,22 @@ export async function benchIssue7(
   return out;
 }
 
-/** Table lines for the human summary. */
-export function issue7Table(rows: Issue7Timing[]): string[] {
+/** Table lines for the human summary, with numpy's corrcoef beside ours when the peers measured it. */
+export function issue7Table(rows: Issue7Timing[], corrPeer?: PeerFigure): string[] {
+  const ours = rows.find((r) => r.what === "corr matrix" && r.path === "cpu");
+  const side = corrPeer?.seconds && ours && ours.size.startsWith(`${corrPeer.cols} `)
+    ? [
+      `  ${corrPeer.what} (peer, this run): ${corrPeer.seconds.toFixed(3)} s; ours (cpu) ${
+        ours.seconds.toFixed(3)
+      } s: ${(corrPeer.seconds / ours.seconds).toFixed(2)}x the peer's speed`,
+    ]
+    : [];
   return [
     "issue 7 (resampling, loader, correlation matrix, PCA):",
     ...rows.map((r) =>
       `  ${`${r.what} ${r.size}`.padEnd(58)} ${r.path.padEnd(6)} ${r.seconds.toFixed(3).padStart(8)} s` +
       (r.rows_per_s ? `  ${fmt(r.rows_per_s)} rows/s` : "") + (r.out_rows ? `  (${r.out_rows} bars)` : "")
     ),
+    ...side,
   ];
 }

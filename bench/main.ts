@@ -28,6 +28,7 @@ import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
 import { benchIssue7, issue7Table } from "./issue7.ts";
 import { benchFeatures, featuresTable } from "./features.ts";
+import { peer, type Peers, runPeers } from "./peers.ts";
 import { KERNELS } from "../kernels/registry.ts";
 import { type Kernel, type Params, parseParams } from "../kernels/kernel.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -353,14 +354,28 @@ async function main(): Promise<void> {
       met: goal === undefined || (gpu === null && cpu === null) ? null : Math.max(gpu ?? 0, cpu ?? 0) >= goal,
     };
   };
-  const ffdGoal = 2 * Math.max(REF.ffdScipy, REF.ffdFracdiffPkg);
+  // Peers measured in this run (scripts/bench_peers.py) replace the issue's figures where they exist.
+  const peers: Peers | null = kernels.length || opts.suite === "issue7"
+    ? await runPeers(opts.quick, progress)
+    : null;
+  if (peers && "skipped" in peers) progress(`peers skipped: ${peers.skipped}`);
+  const measured = (name: string, fallback: number, label: string): [string, number] => {
+    const f = peer(peers, name);
+    return f?.points_per_s ? [`${f.what} (this run)`, f.points_per_s] : [label, fallback];
+  };
+  const [z1Name, z1] = measured("zscore_1e6x1", REF.pandasZscore1, "pandas rolling z-score (window 200)");
+  const [z16Name, z16] = measured("zscore_16x1e6", REF.pandasZscore16, "pandas rolling z-score (window 200)");
+  const [f1Name, f1] = measured("ffd_1e6x1", REF.ffdScipy, "FFD d=0.4 (1458 weights), scipy fftconvolve");
+  const [f16Name, f16] = measured("ffd_16x1e6", REF.ffdScipy, "FFD d=0.4 (1458 weights), scipy fftconvolve");
+  const ffdGoal = 2 * Math.max(f1, REF.ffdFracdiffPkg), ffdGoal16 = 2 * Math.max(f16, REF.ffdFracdiffPkg);
   const targets = [
-    target("pandas rolling z-score (window 200), 1e6 points", REF.pandasZscore1, "zscore", 1e6, 1),
-    target("pandas rolling z-score (window 200), 16 x 1e6", REF.pandasZscore16, "zscore", 1e6, 16),
-    target("FFD d=0.4 (1458 weights), scipy fftconvolve", REF.ffdScipy, "fracdiff", 1e6, 1),
+    target(`${z1Name}, 1e6 points`, z1, "zscore", 1e6, 1),
+    target(`${z16Name}, 16 x 1e6`, z16, "zscore", 1e6, 16),
+    target(f1Name, f1, "fracdiff", 1e6, 1),
+    ...(f16 === f1 ? [] : [target(f16Name, f16, "fracdiff", 1e6, 16)]),
     target("FFD d=0.4 (1458 weights), fracdiff package", REF.ffdFracdiffPkg, "fracdiff", 1e6, 1),
-    target("FFD goal: 2x the best reference, 1e6 points", REF.ffdScipy, "fracdiff", 1e6, 1, ffdGoal),
-    target("FFD goal: 2x the best reference, 16 x 1e6", REF.ffdScipy, "fracdiff", 1e6, 16, ffdGoal),
+    target("FFD goal: 2x the best reference, 1e6 points", f1, "fracdiff", 1e6, 1, ffdGoal),
+    target("FFD goal: 2x the best reference, 16 x 1e6", f16, "fracdiff", 1e6, 16, ffdGoal16),
     target("Baxter-King (6, 32, 12), statsmodels bkfilter, 16 x 1e6", REF.bkStatsmodels16, "bk", 1e6, 16),
     target("BK goal: 2x statsmodels, 16 x 1e6", REF.bkStatsmodels16, "bk", 1e6, 16, 2 * REF.bkStatsmodels16),
   ];
@@ -386,6 +401,7 @@ async function main(): Promise<void> {
     copy,
     results,
     zscoreWindows,
+    peers,
     targets: {
       references: REF,
       ffdGoal,
@@ -498,7 +514,9 @@ async function main(): Promise<void> {
   }
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));
-  if (issue7) out.push("", ...issue7Table(issue7));
+  if (issue7) out.push("", ...issue7Table(issue7, peer(peers, "corrcoef")));
+  if (peers && "skipped" in peers) out.push(`peers skipped: ${peers.skipped}`);
+  else if (peers) out.push(`peers: ${peers.python} ${JSON.stringify(peers.versions)}`);
   if (features) out.push("", ...featuresTable(features));
   if (adf) out.push("", ...adfTable(adf));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);

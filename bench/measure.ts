@@ -108,8 +108,12 @@ export function timeCpu<P extends Params>(
   if (n * cols / rate <= budgetS) {
     measuredColumns = cols, measuredPointsPerColumn = n;
     seconds = time(columns);
-    // Short runs: repeat a few times and keep the best.
-    for (let r = 0; r < 2 && seconds * 4 < budgetS; r++) seconds = Math.min(seconds, time(columns));
+    // Short runs: repeat within the budget (up to 20 times) and keep the best, so a loaded machine's
+    // interruptions and the JIT's later tiers do not decide the figure.
+    for (let r = 0, spent = seconds; r < 19 && spent + seconds <= budgetS; r++) {
+      const s = time(columns);
+      seconds = Math.min(seconds, s), spent += s;
+    }
   } else if (n / rate <= 2 * budgetS) {
     measuredColumns = Math.max(1, Math.min(cols, Math.floor(budgetS * rate / n))),
       measuredPointsPerColumn = n;

@@ -1,0 +1,86 @@
+"""Peer figures for `deno task bench` (bench/peers.ts runs this; never a test or runtime dependency).
+
+Times the Python libraries the issues compare against, on the bench's shapes, best of a few repetitions
+(wall clock, like the bench), and prints one JSON object on stdout:
+  {"versions": {...}, "peers": {name: {"what": ..., "points_per_s" | "seconds": ..., ...}}}
+Names: ffd_1e6x1, ffd_16x1e6 (d = 0.4, threshold 1e-5: the best of scipy.signal fftconvolve and
+oaconvolve), zscore_1e6x1, zscore_16x1e6 (pandas rolling(200) z-score), corrcoef (numpy corrcoef of 256
+columns x 1e5 rows; 64 with --quick, like bench/issue7.ts).
+Usage: python3 scripts/bench_peers.py [--quick] [--only a,b]
+"""
+import json
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import scipy
+from scipy.signal import fftconvolve, oaconvolve
+
+
+def best(f, reps):
+    b = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        f()
+        b = min(b, time.perf_counter() - t)
+    return b
+
+
+def ffd_weights(d, threshold=1e-5):
+    w = [1.0]
+    k = 1
+    while True:
+        nxt = -w[-1] * (d - k + 1) / k
+        if abs(nxt) < threshold:
+            return np.array(w)
+        w.append(nxt)
+        k += 1
+
+
+def walk(rows, cols, seed):
+    rng = np.random.default_rng(seed)
+    return 9 + np.cumsum(rng.standard_normal((cols, rows)) * 1e-3, axis=1)
+
+
+def main():
+    quick = "--quick" in sys.argv
+    only = None
+    if "--only" in sys.argv:
+        only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+    reps = 3 if quick else 5
+    peers = {}
+    want = lambda name: only is None or name in only  # noqa: E731
+    w = ffd_weights(0.4)
+    for name, cols in (("ffd_1e6x1", 1), ("ffd_16x1e6", 16)):
+        if not want(name):
+            continue
+        x = walk(1_000_000, cols, 1)
+        figures = {}
+        for label, f in (("fftconvolve", fftconvolve), ("oaconvolve", oaconvolve)):
+            s = best(lambda: f(x, w[None, :], axes=1), reps)
+            figures[label] = x.size / s
+        top = max(figures, key=figures.get)
+        peers[name] = {"what": f"scipy.signal.{top}, d = 0.4 ({len(w)} weights)", "points_per_s": figures[top],
+                       "all": figures}
+    for name, cols in (("zscore_1e6x1", 1), ("zscore_16x1e6", 16)):
+        if not want(name):
+            continue
+        df = pd.DataFrame(walk(1_000_000, cols, 2).T)
+
+        def z():
+            r = df.rolling(200)
+            return (df - r.mean()) / r.std()
+
+        peers[name] = {"what": "pandas rolling(200) z-score", "points_per_s": df.size / best(z, reps)}
+    if want("corrcoef"):
+        cols = 64 if quick else 256
+        x = np.diff(walk(100_001, cols, 3), axis=1)
+        peers["corrcoef"] = {"what": f"numpy corrcoef, {cols} x 1e5", "cols": cols, "rows": 100_000,
+                             "seconds": best(lambda: np.corrcoef(x), reps)}
+    versions = {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
+                "pandas": pd.__version__}
+    print(json.dumps({"versions": versions, "peers": peers}))
+
+
+main()
