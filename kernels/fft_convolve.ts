@@ -282,12 +282,18 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[]): 
   const yr = new Float64Array(N), yi = new Float64Array(N);
   // Each block subtracts its own anchor (its first output's input, a causal choice), so the FFT's rounding
   // is relative to the block's spread rather than the series' level; padding and NaN/Inf count as the anchor.
+  let finite = true;
+  for (let t = 0; t < n && finite; t++) finite = Number.isFinite(x[t]);
   const load = (dst: Float64Array, t0: number): number => {
     const a = t0 < n && Number.isFinite(x[t0]) ? x[t0] : 0;
     const from = t0 - lead;
-    for (let i = 0; i < N; i++) {
-      const j = from + i;
-      dst[i] = j >= 0 && j < n && Number.isFinite(x[j]) ? x[j] - a : 0;
+    if (finite && from >= 0 && from + N <= n) {
+      for (let i = 0; i < N; i++) dst[i] = x[from + i] - a; // an inside block of a finite series
+    } else {
+      for (let i = 0; i < N; i++) {
+        const j = from + i;
+        dst[i] = j >= 0 && j < n && Number.isFinite(x[j]) ? x[j] - a : 0;
+      }
     }
     return a;
   };
@@ -303,16 +309,19 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[]): 
       }
       plan.inverse(yr, yi);
       const y = outs[f], b0 = a0 * sums[f], b1 = a1 * sums[f];
-      for (let i = 0; i < L && t0 + i < n; i++) y[t0 + i] = yr[lead + i] + b0;
-      for (let i = 0; i < L && t0 + L + i < n; i++) y[t0 + L + i] = yi[lead + i] + b1;
+      const m0 = Math.min(L, n - t0), m1 = Math.min(L, n - t0 - L);
+      for (let i = 0; i < m0; i++) y[t0 + i] = yr[lead + i] + b0;
+      for (let i = 0; i < m1; i++) y[t0 + L + i] = yi[lead + i] + b1;
     });
   }
   filters.forEach((w, f) => {
     const y = outs[f], W = w.length;
+    y.fill(NaN, 0, Math.min(n, W - 1));
+    if (finite) return;
     let lastBad = -1;
     for (let t = 0; t < n; t++) {
       if (!Number.isFinite(x[t])) lastBad = t;
-      if (t + 1 < W || lastBad > t - W) y[t] = NaN;
+      if (lastBad > t - W) y[t] = NaN;
     }
   });
   return outs;
