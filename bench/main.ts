@@ -355,9 +355,12 @@ async function main(): Promise<void> {
     };
   };
   // Peers measured in this run (scripts/bench_peers.py) replace the issue's figures where they exist.
-  const peers: Peers | null = kernels.length || opts.suite === "issue7"
-    ? await runPeers(opts.quick, progress)
-    : null;
+  const peerNames = [
+    ...(kernels.some((k) => k.name === "fracdiff") ? ["ffd_1e6x1", "ffd_16x1e6"] : []),
+    ...(kernels.some((k) => k.name === "zscore") ? ["zscore_1e6x1", "zscore_16x1e6"] : []),
+    ...(opts.suite === "all" || opts.suite === "issue7" ? ["corrcoef"] : []),
+  ];
+  const peers: Peers | null = peerNames.length ? await runPeers(peerNames, opts.quick, progress) : null;
   if (peers && "skipped" in peers) progress(`peers skipped: ${peers.skipped}`);
   const measured = (name: string, fallback: number, label: string): [string, number] => {
     const f = peer(peers, name);

@@ -29,16 +29,24 @@ async function python(args: string[], bin: string): Promise<{ ok: boolean; out: 
   }
 }
 
-/** Runs the peer script (`quick`: fewer repetitions, the quick suites' shapes), or says why not. */
-export async function runPeers(quick: boolean, progress: (m: string) => void): Promise<Peers> {
+/**
+ * Runs the peer script for the named peers (`quick`: fewer repetitions, the quick suites' shapes), or says
+ * why not.
+ */
+export async function runPeers(
+  names: string[],
+  quick: boolean,
+  progress: (m: string) => void,
+): Promise<Peers> {
   const bin = Deno.env.get("BENCH_PYTHON") || "python3";
   const probe = await python(["-c", "import numpy, scipy, pandas"], bin);
   if (!probe.ok) {
     const why = probe.err.trim().split("\n").at(-1) ?? "";
     return { skipped: `${bin} cannot import numpy, scipy and pandas (${why}); set BENCH_PYTHON` };
   }
-  progress(`peers: ${bin} scripts/bench_peers.py${quick ? " --quick" : ""}`);
-  const r = await python([SCRIPT, ...(quick ? ["--quick"] : [])], bin);
+  const args = [SCRIPT, "--only", names.join(","), ...(quick ? ["--quick"] : [])];
+  progress(`peers: ${bin} ${args.join(" ")}`);
+  const r = await python(args, bin);
   if (!r.ok) return { skipped: `scripts/bench_peers.py failed: ${r.err.trim().split("\n").at(-1)}` };
   return { python: bin, ...JSON.parse(r.out) };
 }
