@@ -265,6 +265,14 @@ function checkFilters(filters: Float64Array[]): number {
   return Math.max(...filters.map((w) => w.length));
 }
 
+/** Plans by size: their twiddles cost ~16k sin/cos at N = 8192, as much as a few blocks' FFTs. */
+const scrambledPlans = new Map<number, ScrambledFft>();
+function scrambledPlan(n: number): ScrambledFft {
+  let p = scrambledPlans.get(n);
+  if (!p) scrambledPlans.set(n, p = new ScrambledFft(n));
+  return p;
+}
+
 /**
  * f64 CPU path: `x` convolved causally with every filter (overlap-save FFT), one output per filter with the
  * conventions of `convolveCausalCpu`.
@@ -275,7 +283,7 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[]): 
   const outs = filters.map(() => new Float64Array(n));
   if (n === 0) return outs;
   const N = chooseFftSize(M, [n], filters.length, MAX_FFT_SIZE, CPU_CACHE_FFT_SIZE);
-  const plan = new ScrambledFft(N);
+  const plan = scrambledPlan(N);
   const spectra = filterSpectra(plan, filters);
   const L = N - M + 1, lead = M - 1;
   const re = new Float64Array(N), im = new Float64Array(N);
