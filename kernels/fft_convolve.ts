@@ -31,7 +31,7 @@ import { centre, runSegmented, type SegmentIO } from "../runtime/segments.ts";
 export const MAX_FFT_SIZE = 1 << 15;
 const MIN_FFT_SIZE = 16;
 /** FFT size past which the CPU path's arrays fall out of cache (see `chooseFftSize`). */
-const CPU_CACHE_FFT_SIZE = 8192;
+const CPU_CACHE_FFT_SIZE = 16384;
 
 /** An in-place iterative radix-2 complex FFT of size `n` (a power of two) with precomputed f64 twiddles. */
 export class FftPlan {
@@ -101,8 +101,8 @@ export class FftPlan {
  * Cost model for the FFT size: the number of packed block pairs times (1 forward + `nFilters` inverse)
  * FFTs of N·log2 N, for segments of the given lengths, times max(1, N / cacheSize); the cheapest power of
  * two in [max(16, M), maxSize] (ties go to the smaller size). Blocks per segment are counted exactly, so
- * short series get small sizes. The cache factor is measured: the CPU path's FFT (`ScrambledFft`) slows
- * down past 8192 points (d = 0.4, W = 1458, 1e6 points: N = 4096 and 8192 within 10%, 16384 1.4x slower);
+ * short series get small sizes. The cache factor is measured: the CPU path's FFT (`ScrambledFft`, depth
+ * first) slows down past 16384 points (d = 0.4, W = 1458, 1e6 points: N = 16384 and 32768 ~9% faster than 8192);
  * the GPU stages are memory passes with no such cliff on llvmpipe, so the GPU path uses no factor.
  */
 export function chooseFftSize(
@@ -157,32 +157,7 @@ export class ScrambledFft {
 
   /** Forward transform (e^{-2πijk/n}) in place, from natural order to the scrambled order. */
   forward(re: Float64Array, im: Float64Array): void {
-    const n = this.n;
-    for (const { s, tw } of this.#stages) {
-      for (let b = 0; b < n; b += 4 * s) {
-        for (let j = 0, k = 0; j < s; j++, k += 6) {
-          const i0 = b + j, i1 = i0 + s, i2 = i1 + s, i3 = i2 + s;
-          const ar = re[i0], ai = im[i0], br = re[i1], bi = im[i1];
-          const cr = re[i2], ci = im[i2], dr = re[i3], di = im[i3];
-          const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
-          const t2r = br + dr, t2i = bi + di, t3r = br - dr, t3i = bi - di;
-          re[i0] = t0r + t2r, im[i0] = t0i + t2i;
-          // y1 = t1 - i·t3, y2 = t0 - t2, y3 = t1 + i·t3, each times its twiddle.
-          const y1r = t1r + t3i, y1i = t1i - t3r, y2r = t0r - t2r, y2i = t0i - t2i;
-          const y3r = t1r - t3i, y3i = t1i + t3r;
-          const w1r = tw[k],
-            w1i = tw[k + 1],
-            w2r = tw[k + 2],
-            w2i = tw[k + 3],
-            w3r = tw[k + 4],
-            w3i = tw[k + 5];
-          re[i1] = y1r * w1r - y1i * w1i, im[i1] = y1r * w1i + y1i * w1r;
-          re[i2] = y2r * w2r - y2i * w2i, im[i2] = y2r * w2i + y2i * w2r;
-          re[i3] = y3r * w3r - y3i * w3i, im[i3] = y3r * w3i + y3i * w3r;
-        }
-      }
-    }
-    lastStage(re, im, n, this.#last, -1);
+    this.#forwardBlock(re, im, 0, 0);
   }
 
   /**
@@ -190,50 +165,118 @@ export class ScrambledFft {
    * forward stages' conjugate transposes in reverse order (conjugate twiddles, then the inverse butterfly).
    */
   inverse(re: Float64Array, im: Float64Array): void {
-    const n = this.n;
-    lastStage(re, im, n, this.#last, 1);
-    for (let st = this.#stages.length - 1; st >= 0; st--) {
-      const { s, tw } = this.#stages[st];
-      for (let b = 0; b < n; b += 4 * s) {
-        for (let j = 0, k = 0; j < s; j++, k += 6) {
-          const i0 = b + j, i1 = i0 + s, i2 = i1 + s, i3 = i2 + s;
-          const w1r = tw[k],
-            w1i = tw[k + 1],
-            w2r = tw[k + 2],
-            w2i = tw[k + 3],
-            w3r = tw[k + 4],
-            w3i = tw[k + 5];
-          const ar = re[i0], ai = im[i0];
-          const xr = re[i1], xi = im[i1], br = xr * w1r + xi * w1i, bi = xi * w1r - xr * w1i;
-          const yr = re[i2], yi = im[i2], cr = yr * w2r + yi * w2i, ci = yi * w2r - yr * w2i;
-          const zr = re[i3], zi = im[i3], dr = zr * w3r + zi * w3i, di = zi * w3r - zr * w3i;
-          const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
-          const t2r = br + dr, t2i = bi + di, t3r = br - dr, t3i = bi - di;
-          // x0 = t0 + t2, x1 = t1 + i·t3, x2 = t0 - t2, x3 = t1 - i·t3.
-          re[i0] = t0r + t2r, im[i0] = t0i + t2i;
-          re[i1] = t1r - t3i, im[i1] = t1i + t3r;
-          re[i2] = t0r - t2r, im[i2] = t0i - t2i;
-          re[i3] = t1r + t3i, im[i3] = t1i - t3r;
-        }
+    this.#inverseBlock(re, im, 0, 0);
+  }
+
+  /** Points in the block that stage `st` splits (the last stage's size past the radix-4 stages). */
+  #blockLength(st: number): number {
+    return st < this.#stages.length ? 4 * this.#stages[st].s : this.#last;
+  }
+
+  // Depth first: a block's stage, then each quarter's later stages, so that once a block fits in L1
+  // (CACHE_LEAF points) its remaining passes stay there instead of streaming the whole array per stage.
+  #forwardBlock(re: Float64Array, im: Float64Array, base: number, st: number): void {
+    const stages = this.#stages, len = this.#blockLength(st);
+    if (len <= CACHE_LEAF) {
+      for (let t = st; t < stages.length; t++) {
+        forwardStage(re, im, base, base + len, stages[t].s, stages[t].tw);
       }
+      lastStage(re, im, base, base + len, this.#last, -1);
+      return;
+    }
+    const { s, tw } = stages[st];
+    forwardStage(re, im, base, base + len, s, tw);
+    for (let q = 0; q < 4; q++) this.#forwardBlock(re, im, base + q * s, st + 1);
+  }
+
+  #inverseBlock(re: Float64Array, im: Float64Array, base: number, st: number): void {
+    const stages = this.#stages, len = this.#blockLength(st);
+    if (len <= CACHE_LEAF) {
+      lastStage(re, im, base, base + len, this.#last, 1);
+      for (let t = stages.length - 1; t >= st; t--) {
+        inverseStage(re, im, base, base + len, stages[t].s, stages[t].tw);
+      }
+      return;
+    }
+    const { s, tw } = stages[st];
+    for (let q = 0; q < 4; q++) this.#inverseBlock(re, im, base + q * s, st + 1);
+    inverseStage(re, im, base, base + len, s, tw);
+  }
+}
+
+/** Points per block below which `ScrambledFft` runs the remaining stages breadth first (16 KiB of re + im). */
+const CACHE_LEAF = 1024;
+
+/** One radix-4 DIF stage (quarter span s) on the blocks of [from, to). */
+function forwardStage(
+  re: Float64Array,
+  im: Float64Array,
+  from: number,
+  to: number,
+  s: number,
+  tw: Float64Array,
+) {
+  for (let b = from; b < to; b += 4 * s) {
+    for (let j = 0, k = 0; j < s; j++, k += 6) {
+      const i0 = b + j, i1 = i0 + s, i2 = i1 + s, i3 = i2 + s;
+      const ar = re[i0], ai = im[i0], br = re[i1], bi = im[i1];
+      const cr = re[i2], ci = im[i2], dr = re[i3], di = im[i3];
+      const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
+      const t2r = br + dr, t2i = bi + di, t3r = br - dr, t3i = bi - di;
+      re[i0] = t0r + t2r, im[i0] = t0i + t2i;
+      // y1 = t1 - i·t3, y2 = t0 - t2, y3 = t1 + i·t3, each times its twiddle.
+      const y1r = t1r + t3i, y1i = t1i - t3r, y2r = t0r - t2r, y2i = t0i - t2i;
+      const y3r = t1r - t3i, y3i = t1i + t3r;
+      const w1r = tw[k], w1i = tw[k + 1], w2r = tw[k + 2], w2i = tw[k + 3], w3r = tw[k + 4], w3i = tw[k + 5];
+      re[i1] = y1r * w1r - y1i * w1i, im[i1] = y1r * w1i + y1i * w1r;
+      re[i2] = y2r * w2r - y2i * w2i, im[i2] = y2r * w2i + y2i * w2r;
+      re[i3] = y3r * w3r - y3i * w3i, im[i3] = y3r * w3i + y3i * w3r;
+    }
+  }
+}
+
+/** The conjugate transpose of `forwardStage`: conjugate twiddles, then the inverse butterfly. */
+function inverseStage(
+  re: Float64Array,
+  im: Float64Array,
+  from: number,
+  to: number,
+  s: number,
+  tw: Float64Array,
+) {
+  for (let b = from; b < to; b += 4 * s) {
+    for (let j = 0, k = 0; j < s; j++, k += 6) {
+      const i0 = b + j, i1 = i0 + s, i2 = i1 + s, i3 = i2 + s;
+      const w1r = tw[k], w1i = tw[k + 1], w2r = tw[k + 2], w2i = tw[k + 3], w3r = tw[k + 4], w3i = tw[k + 5];
+      const ar = re[i0], ai = im[i0];
+      const xr = re[i1], xi = im[i1], br = xr * w1r + xi * w1i, bi = xi * w1r - xr * w1i;
+      const yr = re[i2], yi = im[i2], cr = yr * w2r + yi * w2i, ci = yi * w2r - yr * w2i;
+      const zr = re[i3], zi = im[i3], dr = zr * w3r + zi * w3i, di = zi * w3r - zr * w3i;
+      const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
+      const t2r = br + dr, t2i = bi + di, t3r = br - dr, t3i = bi - di;
+      // x0 = t0 + t2, x1 = t1 + i·t3, x2 = t0 - t2, x3 = t1 - i·t3.
+      re[i0] = t0r + t2r, im[i0] = t0i + t2i;
+      re[i1] = t1r - t3i, im[i1] = t1i + t3r;
+      re[i2] = t0r - t2r, im[i2] = t0i - t2i;
+      re[i3] = t1r + t3i, im[i3] = t1i - t3r;
     }
   }
 }
 
 /**
- * The twiddle-free last stage on adjacent groups of `size` (4 or 2) points, forward (sign -1) or inverse
- * (sign 1); each is its own stage's conjugate transpose.
+ * The twiddle-free last stage on adjacent groups of `size` (4 or 2) points of [from, to), forward (sign -1)
+ * or inverse (sign 1); each is its own stage's conjugate transpose.
  */
-function lastStage(re: Float64Array, im: Float64Array, n: number, size: number, sign: number): void {
+function lastStage(re: Float64Array, im: Float64Array, from: number, to: number, size: number, sign: number) {
   if (size === 2) {
-    for (let a = 0; a < n; a += 2) {
+    for (let a = from; a < to; a += 2) {
       const r = re[a + 1], m = im[a + 1];
       re[a + 1] = re[a] - r, im[a + 1] = im[a] - m;
       re[a] += r, im[a] += m;
     }
     return;
   }
-  for (let a = 0; a < n; a += 4) {
+  for (let a = from; a < to; a += 4) {
     const ar = re[a], ai = im[a], br = re[a + 1], bi = im[a + 1];
     const cr = re[a + 2], ci = im[a + 2], dr = re[a + 3], di = im[a + 3];
     const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;

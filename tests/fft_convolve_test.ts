@@ -134,6 +134,26 @@ Deno.test("ScrambledFft: inverse(forward(x)) = n·x, and spectra multiply to the
       assert.ok(Math.abs(xr[j] / n - ar[j]) < 1e-12 && Math.abs(xi[j] / n - ai[j]) < 1e-12);
     }
   }
+  // Sizes past the depth-first leaf (1024 points): the circular convolution against FftPlan's (natural order).
+  for (const n of [2048, 8192]) {
+    const fft = new ScrambledFft(n), plain = new FftPlan(n);
+    const conv = (forward: (r: Float64Array, i: Float64Array) => void, inverse: typeof forward) => {
+      const ar = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) + 1e-3 * i),
+        ai = new Float64Array(n);
+      const hr = Float64Array.from({ length: n }, (_, i) => (i < 300 ? 1 / (1 + i) : 0)),
+        hi = new Float64Array(n);
+      forward(ar, ai), forward(hr, hi);
+      for (let k = 0; k < n; k++) {
+        const r = ar[k] * hr[k] - ai[k] * hi[k];
+        ai[k] = ar[k] * hi[k] + ai[k] * hr[k], ar[k] = r;
+      }
+      inverse(ar, ai);
+      return ar;
+    };
+    const got = conv((r, i) => fft.forward(r, i), (r, i) => fft.inverse(r, i));
+    const ref = conv((r, i) => plain.forward(r, i), (r, i) => plain.inverse(r, i));
+    for (let t = 0; t < n; t++) assert.ok(Math.abs(got[t] - ref[t]) < 1e-9 * n, `n=${n} t=${t}`);
+  }
   assert.throws(() => new ScrambledFft(12), RangeError);
 });
 
