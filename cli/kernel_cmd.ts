@@ -58,7 +58,7 @@ export async function kernelCommand(args: Args): Promise<void> {
   let bytes: Uint8Array;
   try {
     if (scalar) {
-      const result = await scalar.run(inputs, params, compute);
+      const result = await scalar.run(inputs, params, compute, columns);
       const doc = { kernel: name, column: columns.join(","), rows: frame.rows, backend, result };
       bytes = new TextEncoder().encode(JSON.stringify(doc, null, 2) + "\n");
     } else {
@@ -115,7 +115,7 @@ async function frameKernelCommand(kernel: FrameKernel, args: Args): Promise<void
 /** Reads and validates everything a kernel request names: the file, its column(s), parameters and backend. */
 async function readRequest(
   kernel: Pick<Kernel<Params>, "name" | "params" | "check">,
-  inputCount: 1 | 2,
+  inputCount: 1 | 2 | "many",
   args: Args,
 ) {
   const name = kernel.name;
@@ -124,19 +124,40 @@ async function readRequest(
   }
   const input = take(args, "input");
   if (!input) throw new UsageError(`kernel ${name}: --input FILE is required`);
-  const col = take(args, "column");
-  if (!col) throw new UsageError(`kernel ${name}: --column NAME is required`);
-  const col2 = take(args, "column2");
-  if (inputCount === 2 && !col2) throw new UsageError(`kernel ${name}: --column2 NAME is required`);
-  if (inputCount === 1 && col2) throw new UsageError(`kernel ${name}: takes one column; drop --column2`);
+  const named = inputCount === "many" ? readColumnList(name, args) : readColumnPair(name, inputCount, args);
   const output = take(args, "output");
   if (output) await checkOutputFile(output); // before reading or computing anything
   const backend = takeBackend(args);
   const params = parseParams(kernel, Object.fromEntries(args.options));
   const frame = await readFrameFile(input);
-  const columns = col2 ? [col, col2] : [col];
+  // `many` without --columns: every numeric column but the timestamps.
+  const columns = named ?? [...frame.columns.keys()];
   const inputs = columns.map((c) => getColumn(frame, c));
   return { frame, columns, inputs, output, compute: await openCompute({ backend }), params, input };
+}
+
+/** `--column X [--column2 Y]` of a one- or two-input kernel. */
+function readColumnPair(name: string, inputCount: 1 | 2, args: Args): string[] {
+  const col = take(args, "column");
+  if (!col) throw new UsageError(`kernel ${name}: --column NAME is required`);
+  const col2 = take(args, "column2");
+  if (inputCount === 2 && !col2) throw new UsageError(`kernel ${name}: --column2 NAME is required`);
+  if (inputCount === 1 && col2) throw new UsageError(`kernel ${name}: takes one column; drop --column2`);
+  return col2 ? [col, col2] : [col];
+}
+
+/** `--columns a,b,c` of a many-column kernel (undefined: every numeric column of the file). */
+function readColumnList(name: string, args: Args): string[] | undefined {
+  for (const c of ["column", "column2"]) {
+    if (args.options.has(c)) throw new UsageError(`kernel ${name}: takes --columns a,b,c; drop --${c}`);
+  }
+  const list = take(args, "columns");
+  if (list === undefined) return undefined;
+  const names = list.split(",").map((s) => s.trim()).filter(Boolean);
+  if (names.length < 2) {
+    throw new UsageError(`kernel ${name}: --columns needs at least two names, got "${list}"`);
+  }
+  return names;
 }
 
 /**

@@ -16,6 +16,7 @@
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
+import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 
 /** A correlation matrix and the moments it was built from. */
 export interface CorrMatrix {
@@ -190,8 +191,11 @@ export async function corrMatrixGpu(rt: GpuRuntime, columns: Float64Array[]): Pr
       const kc = Math.ceil(m / KCHUNK);
       const b = rt.batch();
       const out = b.storage(kc * p * p * 4);
-      const params = new Uint32Array([m, p, KCHUNK, 0]);
-      b.dispatch(pipe, [b.upload(z), out, b.uniform(params.buffer)], [tiles, tiles, kc]);
+      b.dispatchNamed(pipe, { z: b.upload(z), out, P: { rows: m, cols: p, kchunk: KCHUNK } }, [
+        tiles,
+        tiles,
+        kc,
+      ]);
       b.read(out, kc * p * p * 4);
       const [res] = await b.run();
       for (let k = 0; k < kc; k++) {
@@ -224,3 +228,19 @@ export function covarianceOf(c: CorrMatrix): Float64Array {
   }
   return cov;
 }
+
+/** `kernel corr_matrix --columns a,b,c`: the correlation matrix over the rows where every column is finite. */
+export const corrMatrixKernel: ScalarKernel<Record<string, never>> = defineScalarKernel({
+  name: "corr_matrix",
+  summary: "Pearson correlation matrix of --columns over their complete rows (JSON: columns, n, corr rows)",
+  inputs: "many",
+  params: {},
+  // f32 products of standardized columns, summed in KCHUNK-row partials and merged in f64 (tests/corr_pca_test).
+  tolerance: { atol: 2e-5, rtol: 0 },
+  conformance: [{}],
+  run: async (inputs, _p, compute, names) => {
+    const c = await corrMatrix(inputs, compute);
+    const rows = Array.from({ length: c.p }, (_, i) => Array.from(c.corr.subarray(i * c.p, (i + 1) * c.p)));
+    return { columns: names, n: c.n, corr: rows, mean: Array.from(c.mean), std: Array.from(c.std) };
+  },
+});

@@ -518,34 +518,48 @@ function encodeFft(
   for (let base = 0; base < pairs; base += groupPairs) {
     const count = Math.min(groupPairs, pairs - base) * half;
     const groups = grid(count, WG, rt.limits.maxWorkgroupsPerDim);
-    // Uniform: n, half, p, shift (log2 of the twiddle stride), log2 half, count, base pair, sign (f32),
-    // total, plane, lead (M - 1), sum of the plane's weights (f32).
-    const stage = (pipe: GPUComputePipeline, s: number, sign: number, plane: number, bufs: GPUBuffer[]) => {
-      const u = new Uint32Array(12);
-      u.set([N, half, 1 << s, m - 1 - s, m - 1, count, base, 0, io.total, plane, M - 1, 0]);
-      const f = new Float32Array(u.buffer);
-      f[7] = sign;
-      f[11] = sums[plane];
-      b.dispatch(pipe, [...bufs, b.uniform(u.buffer)], groups);
+    // One stage s (twiddle stride 1 << s, shift log2 of it) of plane `plane`'s transform, sign +1 forward.
+    const stage = (
+      pipe: GPUComputePipeline,
+      s: number,
+      sign: number,
+      plane: number,
+      bufs: Record<string, GPUBuffer>,
+    ) => {
+      const P = {
+        n: N,
+        half,
+        p: 1 << s,
+        shift: m - 1 - s,
+        log_half: m - 1,
+        count,
+        base,
+        sign,
+        total: io.total,
+        plane,
+        lead: M - 1,
+        sumw: sums[plane],
+      };
+      b.dispatchNamed(pipe, { ...bufs, P }, groups);
     };
     // Forward FFT of the packed block pairs: load (stage 0) then stages 1..m-1, ping-ponging.
-    stage(pLoad, 0, 1, 0, [io.inputs[0], scratch[0], blockBuf]);
+    stage(pLoad, 0, 1, 0, { x: io.inputs[0], dst: scratch[0], blocks: blockBuf });
     let cur = 0;
     for (let s = 1; s < m; s++) {
       const nxt = cur === 0 ? 1 : 0;
-      stage(pStage, s, 1, 0, [scratch[cur], scratch[nxt], twBuf]);
+      stage(pStage, s, 1, 0, { src: scratch[cur], dst: scratch[nxt], tw: twBuf });
       cur = nxt;
     }
     // Per filter: spectrum product (stage 0 of the inverse), stages 1..m-2, then the last stage writes out.
     const X = cur, [A, B] = [0, 1, 2].filter((i) => i !== X);
     for (let f = 0; f < planes; f++) {
-      stage(pMul, 0, -1, f, [scratch[X], scratch[A], specBufs[f]]);
+      stage(pMul, 0, -1, f, { src: scratch[X], dst: scratch[A], spec: specBufs[f] });
       let src = A, dst = B;
       for (let s = 1; s < m - 1; s++) {
-        stage(pStage, s, -1, f, [scratch[src], scratch[dst], twBuf]);
+        stage(pStage, s, -1, f, { src: scratch[src], dst: scratch[dst], tw: twBuf });
         [src, dst] = [dst, src];
       }
-      stage(pExtract, m - 1, -1, f, [scratch[src], io.out, blockBuf, twBuf]);
+      stage(pExtract, m - 1, -1, f, { src: scratch[src], out: io.out, blocks: blockBuf, tw: twBuf });
     }
   }
 }

@@ -92,14 +92,14 @@ export interface ScalarKernel<P extends Params = Params> {
   name: string;
   /** One line for `--help`. */
   summary: string;
-  /** 1 for one column, 2 for a pair (--column2). */
-  inputs: 1 | 2;
+  /** 1 for one column, 2 for a pair (--column2), `many` for a set of columns (--columns a,b,c). */
+  inputs: 1 | 2 | "many";
   /** Declared parameters by name. */
   params: Record<string, ParamSpec>;
   /** Checks across parameters, as `Kernel.check` (`parseParams` runs it). */
   check?: (p: P) => string | undefined;
-  /** Computes the result for the column(s) with the context's backend. */
-  run: (inputs: Float64Array[], params: P, compute: Compute) => Promise<unknown>;
+  /** Computes the result for the column(s), named `names`, with the context's backend. */
+  run: (inputs: Float64Array[], params: P, compute: Compute, names: string[]) => Promise<unknown>;
   /**
    * GPU (f32) vs f64 tolerance on every number of the result, which the conformance suite checks on both
    * backends; absent when the kernel has only the f64 path (the suite then checks it is deterministic).

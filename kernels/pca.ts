@@ -14,6 +14,8 @@
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { type CorrMatrix, corrMatrix } from "./corr_matrix.ts";
+import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
+import { LIMITS } from "../runtime/limits.ts";
 
 /** Eigenvalues and eigenvectors of a symmetric matrix. */
 export interface Eigen {
@@ -178,3 +180,31 @@ export async function pca(
 ): Promise<PcaResult> {
   return pcaFromCorr(await corrMatrix(columns, compute), features, opts);
 }
+
+/** `kernel pca --columns a,b,c [--standardize true] [--components K | --variance 0.95]`: PCA as JSON. */
+export const pcaKernel: ScalarKernel<{ standardize: boolean; components: number; variance: number }> =
+  defineScalarKernel({
+    name: "pca",
+    summary: "principal components of --columns over their complete rows (JSON: variance ratios, components)",
+    inputs: "many",
+    params: {
+      standardize: {
+        type: "bool",
+        default: false,
+        doc: "decompose the correlation instead of the covariance",
+      },
+      components: { type: "int", min: 0, max: LIMITS.featureColumns, default: 0, doc: "0: by --variance" },
+      variance: { type: "float", min: 0, exclusiveMin: true, max: 1, default: 0.95, doc: "variance to keep" },
+    },
+    // The covariance's f32 error (corr_matrix) carries into the eigenvalues; eigenvectors of close eigenvalues
+    // rotate with it, so the suite compares the spectrum (tests/corr_pca_test.ts checks vectors by their gap).
+    tolerance: { atol: 1e-4, rtol: 1e-4 },
+    conformance: [{}, { standardize: true, components: 2 }],
+    varying: ["sweeps", "components", "loadings"],
+    run: (inputs, p, compute, names) =>
+      pca(inputs, names, {
+        standardize: p.standardize,
+        components: p.components || undefined,
+        varianceToKeep: p.variance,
+      }, compute),
+  });

@@ -3,6 +3,8 @@
  * entry on both backends, and the bench iterates it.
  */
 import { adfKernel } from "./adf.ts";
+import { corrMatrixKernel } from "./corr_matrix.ts";
+import { pcaKernel } from "./pca.ts";
 import { bk } from "./baxter_king.ts";
 import { dcorKernel, dcorTestKernel, rollingDcor } from "./dcor.ts";
 import { fracdiff } from "./fracdiff.ts";
@@ -33,9 +35,10 @@ export type AnyScalarKernel = ScalarKernel<any>;
 
 /** Every scalar (JSON-result) kernel, by name. */
 export const SCALAR_KERNELS: ReadonlyMap<string, AnyScalarKernel> = new Map(
-  [garchKernel, dcorKernel, dcorTestKernel, adfKernel, kpssKernel, minDKernel].map((
-    k,
-  ) => [k.name, k as AnyScalarKernel]),
+  [garchKernel, dcorKernel, dcorTestKernel, adfKernel, kpssKernel, minDKernel, corrMatrixKernel, pcaKernel]
+    .map((
+      k,
+    ) => [k.name, k as AnyScalarKernel]),
 );
 
 /** A frame kernel with any parameter type. */

@@ -14,10 +14,10 @@ const gpu = await sharedGpu();
 const cpu = { choice: "cpu" as const, gpu: null };
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
-/** Realistic inputs: positive prices (a log random walk) or returns, one or two series. */
-function inputs(kind: "level" | "returns", count: 1 | 2, n = 2000): Float64Array[] {
+/** Realistic inputs: positive prices (a log random walk) or returns, one, two or (`many`) five series. */
+function inputs(kind: "level" | "returns", count: 1 | 2 | "many", n = 2000): Float64Array[] {
   return Array.from(
-    { length: count },
+    { length: count === "many" ? 5 : count },
     (_, i) => kind === "level" ? logPrice(n, 31 + i).map((v) => 100 * Math.exp(v)) : returns(n, 41 + i),
   );
 }
@@ -49,16 +49,17 @@ for (const kernel of SCALAR_KERNELS.values()) {
     const p = parseParams(kernel, raw);
     const label = `${kernel.name} ${JSON.stringify(raw)}`;
     const xs = inputs(kernel.input ?? "level", kernel.inputs);
+    const names = xs.map((_, i) => `x${i}`);
     Deno.test(`${label}: the f64 result is deterministic and serialises`, opts, async () => {
-      const a = await kernel.run(xs, p, cpu), b = await kernel.run(xs, p, cpu);
+      const a = await kernel.run(xs, p, cpu, names), b = await kernel.run(xs, p, cpu, names);
       assertResultClose(a, b, { atol: 0, rtol: 0 }, kernel.varying ?? [], label);
       assert.ok(JSON.stringify(a).length > 2, "an empty result");
     });
     if (kernel.tolerance) {
       const tol = kernel.tolerance;
       Deno.test(`${label}: WebGPU matches the f64 path within the stated tolerance`, opts, async () => {
-        const want = await kernel.run(xs, p, cpu);
-        const got = await kernel.run(xs, p, { choice: "webgpu", gpu });
+        const want = await kernel.run(xs, p, cpu, names);
+        const got = await kernel.run(xs, p, { choice: "webgpu", gpu }, names);
         assertResultClose(got, want, tol, kernel.varying ?? [], label);
       });
     }

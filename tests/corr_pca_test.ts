@@ -12,6 +12,9 @@ import { finiteVariance, selectionFilters } from "../engines/selection_filters.t
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { seededNormals } from "../runtime/rng.ts";
+import { join } from "node:path";
+import { cli } from "./cli_harness.ts";
+import { returns } from "./data.ts";
 
 setLogLevel("error");
 const gpu = await sharedGpu();
@@ -275,3 +278,36 @@ Deno.test(
     assert.equal(strict.pca, null);
   },
 );
+
+Deno.test("kernel corr_matrix / pca on the CLI: --columns (or every column), JSON equal to the library's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fg-corr-cli-" });
+  const n = 600;
+  const a = returns(n, 71), b = returns(n, 72).map((v, i) => v + 0.5 * a[i]), c = returns(n, 73);
+  const file = join(dir, "x.csv");
+  await Deno.writeTextFile(
+    file,
+    "a,b,c\n" + Array.from({ length: n }, (_, i) => `${a[i]},${b[i]},${c[i]}`).join("\n"),
+  );
+  const out = join(dir, "out.json");
+  const run = async (...args: string[]) => {
+    const r = await cli(["kernel", ...args, "--input", file, "--backend", "cpu", "--output", out]);
+    assert.equal(r.code, 0, r.err);
+    return JSON.parse(await Deno.readTextFile(out)).result;
+  };
+  const corr = await run("corr_matrix", "--columns", "a,b");
+  const want = corrMatrixCpu([a, b]);
+  assert.deepEqual(corr.columns, ["a", "b"]);
+  assert.equal(corr.n, n);
+  assert.deepEqual(corr.corr.flat(), Array.from(want.corr));
+  const all = await run("pca", "--standardize", "true");
+  assert.deepEqual(all.features, ["a", "b", "c"]);
+  const lib = pcaFromCorr(corrMatrixCpu([a, b, c]), ["a", "b", "c"], {
+    standardize: true,
+    varianceToKeep: 0.95,
+  });
+  assert.deepEqual(all.explained_variance_ratio, lib.explained_variance_ratio);
+  const bad = await cli(["kernel", "corr_matrix", "--input", file, "--column", "a"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /kernel corr_matrix: takes --columns a,b,c; drop --column/);
+  await Deno.remove(dir, { recursive: true });
+});
