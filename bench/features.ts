@@ -1,5 +1,5 @@
 /**
- * Feature-set benchmarks (`deno task bench --suite features`, issue 7 §4): each set's throughput (rows x
+ * Feature-set benchmarks (`deno task bench --suite features`): each set's throughput (rows x
  * columns per second) at window 50, reported for 1e6 rows x 16 columns, on three paths:
  * - `cpu`: featureSetCpu (f64), one column at a time on one thread;
  * - `cpu-pool`: the same in the comlink worker pool (kernels/feature_pool.ts), one worker per core;

@@ -26,7 +26,7 @@ import { adfTable, benchAdf } from "./adf.ts";
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
-import { benchIssue7, issue7Table } from "./issue7.ts";
+import { benchFrames, framesTable } from "./frames.ts";
 import { benchFeatures, featuresTable } from "./features.ts";
 import { peer, type Peers, runPeers } from "./peers.ts";
 import { KERNELS } from "../kernels/registry.ts";
@@ -46,11 +46,11 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "issue7" | "features" | "adf";
+  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "frames" | "features" | "adf";
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|issue7|features|adf] [--kernels a,b] " +
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -88,8 +88,8 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (!["all", "kernels", "pipeline", "garch", "dcor", "issue7", "features", "adf"].includes(v)) {
-        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor, issue7, features or adf`);
+      if (!["all", "kernels", "pipeline", "garch", "dcor", "frames", "features", "adf"].includes(v)) {
+        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor, frames, features or adf`);
       }
       o.suite = v as Options["suite"];
     } else if (flag === "--help" || flag === "-h") {
@@ -358,7 +358,7 @@ async function main(): Promise<void> {
   const peerNames = [
     ...(kernels.some((k) => k.name === "fracdiff") ? ["ffd_1e6x1", "ffd_16x1e6"] : []),
     ...(kernels.some((k) => k.name === "zscore") ? ["zscore_1e6x1", "zscore_16x1e6"] : []),
-    ...(opts.suite === "all" || opts.suite === "issue7" ? ["corrcoef"] : []),
+    ...(opts.suite === "all" || opts.suite === "frames" ? ["corrcoef"] : []),
   ];
   const peers: Peers | null = peerNames.length ? await runPeers(peerNames, opts.quick, progress) : null;
   if (peers && "skipped" in peers) progress(`peers skipped: ${peers.skipped}`);
@@ -389,7 +389,7 @@ async function main(): Promise<void> {
     : null;
   const garch = opts.suite === "all" || opts.suite === "garch" ? await benchGarch(opts, progress) : null;
   const dcor = opts.suite === "all" || opts.suite === "dcor" ? await benchDcor(opts, progress) : null;
-  const issue7 = opts.suite === "all" || opts.suite === "issue7" ? await benchIssue7(opts, progress) : null;
+  const frames = opts.suite === "all" || opts.suite === "frames" ? await benchFrames(opts, progress) : null;
   const features = opts.suite === "all" || opts.suite === "features"
     ? await benchFeatures(opts, progress)
     : null;
@@ -414,7 +414,7 @@ async function main(): Promise<void> {
     pipeline,
     garch,
     dcor,
-    issue7,
+    frames,
     features,
     adf,
     seconds: (performance.now() - started) / 1e3,
@@ -517,7 +517,7 @@ async function main(): Promise<void> {
   }
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));
-  if (issue7) out.push("", ...issue7Table(issue7, peer(peers, "corrcoef")));
+  if (frames) out.push("", ...framesTable(frames, peer(peers, "corrcoef")));
   if (peers && "skipped" in peers) out.push(`peers skipped: ${peers.skipped}`);
   else if (peers) out.push(`peers: ${peers.python} ${JSON.stringify(peers.versions)}`);
   if (features) out.push("", ...featuresTable(features));

@@ -1,5 +1,5 @@
 /**
- * Issue 7 benchmarks (`deno task bench --suite issue7`): resampling 1e7 one-minute bars (1e6 with --quick) to
+ * Whole-frame benchmarks (`deno task bench --suite frames`): resampling 1e7 one-minute bars (1e6 with --quick) to
  * 5min and 1h on both paths (rows/s, end to end from f64 columns to the resampled frame); the loader on a
  * Parquet source, cache miss vs hit; the correlation matrix at 256 columns x 1e5 rows on both paths; the
  * Jacobi eigensolver at p = 256.
@@ -17,7 +17,7 @@ import { resampleCpu, resampleGpu } from "../kernels/resample.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 
 /** One timing. */
-export interface Issue7Timing {
+export interface FrameTiming {
   what: string;
   path: "cpu" | "webgpu";
   /** Input size, e.g. "1e7 rows" or "256 x 1e5". */
@@ -70,16 +70,16 @@ function minuteBars(n: number) {
 
 const fmt = (v: number) => v.toExponential(2).replace("e+", "e");
 
-/** Runs the issue 7 benchmarks, reporting progress lines through `progress`. */
-export async function benchIssue7(
+/** Runs the whole-frame benchmarks, reporting progress lines through `progress`. */
+export async function benchFrames(
   opts: { quick: boolean; backend: "webgpu" | "cpu" | "both" },
   progress: (s: string) => void,
-): Promise<Issue7Timing[]> {
-  const out: Issue7Timing[] = [];
-  const add = (t: Issue7Timing) => {
+): Promise<FrameTiming[]> {
+  const out: FrameTiming[] = [];
+  const add = (t: FrameTiming) => {
     out.push(t);
     progress(
-      `issue7 ${t.what} ${t.size} ${t.path}: ${t.seconds.toFixed(3)} s` +
+      `frames ${t.what} ${t.size} ${t.path}: ${t.seconds.toFixed(3)} s` +
         (t.rows_per_s ? ` (${fmt(t.rows_per_s)} rows/s)` : ""),
     );
   };
@@ -88,7 +88,7 @@ export async function benchIssue7(
   try {
     // Resampling.
     const n = opts.quick ? 1e6 : 1e7;
-    progress(`issue7: generating ${fmt(n)} one-minute bars...`);
+    progress(`frames: generating ${fmt(n)} one-minute bars...`);
     const frame = minuteBars(n);
     const size = `${fmt(n)} rows`;
     if (rt) {
@@ -215,7 +215,7 @@ export async function benchIssue7(
 }
 
 /** Table lines for the human summary, with numpy's corrcoef beside ours when the peers measured it. */
-export function issue7Table(rows: Issue7Timing[], corrPeer?: PeerFigure): string[] {
+export function framesTable(rows: FrameTiming[], corrPeer?: PeerFigure): string[] {
   const ours = rows.find((r) => r.what === "corr matrix" && r.path === "cpu");
   const side = corrPeer?.seconds && ours && ours.size.startsWith(`${corrPeer.cols} `)
     ? [
@@ -225,7 +225,7 @@ export function issue7Table(rows: Issue7Timing[], corrPeer?: PeerFigure): string
     ]
     : [];
   return [
-    "issue 7 (resampling, loader, correlation matrix, PCA):",
+    "frames (resampling, loader, correlation matrix, PCA):",
     ...rows.map((r) =>
       `  ${`${r.what} ${r.size}`.padEnd(58)} ${r.path.padEnd(6)} ${r.seconds.toFixed(3).padStart(8)} s` +
       (r.rows_per_s ? `  ${fmt(r.rows_per_s)} rows/s` : "") + (r.out_rows ? `  (${r.out_rows} bars)` : "")
