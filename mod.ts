@@ -197,7 +197,7 @@ export {
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 
 export { loadConfig, loadConfigFile, type LoadOptions } from "./config/load.ts";
-export type { EnvLookup } from "./config/env.ts";
+export { type EnvLookup, processEnv } from "./config/env.ts";
 export { configHash, formatConfig, maskSecrets } from "./config/print.ts";
 export {
   type Backend,
@@ -247,7 +247,7 @@ export {
   recordReport,
   runEngines,
 } from "./pipeline/engines.ts";
-export { discoverTasks, parseShard, shardTasks, type Task } from "./io/discover.ts";
+export { discoverTasks, shardTasks, type Task } from "./io/discover.ts";
 export { openStorage } from "./pipeline/storage.ts";
 export {
   encodeFeather,
@@ -261,8 +261,21 @@ export {
   type LeaseRequest,
   Registry,
   type RunRow,
+  type RunStart,
+  type SqlDb,
   type TaskRow,
 } from "./pipeline/registry.ts";
+export { isPostgresUrl } from "./pipeline/registry_pg.ts";
+export { type RunOverview, runOverview, type ShardOverview } from "./pipeline/run_overview.ts";
+export {
+  ARRAY_INDEX_VARS,
+  parseShard,
+  resolveRunId,
+  resolveShard,
+  RUN_ID_VAR,
+  type Shard,
+  SHARD_COUNT_VAR,
+} from "./pipeline/array_job.ts";
 export { type RunOptions, runPipeline, type RunSummary, type TaskSummary } from "./pipeline/run.ts";
 export { fingerprintInputs, type InputFingerprint, inputsChanged } from "./pipeline/inputs.ts";
 export { assessColumns, type ColumnQuality, columnQuality } from "./pipeline/quality.ts";

@@ -16,12 +16,16 @@ import { SEARCH_HELP, searchCommand } from "./search_cmd.ts";
 const HELP = `usage: deno task cli COMMAND [options]
 
 commands:
-  run       [--config FILE] [--fail-fast] [--shard i/N] [--backend auto|webgpu|cpu] [--force] [--wait [SECONDS]]
+  run       [--config FILE] [--fail-fast] [--shard i/N|auto|auto/N] [--run-id ID] [--backend auto|webgpu|cpu]
+            [--force] [--wait [SECONDS]]
             the batch pipeline (default config examples/config.yaml; generates data when the source is empty);
-            one run writes an output at a time: --wait waits for the run holding it instead of exiting 2
+            one run writes an output at a time: --wait waits for the run holding it instead of exiting 2;
+            shards are 0-based; auto (the default in a Slurm, Kubernetes or AWS Batch array job) reads the
+            index from the scheduler and N from auto/N or FG_SHARD_COUNT
   ${GENERATE_HELP}
   config    --print [--config FILE]       the resolved configuration, secrets masked
-  runs      [--registry FILE] [--config FILE] [--limit 10]   recent runs and their failures
+  runs      [RUN_ID] [--registry FILE|postgres://...] [--config FILE] [--limit 10] [--json]
+            recent runs and their failures; RUN_ID: every shard of that run, merged
   load      INSTRUMENT --every 30min [--config FILE] [--output FILE] [--cache DIR | --no-cache]
             one instrument of data.source resampled (OHLCV, VWAP, count, partial), cached; CSV out
   kernel    NAME --input FILE --column X [--column2 Y] [--PARAM VALUE ...] [--backend auto|webgpu|cpu] [--output FILE]

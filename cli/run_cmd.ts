@@ -1,6 +1,7 @@
 /**
- * `run [--config FILE] [--fail-fast] [--shard i/N] [--backend B] [--force] [--wait [SECONDS]]`: the batch
- * pipeline. One run writes an output at a time (pipeline/lease.ts): when another run holds it, exit 2 naming
+ * `run [--config FILE] [--fail-fast] [--shard i/N|auto|auto/N] [--run-id ID] [--backend B] [--force]
+ * [--wait [SECONDS]]`: the batch pipeline. The shard (0-based) and the run id shared by an array job's shards
+ * come from the flags or from the scheduler's environment (pipeline/array_job.ts). One run writes an output at a time (pipeline/lease.ts): when another run holds it, exit 2 naming
  * that run, or with --wait poll until it is free (for SECONDS at most; no value: as long as it takes). Without
  * --config it uses examples/config.yaml; when the configured source has no data files and
  * `generator.if_empty` is set, it first generates a dataset there. Prints where the outputs, the summary and
@@ -13,8 +14,10 @@ import {
   loadConfigFile,
   log,
   openStorage,
-  parseShard,
+  processEnv,
   registryPath,
+  resolveRunId,
+  resolveShard,
   runPipeline,
   UsageError,
 } from "../mod.ts";
@@ -30,6 +33,7 @@ export async function runCommand(args: Args): Promise<number> {
   const shardText = take(args, "shard");
   const backend = args.options.has("backend") ? takeBackend(args) : undefined;
   const wait = take(args, "wait");
+  const runIdText = take(args, "run-id");
   rejectRest(args, "run");
   const waitS = wait === undefined ? 0 : wait === "true" ? Infinity : Number(wait);
   if (!(waitS >= 0)) {
@@ -37,7 +41,9 @@ export async function runCommand(args: Args): Promise<number> {
       `--wait expects a number of seconds >= 0 (or no value: wait as long as it takes), got "${wait}"`,
     );
   }
-  const shard = shardText ? parseShard(shardText) : undefined;
+  if (runIdText === "true") throw new UsageError("--run-id expects an id");
+  const shard = resolveShard(shardText, processEnv);
+  const runId = resolveRunId(runIdText, processEnv);
   const config = await loadConfigFile(path);
   if (backend) config.compute.backend = backend;
   if (force) config.development.force_reprocessing = true;
@@ -75,6 +81,7 @@ export async function runCommand(args: Args): Promise<number> {
     registryPath: registryPath(config.storage) ?? FALLBACK_REGISTRY,
     failFast: failFast || config.pipeline.fail_fast,
     shard,
+    runId,
     waitMs: waitS * 1000,
   });
   const counts = ["done", "skipped", "failed"].map((s) =>
@@ -87,7 +94,9 @@ export async function runCommand(args: Args): Promise<number> {
       }; ${summary.rows} rows in ${summary.seconds} s)`,
       `outputs:  ${summary.output}/<instrument>/part-*.${config.storage.format}`,
       `summary:  ${summary.output}/_runs/${summary.run_id}/summary.json (and summary.md)`,
-      `registry: ${summary.registry} (deno task cli runs)`,
+      `registry: ${summary.registry} (deno task cli runs${
+        summary.run === summary.run_id ? "" : ` ${summary.run}`
+      })`,
     ].join("\n"),
   );
   return summary.status === "done" ? 0 : 1;

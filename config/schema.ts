@@ -84,7 +84,11 @@ export interface StorageConfig {
   format: OutputFormat;
   /** Compression: default `"lz4"` for feather; parquet is always `"zstd"`. */
   compression: Compression;
-  /** SQLite run-registry path; null = `<output>/registry.sqlite` when output is local (see {@link registryPath}). */
+  /**
+   * The run registry: a SQLite file path, or `postgres://user@host[:port]/db` for one registry shared by many
+   * machines (password from PGPASSWORD, never in the URL); null = `<output>/registry.sqlite` when output is
+   * local (see {@link registryPath}).
+   */
   registry: string | null;
   /** S3 settings, used when `data.source` or `storage.output` is an `s3://` URL. */
   s3: S3Config;
@@ -405,6 +409,25 @@ const location = (what: string): Check => (s: string) =>
     ? `expected ${what} (a folder path or s3://bucket/prefix), got ${JSON.stringify(s)}`
     : undefined;
 
+/** A SQLite path, or a PostgreSQL URL with a host and a database and no password (that comes from PGPASSWORD). */
+const registryLocation: Check = (s: string) => {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return undefined;
+  const what = "a SQLite file path or postgres://user@host[:port]/database";
+  if (!/^postgres(ql)?:\/\//i.test(s)) return `expected ${what}, got ${JSON.stringify(s)}`;
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return `expected ${what} (not a valid URL)`; // the text may hold a password: not echoed
+  }
+  if (url.password) {
+    return "the URL holds a password: remove it and set PGPASSWORD in the environment of every shard instead " +
+      "(a password in the configuration would reach printed configs and summaries)";
+  }
+  if (!url.hostname || url.pathname.length <= 1) return `expected ${what}, got ${JSON.stringify(s)}`;
+  return undefined;
+};
+
 const regexWithOneGroup: Check = (s: string) => {
   let groups: number;
   try {
@@ -445,7 +468,7 @@ const SCHEMA = obj({
     output: str("out/run", { check: location("an output location") }),
     format: oneOf(["feather", "parquet"], "feather"),
     compression: oneOf(["lz4", "zstd", "none"], null), // null: by format, filled in finish()
-    registry: nullable(),
+    registry: { t: "str", def: null, nullable: true, nonEmpty: true, check: registryLocation },
     s3: obj({
       endpoint: nullable(),
       region: nullable(), // null: env, then "auto", filled in finish()

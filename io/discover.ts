@@ -141,13 +141,3 @@ export async function discoverTasks(source: Storage, pattern: string, formats: s
 export function shardTasks(tasks: Task[], index: number, count: number): Task[] {
   return tasks.filter((_, i) => i % count === index);
 }
-
-/** Parses `--shard i/N` (1-based i, as users count shards) into a 0-based index and a count. */
-export function parseShard(text: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  const i = m ? Number(m[1]) : NaN, n = m ? Number(m[2]) : NaN;
-  if (!m || n < 1 || i < 1 || i > n) {
-    throw new UsageError(`--shard expects i/N with 1 <= i <= N, got "${text}"`);
-  }
-  return { index: i - 1, count: n };
-}

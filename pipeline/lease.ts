@@ -25,7 +25,7 @@
 import { LocalStorage, type Storage } from "../io/storage.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
-import { holderGone, type LeaseHolder, type Registry } from "./registry.ts";
+import { holderGone, type LeaseHolder, type Registry, type RunStart } from "./registry.ts";
 import { resolve } from "node:path";
 
 /** Key of the lock object at the output's root. */
@@ -71,7 +71,7 @@ export function describeHolder(h: LeaseHolder, now = Date.now()): string {
   const beat = h.heartbeat
     ? `, last heartbeat ${Math.max(0, Math.round((now - Date.parse(h.heartbeat)) / 1000))} s ago`
     : "";
-  const shard = Number(count) > 1 ? `, shard ${h.shard >= 0 ? h.shard + 1 : "?"}/${count}` : "";
+  const shard = Number(count) > 1 ? `, shard ${h.shard >= 0 ? h.shard : "?"}/${count}` : "";
   return `run ${h.run_id} (host ${h.host}, pid ${h.pid ?? "unknown"}, since ${h.since}${beat}${shard})`;
 }
 
@@ -87,7 +87,7 @@ export interface LeaseOptions {
   /** The output location. */
   output: Storage;
   /** The run as recorded in the registry. */
-  run: { id: string; host: string; configHash: string; adapter: string };
+  run: RunStart;
   /** The shard this run processes (0/1 when unsharded). */
   shard: { index: number; count: number };
   /** How long to wait for a held lease, in ms (0: refuse at once; Infinity: wait as long as it takes). */
@@ -119,7 +119,18 @@ export async function acquireOutputLease(o: LeaseOptions): Promise<OutputLease> 
   const waitMs = o.waitMs ?? 0;
   let waitingFor = "";
   while (true) {
-    const started = o.registry.startRun({ ...o.run, lease: { output, job, shard: o.shard.index } });
+    const started = await o.registry.startRun({ ...o.run, lease: { output, job, shard: o.shard.index } });
+    if (started.mismatch) {
+      const [hash, count] = started.mismatch.split("/");
+      throw new UsageError(
+        `run id ${o.run.run} was started with ${count} shard(s) and config ${
+          hash.slice(0, 12)
+        }, this shard ` +
+          `has ${o.shard.count} and ${o.run.configHash.slice(0, 12)}: its shards would split the tasks ` +
+          "differently; give every shard the same --shard auto/N (or FG_SHARD_COUNT) and config, or use a new " +
+          "run id (--run-id, FG_RUN_ID)",
+      );
+    }
     for (const h of started.takenOver) {
       log("warn", `${output}: took over the lease of ${describeHolder(h)}: its process is gone or silent`);
     }
@@ -142,10 +153,10 @@ export async function acquireOutputLease(o: LeaseOptions): Promise<OutputLease> 
         holder = { ...other, shard: -1 };
       } catch (e) {
         // The output is unreachable or unwritable: the run is recorded as failed, as any run that fails.
-        o.registry.endRun(o.run.id, "failed");
+        await o.registry.endRun(o.run.id, "failed");
         throw e;
       }
-      o.registry.cancelRun(o.run.id);
+      await o.registry.cancelRun(o.run.id);
     }
     const waited = Math.round((Date.now() - t0) / 1000);
     if (Date.now() - t0 >= waitMs) throw new LeaseHeldError(output, holder, waitMs > 0 ? waited : 0);
@@ -191,8 +202,8 @@ async function readLease(output: Storage): Promise<LeaseRecord | "corrupt" | nul
 }
 
 /** Whether the holder recorded in `r` is gone: ended in our registry, its liveness lock free, or silent. */
-function leaseStale(r: LeaseRecord, registry: Registry, host: string): boolean {
-  const status = registry.runStatus(r.run_id);
+async function leaseStale(r: LeaseRecord, registry: Registry, host: string): Promise<boolean> {
+  const status = await registry.runStatus(r.run_id);
   if (status !== null && status !== "running") return true;
   return holderGone({ ...r, lock: r.alive_lock }, host);
 }
@@ -216,7 +227,7 @@ async function takeLeaseObject(
     const cur = await readLease(output);
     if (created && cur !== "corrupt" && cur?.run_id === me.run_id) return null;
     if (cur === null) continue; // released in between: try again
-    if (cur === "corrupt" || leaseStale(cur, registry, me.host)) {
+    if (cur === "corrupt" || await leaseStale(cur, registry, me.host)) {
       log(
         "warn",
         `${output.url}/${LEASE_OBJECT}: took over a stale lease` +
@@ -252,7 +263,7 @@ class HeldLease implements OutputLease {
   ) {}
 
   async beat(): Promise<void> {
-    this.registry.beat(this.me.run_id);
+    await this.registry.beat(this.me.run_id);
     if (this.#lost) return;
     const cur = await readLease(this.output);
     const now = new Date().toISOString();
@@ -277,7 +288,7 @@ class HeldLease implements OutputLease {
   }
 
   async release(status: "done" | "failed" | "interrupted"): Promise<void> {
-    this.registry.endRun(this.me.run_id, status);
+    await this.registry.endRun(this.me.run_id, status);
     try {
       const cur = await readLease(this.output);
       if (cur === null || cur === "corrupt" || cur.job !== this.me.job) return;

@@ -1,7 +1,12 @@
 /**
- * The run registry: a SQLite database (node:sqlite) with one row per run (id, start, end, host, config hash,
- * adapter, status) and one per task attempt (instrument, status, rows, duration, error). Secrets never reach
+ * The run registry: one row per run (id, start, end, host, config hash, adapter, status) and one per task
+ * attempt (instrument, status, rows, duration, error), in a SQLite file (the single-machine default,
+ * pipeline/registry_sqlite.ts) or a PostgreSQL database shared by many machines (`storage.registry:
+ * postgres://...`, pipeline/registry_pg.ts), with one schema and one set of statements. Secrets never reach
  * it: only the config hash and error messages (which never contain credentials) are stored.
+ *
+ * The shards of one array job share a run id (pipeline/array_job.ts): each shard's process is a row of its own
+ * (`id`, unique) whose `run` column holds the shared id, so {@link Registry.runShards} lists a whole run.
  *
  * A run killed before it could record its end (SIGKILL, power loss) would stay "running" forever: a running
  * run refreshes its `heartbeat` every 30 s, and {@link Registry.markAbandoned} (called when a run starts and
@@ -10,15 +15,13 @@
  *
  * The registry also holds the output lease (pipeline/lease.ts): a running run records the output it writes
  * and its job (config hash + shard count) and shard index; {@link Registry.startRun} refuses, in one
- * transaction, a run whose output is held by a live run of another job (or by the same shard of the same job).
- * Concurrent processes wait for each other's transactions (busy timeout) instead of failing with "database
- * is locked".
+ * exclusive transaction, a run whose output is held by a live run of another job (or by the same shard of
+ * the same job).
  */
-import { DatabaseSync } from "node:sqlite";
-import { dirname } from "node:path";
-import { StorageError, storageError } from "../io/write.ts";
+import { SqliteDb } from "./registry_sqlite.ts";
+import { isPostgresUrl, PostgresDb } from "./registry_pg.ts";
 
-/** A run as listed by `deno task cli runs`. */
+/** A run (one process; one shard of an array job) as listed by `deno task cli runs`. */
 export interface RunRow {
   /** Run id. */
   id: string;
@@ -40,6 +43,20 @@ export interface RunRow {
   tasks_failed: number;
   /** Number of tasks skipped (already committed with the same config). */
   tasks_skipped: number;
+  /** The run id its array job's shards share (its own id when it ran alone). */
+  run: string;
+  /** Its process id (null for runs recorded before pids). */
+  pid: number | null;
+  /** Its last heartbeat, ISO 8601 (UTC). */
+  heartbeat: string | null;
+  /** The output it wrote (absolute folder or s3:// URL). */
+  output: string | null;
+  /** Config hash and shard count, `<hash>/<N>`. */
+  job: string | null;
+  /** Its 0-based shard index. */
+  shard: number | null;
+  /** Rows of the tasks it recorded as done. */
+  rows: number;
 }
 
 /** A task attempt. */
@@ -86,99 +103,108 @@ export interface LeaseRequest {
   shard: number;
 }
 
-/** How long a registry call waits for another process's transaction before failing (ms). */
-const BUSY_TIMEOUT_MS = 15_000;
+/**
+ * One SQL database behind the registry. Statements use `?` placeholders and SQL that SQLite and PostgreSQL
+ * both accept; `doing` says what the call was for, in the error a failure becomes.
+ */
+export interface SqlDb {
+  /** What messages name: the SQLite file's path or the PostgreSQL URL (which holds no password). */
+  readonly where: string;
+  /** The rows of a query. */
+  all<T>(doing: string, sql: string, params?: (string | number | null)[]): Promise<T[]>;
+  /** Runs a statement. */
+  run(doing: string, sql: string, params?: (string | number | null)[]): Promise<void>;
+  /** Runs `fn` in a transaction that excludes every other registry's exclusive transaction; rolls back on a throw. */
+  exclusive<T>(doing: string, fn: () => Promise<T>): Promise<T>;
+  /** The column names of `table`. */
+  columns(table: string): Promise<string[]>;
+  /** The local file a running run keeps locked while its process lives (see {@link lockHolderAlive}). */
+  livenessPath(id: string): string;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}
 
-const SCHEMA = `
-create table if not exists runs (
-  id text primary key, started text not null, ended text, host text not null, config_hash text not null,
-  adapter text not null, status text not null, pid integer, heartbeat text
-);
-create table if not exists tasks (
-  run_id text not null references runs(id), instrument text not null, status text not null,
-  rows integer not null, duration_ms integer not null, error text, primary key (run_id, instrument)
-);`;
+const SCHEMA = [
+  `create table if not exists runs (
+    id text primary key, started text not null, ended text, host text not null, config_hash text not null,
+    adapter text not null, status text not null, pid integer, heartbeat text
+  )`,
+  `create table if not exists tasks (
+    run_id text not null references runs(id), instrument text not null, status text not null,
+    rows bigint not null, duration_ms bigint not null, error text, primary key (run_id, instrument)
+  )`,
+];
+
+/** Columns added after the first registries were written, with their types. */
+const ADDED_COLUMNS = [
+  ["pid", "integer"],
+  ["heartbeat", "text"],
+  ["output", "text"],
+  ["job", "text"],
+  ["shard", "integer"],
+  ["run", "text"],
+];
+
+/** The run as {@link Registry.startRun} records it. */
+export interface RunStart {
+  /** This process's run id (unique). */
+  id: string;
+  /** The run id shared by the shards of an array job; default `id`. */
+  run?: string;
+  /** Host name. */
+  host: string;
+  /** Config hash. */
+  configHash: string;
+  /** GPU adapter name, or `"cpu"`. */
+  adapter: string;
+  /** The output lease it asks for. */
+  lease?: LeaseRequest;
+}
 
 /** An open registry database. */
 export class Registry {
-  #db: DatabaseSync;
+  #db: SqlDb;
   /** Liveness locks held by runs of this process, by run id. */
   #locks = new Map<string, { file: Deno.FsFile; path: string }>();
 
-  readonly #path: string;
-
-  private constructor(db: DatabaseSync, path: string) {
+  private constructor(db: SqlDb) {
     this.#db = db;
-    this.#path = path;
-    // The busy timeout is set when the connection opens (DatabaseSync's timeout), before switching to WAL:
-    // that switch takes a lock, and without the timeout a second process fails at once with "database is locked".
-    db.exec("pragma journal_mode = wal;");
-    db.exec("begin immediate");
-    try {
-      db.exec(SCHEMA);
-      // Registries created before the liveness and lease columns.
-      const cols = (db.prepare("pragma table_info(runs)").all() as { name: string }[]).map((c) => c.name);
-      for (
-        const [col, type] of [
-          ["pid", "integer"],
-          ["heartbeat", "text"],
-          ["output", "text"],
-          ["job", "text"],
-          ["shard", "integer"],
-        ]
-      ) {
-        if (!cols.includes(col)) db.exec(`alter table runs add column ${col} ${type}`);
-      }
-      db.exec("commit");
-    } catch (e) {
-      db.exec("rollback");
-      throw e;
-    }
+  }
+
+  /** Where the registry is: the SQLite file's path or the PostgreSQL URL (no password). */
+  get where(): string {
+    return this.#db.where;
   }
 
   /**
-   * Opens (creating if needed) the registry at `path`. A folder that cannot hold it (read-only, full, a file
-   * in the way) is a StorageError naming the path and what to do.
+   * Opens (creating the tables if needed) the registry at `location`: a SQLite file path, or a
+   * `postgres://user@host[:port]/db` URL (password from PGPASSWORD). A location that cannot hold it (a
+   * read-only folder, a file in the way, an unreachable server) is a StorageError naming it and what to do.
    */
-  static async open(path: string): Promise<Registry> {
+  static async open(location: string): Promise<Registry> {
+    const db = isPostgresUrl(location) ? await PostgresDb.open(location) : await SqliteDb.open(location);
     try {
-      await Deno.mkdir(dirname(path), { recursive: true });
+      await db.exclusive("opening", async () => {
+        for (const stmt of SCHEMA) await db.run("opening", stmt);
+        // Registries created before the liveness, lease and shared-run columns.
+        const cols = await db.columns("runs");
+        for (const [col, type] of ADDED_COLUMNS) {
+          if (!cols.includes(col)) await db.run("opening", `alter table runs add column ${col} ${type}`);
+        }
+      });
     } catch (e) {
-      throw storageError(
-        e,
-        dirname(path),
-        "creating the folder of the run registry",
-        "storage.output or storage.registry",
-      );
+      await db.close().catch(() => {});
+      throw e;
     }
-    let db: DatabaseSync | undefined;
-    try {
-      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-      return new Registry(db, path);
-    } catch (e) {
-      db?.close();
-      throw registryError(e, path, "opening");
-    }
-  }
-
-  /** Runs one registry statement group, translating SQLite failures into a StorageError naming the file. */
-  #sql<T>(doing: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      throw registryError(e, this.#path, doing);
-    }
+    return new Registry(db);
   }
 
   /** Refreshes a running run's heartbeat (the pipeline does so every {@link HEARTBEAT_MS}). */
-  beat(id: string, now: Date = new Date()): void {
-    this.#sql(
+  async beat(id: string, now: Date = new Date()): Promise<void> {
+    await this.#db.run(
       "recording a heartbeat in",
-      () =>
-        this.#db.prepare("update runs set heartbeat = ? where id = ? and status = 'running'").run(
-          now.toISOString(),
-          id,
-        ),
+      "update runs set heartbeat = ? where id = ? and status = 'running'",
+      [now.toISOString(), id],
     );
   }
 
@@ -188,60 +214,60 @@ export class Registry {
    * their ids. The current process's runs are never marked. On this host a run's liveness lock, when it has
    * one, decides before `alive`. With `output`, only the runs holding that output are considered.
    */
-  markAbandoned(
+  async markAbandoned(
     host: string,
     opts: { staleMs?: number; now?: Date; alive?: (pid: number) => boolean | undefined; output?: string } =
       {},
-  ): string[] {
+  ): Promise<string[]> {
     const now = opts.now ?? new Date();
-    const running =
-      (opts.output === undefined
-        ? this.#db.prepare("select id, host, pid, heartbeat from runs where status = 'running'").all()
-        : this.#db.prepare(
-          "select id, host, pid, heartbeat from runs where status = 'running' and output = ?",
-        )
-          .all(opts.output)) as { id: string; host: string; pid: number | null; heartbeat: string | null }[];
+    const doing = "marking abandoned runs in";
+    const running = await this.#db.all<
+      { id: string; host: string; pid: number | null; heartbeat: string | null }
+    >(
+      doing,
+      "select id, host, pid, heartbeat from runs where status = 'running'" +
+        (opts.output === undefined ? "" : " and output = ?"),
+      opts.output === undefined ? [] : [opts.output],
+    );
     const dead = running.filter((r) =>
       !(r.host === host && r.pid === Deno.pid) &&
-      holderGone({ ...r, lock: this.#locks.has(r.id) ? undefined : this.#livenessPath(r.id) }, host, {
+      holderGone({ ...r, lock: this.#locks.has(r.id) ? undefined : this.#db.livenessPath(r.id) }, host, {
         ...opts,
         now: now.getTime(),
       })
     );
-    const mark = this.#db.prepare("update runs set status = 'abandoned', ended = ? where id = ?");
     for (const r of dead) {
-      mark.run(now.toISOString(), r.id);
-      if (r.host === host) Deno.remove(this.#livenessPath(r.id)).catch(() => {});
+      await this.#db.run(doing, "update runs set status = 'abandoned', ended = ? where id = ?", [
+        now.toISOString(),
+        r.id,
+      ]);
+      if (r.host === host) Deno.remove(this.#db.livenessPath(r.id)).catch(() => {});
     }
     return dead.map((r) => r.id);
   }
 
   /** Removes a run that {@link startRun} recorded but that did not go ahead (its output lease was refused). */
-  cancelRun(id: string): void {
+  async cancelRun(id: string): Promise<void> {
     this.#releaseLiveness(id);
-    this.#sql("cancelling a run in", () => this.#db.prepare("delete from runs where id = ?").run(id));
+    await this.#db.run("cancelling a run in", "delete from runs where id = ?", [id]);
   }
 
   /** A run's status, or null when this registry does not know it. */
-  runStatus(id: string): string | null {
-    const row = this.#db.prepare("select status from runs where id = ?").get(id) as
-      | { status: string }
-      | undefined;
+  async runStatus(id: string): Promise<string | null> {
+    const [row] = await this.#db.all<{ status: string }>("reading", "select status from runs where id = ?", [
+      id,
+    ]);
     return row?.status ?? null;
   }
 
   /** The file a running run keeps locked (exclusive flock) while its process lives; see {@link lockHolderAlive}. */
   livenessPath(id: string): string {
-    return this.#livenessPath(id);
-  }
-
-  #livenessPath(id: string): string {
-    return `${this.#path}-${id}.lock`;
+    return this.#db.livenessPath(id);
   }
 
   /** Takes the liveness lock of run `id` (released by {@link endRun} or when the process ends). */
   #holdLiveness(id: string): void {
-    const path = this.#livenessPath(id);
+    const path = this.#db.livenessPath(id);
     try {
       const file = Deno.openSync(path, { write: true, create: true, truncate: true });
       if (file.tryLockSync(true)) this.#locks.set(id, { file, path });
@@ -264,114 +290,138 @@ export class Registry {
   }
 
   /**
-   * Records the start of a run. With a `lease`, in one transaction: runs whose holder died are marked
-   * abandoned (see {@link markAbandoned}; those that held this output are returned as `takenOver`), and when a
-   * live run of another job (or the same shard of this job) holds the output nothing is recorded and that run
-   * is returned as `conflict`.
+   * Records the start of a run. With a `lease`, in one exclusive transaction: runs whose holder died are
+   * marked abandoned (see {@link markAbandoned}; those that held this output are returned as `takenOver`), and
+   * when a live run of another job (or the same shard of this job) holds the output nothing is recorded and
+   * that run is returned as `conflict`. A shard of a shared run id recorded with another job (config hash and
+   * shard count) is refused as `mismatch`: its shards would split the tasks differently.
    */
   startRun(
-    run: { id: string; host: string; configHash: string; adapter: string; lease?: LeaseRequest },
+    run: RunStart,
     opts: { alive?: (pid: number) => boolean | undefined } = {},
-  ): { conflict?: LeaseHolder; takenOver: LeaseHolder[] } {
-    return this.#sql("starting a run in", () => {
-      this.#db.exec("begin immediate");
-      try {
-        const result = this.#startRun(run, opts.alive);
-        this.#db.exec(result.conflict ? "rollback" : "commit");
-        return result;
-      } catch (e) {
-        this.#db.exec("rollback");
-        throw e;
-      }
-    });
+  ): Promise<{ conflict?: LeaseHolder; mismatch?: string; takenOver: LeaseHolder[] }> {
+    return this.#db.exclusive("starting a run in", () => this.#startRun(run, opts.alive));
   }
 
-  #startRun(
-    run: { id: string; host: string; configHash: string; adapter: string; lease?: LeaseRequest },
+  async #startRun(
+    run: RunStart,
     alive?: (pid: number) => boolean | undefined,
-  ): { conflict?: LeaseHolder; takenOver: LeaseHolder[] } {
-    const holders = (output: string, status: string) =>
-      this.#db.prepare(
+  ): Promise<{ conflict?: LeaseHolder; mismatch?: string; takenOver: LeaseHolder[] }> {
+    const doing = "starting a run in";
+    const holders = (output: string) =>
+      this.#db.all<LeaseHolder>(
+        doing,
         "select id as run_id, host, pid, started as since, heartbeat, job, shard from runs " +
-          "where output = ? and status = ? order by started",
-      ).all(output, status) as unknown as LeaseHolder[];
+          "where output = ? and status = 'running' order by started",
+        [output],
+      );
     const { lease } = run;
     let takenOver: LeaseHolder[] = [];
     if (lease) {
-      const before = holders(lease.output, "running");
-      const abandoned = new Set(this.markAbandoned(run.host, { alive, output: lease.output }));
+      if (run.run !== undefined && run.run !== run.id) {
+        const [other] = await this.#db.all<{ id: string; job: string }>(
+          doing,
+          "select id, job from runs where run = ? and job <> ? order by started limit 1",
+          [run.run, lease.job],
+        );
+        if (other) return { mismatch: other.job, takenOver };
+      }
+      const before = await holders(lease.output);
+      const abandoned = new Set(await this.markAbandoned(run.host, { alive, output: lease.output }));
       takenOver = before.filter((h) => abandoned.has(h.run_id));
-      const conflict = holders(lease.output, "running").find((h) =>
+      const conflict = (await holders(lease.output)).find((h) =>
         h.job !== lease.job || h.shard === lease.shard
       );
       if (conflict) return { conflict, takenOver };
     }
     const now = new Date().toISOString();
-    this.#db.prepare(
-      "insert into runs(id, started, host, config_hash, adapter, status, pid, heartbeat, output, job, shard) " +
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ).run(
-      run.id,
-      now,
-      run.host,
-      run.configHash,
-      run.adapter,
-      "running",
-      Deno.pid,
-      now,
-      lease?.output ?? null,
-      lease?.job ?? null,
-      lease?.shard ?? null,
+    await this.#db.run(
+      doing,
+      "insert into runs(id, started, host, config_hash, adapter, status, pid, heartbeat, output, job, shard, run) " +
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      [
+        run.id,
+        now,
+        run.host,
+        run.configHash,
+        run.adapter,
+        "running",
+        Deno.pid,
+        now,
+        lease?.output ?? null,
+        lease?.job ?? null,
+        lease?.shard ?? null,
+        run.run ?? run.id,
+      ],
     );
     this.#holdLiveness(run.id);
     return { takenOver };
   }
 
   /** Records one task's outcome. */
-  recordTask(t: TaskRow): void {
-    this.#sql("recording a task in", () =>
-      this.#db.prepare(
-        "insert or replace into tasks(run_id, instrument, status, rows, duration_ms, error) values (?, ?, ?, ?, ?, ?)",
-      ).run(t.run_id, t.instrument, t.status, t.rows, Math.round(t.duration_ms), t.error));
-  }
-
-  /** Records the end of a run with its final status (which also releases its output lease). */
-  endRun(id: string, status: "done" | "failed" | "interrupted"): void {
-    this.#releaseLiveness(id);
-    this.#sql(
-      "recording the end of a run in",
-      () =>
-        this.#db.prepare("update runs set ended = ?, status = ? where id = ?").run(
-          new Date().toISOString(),
-          status,
-          id,
-        ),
+  async recordTask(t: TaskRow): Promise<void> {
+    await this.#db.run(
+      "recording a task in",
+      "insert into tasks(run_id, instrument, status, rows, duration_ms, error) values (?, ?, ?, ?, ?, ?) " +
+        "on conflict (run_id, instrument) do update set status = excluded.status, rows = excluded.rows, " +
+        "duration_ms = excluded.duration_ms, error = excluded.error",
+      [t.run_id, t.instrument, t.status, t.rows, Math.round(t.duration_ms), t.error],
     );
   }
 
-  /** The most recent runs with their task counts. */
-  recentRuns(limit = 10): RunRow[] {
-    return this.#db.prepare(`
-      select r.*, 
-        (select count(*) from tasks t where t.run_id = r.id and t.status = 'done') as tasks_done,
-        (select count(*) from tasks t where t.run_id = r.id and t.status = 'failed') as tasks_failed,
-        (select count(*) from tasks t where t.run_id = r.id and t.status = 'skipped') as tasks_skipped
-      from runs r order by r.started desc limit ?`).all(limit) as unknown as RunRow[];
+  /** Records the end of a run with its final status (which also releases its output lease). */
+  async endRun(id: string, status: "done" | "failed" | "interrupted"): Promise<void> {
+    this.#releaseLiveness(id);
+    await this.#db.run(
+      "recording the end of a run in",
+      "update runs set ended = ?, status = ? where id = ?",
+      [
+        new Date().toISOString(),
+        status,
+        id,
+      ],
+    );
+  }
+
+  /** The most recent runs (one row per process: each shard of an array job is one) with their task counts. */
+  recentRuns(limit = 10): Promise<RunRow[]> {
+    return this.#db.all<RunRow>("reading", `${RUN_ROWS} order by r.started desc limit ?`, [limit]);
+  }
+
+  /**
+   * The processes of run `run` (the id shared by an array job's shards, or one process's own id), oldest
+   * first: each shard's attempts, with their task counts and rows.
+   */
+  runShards(run: string): Promise<RunRow[]> {
+    return this.#db.all<RunRow>("reading", `${RUN_ROWS} where r.run = ? or r.id = ? order by r.started`, [
+      run,
+      run,
+    ]);
   }
 
   /** The tasks of a run (failures first). */
-  tasks(runId: string): TaskRow[] {
-    return this.#db.prepare(
+  tasks(runId: string): Promise<TaskRow[]> {
+    return this.#db.all<TaskRow>(
+      "reading",
       "select * from tasks where run_id = ? order by status = 'failed' desc, instrument",
-    ).all(runId) as unknown as TaskRow[];
+      [runId],
+    );
   }
 
   /** Closes the database. */
-  close(): void {
+  async close(): Promise<void> {
     for (const id of [...this.#locks.keys()]) this.#releaseLiveness(id);
-    this.#db.close();
+    await this.#db.close();
   }
 }
+
+/** Each run with its task counts and rows (cast: PostgreSQL counts are bigint). */
+const RUN_ROWS = `select r.*, coalesce(r.run, r.id) as run,
+  cast((select count(*) from tasks t where t.run_id = r.id and t.status = 'done') as integer) as tasks_done,
+  cast((select count(*) from tasks t where t.run_id = r.id and t.status = 'failed') as integer) as tasks_failed,
+  cast((select count(*) from tasks t where t.run_id = r.id and t.status = 'skipped') as integer) as tasks_skipped,
+  coalesce((select sum(t.rows) from tasks t where t.run_id = r.id and t.status = 'done'), 0) as rows
+  from runs r`;
 
 /** How often a running run refreshes its heartbeat. */
 export const HEARTBEAT_MS = 30_000;
@@ -421,68 +471,6 @@ function lockHolderAlive(path: string): boolean | undefined {
   } finally {
     file.close();
   }
-}
-
-/**
- * A SQLite failure on the registry at `path` as a StorageError naming it and what to do. SQLite's own words
- * ("unable to open database file") do not say why, so the folder is probed with a small file: the operating
- * system's answer (read-only, no space, a file in the way) names the cause.
- */
-function registryError(e: unknown, path: string, doing: string): unknown {
-  if (e instanceof StorageError) return e;
-  const setting = "storage.output or storage.registry";
-  let isFolder = false;
-  try {
-    isFolder = Deno.statSync(path).isDirectory;
-  } catch { /* absent or unreadable: the probe below says why */ }
-  if (isFolder) {
-    return new StorageError(
-      `run registry ${path} is a folder, not a file; remove it or choose another path (${setting})`,
-      2,
-      { cause: e },
-    );
-  }
-  const probe = `${dirname(path)}/.registry-probe-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    Deno.writeFileSync(probe, new Uint8Array(1), { createNew: true });
-    Deno.removeSync(probe);
-  } catch (p) {
-    const mapped = storageError(p, path, `${doing} the run registry`, setting);
-    if (mapped instanceof StorageError) return mapped;
-  }
-  const msg = (e as Error)?.message ?? String(e);
-  const where = `run registry ${path}`;
-  if (/locked|busy/i.test(msg)) {
-    return new StorageError(
-      `${where} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000} s (while ${doing} it); ` +
-        "retry when the other run has finished, or give this run its own registry (storage.registry)",
-      1,
-      { cause: e },
-    );
-  }
-  if (/full/i.test(msg)) {
-    return new StorageError(
-      `no space left for the ${where} (while ${doing} it); free space there, then re-run`,
-      1,
-      { cause: e },
-    );
-  }
-  if (/readonly|read-only/i.test(msg)) {
-    return new StorageError(
-      `${where} is read-only (while ${doing} it); make it writable or choose another path (${setting})`,
-      2,
-      { cause: e },
-    );
-  }
-  if (/not a database|malformed|unable to open/i.test(msg)) {
-    return new StorageError(
-      `${where} cannot be used: ${msg.replace(/:\s*\/.*$/, "")} (while ${doing} it); it must be a SQLite ` +
-        `database this user can read and write: move it away or choose another path (${setting})`,
-      2,
-      { cause: e },
-    );
-  }
-  return e;
 }
 
 /**

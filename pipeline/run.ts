@@ -34,8 +34,13 @@ export interface RunOptions {
   source: Storage;
   /** Where task outputs and `_runs/<id>/` summaries are written. */
   output: Storage;
-  /** Path of the SQLite run registry (created if needed). */
+  /** The run registry: a SQLite file path (created if needed) or a `postgres://` URL (see Registry.open). */
   registryPath: string;
+  /**
+   * The run id the shards of an array job share (pipeline/array_job.ts). This process's own id is then
+   * `<runId>.<shard>-<random>`, and `runs RUN_ID` lists every shard. Default: none (the run's own id).
+   */
+  runId?: string;
   /** Stop after the first failed task. Default false. */
   failFast?: boolean;
   /** Process only this shard of the tasks (0-based `index` of `count`, see `shardTasks`). Default: all. */
@@ -71,13 +76,17 @@ function newRunId(): string {
  */
 export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   const { config } = o;
-  const runId = newRunId();
+  // With a shared run id, each shard (and each retry of one) is a process of its own in the registry.
+  const runId = o.runId === undefined
+    ? newRunId()
+    : `${o.runId}.${o.shard?.index ?? 0}-${crypto.randomUUID().slice(0, 6)}`;
   let task = "";
   const prevSink = setLogSink((level, msg, fields) => {
     const rec = {
       ts: new Date().toISOString(),
       level,
       run_id: runId,
+      ...(o.runId === undefined ? {} : { run: o.runId }),
       ...(task ? { task } : {}),
       msg,
       ...fields,
@@ -100,7 +109,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       memoryBudget: config.compute.memory_budget,
     });
     const adapter = compute.gpu ? compute.gpu.adapterName : "cpu";
-    const abandoned = registry.markAbandoned(Deno.hostname());
+    const abandoned = await registry.markAbandoned(Deno.hostname());
     if (abandoned.length) {
       log("warn", "earlier runs that stopped without recording their end marked abandoned", {
         runs: abandoned,
@@ -110,7 +119,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     lease = await acquireOutputLease({
       registry,
       output: o.output,
-      run: { id: runId, host: Deno.hostname(), configHash: o.configHash, adapter },
+      run: { id: runId, run: o.runId, host: Deno.hostname(), configHash: o.configHash, adapter },
       shard: o.shard ?? { index: 0, count: 1 },
       waitMs: o.waitMs,
     });
@@ -225,7 +234,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
         log("error", "task failed", { error: row.error });
       }
       row.ms = Math.round(performance.now() - t1);
-      registry.recordTask({
+      await registry.recordTask({
         run_id: runId,
         instrument: t.instrument,
         status: row.status,
@@ -244,6 +253,8 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     const rows = summaries.filter((s) => s.status === "done").reduce((a, s) => a + s.rows, 0);
     const summary: RunSummary = {
       run_id: runId,
+      run: o.runId ?? runId,
+      ...(o.shard ? { shard: o.shard } : {}),
       status,
       adapter,
       source: o.source.url,
@@ -274,7 +285,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     throw e;
   } finally {
     clearInterval(heartbeat);
-    registry.close();
+    await registry.close();
     setLogSink(prevSink);
   }
 }

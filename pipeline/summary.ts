@@ -41,8 +41,12 @@ export interface TaskSummary {
 
 /** The run summary (also written as `_runs/<id>/summary.json` and `summary.md` in the output). */
 export interface RunSummary {
-  /** Run id (`r<YYYYMMDD>-<HHMMSS>-<random>`, UTC). */
+  /** Run id (`r<YYYYMMDD>-<HHMMSS>-<random>`, UTC, or `<shared run id>.<shard>-<random>`). */
   run_id: string;
+  /** The run id shared by the shards of an array job (`run_id` itself when the run had none). */
+  run: string;
+  /** This process's shard (0-based), when sharded. */
+  shard?: { index: number; count: number };
   /** `failed` when any task failed. */
   status: "done" | "failed";
   /** GPU adapter name, or `"cpu"`. */

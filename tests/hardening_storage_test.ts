@@ -218,14 +218,14 @@ Deno.test("disk full (an output failing with the OS's ENOSPC): the run stops wit
     // The run stopped at the full disk (SYN0003 not attempted) and is recorded as failed.
     const registry = await Registry.open(registryPath);
     try {
-      const [run] = registry.recentRuns(1);
+      const [run] = await registry.recentRuns(1);
       assert.equal(run.status, "failed");
       assert.deepEqual(
-        registry.tasks(run.id).map((t) => [t.instrument, t.status]),
+        (await registry.tasks(run.id)).map((t) => [t.instrument, t.status]),
         [["SYN0002", "failed"], ["SYN0000", "done"], ["SYN0001", "done"]],
       );
     } finally {
-      registry.close();
+      await registry.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

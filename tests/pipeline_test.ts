@@ -283,21 +283,24 @@ Deno.test("run with an empty source and generator.if_empty generates the data fi
 });
 
 Deno.test(
-  "--shard i/N splits the tasks deterministically; the shards together cover every instrument",
+  "--shard i/N (0-based) splits the tasks deterministically; the shards together cover every instrument",
   opts,
   async () => {
     const dir = await Deno.makeTempDir();
     await bars(dir, 3, 3_000);
     const config = await writeConfig(dir);
-    const a = await cli(["run", "--config", config, "--shard", "1/2"]);
-    const b = await cli(["run", "--config", config, "--shard", "2/2"]);
+    const a = await cli(["run", "--config", config, "--shard", "0/2"]);
+    const b = await cli(["run", "--config", config, "--shard", "1/2"]);
     assert.match(a.out, /2 done, 0 skipped/);
     assert.match(b.out, /1 done, 0 skipped/);
     const all = await cli(["run", "--config", config]);
     assert.match(all.out, /0 done, 3 skipped/);
-    const bad = await cli(["run", "--config", config, "--shard", "3/2"]);
+    const bad = await cli(["run", "--config", config, "--shard", "2/2"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--shard expects i\/N/);
+    assert.match(
+      bad.err,
+      /--shard expects i\/N with 0 <= i < N, got "2\/2" \(shards are 0-based: the last of 2 is 1\/2\)/,
+    );
   },
 );
 

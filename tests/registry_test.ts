@@ -22,29 +22,33 @@ Deno.test("registry: stale or dead running runs are marked abandoned; old regist
     try {
       const t0 = new Date();
       const later = (ms: number) => new Date(t0.getTime() + ms);
-      r.startRun({ id: "beating", host: "h", configHash: "c", adapter: "cpu" });
-      r.startRun({ id: "silent", host: "elsewhere", configHash: "c", adapter: "cpu" });
-      r.startRun({ id: "dead", host: "h", configHash: "c", adapter: "cpu" });
+      await r.startRun({ id: "beating", host: "h", configHash: "c", adapter: "cpu" });
+      await r.startRun({ id: "silent", host: "elsewhere", configHash: "c", adapter: "cpu" });
+      await r.startRun({ id: "dead", host: "h", configHash: "c", adapter: "cpu" });
       const db = new DatabaseSync(path);
       db.prepare("update runs set pid = 999999999 where id = 'dead'").run();
       db.close();
       // The pre-heartbeat run is stale at once; a dead process on this host is abandoned before going stale.
       const alive = (pid: number) => pid !== 999999999;
-      assert.deepEqual(r.markAbandoned("h", { alive, now: later(1000) }).sort(), ["dead", "old"]);
+      assert.deepEqual((await r.markAbandoned("h", { alive, now: later(1000) })).sort(), ["dead", "old"]);
       // Runs of this process are never marked; the others go stale after 2 minutes without a beat.
-      r.beat("beating", later(100_000));
-      assert.deepEqual(r.markAbandoned("h", { alive: () => undefined, now: later(150_000) }), ["silent"]);
-      const status = Object.fromEntries(r.recentRuns().map((x) => [x.id, [x.status, x.ended !== null]]));
+      await r.beat("beating", later(100_000));
+      assert.deepEqual(await r.markAbandoned("h", { alive: () => undefined, now: later(150_000) }), [
+        "silent",
+      ]);
+      const status = Object.fromEntries(
+        (await r.recentRuns()).map((x) => [x.id, [x.status, x.ended !== null]]),
+      );
       assert.deepEqual(status, {
         old: ["abandoned", true],
         beating: ["running", false],
         silent: ["abandoned", true],
         dead: ["abandoned", true],
       });
-      r.beat("silent");
-      assert.equal(r.recentRuns().find((x) => x.id === "silent")!.status, "abandoned");
+      await r.beat("silent");
+      assert.equal((await r.recentRuns()).find((x) => x.id === "silent")!.status, "abandoned");
     } finally {
-      r.close();
+      await r.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -8,8 +8,8 @@
  *                              relative to the bundle (js/worker.js), so it lands here
  *   config.yaml                the `features` and `pipeline` sections of examples/config.yaml
  *
- * The worker imports mod.ts, which also reaches CLI-only modules importing `node:zlib`, `node:path` and
- * `node:sqlite`; a generated import map points those at small browser stand-ins in web/stubs/ (unused by the
+ * The worker imports mod.ts, which also reaches CLI-only modules importing `node:zlib`, `node:path`,
+ * `node:sqlite` and `npm:postgres`; a generated import map points those at small browser stand-ins in web/stubs/ (unused by the
  * page's code paths).
  *
  * `deno run -A web/build.ts [OUT_DIR]` builds; `deno task serve` builds and serves.
@@ -18,11 +18,12 @@
 const ROOT = new URL("../", import.meta.url);
 const WEB = new URL("./", import.meta.url);
 
-/** Node built-ins reached from mod.ts, and their browser stand-ins. */
+/** Node built-ins and CLI-only packages reached from mod.ts, and their browser stand-ins. */
 const STUBS: Record<string, string> = {
   "node:zlib": "stubs/node_zlib.ts",
   "node:path": "stubs/node_path.ts",
   "node:sqlite": "stubs/node_sqlite.ts",
+  "npm:postgres@3.4.9": "stubs/postgres.ts",
 };
 
 /** Options of {@link buildWeb}. */
