@@ -1,5 +1,6 @@
 /** Runs the CLI in-process for tests, capturing what it prints (stdout lines, stderr log lines). */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { main } from "../cli/main.ts";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
@@ -27,6 +28,42 @@ export async function cli(argv: string[]): Promise<CliResult> {
     [console.log, console.error] = [log, error];
   }
 }
+
+/**
+ * Starts the CLI (`main.ts ARGV...`) as its own process, with the permissions of `deno task run` (no /proc), in
+ * `cwd` (default the repository; a config without `storage.registry` keeps its registry there, as on separate
+ * machines) with only `env` set.
+ */
+export function spawnCli(argv: string[], env: Record<string, string> = {}, cwd = REPO) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net",
+      "--allow-sys=hostname",
+      join(REPO, "cli", "main.ts"),
+      ...argv,
+    ],
+    cwd,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const dec = new TextDecoder();
+  return {
+    child,
+    result: child.output().then((o) => ({
+      code: o.code,
+      out: dec.decode(o.stdout),
+      err: dec.decode(o.stderr),
+    })),
+  };
+}
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
 
 /** The JSON log records among captured stderr lines. */
 export function logRecords(err: string): Record<string, unknown>[] {

@@ -101,7 +101,7 @@ Deno.test("kernel CLI errors: one clear message and exit code 2", opts, async ()
       ["kernel", "zscore", "extra", "--input", input, "--column", "close", "--window", "5"],
       /unexpected argument "extra"/,
     ],
-    [["runs", "--registry", input, "stray"], /runs: unexpected argument "stray"/],
+    [["runs", "r1", "--registry", input, "stray"], /runs: unexpected argument "stray"/],
   ];
   for (const [argv, re] of cases) {
     const lines: string[] = [];

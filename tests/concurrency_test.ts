@@ -14,15 +14,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { Registry } from "../pipeline/registry.ts";
 import { acquireOutputLease, LEASE_OBJECT, type LeaseRecord } from "../pipeline/lease.ts";
-import { cli } from "./cli_harness.ts";
+import { cli, spawnCli } from "./cli_harness.ts";
 import { startS3Server } from "./s3_server.ts";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
 const INSTRUMENTS = 4;
 /** Rows per instrument: a run takes a few seconds, so runs started together overlap. */
 const ROWS = 60_000;
@@ -91,39 +89,9 @@ async function config(
   return path;
 }
 
-/**
- * Starts `run --config <config> ...` as its own process (the permissions of `deno task run`: no /proc), in
- * `cwd` (a config without `storage.registry` keeps its registry there, as on separate machines).
- */
-function spawnRun(configPath: string, extra: string[] = [], env: Record<string, string> = {}, cwd = REPO) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys=hostname",
-      join(REPO, "cli", "main.ts"),
-      "run",
-      "--config",
-      configPath,
-      ...extra,
-    ],
-    cwd,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  return {
-    child,
-    result: child.output().then((o) => ({
-      code: o.code,
-      out: new TextDecoder().decode(o.stdout),
-      err: new TextDecoder().decode(o.stderr),
-    })),
-  };
+/** Starts `run --config <config> ...` as its own process (see `spawnCli`). */
+function spawnRun(configPath: string, extra: string[] = [], env: Record<string, string> = {}, cwd?: string) {
+  return spawnCli(["run", "--config", configPath, ...extra], env, cwd);
 }
 
 /** The last non-JSON line of stderr: the CLI's one-line error. */

@@ -6,48 +6,22 @@
  * (PGPASSWORD) reaches no row, no log line and no error.
  */
 import { strict as assert } from "node:assert";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import postgres from "postgres";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { validateConfig } from "../config/schema.ts";
 import type { RunOverview } from "../pipeline/run_overview.ts";
-import { cli } from "./cli_harness.ts";
+import { cli, spawnCli } from "./cli_harness.ts";
 import { startPostgres } from "./pg_server.ts";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
 const RUN = "pgrun-1";
 
 function spawnShard(config: string, shard: string, password: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys=hostname",
-      join(REPO, "cli", "main.ts"),
-      "run",
-      "--config",
-      config,
-      "--shard",
-      shard,
-      "--run-id",
-      RUN,
-    ],
-    env: { PGPASSWORD: password },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const dec = new TextDecoder();
-  const result = child.output().then((o) => ({
-    code: o.code,
-    text: dec.decode(o.stdout) + dec.decode(o.stderr),
-  }));
-  return { child, result };
+  const run = spawnCli(["run", "--config", config, "--shard", shard, "--run-id", RUN], {
+    PGPASSWORD: password,
+  });
+  return { child: run.child, result: run.result.then((r) => ({ code: r.code, text: r.out + r.err })) };
 }
 
 Deno.test("PostgreSQL registry: concurrent shards of one run id, a killed shard abandoned and requeued, no secret anywhere", async () => {
