@@ -98,6 +98,7 @@ function overviewText(o: RunOverview, now = Date.now()): string {
     `instruments: ${c.done} done, ${c.skipped} skipped, ${c.failed} failed; ${o.rows} rows in ${o.seconds} s` +
       `${o.ended ? "" : " so far"} (${Math.round(o.rows / Math.max(o.seconds, 1e-3))} rows/s)`,
   );
+  for (const out of o.outputs) lines.push(`summaries: ${out}/_runs/<shard id>/summary.json (and summary.md)`);
   for (const t of Object.values(o.tasks).filter((t) => t.status === "failed")) {
     lines.push(`  failed ${t.instrument} (${t.run_id}): ${t.error}`);
   }

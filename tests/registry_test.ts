@@ -1,11 +1,14 @@
 /**
  * The run registry (pipeline/registry.ts): runs whose process died are marked abandoned (only on this host,
  * never the current process, never when liveness is unknown), and a registry from before the pid column
- * opens and gains it.
+ * opens and gains it; the shards of a shared run id merge into one overview (pipeline/run_overview.ts,
+ * `runs RUN_ID`).
  */
 import { strict as assert } from "node:assert";
 import { DatabaseSync } from "node:sqlite";
 import { Registry } from "../pipeline/registry.ts";
+import { runOverview } from "../pipeline/run_overview.ts";
+import { cli } from "./cli_harness.ts";
 
 Deno.test("registry: stale or dead running runs are marked abandoned; old registries gain the columns", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fg-registry-" });
@@ -50,6 +53,83 @@ Deno.test("registry: stale or dead running runs are marked abandoned; old regist
     } finally {
       await r.close();
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("registry: a run's shards and attempts merge into one overview; a shard claiming another N is refused", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fg-registry-" });
+  const path = `${dir}/registry.sqlite`;
+  const r = await Registry.open(path);
+  try {
+    const start = (id: string, shard: number, job = "c/3") =>
+      r.startRun({
+        id,
+        run: "R",
+        host: "elsewhere",
+        configHash: "c",
+        adapter: "cpu",
+        lease: { output: "/o", job, shard },
+      });
+    const task = (run_id: string, instrument: string, status: "done" | "skipped" | "failed", rows = 10) =>
+      r.recordTask({
+        run_id,
+        instrument,
+        status,
+        rows,
+        duration_ms: 5,
+        error: status === "failed" ? "bad" : null,
+      });
+    assert.deepEqual(await start("R.0-a", 0), { takenOver: [] });
+    await task("R.0-a", "A", "done");
+    await task("R.0-a", "D", "failed", 0);
+    await r.endRun("R.0-a", "failed");
+    // Shard 1 dies after committing B (its heartbeat goes stale); the retry skips B and does E.
+    await start("R.1-a", 1);
+    await task("R.1-a", "B", "done", 20);
+    assert.deepEqual(await r.markAbandoned("here", { now: new Date(Date.now() + 200_000) }), ["R.1-a"]);
+    await start("R.1-b", 1);
+    await task("R.1-b", "B", "skipped", 20);
+    await task("R.1-b", "E", "done", 30);
+    await r.endRun("R.1-b", "done");
+    // Shard 2 of another count would split the tasks differently.
+    const wrong = await start("R.2-a", 2, "c/4");
+    assert.equal(wrong.mismatch, "c/3");
+    const o = (await runOverview(r, "R"))!;
+    assert.equal(o.shard_count, 3);
+    assert.deepEqual(o.shards.map((s) => [s.state, s.attempts.map((a) => a.id)]), [
+      ["failed", ["R.0-a"]],
+      ["done", ["R.1-a", "R.1-b"]],
+      ["missing", []],
+    ]);
+    assert.deepEqual(o.states, { failed: 1, done: 1, missing: 1 });
+    assert.deepEqual(o.task_counts, { done: 3, skipped: 0, failed: 1 });
+    assert.equal(o.rows, 60);
+    assert.deepEqual(Object.keys(o.tasks).sort(), ["A", "B", "D", "E"]);
+    assert.equal(await runOverview(r, "nope"), null);
+    assert.equal((await runOverview(r, "R.0-a"))!.run, "R", "a shard's own id finds its run");
+  } finally {
+    await r.close();
+  }
+  try {
+    const text = await cli(["runs", "R", "--registry", path]);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /^run R: 3 shard\(s\), config c, output \/o$/m);
+    assert.match(
+      text.out,
+      /^ {2}shard 1\/3 {2}abandoned +R\.1-a {2}host elsewhere, pid \d+, \S+, [\d.]+ s; done 1, /m,
+    );
+    assert.match(text.out, /^ {2}shard 2\/3 {2}missing \(never started\)$/m);
+    assert.match(text.out, /^shards: 1 failed, 1 done, 1 missing$/m);
+    assert.match(
+      text.out,
+      /^instruments: 3 done, 0 skipped, 1 failed; 60 rows in [\d.]+ s \(\d+ rows\/s\)$/m,
+    );
+    assert.match(text.out, /^ {2}failed D \(R\.0-a\): bad$/m);
+    const missing = await cli(["runs", "nope", "--registry", path]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /^error: runs: registry \S+ has no run "nope"$/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
