@@ -6,9 +6,9 @@
  *   (`<hash>/<N>`). The shards of one job (`--shard i/N`, same config, same N) hold it together; a run of
  *   another configuration, an unsharded run beside a sharded job, or a second copy of the same shard is
  *   refused.
- * - **Where it lives.** (1) The run registry (SQLite): the run's row records the output, job and shard, and
- *   `Registry.startRun` checks and records them in one transaction, so runs that share a registry (the
- *   default for a local output: `<output>/registry.sqlite`) are serialized exactly. (2) A lock object,
+ * - **Where it lives.** (1) The run registry (SQLite or PostgreSQL): the run's row records the output, job
+ *   and shard, and `Registry.startRun` checks and records them in one transaction, so runs that share a
+ *   registry (the default for a local output: `<output>/registry.sqlite`) are serialized exactly. (2) A lock object,
  *   `_lease.json` at the output's root, for writers that do not share a registry (S3 outputs written from
  *   several machines, or a `storage.registry` elsewhere): created only when absent (local: hard link; S3:
  *   `If-None-Match: *`, which AWS S3, R2 and recent MinIO enforce; on stores that ignore it, such as s3rver,

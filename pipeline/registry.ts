@@ -171,11 +171,6 @@ export class Registry {
     this.#db = db;
   }
 
-  /** Where the registry is: the SQLite file's path or the PostgreSQL URL (no password). */
-  get where(): string {
-    return this.#db.where;
-  }
-
   /**
    * Opens (creating the tables if needed) the registry at `location`: a SQLite file path, or a
    * `postgres://user@host[:port]/db` URL (password from PGPASSWORD). A location that cannot hold it (a

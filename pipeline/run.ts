@@ -1,7 +1,8 @@
 /**
  * The batch job: discover one task per instrument, skip committed ones, and for the rest load + validate the
  * partitions, run the enabled engines in order, write the outputs and commit them with a manifest. Every task
- * is recorded in the SQLite registry; a failed task is recorded and the others go on (unless fail-fast).
+ * is recorded in the run registry (SQLite or PostgreSQL); a failed task is recorded and the others go on
+ * (unless fail-fast).
  * Logs are JSON lines carrying the run id and task; the summary (JSON + Markdown) goes to `_runs/<id>/`.
  */
 import type { Config } from "../config/schema.ts";
