@@ -361,7 +361,7 @@ Deno.test("the registry waits for another process's transaction instead of faili
   const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
   try {
     const path = join(dir, "registry.sqlite");
-    (await Registry.open(path)).close();
+    await (await Registry.open(path)).close();
     // Another process takes the write lock and keeps it for 1.5 s.
     const holder = new Deno.Command(Deno.execPath(), {
       args: [

@@ -194,10 +194,13 @@ Deno.test("a run killed with SIGKILL leaves only whole committed outputs; the re
     // (its process is gone) and marked it abandoned before taking over its output lease; the finished run is not.
     const registry = await Registry.open(join(out, "registry.sqlite"));
     try {
-      assert.equal(registry.runStatus(killedRun), "abandoned");
-      assert.deepEqual(registry.markAbandoned(Deno.hostname(), { now: new Date(Date.now() + 121_000) }), []);
+      assert.equal(await registry.runStatus(killedRun), "abandoned");
+      assert.deepEqual(
+        await registry.markAbandoned(Deno.hostname(), { now: new Date(Date.now() + 121_000) }),
+        [],
+      );
     } finally {
-      registry.close();
+      await registry.close();
     }
     const runs = await runCli(["runs", "--config", config]);
     assert.equal(runs.code, 0, runs.err);
