@@ -197,7 +197,7 @@ export {
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
 
 export { loadConfig, loadConfigFile, type LoadOptions } from "./config/load.ts";
-export { type EnvLookup, processEnv } from "./config/env.ts";
+export type { EnvLookup } from "./config/env.ts";
 export { configHash, formatConfig, maskSecrets } from "./config/print.ts";
 export {
   type Backend,
@@ -262,9 +262,9 @@ export {
   Registry,
   type RunRow,
   type RunStart,
-  type SqlDb,
   type TaskRow,
 } from "./pipeline/registry.ts";
+export type { SqlDb } from "./pipeline/sql_db.ts";
 export { isPostgresUrl } from "./pipeline/registry_pg.ts";
 export { type RunOverview, runOverview, type ShardOverview } from "./pipeline/run_overview.ts";
 export {

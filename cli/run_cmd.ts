@@ -14,7 +14,6 @@ import {
   loadConfigFile,
   log,
   openStorage,
-  processEnv,
   registryPath,
   resolveRunId,
   resolveShard,
@@ -42,8 +41,9 @@ export async function runCommand(args: Args): Promise<number> {
     );
   }
   if (runIdText === "true") throw new UsageError("--run-id expects an id");
-  const shard = resolveShard(shardText, processEnv);
-  const runId = resolveRunId(runIdText, processEnv);
+  const env = (name: string) => Deno.env.get(name);
+  const shard = resolveShard(shardText, env);
+  const runId = resolveRunId(runIdText, env);
   const config = await loadConfigFile(path);
   if (backend) config.compute.backend = backend;
   if (force) config.development.force_reprocessing = true;

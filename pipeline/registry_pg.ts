@@ -10,7 +10,7 @@
  */
 import postgres from "npm:postgres@3.4.9";
 import { StorageError } from "../io/write.ts";
-import type { SqlDb } from "./registry.ts";
+import type { SqlDb } from "./sql_db.ts";
 
 type Param = string | number | null;
 type Sql = postgres.Sql<Record<string, never>>;

@@ -6,7 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { StorageError, storageError } from "../io/write.ts";
-import type { SqlDb } from "./registry.ts";
+import type { SqlDb } from "./sql_db.ts";
 
 /** How long a registry call waits for another process's transaction before failing (ms). */
 const BUSY_TIMEOUT_MS = 15_000;
