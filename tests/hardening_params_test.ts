@@ -257,7 +257,8 @@ Deno.test(
     const kernels = [...KERNELS.values(), ...SCALAR_KERNELS.values()];
     let checked = 0;
     for (const k of kernels) {
-      const base = ["kernel", k.name, "--input", input, "--column", "close", "--backend", "cpu"];
+      const columns = k.inputs === "many" ? ["--columns", "close,volume"] : ["--column", "close"];
+      const base = ["kernel", k.name, "--input", input, ...columns, "--backend", "cpu"];
       if (k.inputs === 2) base.push("--column2", "volume");
       // Required parameters get a small valid value so that only the flag under test is wrong.
       const required = Object.entries(k.params).filter(([, s]) => s.default === undefined)
