@@ -37,6 +37,10 @@
  * Bollerslev-Wooldridge sandwich H^-1 (sum_t s_t s_t') H^-1 with the per-observation scores s_t.
  */
 import { UsageError } from "../runtime/errors.ts";
+import { type GarchModelSpec, modelFilterFrom } from "./garch_model.ts";
+
+/** GARCH(1,1)-normal as a model of the family (`kernels/garch_model.ts`). */
+export const GARCH11: GarchModelSpec = { name: "garch11", family: "garch", p: 1, q: 1, dist: "normal" };
 
 /** Pre-sample variance convention (see the module comment). */
 export type VarianceInit = "sample" | "backcast";
@@ -319,17 +323,17 @@ const unit = (i: number): Float64Array => {
 };
 
 /**
- * Cholesky solve of the reduced system (Z'AZ) y = Z'b over the directions Z (4-vectors; A row-major 4x4
- * symmetric); null when Z'AZ is not positive definite.
+ * Cholesky solve of the reduced system (Z'AZ) y = Z'b over the directions Z (d-vectors, d = b.length; A
+ * row-major d x d symmetric); null when Z'AZ is not positive definite.
  */
-function cholSolve(A: Float64Array, b: ArrayLike<number>, Z: Float64Array[]): Float64Array | null {
-  const k = Z.length;
+export function cholSolve(A: Float64Array, b: ArrayLike<number>, Z: Float64Array[]): Float64Array | null {
+  const k = Z.length, d = b.length;
   const M = new Float64Array(k * k), v = new Float64Array(k);
   Z.forEach((zi, i) => {
-    for (let r = 0; r < 4; r++) v[i] += zi[r] * b[r];
+    for (let r = 0; r < d; r++) v[i] += zi[r] * b[r];
     for (let j = 0; j <= i; j++) {
       let m = 0;
-      for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) m += zi[r] * A[r * 4 + c] * Z[j][c];
+      for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) m += zi[r] * A[r * d + c] * Z[j][c];
       M[i * k + j] = m;
     }
   });
@@ -786,15 +790,7 @@ export function garchFilterFrom(
   to: number,
   out: Float64Array,
 ): void {
-  let h = b, e2 = b;
-  for (let t = lo; t < to; t++) {
-    const v = r[t];
-    if (t < from && !Number.isFinite(v)) continue;
-    h = p.omega + p.alpha * e2 + p.beta * h;
-    if (t >= from) out[t] = Math.sqrt(h);
-    const e = v - p.mu;
-    e2 = Number.isFinite(e) ? e * e : h;
-  }
+  modelFilterFrom(r, GARCH11, { ...p }, b, 0, lo, from, to, out);
 }
 
 /** Walk-forward refit schedule (features.garch: window, refit_every, min_samples). */

@@ -1,0 +1,312 @@
+/**
+ * The GARCH model family beyond GARCH(1,1)-normal: the variance recursion of `kernels/garch_core.ts`
+ * generalised to p ARCH lags, q GARCH lags and GJR asymmetry (`arch`'s parameterisation),
+ *
+ *   r_t = mu + e_t,  e_t = sigma_t z_t,
+ *   s2_t = omega + sum_{i<=p} (alpha_i e_{t-i}^2 + gamma_i e_{t-i}^2 1[e_{t-i} < 0]) + sum_{j<=q} beta_j s2_{t-j},
+ *
+ * with z_t normal, Student-t or Hansen's skewed t (`kernels/garch_dist.ts`). Names: `garch{p}{q}` and
+ * `gjr{p}{q}` (p in 1..3 ARCH lags, q in 0..3 GARCH lags: the order of `arch`'s p, q and fGarch's
+ * garch(p, q)), suffix `_t` or `_skewt` for the innovations: garch11, gjr11_t, garch21_skewt.
+ * Parameters: mu (absent with a zero mean), omega, alpha, alpha2.., gamma, gamma2.. (GJR), beta, beta2..,
+ * nu, lambda; a lag-1 coefficient has no suffix, so GARCH(1,1)'s names are `GarchParams`' own.
+ *
+ * Pre-sample values, as for GARCH(1,1): e_{1-i}^2 = s2_{1-j} = B (the mean squared residual, or `arch`'s
+ * backcast) and e_{1-i}^2 1[e_{1-i} < 0] = Bn: the mean of e^2 1[e < 0] with "sample" (fGarch's convention
+ * for its APARCH with delta = 2), B / 2 with "backcast" (`arch`'s).
+ *
+ * `evalModel` is the one likelihood recursion of the family (value only, or with the analytic gradient and
+ * the score outer product: ds2/dtheta by forward recursion, the shape derivatives by central differences
+ * of log f at fixed z, which is exact to ~1e-10).
+ */
+import { Density, DIST_SHAPES, type GarchDist, SHAPE_BOUNDS } from "./garch_dist.ts";
+import type { PreparedSeries, VarianceInit } from "./garch_core.ts";
+
+export type { GarchDist };
+
+/** A model of the family (see the module comment). */
+export interface GarchModelSpec {
+  /** Canonical name, e.g. "gjr11_t". */
+  name: string;
+  /** Symmetric GARCH or GJR. */
+  family: "garch" | "gjr";
+  /** ARCH lags (alpha, and gamma for GJR), 1..3. */
+  p: number;
+  /** GARCH lags (beta), 0..3. */
+  q: number;
+  /** Innovations. */
+  dist: GarchDist;
+}
+
+/** Conditional mean: a constant mu (estimated) or zero. */
+export type GarchMean = "constant" | "zero";
+
+const NAME = /^(garch|gjr)([1-3])([0-3])(?:_(t|skewt))?$/;
+
+/** The model of a name, or null when the name is not of the scheme. */
+export function parseModel(name: string): GarchModelSpec | null {
+  const m = NAME.exec(name);
+  if (!m) return null;
+  return {
+    name,
+    family: m[1] as "garch" | "gjr",
+    p: Number(m[2]),
+    q: Number(m[3]),
+    dist: (m[4] ?? "normal") as GarchDist,
+  };
+}
+
+/** The model name of parts (family, orders, distribution). */
+export function modelName(family: "garch" | "gjr", p: number, q: number, dist: GarchDist): string {
+  return `${family}${p}${q}${dist === "normal" ? "" : `_${dist}`}`;
+}
+
+/** What the name scheme accepts, for error messages. */
+export const MODEL_SCHEME = "garch{p}{q} or gjr{p}{q} (p 1..3, q 0..3), optionally suffixed _t or _skewt";
+
+/** Index of each parameter in the vector theta = (mu, omega, alpha.., gamma.., beta.., shapes..). */
+export interface Layout {
+  /** Parameter names, theta order. */
+  names: string[];
+  alpha: number;
+  gamma: number;
+  beta: number;
+  shape: number;
+  k: number;
+}
+
+const lagName = (base: string, i: number) => (i === 0 ? base : `${base}${i + 1}`);
+
+/** The parameter layout of a model. */
+export function layout(m: GarchModelSpec): Layout {
+  const names = ["mu", "omega"];
+  const alpha = names.length;
+  for (let i = 0; i < m.p; i++) names.push(lagName("alpha", i));
+  const gamma = names.length;
+  if (m.family === "gjr") { for (let i = 0; i < m.p; i++) names.push(lagName("gamma", i)); }
+  const beta = names.length;
+  for (let j = 0; j < m.q; j++) names.push(lagName("beta", j));
+  const shape = names.length;
+  names.push(...DIST_SHAPES[m.dist]);
+  return { names, alpha, gamma, beta, shape, k: names.length };
+}
+
+/** Pre-sample values B, Bn and their derivatives in mu (scaled data). */
+export interface ModelPresample {
+  b: number;
+  db: number;
+  bn: number;
+  dbn: number;
+}
+
+/** The pre-sample values at `mu` (see the module comment). */
+export function modelPresample(
+  p: PreparedSeries,
+  init: VarianceInit,
+  mu: number,
+  gjr: boolean,
+): ModelPresample {
+  if (init === "backcast") return { b: p.backcast, db: 0, bn: gjr ? p.backcast / 2 : 0, dbn: 0 };
+  let bn = 0, dbn = 0;
+  if (gjr) {
+    for (let t = 0; t < p.x.length; t++) {
+      const e = p.x[t] - mu;
+      if (e < 0) (bn += e * e, dbn -= 2 * e);
+    }
+    bn /= p.x.length;
+    dbn /= p.x.length;
+  }
+  // mean((x - mu)^2) = 1 + mu^2 for centred, scaled x (as in garch_core's presample).
+  return { b: 1 + mu * mu, db: 2 * mu, bn, dbn };
+}
+
+/** Persistence sum alpha + gamma / 2 + sum beta (gamma's weight is P(z < 0) = 1/2 of a symmetric z). */
+export function persistence(m: GarchModelSpec, th: ArrayLike<number>): number {
+  const L = layout(m);
+  let s = 0;
+  for (let i = 0; i < m.p; i++) s += th[L.alpha + i] + (m.family === "gjr" ? th[L.gamma + i] / 2 : 0);
+  for (let j = 0; j < m.q; j++) s += th[L.beta + j];
+  return s;
+}
+
+/** Log-likelihood, and with `grad` the gradient and the score outer product (k x k row-major). */
+export interface ModelEval {
+  ll: number;
+  g: Float64Array | null;
+  opg: Float64Array | null;
+}
+
+/** Relative step of the shape derivatives (central differences of log f). */
+const SHAPE_STEP = 1e-5;
+/** sum log s2_t is taken one log per LOG_BLOCK points, as in garch_core. */
+const LOG_BLOCK = 8;
+
+/**
+ * The log-likelihood of the scaled series `x` at theta (f64), with the gradient and score outer product when
+ * `grad` is set. The one recursion of the family: s2_t from ring buffers of the last p residuals and q
+ * variances, and (with `grad`) of their derivatives.
+ */
+export function evalModel(
+  x: Float64Array,
+  m: GarchModelSpec,
+  th: ArrayLike<number>,
+  pre: ModelPresample,
+  grad: boolean,
+): ModelEval {
+  const L = layout(m), k = L.k, p = m.p, q = m.q, gjr = m.family === "gjr";
+  const mu = th[0], om = th[1];
+  const shapes = Array.from({ length: k - L.shape }, (_, i) => th[L.shape + i]);
+  const dens = new Density(m.dist, shapes);
+  // Densities at shape +- step (shape derivatives by central differences).
+  const steps = shapes.map((v) => SHAPE_STEP * Math.max(1, Math.abs(v)));
+  const side = shapes.flatMap((_, i) =>
+    [1, -1].map((sg) => new Density(m.dist, shapes.map((v, j) => (j === i ? v + sg * steps[i] : v))))
+  );
+  // Lag buffers, index 0 = lag 1: e^2, e^2 1[e<0], s2, and d/dmu of the first two, ds2/dtheta.
+  const E2 = new Float64Array(p).fill(pre.b), EN = new Float64Array(p).fill(gjr ? pre.bn : 0);
+  const dE2 = new Float64Array(p).fill(pre.db), dEN = new Float64Array(p).fill(gjr ? pre.dbn : 0);
+  const H = new Float64Array(q).fill(pre.b);
+  const DH = Array.from({ length: q }, () => {
+    const d = new Float64Array(k);
+    d[0] = pre.db;
+    return d;
+  });
+  const g = grad ? new Float64Array(k) : null, opg = grad ? new Float64Array(k * k) : null;
+  const dh = new Float64Array(k), s = new Float64Array(k);
+  let ll = 0, logs = 0, prod = 1;
+  const n = x.length;
+  for (let t = 0; t < n; t++) {
+    let h = om;
+    for (let i = 0; i < p; i++) h += th[L.alpha + i] * E2[i];
+    if (gjr) { for (let i = 0; i < p; i++) h += th[L.gamma + i] * EN[i]; }
+    for (let j = 0; j < q; j++) h += th[L.beta + j] * H[j];
+    const e = x[t] - mu, sd = Math.sqrt(h), z = e / sd;
+    ll += dens.logf(z);
+    prod *= h;
+    if ((t & (LOG_BLOCK - 1)) === LOG_BLOCK - 1) {
+      logs += Math.log(prod);
+      prod = 1;
+    }
+    if (grad) {
+      // ds2_t/dtheta: the direct terms, then sum_j beta_j ds2_{t-j}/dtheta.
+      dh.fill(0);
+      dh[1] = 1;
+      for (let i = 0; i < p; i++) {
+        dh[0] += th[L.alpha + i] * dE2[i] + (gjr ? th[L.gamma + i] * dEN[i] : 0);
+        dh[L.alpha + i] = E2[i];
+        if (gjr) dh[L.gamma + i] = EN[i];
+      }
+      for (let j = 0; j < q; j++) {
+        dh[L.beta + j] += H[j];
+        const bj = th[L.beta + j], d = DH[j];
+        for (let c = 0; c < L.shape; c++) dh[c] += bj * d[c];
+      }
+      // l_t = log f(z) - log(s2) / 2, z = e / sd: dl/ds2 = -(f'(z) z + 1) / (2 s2), dl/de = f'(z) / sd.
+      const lh = -0.5 * (dens.dz * z + 1) / h, le = dens.dz / sd;
+      for (let c = 0; c < L.shape; c++) s[c] = lh * dh[c];
+      s[0] -= le;
+      for (let c = L.shape; c < k; c++) {
+        const i = c - L.shape;
+        s[c] = (side[2 * i].logf(z) - side[2 * i + 1].logf(z)) / (2 * steps[i]);
+      }
+      for (let a = 0; a < k; a++) {
+        g![a] += s[a];
+        for (let b = 0; b <= a; b++) opg![a * k + b] += s[a] * s[b];
+      }
+      if (q) {
+        const last = DH.pop()!;
+        last.set(dh);
+        DH.unshift(last);
+      }
+      for (let i = p - 1; i > 0; i--) (dE2[i] = dE2[i - 1], dEN[i] = dEN[i - 1]);
+      dE2[0] = -2 * e;
+      dEN[0] = e < 0 ? -2 * e : 0;
+    }
+    for (let i = p - 1; i > 0; i--) (E2[i] = E2[i - 1], EN[i] = EN[i - 1]);
+    E2[0] = e * e;
+    EN[0] = e < 0 ? e * e : 0;
+    for (let j = q - 1; j > 0; j--) H[j] = H[j - 1];
+    if (q) H[0] = h;
+  }
+  if (opg) { for (let a = 0; a < k; a++) for (let b = 0; b < a; b++) opg[b * k + a] = opg[a * k + b]; }
+  return { ll: ll - 0.5 * (logs + Math.log(prod)), g, opg };
+}
+
+/** A linear constraint c'theta >= lo. */
+export interface Constraint {
+  c: Float64Array;
+  lo: number;
+}
+
+/** Bounds in scaled units, as for GARCH(1,1) (garch_core's OMEGA_MIN and PERSISTENCE_MAX). */
+export function constraints(m: GarchModelSpec, omegaMin: number, persistenceMax: number): Constraint[] {
+  const L = layout(m), k = L.k;
+  const vec = (entries: [number, number][]) => {
+    const c = new Float64Array(k);
+    for (const [i, v] of entries) c[i] = v;
+    return c;
+  };
+  const out: Constraint[] = [{ c: vec([[1, 1]]), lo: omegaMin }];
+  for (let i = 0; i < m.p; i++) {
+    out.push({ c: vec([[L.alpha + i, 1]]), lo: 0 });
+    if (m.family === "gjr") out.push({ c: vec([[L.alpha + i, 1], [L.gamma + i, 1]]), lo: 0 });
+  }
+  for (let j = 0; j < m.q; j++) out.push({ c: vec([[L.beta + j, 1]]), lo: 0 });
+  const pers = new Float64Array(k);
+  for (let i = 0; i < m.p; i++) {
+    pers[L.alpha + i] = -1;
+    if (m.family === "gjr") pers[L.gamma + i] = -0.5;
+  }
+  for (let j = 0; j < m.q; j++) pers[L.beta + j] = -1;
+  out.push({ c: pers, lo: -persistenceMax });
+  L.names.slice(L.shape).forEach((name, i) => {
+    const [lo, hi] = SHAPE_BOUNDS[name];
+    out.push({ c: vec([[L.shape + i, 1]]), lo }, { c: vec([[L.shape + i, -1]]), lo: -hi });
+  });
+  return out;
+}
+
+/** Coefficients of a model in the input's units, by name (`layout`'s names; mu absent with a zero mean). */
+export type GarchModelParams = Record<string, number>;
+
+/**
+ * Writes sigma_t = sqrt(s2_t) into `out[from..to)` for parameters fitted on the window r[lo, from), as
+ * garch_core's `garchFilterFrom` (which is this recursion for GARCH(1,1)): the recursion starts at `lo`
+ * with the fit's pre-sample values `b` (e^2 and s2) and `bn` (e^2 1[e < 0]), skips non-finite returns of
+ * the window as the fit did, and from `from` on a non-finite r_t advances with E[e_t^2] = s2_t (and
+ * E[e_t^2 1[e_t < 0]] = s2_t / 2). sigma_t uses r up to t-1 only.
+ */
+export function modelFilterFrom(
+  r: ArrayLike<number>,
+  m: GarchModelSpec,
+  par: GarchModelParams,
+  b: number,
+  bn: number,
+  lo: number,
+  from: number,
+  to: number,
+  out: Float64Array,
+): void {
+  const L = layout(m), p = m.p, q = m.q, gjr = m.family === "gjr";
+  const mu = par.mu ?? 0, om = par.omega;
+  const al = L.names.slice(L.alpha, L.alpha + p).map((n) => par[n]);
+  const ga = gjr ? L.names.slice(L.gamma, L.gamma + p).map((n) => par[n]) : [];
+  const be = L.names.slice(L.beta, L.beta + q).map((n) => par[n]);
+  const E2 = new Float64Array(p).fill(b), EN = new Float64Array(p).fill(bn), H = new Float64Array(q).fill(b);
+  for (let t = lo; t < to; t++) {
+    const v = r[t];
+    if (t < from && !Number.isFinite(v)) continue;
+    // Summed in the order omega, alphas, gammas, betas: for GARCH(1,1) the same operations as ever.
+    let h = om;
+    for (let i = 0; i < p; i++) h += al[i] * E2[i];
+    for (let i = 0; i < ga.length; i++) h += ga[i] * EN[i];
+    for (let j = 0; j < q; j++) h += be[j] * H[j];
+    if (t >= from) out[t] = Math.sqrt(h);
+    const e = v - mu, finite = Number.isFinite(e);
+    for (let i = p - 1; i > 0; i--) (E2[i] = E2[i - 1], EN[i] = EN[i - 1]);
+    E2[0] = finite ? e * e : h;
+    EN[0] = finite ? (e < 0 ? e * e : 0) : h / 2;
+    for (let j = q - 1; j > 0; j--) H[j] = H[j - 1];
+    if (q) H[0] = h;
+  }
+}
