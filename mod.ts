@@ -157,10 +157,29 @@ export {
   walkForwardRefits,
 } from "./kernels/garch.ts";
 export {
+  fitGarchModel,
+  fitGarchModelCpu,
+  fitGarchModelWalkForward,
+  GARCH_MODEL_DEFAULTS,
+  type GarchDist,
+  type GarchMean,
+  type GarchModelFit,
+  type GarchModelOptions,
+  type GarchModelParams,
+  type GarchModelSpec,
+  MODEL_SCHEME,
+  modelFilter,
+  modelFilterFrom,
+  modelName,
+  parseModel,
+} from "./kernels/garch.ts";
+export {
   type GarchColumnReport,
   type GarchEngineConfig,
   type GarchMode,
+  type GarchModelReport,
   garchModels,
+  garchModelSpecs,
   type GarchReport,
 } from "./engines/garch.ts";
 

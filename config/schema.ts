@@ -17,6 +17,7 @@ import type { FracDiffConfig } from "../engines/stationarization.ts";
 import type { FeatureExtractionConfig } from "../kernels/feature_frame.ts";
 
 export type { FracDiffConfig };
+import { garchModelProblem } from "../kernels/garch_model.ts";
 import { ffdSearchProblem, ffdWeightsProblem } from "../kernels/fracdiff.ts";
 import { LIMITS } from "../runtime/limits.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
@@ -145,9 +146,9 @@ export type ExtractionConfig = Required<Omit<FeatureExtractionConfig, "progressM
 
 /** `features.garch`: GARCH(p, q) fit. */
 export interface GarchConfig {
-  /** GARCH order p: 1 (only GARCH(1,1) is implemented; other values are a config error). Default 1. */
+  /** Order p: 1 (other orders are set by model name in `models`, e.g. garch21; other values are an error). Default 1. */
   p: number;
-  /** ARCH order q: 1 (only GARCH(1,1) is implemented; other values are a config error). Default 1. */
+  /** Order q: 1 (other orders are set by model name in `models`, e.g. garch12; other values are an error). Default 1. */
   q: number;
   /** Optimizer iteration cap (integer >= 1). Default 1000. */
   max_iter: number;
@@ -164,6 +165,15 @@ export interface GarchConfig {
   refit_every: number;
   /** walk_forward: finite returns before the first value; earlier rows are NaN (integer >= 100). Default 1000. */
   min_samples: number;
+  /**
+   * Models fitted per column: garch{p}{q} or gjr{p}{q} (p 1..3 ARCH lags, q 0..3 GARCH lags), suffix _t or
+   * _skewt (kernels/garch_model.ts). Default ["garch11"].
+   */
+  models: string[];
+  /** The criterion choosing the model behind `<col>_garch_vol` at each refit: "aic" (default) or "bic". */
+  select_by: "aic" | "bic";
+  /** Conditional mean: "constant" (default; mu estimated) or "zero". */
+  mean: "constant" | "zero";
 }
 
 /** `features`: feature-engine parameters. */
@@ -519,9 +529,9 @@ const SCHEMA = obj({
       workers: int(0, 0, LIMITS.workers),
     }),
     garch: obj({
-      // The engines fit GARCH(1,1) only: other orders would fail every task, so they are refused here.
-      p: { t: "int", def: 1, min: 1, max: 1, note: "only GARCH(1,1) is implemented" },
-      q: { t: "int", def: 1, min: 1, max: 1, note: "only GARCH(1,1) is implemented" },
+      // Orders are part of a model's name (models: [garch21, ...]); p and q stay 1 so old configs keep their meaning.
+      p: { t: "int", def: 1, min: 1, max: 1, note: "orders go in models, e.g. garch21" },
+      q: { t: "int", def: 1, min: 1, max: 1, note: "orders go in models, e.g. garch21" },
       max_iter: int(1000, 1, LIMITS.iterations),
       max_samples: int(10000, 1, LIMITS.samples),
       mode: oneOf(["walk_forward", "in_sample"], "walk_forward"),
@@ -529,6 +539,9 @@ const SCHEMA = obj({
       window: intOr(["expanding"], 10000, 100, LIMITS.samples),
       refit_every: int(1000, 1, LIMITS.samples),
       min_samples: int(1000, 100, LIMITS.samples),
+      models: list(str(undefined, { check: garchModelProblem }), ["garch11"], { nonEmpty: true }),
+      select_by: oneOf(["aic", "bic"], "aic"),
+      mean: oneOf(["constant", "zero"], "constant"),
     }),
     selection_target_column: str("y_ret_fwd_15m", { check: targetNameProblem }),
     dcor_top_k: int(50, 1, LIMITS.topK),

@@ -1,7 +1,11 @@
 /**
- * The garch_models engine: GARCH(1,1) fits per configured column (`features.columns`) and its conditional
- * volatility `<col>_garch_vol`, sigma_t in percent per bar: the standard deviation of the percent log return
- * r_t = 100 log(c_t / c_{t-1}) (the scale `arch` users fit) given the returns up to t-1.
+ * The garch_models engine: fits of each model in `features.garch.models` (default garch11; names and models in
+ * kernels/garch_model.ts) per configured column (`features.columns`) and the conditional volatility
+ * `<col>_garch_vol`, sigma_t in percent per bar: the standard deviation of the percent log return
+ * r_t = 100 log(c_t / c_{t-1}) (the scale `arch` users fit) given the returns up to t-1, from the model with
+ * the lowest AIC (or BIC, `select_by`). The choice is made per refit, among the fits on that refit's window
+ * (all models see the same returns), so it is as causal as the fits: the model serving a row is chosen on
+ * data before it. Every model's fits are in the report.
  *
  * `mode: walk_forward` (default) is causal by construction: the first refit is at the row after the
  * `min_samples`-th finite return (rows before it are NaN), then one every `refit_every` rows; refit k is
@@ -21,14 +25,18 @@
  * A series that cannot be fitted gets a status in the report and NaN rows, never an exception.
  */
 import {
-  fitGarch,
-  fitGarchWalkForward,
-  garchFilter,
-  garchFilterFrom,
-  type GarchFit,
+  fitGarchModel,
+  fitGarchModelWalkForward,
+  type GarchMean,
+  type GarchModelFit,
+  type GarchModelParams,
+  type GarchModelSpec,
   type GarchOptions,
-  type GarchParams,
   type GarchStatus,
+  MODEL_SCHEME,
+  modelFilter,
+  modelFilterFrom,
+  parseModel,
   percentLogReturns,
   type Refit,
   walkForwardRefits,
@@ -65,22 +73,62 @@ export interface GarchEngineConfig {
   min_samples: number;
   /** Pre-sample variance convention (default "sample", see kernels/garch_core.ts). */
   init?: GarchOptions["init"];
+  /** Models fitted per column (default ["garch11"]). */
+  models?: string[];
+  /** Criterion choosing the model behind `<col>_garch_vol` (default "aic"). */
+  select_by?: "aic" | "bic";
+  /** Conditional mean (default "constant"). */
+  mean?: GarchMean;
+}
+
+/** One model's fits of a column (an entry of `GarchColumnReport.models`): its last refit's, and counts. */
+export interface GarchModelReport {
+  /** Status of the last refit. */
+  status: GarchStatus;
+  /** Why, for any status but "converged". */
+  message: string | null;
+  /** Estimates of the last refit, by name (kernels/garch_model.ts). */
+  params: GarchModelParams | null;
+  /** Their standard errors (inverse Hessian). */
+  se: GarchModelParams | null;
+  /** Their Bollerslev-Wooldridge robust standard errors. */
+  robust_se: GarchModelParams | null;
+  /** Log-likelihood of the last refit. */
+  loglik: number | null;
+  /** AIC of the last refit. */
+  aic: number | null;
+  /** BIC of the last refit. */
+  bic: number | null;
+  /** sum alpha + sum gamma / 2 + sum beta of the last refit. */
+  persistence: number | null;
+  /** Fits without estimates. */
+  refits_failed: number;
+  /** Fits that stopped before convergence. */
+  refits_not_converged: number;
+  /** Refits at which this model had the lowest criterion (its rows are this model's). */
+  selected: number;
+  /** Which path searched the last fit. */
+  backend: "cpu" | "webgpu" | null;
 }
 
 /** One column's entry of the garch_models report (the GARCH table of summary.md). */
 export interface GarchColumnReport {
   /** How the column was estimated. */
   mode: GarchMode;
+  /** The model chosen at the last refit (the fields below are its fits'). */
+  model: string;
+  /** Every model's fits, by name. */
+  models: Record<string, GarchModelReport>;
   /** Status of the last refit (in_sample: of the fit); "too_short" when no refit was due. */
   status: GarchStatus;
   /** Why, for any status but "converged". */
   message: string | null;
-  /** Estimates of the last refit (mu, omega, alpha, beta; percent returns). */
-  params: GarchParams | null;
+  /** Estimates of the last refit (mu, omega, alpha, beta, ... by name; percent returns). */
+  params: GarchModelParams | null;
   /** Their standard errors (inverse Hessian). */
-  se: GarchParams | null;
+  se: GarchModelParams | null;
   /** Their Bollerslev-Wooldridge robust standard errors. */
-  robust_se: GarchParams | null;
+  robust_se: GarchModelParams | null;
   /** alpha + beta of the last refit. */
   persistence: number | null;
   /** ln(0.5) / ln(alpha + beta), in bars (null unless 0 < alpha + beta < 1). */
@@ -115,6 +163,12 @@ export interface GarchReport {
   min_samples: number | null;
   /** in_sample's fit window (null in walk_forward mode). */
   max_samples: number | null;
+  /** The models fitted. */
+  models: string[];
+  /** The criterion choosing among them. */
+  select_by: "aic" | "bic";
+  /** The conditional mean. */
+  mean: GarchMean;
   /** Per configured column. */
   columns: Record<string, GarchColumnReport>;
   /** The fitted series. */
@@ -123,7 +177,22 @@ export interface GarchReport {
   ms: number;
 }
 
-/** Runs the engine on one frame; `progress` hears the walk-forward refits done of all columns' refits. */
+/** The models of the configuration (UsageError naming the key and value for a name off the scheme). */
+export function garchModelSpecs(names: string[] | undefined): GarchModelSpec[] {
+  const list = names ?? ["garch11"];
+  if (!list.length) throw new UsageError("features.garch.models: expected at least one model");
+  return list.map((name, i) => {
+    const m = parseModel(name);
+    if (!m) {
+      throw new UsageError(
+        `features.garch.models[${i}]: unknown model ${JSON.stringify(name)}; expected ${MODEL_SCHEME}`,
+      );
+    }
+    return m;
+  });
+}
+
+/** Runs the engine on one frame; `progress` hears the walk-forward refits done of all columns' and models' refits. */
 export async function garchModels(
   frame: Frame,
   cfg: GarchEngineConfig,
@@ -132,25 +201,26 @@ export async function garchModels(
 ): Promise<EngineResult<GarchReport>> {
   if (cfg.p !== 1 || cfg.q !== 1) {
     throw new UsageError(
-      `features.garch: only GARCH(1,1) is implemented (p: 1, q: 1), got p: ${cfg.p}, q: ${cfg.q}`,
+      `features.garch: p and q must be 1 (other orders are chosen by name in features.garch.models, e.g. garch21), got p: ${cfg.p}, q: ${cfg.q}`,
     );
   }
+  const specs = garchModelSpecs(cfg.models);
+  const by = cfg.select_by ?? "aic", mean = cfg.mean ?? "constant";
   const t0 = performance.now();
   const walk = cfg.mode === "walk_forward";
-  const opts = { maxIter: cfg.max_iter, maxSamples: cfg.max_samples, init: cfg.init ?? "sample" };
+  const opts = { maxIter: cfg.max_iter, maxSamples: cfg.max_samples, init: cfg.init ?? "sample", mean };
   const returns = cfg.columns.map((c) => percentLogReturns(getColumn(frame, c)));
-  let vols: Float64Array[], fits: GarchFit[][], refits: Refit[][] | null = null;
+  // fits[model][column][refit]
+  const fits: GarchModelFit[][][] = [];
+  let refits: Refit[][] | null = null;
   if (walk) {
     const wf = { window: cfg.window, refitEvery: cfg.refit_every, minSamples: cfg.min_samples };
     refits = returns.map((r) => walkForwardRefits(r, wf));
-    fits = await fitGarchWalkForward(
-      returns,
-      refits,
-      opts,
-      compute,
-      progress && ((done, total) => progress(done, total, "refits")),
-    );
-    vols = returns.map((r, i) => walkForwardVol(r, refits![i], fits[i]));
+    for (const [k, m] of specs.entries()) {
+      const report = progress &&
+        ((done: number, total: number) => progress(k * total + done, specs.length * total, "refits"));
+      fits.push(await fitGarchModelWalkForward(returns, refits, m, opts, compute, report));
+    }
   } else {
     log(
       "warn",
@@ -160,21 +230,57 @@ export async function garchModels(
         max_samples: cfg.max_samples,
       },
     );
-    fits = (await fitGarch(returns, opts, compute)).map((f) => [f]);
-    vols = returns.map((r, i) =>
-      fits[i][0].params ? garchFilter(r, fits[i][0].params!) : new Float64Array(frame.rows).fill(NaN)
-    );
+    for (const m of specs) fits.push((await fitGarchModel(returns, m, opts, compute)).map((f) => [f]));
   }
+  // chosen[column][refit]: the model index with the lowest criterion among the fits with estimates.
+  const chosen = returns.map((_, c) =>
+    fits[0][c].map((_, k) => {
+      let best = -1;
+      specs.forEach((_, m) => {
+        const v = fits[m][c][k][by];
+        if (fits[m][c][k].params && v !== null && (best < 0 || v < fits[best][c][k][by]!)) best = m;
+      });
+      return best;
+    })
+  );
+  const vols = returns.map((r, c) => {
+    if (refits) return walkForwardVol(r, refits[c], specs, fits.map((f) => f[c]), chosen[c]);
+    const m = chosen[c][0];
+    return m < 0 ? new Float64Array(frame.rows).fill(NaN) : modelFilter(r, specs[m], fits[m][c][0].params!);
+  });
   const columns = new Map<string, Float64Array>();
   const report: Record<string, GarchColumnReport> = {};
   const notes: Record<string, string> = {};
   cfg.columns.forEach((c, i) => {
     columns.set(`${c}_garch_vol`, vols[i]);
     const rs = refits?.[i] ?? null;
-    const last = fits[i].at(-1) ?? null;
+    const sel = Math.max(0, chosen[i].at(-1) ?? 0);
+    const own = fits[sel][i];
+    const last = own.at(-1) ?? null;
     const firstRow = vols[i].findIndex(Number.isFinite);
+    const models: Record<string, GarchModelReport> = {};
+    specs.forEach((m, k) => {
+      const f = fits[k][i], l = f.at(-1) ?? null;
+      models[m.name] = {
+        status: l?.status ?? "too_short",
+        message: l ? l.message : `fewer than min_samples (${cfg.min_samples}) finite returns`,
+        params: l?.params ?? null,
+        se: l?.se ?? null,
+        robust_se: l?.robust_se ?? null,
+        loglik: l?.loglik ?? null,
+        aic: l?.aic ?? null,
+        bic: l?.bic ?? null,
+        persistence: l?.persistence ?? null,
+        refits_failed: f.filter((x) => !x.params).length,
+        refits_not_converged: f.filter((x) => x.status === "not_converged").length,
+        selected: chosen[i].filter((x) => x === k).length,
+        backend: l?.backend ?? null,
+      };
+    });
     const entry: GarchColumnReport = {
       mode: cfg.mode,
+      model: specs[sel].name,
+      models,
       status: last?.status ?? "too_short",
       message: last ? last.message : `fewer than min_samples (${cfg.min_samples}) finite returns`,
       params: last?.params ?? null,
@@ -184,9 +290,9 @@ export async function garchModels(
       half_life: last?.half_life ?? null,
       loglik: last?.loglik ?? null,
       nobs: last?.nobs ?? 0,
-      refits: fits[i].length,
-      refits_failed: fits[i].filter((f) => !f.params).length,
-      refits_not_converged: fits[i].filter((f) => f.status === "not_converged").length,
+      refits: own.length,
+      refits_failed: own.filter((f) => !f.params).length,
+      refits_not_converged: own.filter((f) => f.status === "not_converged").length,
       first_row: firstRow < 0 ? null : firstRow,
       last_refit_row: rs?.at(-1)?.row ?? null,
       backend: last?.backend ?? null,
@@ -201,9 +307,9 @@ export async function garchModels(
       : "warn";
     log(
       level,
-      `garch_models: ${c}: ${entry.status}${
-        q ? `, alpha ${q.alpha.toPrecision(4)}, beta ${q.beta.toPrecision(4)}` : ""
-      }` +
+      `garch_models: ${c}: ${
+        specs.length > 1 ? `${entry.model} (lowest ${by.toUpperCase()}) ` : ""
+      }${entry.status}${q ? `, alpha ${q.alpha.toPrecision(4)}, beta ${(q.beta ?? 0).toPrecision(4)}` : ""}` +
         (walk
           ? ` (${entry.refits} refits, ${entry.refits_failed} failed, ${entry.refits_not_converged} not converged)`
           : "") +
@@ -219,6 +325,9 @@ export async function garchModels(
       refit_every: walk ? cfg.refit_every : null,
       min_samples: walk ? cfg.min_samples : null,
       max_samples: walk ? null : cfg.max_samples,
+      models: specs.map((m) => m.name),
+      select_by: by,
+      mean,
       columns: report,
       returns: "100 * log(close_t / close_{t-1})",
       ms: Math.round(performance.now() - t0),
@@ -227,14 +336,34 @@ export async function garchModels(
   };
 }
 
-/** sigma_t of each refit's rows from the last refit up to it that has estimates (NaN before the first). */
-function walkForwardVol(r: Float64Array, refits: Refit[], fits: GarchFit[]): Float64Array {
+/**
+ * sigma_t of each refit's rows from the model chosen at the last refit up to it that has one (NaN before the
+ * first): its fit's parameters and pre-sample values, the recursion run from its window's start.
+ */
+function walkForwardVol(
+  r: Float64Array,
+  refits: Refit[],
+  specs: GarchModelSpec[],
+  fits: GarchModelFit[][],
+  chosen: number[],
+): Float64Array {
   const out = new Float64Array(r.length).fill(NaN);
-  let used: { fit: GarchFit; refit: Refit } | null = null;
+  let used: { m: GarchModelSpec; fit: GarchModelFit; refit: Refit } | null = null;
   refits.forEach((refit, k) => {
-    if (fits[k].params) used = { fit: fits[k], refit };
+    if (chosen[k] >= 0) used = { m: specs[chosen[k]], fit: fits[chosen[k]][k], refit };
     if (used) {
-      garchFilterFrom(r, used.fit.params!, used.fit.presample!, used.refit.lo, refit.row, refit.end, out);
+      const { m, fit } = used;
+      modelFilterFrom(
+        r,
+        m,
+        fit.params!,
+        fit.presample!,
+        fit.presample_neg!,
+        used.refit.lo,
+        refit.row,
+        refit.end,
+        out,
+      );
     }
   });
   return out;

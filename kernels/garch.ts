@@ -16,6 +16,16 @@ import {
   type Refit,
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
+import type { GarchModelSpec } from "./garch_model.ts";
+import {
+  checkModelOptions,
+  fitGarchModelCpu,
+  fromGarchFit,
+  GARCH_MODEL_DEFAULTS,
+  type GarchModelFit,
+  type GarchModelOptions,
+  isGarch11,
+} from "./garch_model_fit.ts";
 import type { ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -33,7 +43,19 @@ export {
   type WalkForwardOptions,
   walkForwardRefits,
 } from "./garch_core.ts";
-export { fitGarchCpu, fitGarchGpu, percentLogReturns };
+export { fitGarchCpu, fitGarchGpu, fitGarchModelCpu, percentLogReturns };
+export {
+  type GarchDist,
+  type GarchMean,
+  type GarchModelParams,
+  type GarchModelSpec,
+  MODEL_SCHEME,
+  modelFilter,
+  modelFilterFrom,
+  modelName,
+  parseModel,
+} from "./garch_model.ts";
+export { GARCH_MODEL_DEFAULTS, type GarchModelFit, type GarchModelOptions } from "./garch_model_fit.ts";
 
 /**
  * Fits GARCH(1,1) to each series of returns (NaN entries are skipped; the last `maxSamples` finite values are
@@ -77,8 +99,7 @@ export function fitGarchWalkForward(
   const o = { ...GARCH_DEFAULTS, ...opts };
   checkOptions(o);
   // Each window is passed whole: maxSamples only needs to be at least its length.
-  const longest = refits.flat().reduce((m, f) => Math.max(m, f.row - f.lo), 1);
-  const windowOpts = { ...o, maxSamples: longest };
+  const windowOpts = { ...o, maxSamples: longestWindow(refits) };
   // Progress in refits, before the first and after each (CPU) or each batched search (GPU).
   const total = refits.reduce((a, r) => a + r.length, 0);
   progress?.(0, total);
@@ -100,19 +121,70 @@ export function fitGarchWalkForward(
       let k = 0;
       return refits.map((rs) => rs.map(() => flat[k++]));
     },
-    () => {
-      let done = 0;
-      return series.map((r, i) => {
-        let prev: GarchFit | null = null;
-        return refits[i].map((f) => {
-          const fit = fitGarchCpu(r.subarray(f.lo, f.row), windowOpts, prev?.params);
-          if (fit.status === "converged") prev = fit;
-          progress?.(++done, total);
-          return fit;
-        });
-      });
-    },
+    () => walkForwardCpu(series, refits, (w, prev) => fitGarchCpu(w, windowOpts, prev), progress),
   );
+}
+
+/** Longest refit window, at least 1 (maxSamples need only be that large). */
+const longestWindow = (refits: Refit[][]) => refits.flat().reduce((m, f) => Math.max(m, f.row - f.lo), 1);
+
+/**
+ * The CPU walk-forward of any model: each series' refits in order, each warm-started from the previous
+ * converged refit's estimates (`fit` reruns from the grid when that start does not converge).
+ */
+function walkForwardCpu<F extends { status: string; params: object | null }>(
+  series: Float64Array[],
+  refits: Refit[][],
+  fit: (window: Float64Array, prev: F["params"]) => F,
+  progress?: (done: number, total: number) => void,
+): F[][] {
+  const total = refits.reduce((a, r) => a + r.length, 0);
+  let done = 0;
+  return series.map((r, i) => {
+    let prev: F["params"] = null;
+    return refits[i].map((f) => {
+      const out = fit(r.subarray(f.lo, f.row), prev);
+      if (out.status === "converged") prev = out.params;
+      progress?.(++done, total);
+      return out;
+    });
+  });
+}
+
+/**
+ * Fits one model of the family to each series (`fitGarch` for GARCH(1,1)-normal with a constant mean, whose
+ * GPU search it keeps; the other models on the CPU in f64).
+ */
+export async function fitGarchModel(
+  series: ArrayLike<number>[],
+  model: GarchModelSpec,
+  opts: Partial<GarchModelOptions>,
+  compute: Compute,
+): Promise<GarchModelFit[]> {
+  const o = { ...GARCH_MODEL_DEFAULTS, ...opts };
+  checkModelOptions(o);
+  if (isGarch11(model, o.mean)) return (await fitGarch(series, o, compute)).map(fromGarchFit);
+  return series.map((r) => fitGarchModelCpu(r, model, o));
+}
+
+/** `fitGarchWalkForward` for one model of the family (see `fitGarchModel` for the paths). */
+export async function fitGarchModelWalkForward(
+  series: Float64Array[],
+  refits: Refit[][],
+  model: GarchModelSpec,
+  opts: Partial<GarchModelOptions>,
+  compute: Compute,
+  progress?: (done: number, total: number) => void,
+): Promise<GarchModelFit[][]> {
+  const o = { ...GARCH_MODEL_DEFAULTS, ...opts };
+  checkModelOptions(o);
+  if (isGarch11(model, o.mean)) {
+    const fits = await fitGarchWalkForward(series, refits, o, compute, progress);
+    return fits.map((rs) => rs.map(fromGarchFit));
+  }
+  const windowOpts = { ...o, maxSamples: longestWindow(refits) };
+  progress?.(0, refits.reduce((a, r) => a + r.length, 0));
+  return walkForwardCpu(series, refits, (w, prev) => fitGarchModelCpu(w, model, windowOpts, prev), progress);
 }
 
 /** `kernel garch`: fits the column's percent log returns (or the column itself with --returns false). */

@@ -37,7 +37,7 @@
  * Bollerslev-Wooldridge sandwich H^-1 (sum_t s_t s_t') H^-1 with the per-observation scores s_t.
  */
 import { UsageError } from "../runtime/errors.ts";
-import { type GarchModelSpec, modelFilterFrom } from "./garch_model.ts";
+import { type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_model.ts";
 
 /** GARCH(1,1)-normal as a model of the family (`kernels/garch_model.ts`). */
 export const GARCH11: GarchModelSpec = { name: "garch11", family: "garch", p: 1, q: 1, dist: "normal" };
@@ -766,12 +766,7 @@ export function checkOptions(o: GarchOptions): void {
  * finite return.
  */
 export function garchFilter(r: ArrayLike<number>, p: GarchParams): Float64Array {
-  const out = new Float64Array(r.length).fill(NaN);
-  const pers = p.alpha + p.beta;
-  let start = 0;
-  while (start < r.length && !Number.isFinite(r[start])) start++;
-  garchFilterFrom(r, p, pers < 1 ? p.omega / (1 - pers) : NaN, start, start, r.length, out);
-  return out;
+  return modelFilter(r, GARCH11, { ...p });
 }
 
 /**

@@ -56,6 +56,11 @@ export function parseModel(name: string): GarchModelSpec | null {
   };
 }
 
+/** Why a name is not a model (a config check), or undefined. */
+export function garchModelProblem(name: string): string | undefined {
+  return parseModel(name) ? undefined : `unknown model ${JSON.stringify(name)}; expected ${MODEL_SCHEME}`;
+}
+
 /** The model name of parts (family, orders, distribution). */
 export function modelName(family: "garch" | "gjr", p: number, q: number, dist: GarchDist): string {
   return `${family}${p}${q}${dist === "normal" ? "" : `_${dist}`}`;
@@ -268,6 +273,21 @@ export function constraints(m: GarchModelSpec, omegaMin: number, persistenceMax:
 
 /** Coefficients of a model in the input's units, by name (`layout`'s names; mu absent with a zero mean). */
 export type GarchModelParams = Record<string, number>;
+
+/**
+ * sigma_t of the whole series with fixed parameters, as garch_core's `garchFilter` (which is this for
+ * GARCH(1,1)): from the first finite return, pre-sample e^2 = s2 = the unconditional variance
+ * omega / (1 - persistence) and e^2 1[e < 0] half of it; NaN before the first finite return.
+ */
+export function modelFilter(r: ArrayLike<number>, m: GarchModelSpec, par: GarchModelParams): Float64Array {
+  const out = new Float64Array(r.length).fill(NaN);
+  const pers = persistence(m, layout(m).names.map((n) => par[n] ?? 0));
+  const b = pers < 1 ? par.omega / (1 - pers) : NaN;
+  let start = 0;
+  while (start < r.length && !Number.isFinite(r[start])) start++;
+  modelFilterFrom(r, m, par, b, b / 2, start, start, r.length, out);
+  return out;
+}
 
 /**
  * Writes sigma_t = sqrt(s2_t) into `out[from..to)` for parameters fitted on the window r[lo, from), as

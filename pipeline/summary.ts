@@ -4,7 +4,7 @@
  * warm-up and NaN counts of every feature with the cause of any unusable one, the minimum-d table of
  * `d_values: auto`, the GARCH fits and the selection table. Names and messages are escaped so no value breaks a table.
  */
-import type { GarchParams } from "../kernels/garch.ts";
+import type { GarchModelParams } from "../kernels/garch.ts";
 import { printable } from "../io/discover.ts";
 import type { ColumnQuality } from "./quality.ts";
 import type { EngineReports } from "./engines.ts";
@@ -192,19 +192,31 @@ function minDLines(t: TaskSummary): string[] {
   });
 }
 
+/** A model's name as a title: garch11 "GARCH(1,1)", gjr21_t "GJR(2,1)-t". */
+const modelTitle = (name: string) =>
+  name.replace(
+    /^(garch|gjr)(\d)(\d)(?:_(\w+))?$/,
+    (_, f, p, q, d) => `${f.toUpperCase()}(${p},${q})${d ? `-${d}` : ""}`,
+  );
+
 function garchLines(t: TaskSummary): string[] {
   const g = t.reports?.garch_models;
   if (!g?.columns) return [];
   const how = g.mode === "walk_forward"
     ? `walk-forward: window ${g.window}, refit every ${g.refit_every} bars, first value after ${g.min_samples} returns`
     : `in-sample fit on the last ${g.max_samples} returns (looks ahead)`;
-  const est = (p: GarchParams | null, se: GarchParams | null, k: keyof GarchParams) =>
-    p ? `${num(p[k], 4)}${se ? ` (${num(se[k], 2)})` : ""}` : "";
-  return [
+  const models = g.models ?? ["garch11"];
+  const title = models.map(modelTitle).join(", ") +
+    (models.length > 1 ? ` (lowest ${g.select_by.toUpperCase()} per refit)` : "");
+  const est = (p: GarchModelParams | null, se: GarchModelParams | null, k: string) =>
+    p && k in p ? `${num(p[k], 4)}${se ? ` (${num(se[k], 2)})` : ""}` : "";
+  const lines = [
     "",
-    `### GARCH(1,1) of ${cell(g.returns)}: ${how}`,
+    `### ${title} of ${cell(g.returns)}: ${how}`,
     "",
-    "Estimates of the last fit with standard errors in brackets; half-life in bars.",
+    `Estimates of the last fit${
+      models.length > 1 ? " of the chosen model" : ""
+    } with standard errors in brackets; half-life in bars.`,
     "",
     ...table(
       [
@@ -229,6 +241,33 @@ function garchLines(t: TaskSummary): string[] {
         r.status + (r.message ? `: ${r.message}` : ""),
         `${r.refits} (${r.refits_failed}, ${r.refits_not_converged})`,
       ]),
+    ),
+  ];
+  if (models.length === 1 && models[0] === "garch11") return lines;
+  // Every model's last fit: the criteria and the parameters the table above leaves out.
+  const shown = new Set(["mu", "omega", "alpha", "beta"]);
+  return [
+    ...lines,
+    "",
+    `Every model's last fit (${g.mean} mean); chosen: refits at which it had the lowest ${g.select_by.toUpperCase()}.`,
+    "",
+    ...table(
+      ["column", "model", "chosen", "log-likelihood", "AIC", "BIC", "other parameters", "status"],
+      Object.entries(g.columns).flatMap(([c, r]) =>
+        Object.entries(r.models ?? {}).map(([name, m]) => [
+          c,
+          name + (name === r.model ? " (selected)" : ""),
+          m.selected,
+          num(m.loglik, 8),
+          num(m.aic, 8),
+          num(m.bic, 8),
+          Object.keys(m.params ?? {}).filter((k) => !shown.has(k)).map((k) =>
+            `${k} ${est(m.params, m.se, k)}`
+          )
+            .join(", "),
+          m.status + (m.message ? `: ${m.message}` : ""),
+        ])
+      ),
     ),
   ];
 }

@@ -69,6 +69,9 @@ Deno.test("config: empty text gives the documented defaults", () => {
     window: 10000,
     refit_every: 1000,
     min_samples: 1000,
+    models: ["garch11"],
+    select_by: "aic",
+    mean: "constant",
   });
   assert.equal(f.selection_target_column, "y_ret_fwd_15m");
   assert.equal(f.dcor_top_k, 50);
@@ -104,6 +107,9 @@ Deno.test("config: partial sections keep the other defaults; empty sections are 
     window: 10000,
     refit_every: 1000,
     min_samples: 1000,
+    models: ["garch11"],
+    select_by: "aic",
+    mean: "constant",
   });
   assert.deepEqual(c.features.frac_diff.d_values, [0.1, 0.2, 0.3, 0.4, 0.5]);
   assert.equal(c.development.log_memory_usage, true);
