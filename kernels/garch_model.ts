@@ -12,8 +12,10 @@
  * nu, lambda; a lag-1 coefficient has no suffix, so GARCH(1,1)'s names are `GarchParams`' own.
  *
  * Pre-sample values, as for GARCH(1,1): e_{1-i}^2 = s2_{1-j} = B (the mean squared residual, or `arch`'s
- * backcast) and e_{1-i}^2 1[e_{1-i} < 0] = Bn: the mean of e^2 1[e < 0] with "sample" (fGarch's convention
- * for its APARCH with delta = 2), B / 2 with "backcast" (`arch`'s).
+ * backcast) and e_{1-i}^2 1[e_{1-i} < 0] = B / 2 (`arch`'s convention; fGarch's APARCH with delta = 2 starts
+ * at omega + (beta + alpha (1 + gamma^2)) B, the same s2_1). For orders above 1, fGarch sets s2_1..s2_m
+ * (m = max(p, q)) all to omega + persistence B and starts the recursion at m + 1, while `arch` and this code
+ * use B for every pre-sample lag: the two differ in the first m variances only.
  *
  * `evalModel` is the one likelihood recursion of the family (value only, or with the analytic gradient and
  * the score outer product: ds2/dtheta by forward recursion, the shape derivatives by central differences
@@ -105,24 +107,10 @@ export interface ModelPresample {
 }
 
 /** The pre-sample values at `mu` (see the module comment). */
-export function modelPresample(
-  p: PreparedSeries,
-  init: VarianceInit,
-  mu: number,
-  gjr: boolean,
-): ModelPresample {
-  if (init === "backcast") return { b: p.backcast, db: 0, bn: gjr ? p.backcast / 2 : 0, dbn: 0 };
-  let bn = 0, dbn = 0;
-  if (gjr) {
-    for (let t = 0; t < p.x.length; t++) {
-      const e = p.x[t] - mu;
-      if (e < 0) (bn += e * e, dbn -= 2 * e);
-    }
-    bn /= p.x.length;
-    dbn /= p.x.length;
-  }
+export function modelPresample(p: PreparedSeries, init: VarianceInit, mu: number, gjr: boolean): ModelPresample {
   // mean((x - mu)^2) = 1 + mu^2 for centred, scaled x (as in garch_core's presample).
-  return { b: 1 + mu * mu, db: 2 * mu, bn, dbn };
+  const [b, db] = init === "backcast" ? [p.backcast, 0] : [1 + mu * mu, 2 * mu];
+  return { b, db, bn: gjr ? b / 2 : 0, dbn: gjr ? db / 2 : 0 };
 }
 
 /** Persistence sum alpha + gamma / 2 + sum beta (gamma's weight is P(z < 0) = 1/2 of a symmetric z). */
