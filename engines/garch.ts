@@ -201,7 +201,7 @@ export async function garchModels(
 ): Promise<EngineResult<GarchReport>> {
   if (cfg.p !== 1 || cfg.q !== 1) {
     throw new UsageError(
-      `features.garch: p and q must be 1 (other orders are chosen by name in features.garch.models, e.g. garch21), got p: ${cfg.p}, q: ${cfg.q}`,
+      `features.garch: p and q stay GARCH(1,1)'s (p: 1, q: 1); other orders are chosen by name in features.garch.models (e.g. garch21), got p: ${cfg.p}, q: ${cfg.q}`,
     );
   }
   const specs = garchModelSpecs(cfg.models);

@@ -16,7 +16,7 @@ import {
   type Refit,
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
-import type { GarchModelSpec } from "./garch_model.ts";
+import { type GarchDist, type GarchMean, type GarchModelSpec, modelName, parseModel } from "./garch_model.ts";
 import {
   checkModelOptions,
   fitGarchModelCpu,
@@ -187,13 +187,46 @@ export async function fitGarchModelWalkForward(
   return walkForwardCpu(series, refits, (w, prev) => fitGarchModelCpu(w, model, windowOpts, prev), progress);
 }
 
+/** `--model` values of `kernel garch`: a family (orders from --p/--q) or a family with its orders. */
+const CLI_MODELS = ["garch", "gjr"].flatMap((
+  f,
+) => [f, ...[1, 2, 3].flatMap((p) => [0, 1, 2, 3].map((q) => `${f}${p}${q}`))]);
+
 /** `kernel garch`: fits the column's percent log returns (or the column itself with --returns false). */
 export const garchKernel: ScalarKernel = {
   name: "garch",
   inputs: 1,
   conformance: [{}, { "max-samples": 2000 }],
-  summary: "GARCH(1,1) fit of 100 log(x_t / x_{t-1}) (JSON: estimates, standard errors, LL, status)",
+  summary:
+    "GARCH(p,q)/GJR fit (normal, t, skew-t) of 100 log(x_t / x_{t-1}) (JSON: estimates, standard errors, LL, AIC, status)",
   params: {
+    model: {
+      type: "choice",
+      default: "garch11",
+      choices: CLI_MODELS,
+      doc:
+        "garch or gjr with orders p (ARCH lags, 1..3) and q (GARCH lags, 0..3): garch11, gjr21; or garch/gjr with --p/--q",
+    },
+    // Choices with an empty default: an order given with --model garch21 is an error, not silently ignored.
+    p: {
+      type: "choice",
+      default: "",
+      choices: ["1", "2", "3"],
+      doc: "ARCH lags with --model garch or gjr (1)",
+    },
+    q: {
+      type: "choice",
+      default: "",
+      choices: ["0", "1", "2", "3"],
+      doc: "GARCH lags with --model garch or gjr (1)",
+    },
+    dist: {
+      type: "choice",
+      default: "normal",
+      choices: ["normal", "t", "skewt"],
+      doc: "innovations: normal, Student-t or Hansen's skewed t",
+    },
+    mean: { type: "choice", default: "constant", choices: ["constant", "zero"], doc: "conditional mean" },
     "max-samples": {
       type: "int",
       min: 1,
@@ -220,13 +253,24 @@ export const garchKernel: ScalarKernel = {
       doc: "fit percent log returns of the column (true) or the column as returns (false)",
     },
   },
+  check: (p) =>
+    /\d/.test(p.model as string) && (p.p !== "" || p.q !== "")
+      ? `--p and --q give the orders of --model garch or gjr; --model ${p.model} has its own`
+      : undefined,
   run: async ([x], p, compute) => {
     const r = p.returns ? percentLogReturns(x) : x;
-    const [fit] = await fitGarch([r], {
+    const name = p.model as string, family = name.replace(/\d+$/, "") as "garch" | "gjr";
+    const [po, qo] = name === family
+      ? [Number(p.p || 1), Number(p.q || 1)]
+      : [Number(name.at(-2)), Number(name.at(-1))];
+    const model = parseModel(modelName(family, po, qo, p.dist as GarchDist))!;
+    const opts = {
       maxSamples: p["max-samples"] as number,
       maxIter: p["max-iter"] as number,
       init: p.init as GarchOptions["init"],
-    }, compute);
+      mean: p.mean as GarchMean,
+    };
+    const [fit] = await fitGarchModel([r], model, opts, compute);
     return fit;
   },
 };

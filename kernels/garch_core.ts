@@ -37,7 +37,7 @@
  * Bollerslev-Wooldridge sandwich H^-1 (sum_t s_t s_t') H^-1 with the per-observation scores s_t.
  */
 import { UsageError } from "../runtime/errors.ts";
-import { type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_model.ts";
+import { type GarchModelParams, type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_model.ts";
 
 /** GARCH(1,1)-normal as a model of the family (`kernels/garch_model.ts`). */
 export const GARCH11: GarchModelSpec = { name: "garch11", family: "garch", p: 1, q: 1, dist: "normal" };
@@ -763,9 +763,9 @@ export function checkOptions(o: GarchOptions): void {
  * sigma_t uses r_0..r_{t-1} only. The recursion starts at the first finite return with
  * e^2 = s2 = omega / (1 - alpha - beta) (the unconditional variance, which depends on the parameters only);
  * a non-finite return r_t leaves sigma_t defined and advances with E[e_t^2] = s2_t. NaN before the first
- * finite return.
+ * finite return. `p` may be a GARCH(1,1) fit's estimates by name (`GarchModelParams`; mu 0 when absent).
  */
-export function garchFilter(r: ArrayLike<number>, p: GarchParams): Float64Array {
+export function garchFilter(r: ArrayLike<number>, p: GarchParams | GarchModelParams): Float64Array {
   return modelFilter(r, GARCH11, { ...p });
 }
 

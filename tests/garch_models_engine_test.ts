@@ -1,9 +1,11 @@
 /**
  * The garch_models engine with several models (features.garch.models, select_by, mean): no look-ahead with a
  * non-default model chosen per refit, the choice is the lowest criterion among the fits on each refit's window,
- * every model's fits in the report, and the config keys' defaults and errors.
+ * every model's fits in the report, the config keys' defaults and errors, and `kernel garch --model --dist`.
  */
 import { strict as assert } from "node:assert";
+import { join } from "node:path";
+import { main } from "../cli/main.ts";
 import { type GarchEngineConfig, garchModels } from "../engines/garch.ts";
 import { seededNormals } from "../generator/rng.ts";
 import { makeFrame } from "../io/frame.ts";
@@ -53,6 +55,10 @@ async function run(close: Float64Array, cfg: GarchEngineConfig) {
 }
 
 const close = prices(2000, 3);
+const dem = Float64Array.from(
+  (await Deno.readTextFile(new URL("./fixtures/dem2gbp.csv", import.meta.url))).trim().split("\n").slice(1),
+  Number,
+);
 const full = await run(close, BASE);
 
 Deno.test("several models: each refit's rows come from the lowest-AIC fit on its window; all fits reported", () => {
@@ -123,4 +129,52 @@ Deno.test("config: features.garch.models, select_by and mean: defaults and error
     [{ mean: "ar1" }, /features\.garch\.mean: expected one of "constant", "zero", got "ar1"/],
   ];
   for (const [g, re] of bad) assert.throws(() => garch(g), re);
+});
+
+Deno.test("kernel garch CLI: --model gjr11 --dist t, --model gjr --p 2 --q 0, and bad values exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const input = new URL("./fixtures/dem2gbp.csv", import.meta.url).pathname;
+    const base = [
+      "kernel",
+      "garch",
+      "--input",
+      input,
+      "--column",
+      "dem2gbp",
+      "--returns",
+      "false",
+      "--backend",
+      "cpu",
+    ];
+    const cases: [string[], string, string[]][] = [
+      [["--model", "gjr11", "--dist", "t"], "gjr11_t", ["mu", "omega", "alpha", "gamma", "beta", "nu"]],
+      [["--model", "gjr", "--p", "2", "--q", "0", "--mean", "zero"], "gjr20", [
+        "omega",
+        "alpha",
+        "alpha2",
+        "gamma",
+        "gamma2",
+      ]],
+    ];
+    for (const [args, name, keys] of cases) {
+      const out = join(dir, `${name}.json`);
+      assert.equal(await main([...base, ...args, "--output", out]), 0);
+      const fit = JSON.parse(await Deno.readTextFile(out)).result;
+      assert.equal(fit.model, name);
+      assert.equal(fit.status, "converged");
+      assert.deepEqual(Object.keys(fit.params), keys);
+      assert.deepEqual(fit, fitGarchModelCpu(dem, parseModel(name)!, { mean: fit.mean }));
+    }
+    for (
+      const bad of [["--model", "egarch11"], ["--dist", "ged"], ["--model", "gjr11", "--p", "2"], [
+        "--q",
+        "4",
+      ]]
+    ) {
+      assert.equal(await main([...base, ...bad]), 2, bad.join(" "));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
