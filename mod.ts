@@ -159,6 +159,7 @@ export {
 export {
   fitGarchModel,
   fitGarchModelCpu,
+  fitGarchModelGpu,
   fitGarchModelWalkForward,
   GARCH_MODEL_DEFAULTS,
   type GarchDist,

@@ -3,7 +3,9 @@
  * (`kernels/garch_gpu.ts`) or the f64 CPU path (`kernels/garch_core.ts`, where the model, the variance
  * initialisation, the estimator and the standard errors are documented), by the compute context's backend;
  * `fitGarchWalkForward` fits the walk-forward refit windows of many series (engines/garch.ts uses it).
- * `garchKernel` is the `kernel garch` entry of the CLI (a scalar kernel: one JSON fit per series).
+ * `fitGarchModel` / `fitGarchModelWalkForward` do the same for any model of the family (GARCH(p, q), GJR;
+ * normal, t, skew-t: `kernels/garch_model.ts`). `garchKernel` is the `kernel garch` entry of the CLI (a scalar
+ * kernel: one JSON fit per series).
  */
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import {
@@ -16,6 +18,7 @@ import {
   type Refit,
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
+import { fitGarchModelGpu } from "./garch_model_gpu.ts";
 import { type GarchDist, type GarchMean, type GarchModelSpec, modelName, parseModel } from "./garch_model.ts";
 import {
   checkModelOptions,
@@ -43,7 +46,7 @@ export {
   type WalkForwardOptions,
   walkForwardRefits,
 } from "./garch_core.ts";
-export { fitGarchCpu, fitGarchGpu, fitGarchModelCpu, percentLogReturns };
+export { fitGarchCpu, fitGarchGpu, fitGarchModelCpu, fitGarchModelGpu, percentLogReturns };
 export {
   type GarchDist,
   type GarchMean,
@@ -106,23 +109,34 @@ export function fitGarchWalkForward(
   return withFallback(
     compute,
     "garch",
-    async (rt) => {
-      const windows = series.flatMap((r, i) => refits[i].map((f) => r.subarray(f.lo, f.row)));
-      const flat: GarchFit[] = [];
-      for (let a = 0; a < windows.length;) {
-        let b = a, points = 0;
-        while (b < windows.length && (b === a || points + windows[b].length <= GARCH_BATCH_POINTS)) {
-          points += windows[b++].length;
-        }
-        flat.push(...await fitGarchGpu(rt, windows.slice(a, b), windowOpts));
-        a = b;
-        progress?.(a, total);
-      }
-      let k = 0;
-      return refits.map((rs) => rs.map(() => flat[k++]));
-    },
+    (rt) => walkForwardGpu(series, refits, (ws) => fitGarchGpu(rt, ws, windowOpts), progress),
     () => walkForwardCpu(series, refits, (w, prev) => fitGarchCpu(w, windowOpts, prev), progress),
   );
+}
+
+/**
+ * The GPU walk-forward of any model: all refit windows of all series are the series of batched searches
+ * (`fitBatch`), split only where they exceed GARCH_BATCH_POINTS.
+ */
+async function walkForwardGpu<F>(
+  series: Float64Array[],
+  refits: Refit[][],
+  fitBatch: (windows: Float64Array[]) => Promise<F[]>,
+  progress?: (done: number, total: number) => void,
+): Promise<F[][]> {
+  const windows = series.flatMap((r, i) => refits[i].map((f) => r.subarray(f.lo, f.row)));
+  const flat: F[] = [];
+  for (let a = 0; a < windows.length;) {
+    let b = a, points = 0;
+    while (b < windows.length && (b === a || points + windows[b].length <= GARCH_BATCH_POINTS)) {
+      points += windows[b++].length;
+    }
+    flat.push(...await fitBatch(windows.slice(a, b)));
+    a = b;
+    progress?.(a, windows.length);
+  }
+  let k = 0;
+  return refits.map((rs) => rs.map(() => flat[k++]));
 }
 
 /** Longest refit window, at least 1 (maxSamples need only be that large). */
@@ -152,8 +166,9 @@ function walkForwardCpu<F extends { status: string; params: object | null }>(
 }
 
 /**
- * Fits one model of the family to each series (`fitGarch` for GARCH(1,1)-normal with a constant mean, whose
- * GPU search it keeps; the other models on the CPU in f64).
+ * Fits one model of the family to each series: GARCH(1,1)-normal with a constant mean by `fitGarch` (its
+ * closed-form GPU search); the others by the family's batched GPU search (`kernels/garch_model_gpu.ts`) when the
+ * context has a GPU, else on the CPU in f64 (`kernels/garch_model_fit.ts`). Both end with the same f64 steps.
  */
 export async function fitGarchModel(
   series: ArrayLike<number>[],
@@ -164,7 +179,12 @@ export async function fitGarchModel(
   const o = { ...GARCH_MODEL_DEFAULTS, ...opts };
   checkModelOptions(o);
   if (isGarch11(model, o.mean)) return (await fitGarch(series, o, compute)).map(fromGarchFit);
-  return series.map((r) => fitGarchModelCpu(r, model, o));
+  return withFallback(
+    compute,
+    "garch",
+    (rt) => fitGarchModelGpu(rt, series, model, o),
+    () => series.map((r) => fitGarchModelCpu(r, model, o)),
+  );
 }
 
 /** `fitGarchWalkForward` for one model of the family (see `fitGarchModel` for the paths). */
@@ -184,7 +204,12 @@ export async function fitGarchModelWalkForward(
   }
   const windowOpts = { ...o, maxSamples: longestWindow(refits) };
   progress?.(0, refits.reduce((a, r) => a + r.length, 0));
-  return walkForwardCpu(series, refits, (w, prev) => fitGarchModelCpu(w, model, windowOpts, prev), progress);
+  return withFallback(
+    compute,
+    "garch",
+    (rt) => walkForwardGpu(series, refits, (ws) => fitGarchModelGpu(rt, ws, model, windowOpts), progress),
+    () => walkForwardCpu(series, refits, (w, prev) => fitGarchModelCpu(w, model, windowOpts, prev), progress),
+  );
 }
 
 /** `--model` values of `kernel garch`: a family (orders from --p/--q) or a family with its orders. */

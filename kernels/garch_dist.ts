@@ -52,11 +52,16 @@ export function lgamma(x: number): number {
 export class Density {
   /** d log f / dz at the last `logf` argument. */
   dz = 0;
-  private readonly k0: number;
-  private readonly nu: number;
-  private readonly lam: number;
-  private readonly a: number;
-  private readonly b: number;
+  /** The constant term of log f (Hansen's log b + log c; the t's log c; the normal's -log(2 pi) / 2). */
+  readonly k0: number;
+  /** nu (Infinity for the normal). */
+  readonly nu: number;
+  /** lambda (0 unless skewt). */
+  readonly lam: number;
+  /** Hansen's a (0 unless skewt). */
+  readonly a: number;
+  /** Hansen's b (1 unless skewt). */
+  readonly b: number;
 
   constructor(readonly dist: GarchDist, shapes: ArrayLike<number>) {
     const nu = shapes[0] ?? Infinity, lam = shapes[1] ?? 0;
@@ -93,4 +98,24 @@ export class Density {
     this.dz = -(this.nu + 1) * y * this.b / (s * nu2 * w);
     return this.k0 - 0.5 * (this.nu + 1) * Math.log(w);
   }
+}
+
+/**
+ * The constants the GPU evaluates log f with (shaders/garch_model_llh.wgsl): k0, a, b, nu, lambda and the
+ * derivatives of (k0, a, b) in nu and in lambda (central differences in f64, ~1e-10 relative).
+ */
+export function densityConstants(dist: GarchDist, shapes: ArrayLike<number>): number[] {
+  const at = (s: number[]) => {
+    const d = new Density(dist, s);
+    return [d.k0, d.a, d.b];
+  };
+  const base = Array.from(shapes);
+  const d = new Density(dist, base);
+  const deriv = (i: number) => {
+    if (i >= base.length) return [0, 0, 0];
+    const h = 1e-6 * Math.max(1, Math.abs(base[i]));
+    const up = at(base.with(i, base[i] + h)), dn = at(base.with(i, base[i] - h));
+    return up.map((u, k) => (u - dn[k]) / (2 * h));
+  };
+  return [d.k0, d.a, d.b, dist === "normal" ? 0 : d.nu, d.lam, ...deriv(0), ...deriv(1)];
 }

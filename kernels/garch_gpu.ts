@@ -45,7 +45,8 @@ export const GPU_DECREMENT = 1e-2;
 const NOUT = 25;
 const LOG2PI = Math.log(2 * Math.PI);
 
-interface Group {
+/** Series uploaded together (one storage binding). */
+export interface Group {
   /** Local segment index of each member (prepared index -> index in this group). */
   local: Map<number, number>;
   x: GPUBuffer;
@@ -239,8 +240,11 @@ export async function fitGarchGpu(
   }
 }
 
-/** Uploads the series in groups that each fit one storage binding. */
-function makeGroups(rt: GpuRuntime, prepared: PreparedSeries[]): { groups: Group[]; groupOf: number[] } {
+/** Uploads the series in groups that each fit one storage binding (garch_model_gpu.ts uses them too). */
+export function makeGroups(
+  rt: GpuRuntime,
+  prepared: PreparedSeries[],
+): { groups: Group[]; groupOf: number[] } {
   const maxPoints = Math.floor(rt.limits.maxBindingBytes / 4);
   const lists: number[][] = [];
   let cur: number[] = [], points = 0;

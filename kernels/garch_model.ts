@@ -107,7 +107,12 @@ export interface ModelPresample {
 }
 
 /** The pre-sample values at `mu` (see the module comment). */
-export function modelPresample(p: PreparedSeries, init: VarianceInit, mu: number, gjr: boolean): ModelPresample {
+export function modelPresample(
+  p: PreparedSeries,
+  init: VarianceInit,
+  mu: number,
+  gjr: boolean,
+): ModelPresample {
   // mean((x - mu)^2) = 1 + mu^2 for centred, scaled x (as in garch_core's presample).
   const [b, db] = init === "backcast" ? [p.backcast, 0] : [1 + mu * mu, 2 * mu];
   return { b, db, bn: gjr ? b / 2 : 0, dbn: gjr ? db / 2 : 0 };

@@ -125,7 +125,7 @@ export function checkModelOptions(o: GarchModelOptions): void {
 }
 
 /** The result of the search on one prepared series (scaled units). */
-interface Search {
+export interface Search {
   th: Float64Array;
   ev: ModelEval;
   iterations: number;
@@ -173,7 +173,7 @@ function complement(k: number, normals: Float64Array[]): Float64Array[] {
  * The direction maximising the quadratic model g'd - d'Ad/2 on the face of the active constraints: the fixed
  * coordinates and the constraints at their bound that the gradient (then the step) pushes across.
  */
-function direction(
+export function direction(
   th: Float64Array,
   g: Float64Array,
   A: Float64Array,
@@ -201,7 +201,7 @@ function direction(
 }
 
 /** Largest t <= 1 keeping th + t d feasible. */
-function maxStep(th: Float64Array, d: Float64Array, cons: Constraint[]): number {
+export function maxStep(th: Float64Array, d: Float64Array, cons: Constraint[]): number {
   let t = 1;
   for (const c of cons) {
     const cd = dot(c.c, d);
@@ -237,8 +237,8 @@ function negHessian(
   return H;
 }
 
-/** Mapping of one model's estimation on a prepared series. */
-interface Problem {
+/** One model's estimation on a prepared series: constraints, fixed coordinates, f64 evaluations. */
+export interface Problem {
   p: PreparedSeries;
   m: GarchModelSpec;
   init: VarianceInit;
@@ -249,7 +249,8 @@ interface Problem {
   negH: (t: Float64Array) => Float64Array;
 }
 
-function problem(p: PreparedSeries, m: GarchModelSpec, init: VarianceInit, mean: GarchMean): Problem {
+/** The estimation problem of model `m` on `p`. */
+export function problem(p: PreparedSeries, m: GarchModelSpec, init: VarianceInit, mean: GarchMean): Problem {
   const gjr = m.family === "gjr";
   const full = (t: Float64Array) => evalModel(p.x, m, t, modelPresample(p, init, t[0], gjr), true);
   const cons = constraints(m, OMEGA_MIN, PERSISTENCE_MAX);
@@ -267,7 +268,7 @@ function problem(p: PreparedSeries, m: GarchModelSpec, init: VarianceInit, mean:
 }
 
 /** The search (see the module comment) from `th0`, at most `maxIter` iterations. */
-function search(P: Problem, th0: Float64Array, maxIter: number): Search {
+export function search(P: Problem, th0: Float64Array, maxIter: number): Search {
   const th = Float64Array.from(th0);
   let ev = P.full(th), it = 0, dec = Infinity;
   const fail = (message: string): Search => ({ th, ev, iterations: it, converged: false, dec: NaN, message });
@@ -339,7 +340,7 @@ export function modelGrid(m: GarchModelSpec, x: Float64Array, mu0: number): Floa
 }
 
 /** The best grid point by log-likelihood on the first GRID_POINTS observations. */
-function gridStart(P: Problem, mu0: number): Float64Array {
+export function gridStart(P: Problem, mu0: number): Float64Array {
   const head = { ...P.p, x: P.p.x.subarray(0, GRID_POINTS) };
   const gjr = P.m.family === "gjr";
   let best: Float64Array | null = null, bestLl = -Infinity;
@@ -379,7 +380,13 @@ function scales(m: GarchModelSpec, s: number): number[] {
 }
 
 /** Maps the search's result to the fit in the input's units, with standard errors. */
-function finish(P: Problem, r: Search, mean: GarchMean): GarchModelFit {
+export function finish(
+  P: Problem,
+  r: Search,
+  mean: GarchMean,
+  backend: "cpu" | "webgpu" = "cpu",
+  extraIterations = 0,
+): GarchModelFit {
   const { p, m } = P, L = layout(m), k = L.k, n = p.x.length, s = p.s;
   const sc = scales(m, s);
   const est = L.names.map((_, i) => i).filter((i) => !P.fixed.includes(i));
@@ -429,22 +436,23 @@ function finish(P: Problem, r: Search, mean: GarchMean): GarchModelFit {
     bic: -2 * ll + est.length * Math.log(n),
     persistence: pers,
     half_life: pers > 0 && pers < 1 ? Math.log(0.5) / Math.log(pers) : null,
-    iterations: r.iterations,
+    iterations: r.iterations + extraIterations,
     decrement: Number.isFinite(r.dec) ? r.dec : null,
     init: P.init,
     presample: s * s * pre.b,
     presample_neg: s * s * pre.bn,
-    backend: "cpu",
+    backend,
   };
 }
 
 /** A fit without estimates. */
-function emptyModelFit(
+export function emptyModelFit(
   m: GarchModelSpec,
   o: GarchModelOptions,
   status: GarchStatus,
   nobs: number,
   message: string,
+  backend: "cpu" | "webgpu" = "cpu",
 ): GarchModelFit {
   return {
     model: m.name,
@@ -465,7 +473,7 @@ function emptyModelFit(
     init: o.init,
     presample: null,
     presample_neg: null,
-    backend: "cpu",
+    backend,
   };
 }
 
