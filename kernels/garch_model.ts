@@ -140,9 +140,9 @@ const SHAPE_STEP = 1e-5;
 const LOG_BLOCK = 8;
 
 /**
- * The log-likelihood of the scaled series `x` at theta (f64), with the gradient and score outer product when
- * `grad` is set. The one recursion of the family: s2_t from ring buffers of the last p residuals and q
- * variances, and (with `grad`) of their derivatives.
+ * The log-likelihood of the scaled series `x` at theta (f64), with the gradient and (unless `withOpg` is false)
+ * the score outer product when `grad` is set. The one recursion of the family: s2_t from ring buffers of the
+ * last p residuals and q variances, and (with `grad`) of their derivatives.
  */
 export function evalModel(
   x: Float64Array,
@@ -150,6 +150,7 @@ export function evalModel(
   th: ArrayLike<number>,
   pre: ModelPresample,
   grad: boolean,
+  withOpg = grad,
 ): ModelEval {
   const L = layout(m), k = L.k, p = m.p, q = m.q, gjr = m.family === "gjr";
   const mu = th[0], om = th[1];
@@ -169,7 +170,7 @@ export function evalModel(
     d[0] = pre.db;
     return d;
   });
-  const g = grad ? new Float64Array(k) : null, opg = grad ? new Float64Array(k * k) : null;
+  const g = grad ? new Float64Array(k) : null, opg = grad && withOpg ? new Float64Array(k * k) : null;
   const dh = new Float64Array(k), s = new Float64Array(k);
   let ll = 0, logs = 0, prod = 1;
   const n = x.length;
@@ -207,10 +208,8 @@ export function evalModel(
         const i = c - L.shape;
         s[c] = (side[2 * i].logf(z) - side[2 * i + 1].logf(z)) / (2 * steps[i]);
       }
-      for (let a = 0; a < k; a++) {
-        g![a] += s[a];
-        for (let b = 0; b <= a; b++) opg![a * k + b] += s[a] * s[b];
-      }
+      for (let a = 0; a < k; a++) g![a] += s[a];
+      if (opg) { for (let a = 0; a < k; a++) for (let b = 0; b <= a; b++) opg[a * k + b] += s[a] * s[b]; }
       if (q) {
         const last = DH.pop()!;
         last.set(dh);

@@ -126,6 +126,8 @@ export function checkModelOptions(o: GarchModelOptions): void {
 
 /** The result of the search on one prepared series (scaled units). */
 export interface Search {
+  /** -Hessian at `th` when the search computed it there (finish reuses it). */
+  negH: Float64Array | null;
   th: Float64Array;
   ev: ModelEval;
   iterations: number;
@@ -263,29 +265,54 @@ export function problem(p: PreparedSeries, m: GarchModelSpec, init: VarianceInit
     fixed,
     value: (t) => evalModel(p.x, m, t, modelPresample(p, init, t[0], gjr), false).ll,
     full,
-    negH: (t) => negHessian((u) => full(u).g!, t, cons, fixed),
+    negH: (t) =>
+      negHessian(
+        (u) => evalModel(p.x, m, u, modelPresample(p, init, u[0], gjr), true, false).g!,
+        t,
+        cons,
+        fixed,
+      ),
   };
 }
 
-/** The search (see the module comment) from `th0`, at most `maxIter` iterations. */
+/**
+ * The search (see the module comment) from `th0`, at most `maxIter` iterations. A Hessian is reused across
+ * Newton steps (a chord method: each costs 2k gradient evaluations) and recomputed when its step fails and
+ * before convergence is declared, so the decrement and the standard errors use the Hessian at the estimate.
+ */
 export function search(P: Problem, th0: Float64Array, maxIter: number): Search {
   const th = Float64Array.from(th0);
   let ev = P.full(th), it = 0, dec = Infinity;
-  const fail = (message: string): Search => ({ th, ev, iterations: it, converged: false, dec: NaN, message });
+  let H: Float64Array | null = null, fresh = false;
+  const done = (converged: boolean, message: string | null): Search => ({
+    th,
+    ev,
+    iterations: it,
+    converged,
+    dec,
+    message,
+    negH: fresh ? H : null,
+  });
+  const fail = (message: string): Search => ({ ...done(false, message), dec: NaN });
   if (!Number.isFinite(ev.ll)) return fail("non-finite log-likelihood");
   for (;;) {
     let dir = direction(th, ev.g!, ev.opg!, P.cons, P.fixed);
     let newton = false;
     if (!dir || dir.dec <= BHHH_FAR) {
-      const nd = direction(th, ev.g!, P.negH(th), P.cons, P.fixed);
+      if (!H) (H = P.negH(th), fresh = true);
+      let nd = direction(th, ev.g!, H, P.cons, P.fixed);
+      if (!fresh && (!nd || nd.dec < DECREMENT_TOL)) {
+        H = P.negH(th);
+        fresh = true;
+        nd = direction(th, ev.g!, H, P.cons, P.fixed);
+      }
       if (nd) (dir = nd, newton = true);
     }
     if (!dir) return fail("no ascent direction (singular Hessian and score outer product)");
     dec = dir.dec;
-    if (newton && dec < DECREMENT_TOL) return { th, ev, iterations: it, converged: true, dec, message: null };
+    if (newton && dec < DECREMENT_TOL) return done(true, null);
     if (it >= maxIter) {
-      const message = `no convergence in ${maxIter} iterations (decrement ${dec.toExponential(2)})`;
-      return { th, ev, iterations: it, converged: false, dec, message };
+      return done(false, `no convergence in ${maxIter} iterations (decrement ${dec.toExponential(2)})`);
     }
     it++;
     const tmax = maxStep(th, dir.d, P.cons);
@@ -298,13 +325,22 @@ export function search(P: Problem, th0: Float64Array, maxIter: number): Search {
         break;
       }
     }
+    if (!next && newton && !fresh) {
+      // The reused Hessian may be stale: retry from a fresh one.
+      H = P.negH(th);
+      fresh = true;
+      continue;
+    }
     if (!next) {
       // No ascent along the direction: at the optimum to rounding when the decrement is tiny.
       const converged = dec < 1e-7;
-      const message = converged ? null : `line search found no ascent (decrement ${dec.toExponential(2)})`;
-      return { th, ev, iterations: it, converged, dec, message };
+      return done(
+        converged,
+        converged ? null : `line search found no ascent (decrement ${dec.toExponential(2)})`,
+      );
     }
     th.set(next);
+    fresh = false;
     ev = P.full(th);
     if (!Number.isFinite(ev.ll)) return fail("non-finite log-likelihood");
   }
@@ -395,7 +431,7 @@ export function finish(
   const th = r.th;
   const inUnits = th.map((v, i) => (i === 0 ? p.m + s * v : sc[i] * v));
   let se: GarchModelParams | null = null, robust: GarchModelParams | null = null;
-  const negH = P.negH(th);
+  const negH = r.negH ?? P.negH(th);
   const Z = est.map((i) => unit(k, i));
   const cols = est.map((i) => cholSolve(negH, unit(k, i), Z));
   if (cols.every((c) => c)) {
