@@ -6,7 +6,8 @@
  * processes (25 ms per fit per process); the goals are half that time at 64 series and a quarter of the
  * extrapolated 1024-series time (16 x 0.735 s) at 1024. The walk-forward row times the garch_models engine
  * on one 200,000-bar series with the default features.garch (walk_forward: 199 refits of 10,000 returns and
- * their variance recursions) against its in_sample mode (one fit), the cost of the causal default.
+ * their variance recursions) against its in_sample mode (one fit), the cost of the causal default. The other
+ * models of the family follow (bench/garch_models.ts).
  */
 import { defaultConfig } from "../config/schema.ts";
 import { garchModels } from "../engines/garch.ts";
@@ -16,6 +17,7 @@ import { simulateGarch } from "../kernels/garch_core.ts";
 import { seededNormals } from "../runtime/rng.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 import { repeat } from "./measure.ts";
+import { benchGarchModels, type GarchModelsBench, garchModelsTable } from "./garch_models.ts";
 
 /** One configuration's timings (seconds are the best of the repetitions). */
 export interface GarchBenchRow {
@@ -43,6 +45,8 @@ export interface GarchBench {
   reference: { archSeconds64: number; note: string };
   rows: GarchBenchRow[];
   walkForward: GarchWalkForwardRow;
+  /** The other models of the family beside arch (bench/garch_models.ts). */
+  models: GarchModelsBench;
 }
 
 /** `arch`: 64 series x 10,000 points in 0.735 s (two processes). */
@@ -119,6 +123,7 @@ export async function benchGarch(
     rows.push(row);
   }
   const walkForward = await benchWalkForward(rt, opts, progress);
+  const models = await benchGarchModels(rt, gpuError, opts, progress);
   const adapter = rt?.adapterName ?? null;
   rt?.destroy();
   return {
@@ -131,6 +136,7 @@ export async function benchGarch(
     },
     rows,
     walkForward,
+    models,
   };
 }
 
@@ -200,5 +206,6 @@ export function garchTable(b: GarchBench): string[] {
     `garch_models engine, ${w.rows} rows, default features.garch (${w.refits} refits): ` +
       `webgpu ${mode(w.webgpu)}; cpu f64 ${mode(w.cpu)}`,
   );
+  out.push(...garchModelsTable(b.models));
   return out;
 }

@@ -153,7 +153,9 @@ export function evalModel(
   withOpg = grad,
 ): ModelEval {
   const L = layout(m), k = L.k, p = m.p, q = m.q, gjr = m.family === "gjr";
-  const mu = th[0], om = th[1];
+  const mu = th[0], om = th[1], ai = L.alpha, gi = L.gamma, bi = L.beta, si = L.shape;
+  // Coefficients as one local typed array: theta may be a number[] or a Float64Array (one shape for the JIT).
+  const c = Float64Array.from(th);
   const shapes = Array.from({ length: k - L.shape }, (_, i) => th[L.shape + i]);
   const dens = new Density(m.dist, shapes);
   // Densities at shape +- step (shape derivatives by central differences).
@@ -176,9 +178,9 @@ export function evalModel(
   const n = x.length;
   for (let t = 0; t < n; t++) {
     let h = om;
-    for (let i = 0; i < p; i++) h += th[L.alpha + i] * E2[i];
-    if (gjr) { for (let i = 0; i < p; i++) h += th[L.gamma + i] * EN[i]; }
-    for (let j = 0; j < q; j++) h += th[L.beta + j] * H[j];
+    for (let i = 0; i < p; i++) h += c[ai + i] * E2[i];
+    if (gjr) { for (let i = 0; i < p; i++) h += c[gi + i] * EN[i]; }
+    for (let j = 0; j < q; j++) h += c[bi + j] * H[j];
     const e = x[t] - mu, sd = Math.sqrt(h), z = e / sd;
     ll += dens.logf(z);
     prod *= h;
@@ -191,22 +193,22 @@ export function evalModel(
       dh.fill(0);
       dh[1] = 1;
       for (let i = 0; i < p; i++) {
-        dh[0] += th[L.alpha + i] * dE2[i] + (gjr ? th[L.gamma + i] * dEN[i] : 0);
-        dh[L.alpha + i] = E2[i];
-        if (gjr) dh[L.gamma + i] = EN[i];
+        dh[0] += c[ai + i] * dE2[i] + (gjr ? c[gi + i] * dEN[i] : 0);
+        dh[ai + i] = E2[i];
+        if (gjr) dh[gi + i] = EN[i];
       }
       for (let j = 0; j < q; j++) {
-        dh[L.beta + j] += H[j];
-        const bj = th[L.beta + j], d = DH[j];
-        for (let c = 0; c < L.shape; c++) dh[c] += bj * d[c];
+        dh[bi + j] += H[j];
+        const bj = c[bi + j], d = DH[j];
+        for (let a = 0; a < si; a++) dh[a] += bj * d[a];
       }
       // l_t = log f(z) - log(s2) / 2, z = e / sd: dl/ds2 = -(f'(z) z + 1) / (2 s2), dl/de = f'(z) / sd.
       const lh = -0.5 * (dens.dz * z + 1) / h, le = dens.dz / sd;
-      for (let c = 0; c < L.shape; c++) s[c] = lh * dh[c];
+      for (let a = 0; a < si; a++) s[a] = lh * dh[a];
       s[0] -= le;
-      for (let c = L.shape; c < k; c++) {
-        const i = c - L.shape;
-        s[c] = (side[2 * i].logf(z) - side[2 * i + 1].logf(z)) / (2 * steps[i]);
+      for (let a = si; a < k; a++) {
+        const i = a - si;
+        s[a] = (side[2 * i].logf(z) - side[2 * i + 1].logf(z)) / (2 * steps[i]);
       }
       for (let a = 0; a < k; a++) g![a] += s[a];
       if (opg) { for (let a = 0; a < k; a++) for (let b = 0; b <= a; b++) opg[a * k + b] += s[a] * s[b]; }

@@ -152,6 +152,8 @@ const AT_BOUND = 1e-10;
 const CROSS = 1e-14;
 /** BHHH directions while their decrement is above this; Newton below. */
 const BHHH_FAR = 1;
+/** Decrement below which a Newton step reuses the previous Hessian. */
+const CHORD = 1e-3;
 
 /** An orthonormal basis of the complement of the span of `normals` in R^k (Gram-Schmidt). */
 function complement(k: number, normals: Float64Array[]): Float64Array[] {
@@ -212,26 +214,29 @@ export function maxStep(th: Float64Array, d: Float64Array, cons: Constraint[]): 
   return t;
 }
 
-/** -Hessian of LL by central differences of the analytic gradient (forward at a bound), symmetrised. */
+/**
+ * -Hessian of LL by forward differences of the analytic gradient (k + 1 gradients; the step goes down where up
+ * would leave the feasible set), symmetrised. Its ~1e-6 relative error is far below what the Newton steps
+ * and the standard errors need.
+ */
 function negHessian(
   grad: (t: Float64Array) => Float64Array,
   th: Float64Array,
   cons: Constraint[],
   fixed: number[],
 ): Float64Array {
-  const k = th.length, H = new Float64Array(k * k);
+  const k = th.length, H = new Float64Array(k * k), g0 = grad(th);
   for (let i = 0; i < k; i++) {
     if (fixed.includes(i)) {
       H[i * k + i] = 1;
       continue;
     }
-    const h = 1e-5 * Math.max(Math.abs(th[i]), 0.1);
-    const dn = Float64Array.from(th), up = Float64Array.from(th);
-    up[i] += h;
-    dn[i] -= h;
-    const down = cons.every((c) => dot(c.c, dn) >= c.lo);
-    const gu = grad(up), gd = down ? grad(dn) : grad(th);
-    for (let j = 0; j < k; j++) H[j * k + i] = -(gu[j] - gd[j]) / (down ? 2 * h : h);
+    let h = 1e-6 * Math.max(Math.abs(th[i]), 0.1);
+    const t = Float64Array.from(th);
+    t[i] += h;
+    if (!cons.every((c) => dot(c.c, t) >= c.lo)) (h = -h, t[i] = th[i] + h);
+    const gt = grad(t);
+    for (let j = 0; j < k; j++) H[j * k + i] = -(gt[j] - g0[j]) / h;
   }
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < i; j++) H[i * k + j] = H[j * k + i] = (H[i * k + j] + H[j * k + i]) / 2;
@@ -299,7 +304,8 @@ export function search(P: Problem, th0: Float64Array, maxIter: number): Search {
     let dir = direction(th, ev.g!, ev.opg!, P.cons, P.fixed);
     let newton = false;
     if (!dir || dir.dec <= BHHH_FAR) {
-      if (!H) (H = P.negH(th), fresh = true);
+      // Reuse the Hessian only in the quadratic region (the last decrement below CHORD).
+      if (!H || (!fresh && !(dec < CHORD))) (H = P.negH(th), fresh = true);
       let nd = direction(th, ev.g!, H, P.cons, P.fixed);
       if (!fresh && (!nd || nd.dec < DECREMENT_TOL)) {
         H = P.negH(th);
