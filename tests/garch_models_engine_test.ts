@@ -11,6 +11,8 @@ import { seededNormals } from "../generator/rng.ts";
 import { makeFrame } from "../io/frame.ts";
 import { fitGarchModelCpu, parseModel, percentLogReturns, walkForwardRefits } from "../kernels/garch.ts";
 import { validateConfig } from "../config/schema.ts";
+import type { RunSummary } from "../pipeline/run.ts";
+import { summaryMarkdown } from "../pipeline/summary.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
 
@@ -177,4 +179,30 @@ Deno.test("kernel garch CLI: --model gjr11 --dist t, --model gjr --p 2 --q 0, an
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("summary.md: the chosen model's estimates and a table of every model's last fit", () => {
+  const run = {
+    run_id: "r",
+    status: "done",
+    engine_ms: {},
+    tasks: [{
+      instrument: "X",
+      status: "done",
+      rows: close.length,
+      ms: 1,
+      error: null,
+      reports: { garch_models: full.report },
+    }],
+  } as unknown as RunSummary;
+  const md = summaryMarkdown(run);
+  assert.match(md, /### GARCH\(1,1\), GJR\(1,1\)-t \(lowest AIC per refit\) of /);
+  const col = full.report.columns.close;
+  for (const [name, m] of Object.entries(col.models)) {
+    const row = md.split("\n").find((l) => l.startsWith(`| close | ${name}`))!;
+    assert.ok(row, `no row for ${name}`);
+    assert.ok(row.includes(`| ${m.selected} |`) && row.includes(m.loglik!.toPrecision(8)), row);
+    if (name === col.model) assert.ok(row.includes("(selected)"), row);
+  }
+  assert.match(md, /\| close \| gjr11_t[^|]*\|[^\n]*gamma \S+ \(\S+\), nu \S+ \(\S+\)/);
 });
