@@ -18,8 +18,8 @@
  * use B for every pre-sample lag: the two differ in the first m variances only.
  *
  * `evalModel` is the one likelihood recursion of the family (value only, or with the analytic gradient and
- * the score outer product: ds2/dtheta by forward recursion, the shape derivatives by central differences
- * of log f at fixed z, which is exact to ~1e-10).
+ * the score outer product: ds2/dtheta by forward recursion, the shape derivatives of log f analytic given
+ * those of the density's constants).
  */
 import { Density, DIST_SHAPES, type GarchDist, SHAPE_BOUNDS } from "./garch_dist.ts";
 import type { PreparedSeries, VarianceInit } from "./garch_core.ts";
@@ -134,8 +134,6 @@ export interface ModelEval {
   opg: Float64Array | null;
 }
 
-/** Relative step of the shape derivatives (central differences of log f). */
-const SHAPE_STEP = 1e-5;
 /** sum log s2_t is taken one log per LOG_BLOCK points, as in garch_core. */
 const LOG_BLOCK = 8;
 
@@ -158,11 +156,6 @@ export function evalModel(
   const c = Float64Array.from(th);
   const shapes = Array.from({ length: k - L.shape }, (_, i) => th[L.shape + i]);
   const dens = new Density(m.dist, shapes);
-  // Densities at shape +- step (shape derivatives by central differences).
-  const steps = shapes.map((v) => SHAPE_STEP * Math.max(1, Math.abs(v)));
-  const side = shapes.flatMap((_, i) =>
-    [1, -1].map((sg) => new Density(m.dist, shapes.map((v, j) => (j === i ? v + sg * steps[i] : v))))
-  );
   // Lag buffers, index 0 = lag 1: e^2, e^2 1[e<0], s2, and d/dmu of the first two, ds2/dtheta.
   const E2 = new Float64Array(p).fill(pre.b), EN = new Float64Array(p).fill(gjr ? pre.bn : 0);
   const dE2 = new Float64Array(p).fill(pre.db), dEN = new Float64Array(p).fill(gjr ? pre.dbn : 0);
@@ -206,10 +199,7 @@ export function evalModel(
       const lh = -0.5 * (dens.dz * z + 1) / h, le = dens.dz / sd;
       for (let a = 0; a < si; a++) s[a] = lh * dh[a];
       s[0] -= le;
-      for (let a = si; a < k; a++) {
-        const i = a - si;
-        s[a] = (side[2 * i].logf(z) - side[2 * i + 1].logf(z)) / (2 * steps[i]);
-      }
+      for (let a = si; a < k; a++) s[a] = dens.dShape(a - si);
       for (let a = 0; a < k; a++) g![a] += s[a];
       if (opg) { for (let a = 0; a < k; a++) for (let b = 0; b <= a; b++) opg[a * k + b] += s[a] * s[b]; }
       if (q) {

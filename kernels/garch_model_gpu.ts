@@ -76,13 +76,13 @@ export interface ModelEvaluator {
   destroy(): void;
 }
 
-/** Uploads the prepared series and compiles the model's pipelines. */
-export async function modelEvaluator(
+/** Uploads the prepared series; the model's pipelines compile on first use. */
+export function modelEvaluator(
   rt: GpuRuntime,
   prepared: PreparedSeries[],
   m: GarchModelSpec,
   init: VarianceInit,
-): Promise<ModelEvaluator> {
+): ModelEvaluator {
   const L = layout(m), k = L.k, gjr = m.family === "gjr";
   const wg = rt.isSoftware ? 16 : 64;
   const base = { P: m.p, Q: m.q, GJR: gjr ? 1 : 0, DIST: DIST_CODE[m.dist], K: k, WG: wg };
@@ -169,7 +169,7 @@ export async function fitGarchModelGpu(
   const k = layout(m).k;
   const problems = prepared.map((p) => problem(p, m, o.init, o.mean));
   const mu0 = (p: PreparedSeries) => (o.mean === "zero" ? -p.m / p.s : 0);
-  const { evaluate, destroy } = await modelEvaluator(rt, prepared, m, o.init);
+  const { evaluate, destroy } = modelEvaluator(rt, prepared, m, o.init);
   try {
     /** Gradient and score outer product (row-major k x k) of a Full result. */
     const derivs = (v: Float32Array) => {

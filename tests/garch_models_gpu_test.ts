@@ -44,7 +44,7 @@ Deno.test({
       const m = parseModel(name)!, k = layout(m).k;
       assert.equal(th.length, k, name);
       const t = Float64Array.from(th);
-      const ev = await modelEvaluator(gpu!, [p], m, "sample");
+      const ev = modelEvaluator(gpu!, [p], m, "sample");
       try {
         const [full, ll] = await ev.evaluate([{ series: 0, th: t, mode: Mode.Full }, {
           series: 0,
@@ -90,6 +90,10 @@ Deno.test({
           Math.abs(g.loglik! - c.loglik!) <= 1e-9 * Math.abs(c.loglik!),
           `${name} ${i}: ${g.loglik} vs ${c.loglik}`,
         );
+        // The standard errors come from the same f64 Hessian at (nearly) the same point.
+        for (const [key, v] of Object.entries(c.se ?? {})) {
+          assert.ok(Math.abs(g.se![key] / v - 1) < 1e-4, `se ${key}`);
+        }
         for (const [key, v] of Object.entries(c.params!)) {
           // Without standard errors (a coefficient on its bound), 1e-6 relative.
           const tol = c.se ? 1e-3 * c.se[key] : 1e-6 * Math.max(1, Math.abs(v));

@@ -14,7 +14,7 @@ import {
   prepareSeries,
   presample,
 } from "../kernels/garch_core.ts";
-import { Density } from "../kernels/garch_dist.ts";
+import { Density, digamma } from "../kernels/garch_dist.ts";
 import {
   evalModel,
   type GarchModelSpec,
@@ -89,7 +89,7 @@ Deno.test("analytic gradient of gjr22_skewt matches central differences (rel 1e-
   });
 });
 
-Deno.test("Hansen's skew-t has mass 1, mean 0 and variance 1 (quadrature), and is the t at lambda 0", () => {
+Deno.test("Hansen's skew-t: mass 1, mean 0, variance 1 (quadrature); the t at lambda 0; constants' derivatives", () => {
   for (const [nu, lam] of [[5, -0.4], [4.2, 0.3], [30, 0.8]]) {
     const d = new Density("skewt", [nu, lam]);
     let m0 = 0, m1 = 0, m2 = 0;
@@ -106,6 +106,22 @@ Deno.test("Hansen's skew-t has mass 1, mean 0 and variance 1 (quadrature), and i
     );
     // The variance converges slowly in the tails for small nu.
     assert.ok(Math.abs(m2 - 1) < (nu < 5 ? 2e-2 : 1e-3), `nu ${nu}, lambda ${lam}: variance ${m2}`);
+  }
+  // The constants' analytic derivatives (digamma: scipy.special.digamma 1.1671535393615113 at 3.7) against
+  // central differences.
+  assert.ok(
+    Math.abs(digamma(3.7) - 1.1671535393615113) < 1e-13 &&
+      Math.abs(digamma(0.5) + 1.9635100260214235) < 1e-13,
+  );
+  for (const [nu, lam] of [[5, -0.3], [17, 0.2]]) {
+    const d = new Density("skewt", [nu, lam]), h = 1e-5;
+    const at = (n: number, l: number) => {
+      const e = new Density("skewt", [n, l]);
+      return [e.k0, e.a, e.b];
+    };
+    const [nu1, nu0, l1, l0] = [at(nu + h, lam), at(nu - h, lam), at(nu, lam + h), at(nu, lam - h)];
+    const fd = [...nu1.map((v, i) => (v - nu0[i]) / (2 * h)), ...l1.map((v, i) => (v - l0[i]) / (2 * h))];
+    d.dk.forEach((v, i) => assert.ok(Math.abs(v - fd[i]) < 1e-8, `dk${i} ${v} vs ${fd[i]}`));
   }
   const t = new Density("t", [6]), st = new Density("skewt", [6, 0]);
   for (const z of [-3, -0.5, 0, 1.2, 7]) assert.ok(Math.abs(t.logf(z) - st.logf(z)) < 1e-14);
