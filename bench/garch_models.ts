@@ -7,7 +7,7 @@
  * scripts/bench_arch_garch_models.py, one process) times the number of series, as arch fits one at a time.
  */
 import { fitGarchModelCpu, fitGarchModelGpu, parseModel } from "../kernels/garch.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { repeat } from "./measure.ts";
 

@@ -221,7 +221,7 @@ const CLI_MODELS = ["garch", "gjr"].flatMap((
 export const garchKernel: ScalarKernel = {
   name: "garch",
   inputs: 1,
-  conformance: [{}, { "max-samples": 2000 }],
+  conformance: [{}, { "max-samples": 2000 }, { model: "gjr11", dist: "t", "max-samples": 2000 }],
   summary:
     "GARCH(p,q)/GJR fit (normal, t, skew-t) of 100 log(x_t / x_{t-1}) (JSON: estimates, standard errors, LL, AIC, status)",
   params: {

@@ -181,7 +181,7 @@ Deno.test("params: garch p and q other than 1 are refused at config time, not by
     assert.throws(
       () => validateConfig({ features: { garch: { [key]: v } } }, { source: "t.yaml", env: () => undefined }),
       new RegExp(
-        `t\\.yaml: features\\.garch\\.${key}: expected 1 \\(only GARCH\\(1,1\\) is implemented\\), got ${v}$`,
+        `t\\.yaml: features\\.garch\\.${key}: expected 1 \\(orders go in models, e\\.g\\. garch21\\), got ${v}$`,
       ),
     );
   }
@@ -211,7 +211,7 @@ Deno.test(
       ],
       [
         "features:\n  garch:\n    p: 2\n",
-        /features\.garch\.p: expected 1 \(only GARCH\(1,1\) is implemented\), got 2$/,
+        /features\.garch\.p: expected 1 \(orders go in models, e\.g\. garch21\), got 2$/,
       ],
       [
         "features:\n  frac_diff:\n    d_values: auto\n    auto_precision: 1e-300\n",
