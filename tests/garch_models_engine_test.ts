@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { main } from "../cli/main.ts";
 import { type GarchEngineConfig, garchModels } from "../engines/garch.ts";
-import { seededNormals } from "../generator/rng.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { makeFrame } from "../io/frame.ts";
 import { fitGarchModelCpu, parseModel, percentLogReturns, walkForwardRefits } from "../kernels/garch.ts";
 import { validateConfig } from "../config/schema.ts";
