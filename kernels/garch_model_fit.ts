@@ -322,12 +322,13 @@ export function search(P: Problem, th0: Float64Array, maxIter: number): Search {
     }
     it++;
     const tmax = maxStep(th, dir.d, P.cons);
-    let next: Float64Array | null = null;
+    let next: Float64Array | null = null, gain = 0;
     for (let j = 0, lam = tmax; j < 40 && lam > 0; j++, lam *= 0.5) {
       const cand = th.map((v, i) => v + lam * dir!.d[i]);
       const ll = P.value(cand);
       if (ll >= ev.ll + 1e-4 * lam * Math.min(dec, 1) || (ll > ev.ll && j > 10)) {
         next = cand;
+        gain = ll - ev.ll;
         break;
       }
     }
@@ -349,6 +350,8 @@ export function search(P: Problem, th0: Float64Array, maxIter: number): Search {
     fresh = false;
     ev = P.full(th);
     if (!Number.isFinite(ev.ll)) return fail("non-finite log-likelihood");
+    // At the optimum to rounding: a tiny decrement whose step gains nothing above LL's rounding.
+    if (dec < 1e-7 && gain <= 1e-12 * Math.abs(ev.ll)) return done(true, null);
   }
 }
 

@@ -8,8 +8,8 @@
  *   2. search: at the current point the batch returned LL, the analytic gradient and the score outer product
  *      (f32 sums, blocked); the host forms the BHHH direction on the active constraints' face and the next
  *      batch evaluates theta + lambda d, lambda in LAMBDAS (cut at the nearest bound), at once; the best
- *      ascending candidate is taken. A series leaves when the BHHH decrement is below GPU_DECREMENT or no
- *      candidate ascends (f32 precision reached);
+ *      candidate ascending by more than f32 rounding is taken. A series leaves when the BHHH decrement is
+ *      below GPU_DECREMENT, no candidate ascends (f32 precision reached) or after GPU_ROUNDS steps;
  *   3. f64 finish on the host: the CPU search from that point (Newton with the Hessian from differences of
  *      the f64 analytic gradient; typically 1-2 iterations), which also gives the standard errors.
  *
@@ -58,6 +58,10 @@ function chunkPoints(rt: GpuRuntime, m: GarchModelSpec, full: boolean): number {
   return Math.max(64, Math.floor(50_000 / perPoint / 64) * 64);
 }
 const DIST_CODE = { normal: 0, t: 1, skewt: 2 } as const;
+/** Search steps at most on the GPU (BHHH converges linearly; the f64 Newton finish takes it from there). */
+const GPU_ROUNDS = 50;
+/** Relative log-likelihood gain an f32 candidate must show to count as an ascent. */
+const F32_LL = 1e-7;
 
 /** What to evaluate: the grid's log-likelihood (subsample), the log-likelihood, or with its derivatives. */
 export const Mode = { Grid: 0, Ll: 1, Full: 2 } as const;
@@ -207,7 +211,7 @@ export async function fitGarchModelGpu(
           continue;
         }
         const c = cur[s]!, P = problems[s];
-        if (iters[s] >= o.maxIter) continue;
+        if (iters[s] >= Math.min(o.maxIter, GPU_ROUNDS)) continue;
         const dir = direction(th[s], c.g, c.opg, P.cons, P.fixed);
         if (!dir || !(dir.dec >= GPU_DECREMENT)) continue;
         const tmax = maxStep(th[s], dir.d, P.cons);
@@ -234,7 +238,8 @@ export async function fitGarchModelGpu(
           active.push(s);
           continue;
         }
-        let best = -1, bestLl = cur[s]!.ll;
+        // An ascent must exceed the f32 sum's rounding (~1e-7 relative), or noise keeps a series searching.
+        let best = -1, bestLl = cur[s]!.ll + F32_LL * Math.abs(cur[s]!.ll);
         for (let j = from; j < to; j++) if (res[j][0] > bestLl) (best = j, bestLl = res[j][0]);
         if (best < 0) continue; // no ascent at f32 precision: on to the f64 finish
         iters[s]++;
