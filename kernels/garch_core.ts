@@ -37,7 +37,7 @@
  * Bollerslev-Wooldridge sandwich H^-1 (sum_t s_t s_t') H^-1 with the per-observation scores s_t.
  */
 import { UsageError } from "../runtime/errors.ts";
-import { type GarchModelParams, type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_model.ts";
+import { type GarchModelParams, type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_family.ts";
 
 /** GARCH(1,1)-normal as a model of the family (`kernels/garch_model.ts`). */
 export const GARCH11: GarchModelSpec = { name: "garch11", family: "garch", p: 1, q: 1, dist: "normal" };

@@ -12,91 +12,37 @@
  * nu, lambda; a lag-1 coefficient has no suffix, so GARCH(1,1)'s names are `GarchParams`' own.
  *
  * Pre-sample values, as for GARCH(1,1): e_{1-i}^2 = s2_{1-j} = B (the mean squared residual, or `arch`'s
- * backcast) and e_{1-i}^2 1[e_{1-i} < 0] = B / 2 (`arch`'s convention; fGarch's APARCH with delta = 2 starts
- * at omega + (beta + alpha (1 + gamma^2)) B, the same s2_1). For orders above 1, fGarch sets s2_1..s2_m
- * (m = max(p, q)) all to omega + persistence B and starts the recursion at m + 1, while `arch` and this code
- * use B for every pre-sample lag: the two differ in the first m variances only.
+ * backcast) and e_{1-i}^2 1[e_{1-i} < 0] = B / 2 (`arch`'s convention). fGarch starts s2_1..s2_m
+ * (m = max(p, q)) all at omega + (sum alpha + sum beta) B in its own parameters — for its APARCH (delta 2)
+ * ignoring gamma — and runs the recursion from m + 1: for GARCH(1,1)-type models that is this s2_1; for GJR
+ * and higher orders the two differ in the first variances only (tests/garch_models_test.ts).
+ *
+ * The names, parameter layout, persistence and the variance filter are in `kernels/garch_family.ts`
+ * (re-exported here).
  *
  * `evalModel` is the one likelihood recursion of the family (value only, or with the analytic gradient and
  * the score outer product: ds2/dtheta by forward recursion, the shape derivatives of log f analytic given
  * those of the density's constants).
  */
-import { Density, DIST_SHAPES, type GarchDist, SHAPE_BOUNDS } from "./garch_dist.ts";
+import { Density, SHAPE_BOUNDS } from "./garch_dist.ts";
 import type { PreparedSeries, VarianceInit } from "./garch_core.ts";
+import { type GarchModelSpec, layout } from "./garch_family.ts";
 
-export type { GarchDist };
-
-/** A model of the family (see the module comment). */
-export interface GarchModelSpec {
-  /** Canonical name, e.g. "gjr11_t". */
-  name: string;
-  /** Symmetric GARCH or GJR. */
-  family: "garch" | "gjr";
-  /** ARCH lags (alpha, and gamma for GJR), 1..3. */
-  p: number;
-  /** GARCH lags (beta), 0..3. */
-  q: number;
-  /** Innovations. */
-  dist: GarchDist;
-}
-
-/** Conditional mean: a constant mu (estimated) or zero. */
-export type GarchMean = "constant" | "zero";
-
-const NAME = /^(garch|gjr)([1-3])([0-3])(?:_(t|skewt))?$/;
-
-/** The model of a name, or null when the name is not of the scheme. */
-export function parseModel(name: string): GarchModelSpec | null {
-  const m = NAME.exec(name);
-  if (!m) return null;
-  return {
-    name,
-    family: m[1] as "garch" | "gjr",
-    p: Number(m[2]),
-    q: Number(m[3]),
-    dist: (m[4] ?? "normal") as GarchDist,
-  };
-}
-
-/** Why a name is not a model (a config check), or undefined. */
-export function garchModelProblem(name: string): string | undefined {
-  return parseModel(name) ? undefined : `unknown model ${JSON.stringify(name)}; expected ${MODEL_SCHEME}`;
-}
-
-/** The model name of parts (family, orders, distribution). */
-export function modelName(family: "garch" | "gjr", p: number, q: number, dist: GarchDist): string {
-  return `${family}${p}${q}${dist === "normal" ? "" : `_${dist}`}`;
-}
-
-/** What the name scheme accepts, for error messages. */
-export const MODEL_SCHEME = "garch{p}{q} or gjr{p}{q} (p 1..3, q 0..3), optionally suffixed _t or _skewt";
-
-/** Index of each parameter in the vector theta = (mu, omega, alpha.., gamma.., beta.., shapes..). */
-export interface Layout {
-  /** Parameter names, theta order. */
-  names: string[];
-  alpha: number;
-  gamma: number;
-  beta: number;
-  shape: number;
-  k: number;
-}
-
-const lagName = (base: string, i: number) => (i === 0 ? base : `${base}${i + 1}`);
-
-/** The parameter layout of a model. */
-export function layout(m: GarchModelSpec): Layout {
-  const names = ["mu", "omega"];
-  const alpha = names.length;
-  for (let i = 0; i < m.p; i++) names.push(lagName("alpha", i));
-  const gamma = names.length;
-  if (m.family === "gjr") { for (let i = 0; i < m.p; i++) names.push(lagName("gamma", i)); }
-  const beta = names.length;
-  for (let j = 0; j < m.q; j++) names.push(lagName("beta", j));
-  const shape = names.length;
-  names.push(...DIST_SHAPES[m.dist]);
-  return { names, alpha, gamma, beta, shape, k: names.length };
-}
+export {
+  type GarchDist,
+  type GarchMean,
+  type GarchModelParams,
+  garchModelProblem,
+  type GarchModelSpec,
+  type Layout,
+  layout,
+  MODEL_SCHEME,
+  modelFilter,
+  modelFilterFrom,
+  modelName,
+  parseModel,
+  persistence,
+} from "./garch_family.ts";
 
 /** Pre-sample values B, Bn and their derivatives in mu (scaled data). */
 export interface ModelPresample {
@@ -116,15 +62,6 @@ export function modelPresample(
   // mean((x - mu)^2) = 1 + mu^2 for centred, scaled x (as in garch_core's presample).
   const [b, db] = init === "backcast" ? [p.backcast, 0] : [1 + mu * mu, 2 * mu];
   return { b, db, bn: gjr ? b / 2 : 0, dbn: gjr ? db / 2 : 0 };
-}
-
-/** Persistence sum alpha + gamma / 2 + sum beta (gamma's weight is P(z < 0) = 1/2 of a symmetric z). */
-export function persistence(m: GarchModelSpec, th: ArrayLike<number>): number {
-  const L = layout(m);
-  let s = 0;
-  for (let i = 0; i < m.p; i++) s += th[L.alpha + i] + (m.family === "gjr" ? th[L.gamma + i] / 2 : 0);
-  for (let j = 0; j < m.q; j++) s += th[L.beta + j];
-  return s;
 }
 
 /** Log-likelihood, and with `grad` the gradient and the score outer product (k x k row-major). */
@@ -253,64 +190,4 @@ export function constraints(m: GarchModelSpec, omegaMin: number, persistenceMax:
     out.push({ c: vec([[L.shape + i, 1]]), lo }, { c: vec([[L.shape + i, -1]]), lo: -hi });
   });
   return out;
-}
-
-/** Coefficients of a model in the input's units, by name (`layout`'s names; mu absent with a zero mean). */
-export type GarchModelParams = Record<string, number>;
-
-/**
- * sigma_t of the whole series with fixed parameters, as garch_core's `garchFilter` (which is this for
- * GARCH(1,1)): from the first finite return, pre-sample e^2 = s2 = the unconditional variance
- * omega / (1 - persistence) and e^2 1[e < 0] half of it; NaN before the first finite return.
- */
-export function modelFilter(r: ArrayLike<number>, m: GarchModelSpec, par: GarchModelParams): Float64Array {
-  const out = new Float64Array(r.length).fill(NaN);
-  const pers = persistence(m, layout(m).names.map((n) => par[n] ?? 0));
-  const b = pers < 1 ? par.omega / (1 - pers) : NaN;
-  let start = 0;
-  while (start < r.length && !Number.isFinite(r[start])) start++;
-  modelFilterFrom(r, m, par, b, b / 2, start, start, r.length, out);
-  return out;
-}
-
-/**
- * Writes sigma_t = sqrt(s2_t) into `out[from..to)` for parameters fitted on the window r[lo, from), as
- * garch_core's `garchFilterFrom` (which is this recursion for GARCH(1,1)): the recursion starts at `lo`
- * with the fit's pre-sample values `b` (e^2 and s2) and `bn` (e^2 1[e < 0]), skips non-finite returns of
- * the window as the fit did, and from `from` on a non-finite r_t advances with E[e_t^2] = s2_t (and
- * E[e_t^2 1[e_t < 0]] = s2_t / 2). sigma_t uses r up to t-1 only.
- */
-export function modelFilterFrom(
-  r: ArrayLike<number>,
-  m: GarchModelSpec,
-  par: GarchModelParams,
-  b: number,
-  bn: number,
-  lo: number,
-  from: number,
-  to: number,
-  out: Float64Array,
-): void {
-  const L = layout(m), p = m.p, q = m.q, gjr = m.family === "gjr";
-  const mu = par.mu ?? 0, om = par.omega;
-  const al = L.names.slice(L.alpha, L.alpha + p).map((n) => par[n]);
-  const ga = gjr ? L.names.slice(L.gamma, L.gamma + p).map((n) => par[n]) : [];
-  const be = L.names.slice(L.beta, L.beta + q).map((n) => par[n]);
-  const E2 = new Float64Array(p).fill(b), EN = new Float64Array(p).fill(bn), H = new Float64Array(q).fill(b);
-  for (let t = lo; t < to; t++) {
-    const v = r[t];
-    if (t < from && !Number.isFinite(v)) continue;
-    // Summed in the order omega, alphas, gammas, betas: for GARCH(1,1) the same operations as ever.
-    let h = om;
-    for (let i = 0; i < p; i++) h += al[i] * E2[i];
-    for (let i = 0; i < ga.length; i++) h += ga[i] * EN[i];
-    for (let j = 0; j < q; j++) h += be[j] * H[j];
-    if (t >= from) out[t] = Math.sqrt(h);
-    const e = v - mu, finite = Number.isFinite(e);
-    for (let i = p - 1; i > 0; i--) (E2[i] = E2[i - 1], EN[i] = EN[i - 1]);
-    E2[0] = finite ? e * e : h;
-    EN[0] = finite ? (e < 0 ? e * e : 0) : h / 2;
-    for (let j = q - 1; j > 0; j--) H[j] = H[j - 1];
-    if (q) H[0] = h;
-  }
 }
