@@ -126,9 +126,9 @@ export async function fitGarchGpu(
           });
           const stride = mode === Mode.Full ? NOUT : 1;
           const out = b.storage(list.length * stride * 4);
-          b.dispatch(
+          b.dispatchNamed(
             pipes[mode],
-            [g.x, g.segs, b.upload(u), out],
+            { x: g.x, segs: g.segs, cands: b.upload(u), out },
             grid(list.length, wg, rt.limits.maxWorkgroupsPerDim),
           );
           reads.push({ list, stride, index: b.read(out, list.length * stride * 4) });

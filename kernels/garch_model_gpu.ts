@@ -124,9 +124,17 @@ export function modelEvaluator(
         const n = mode === Mode.Grid ? Math.min(longest, GRID_POINTS) : longest;
         const chunk = chunkPoints(rt, m, mode === Mode.Full);
         for (let t0 = 0; t0 < n; t0 += chunk) {
-          b.dispatch(
+          b.dispatchNamed(
             pipes[mode]!,
-            [g.x, g.segs, cbuf, sbuf, out, state, b.upload(Uint32Array.of(t0, t0 + chunk))],
+            {
+              x: g.x,
+              segs: g.segs,
+              cands: cbuf,
+              cseg: sbuf,
+              out,
+              state,
+              range: b.upload(Uint32Array.of(t0, t0 + chunk)),
+            },
             grid(list.length, wg, rt.limits.maxWorkgroupsPerDim),
           );
         }

@@ -225,7 +225,7 @@ export class Batch {
   }
 
   /** Encodes one compute dispatch binding `buffers[i]` to @binding(i) of group 0 (null: binding unused). */
-  dispatch(
+  #dispatch(
     pipeline: GPUComputePipeline,
     buffers: (GPUBuffer | null)[],
     groups: [number, number?, number?],
@@ -266,7 +266,7 @@ export class Batch {
     for (const [name, v] of Object.entries(named)) {
       buffers[name] = v === null || v instanceof GPUBuffer ? v : this.uniform(packUniform(iface, v));
     }
-    this.dispatch(pipeline, orderBindings(iface, buffers), groups);
+    this.#dispatch(pipeline, orderBindings(iface, buffers), groups);
   }
 
   /** Schedules a copy of the first `bytes` of `src` back to the host; returns its index in `run()`'s result. */

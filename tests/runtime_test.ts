@@ -85,7 +85,11 @@ Deno.test("a WebGPU validation error surfaces as a GpuError with the message", o
   const rt = await sharedGpu();
   const pipe = await rt.pipeline("rolling_moments", { MODE: 0 });
   const b = rt.batch();
-  b.dispatch(pipe, [b.storage(64)], [1, 1]); // missing bindings
+  const s = b.storage(64);
+  // Bindings are checked by name before WebGPU sees them...
+  assert.throws(() => b.dispatchNamed(pipe, { x: s }, [1, 1]), /rolling_moments\.wgsl: binding segs not given/);
+  // ...and what only WebGPU checks (a storage buffer bound as the uniform) comes back from the batch.
+  b.dispatchNamed(pipe, { x: s, segs: s, out: s, scratch: s, P: s }, [1, 1]);
   await assert.rejects(b.run(), (e: Error) => e instanceof GpuError && e.kind === "validation");
   await assert.rejects(rt.pipeline("no_such_shader"), GpuError);
 });
