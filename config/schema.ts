@@ -7,6 +7,11 @@
  * unknown keys and bad values, and reports every problem in one UsageError whose lines name the file.
  * Size-like keys are capped from runtime/limits.ts (the table the `kernel` flags share), so a runaway value
  * is refused here, before any work.
+ *
+ * Defaults are written once, in `SCHEMA` below; the interfaces say what each key means. `deno task cli
+ * config --print` prints them, and examples/config.yaml, which documents every key, is tested to equal them.
+ * The interfaces and the schema are checked against each other when this module type-checks (below the
+ * schema), so neither can gain, lose or retype a key alone.
  */
 
 import { parse as parseYaml } from "npm:yaml@2.9.1";
@@ -14,13 +19,14 @@ import { UsageError } from "../runtime/errors.ts";
 import { type EnvLookup, processEnv, substitute } from "./env.ts";
 import { targetNameProblem } from "../engines/target.ts";
 import type { FracDiffConfig } from "../engines/stationarization.ts";
+import type { GarchConfig } from "../engines/garch.ts";
 import type { FeatureExtractionConfig } from "../kernels/feature_frame.ts";
-
-export type { FracDiffConfig };
 import { garchModelProblem } from "../kernels/garch_model.ts";
 import { ffdSearchProblem, ffdWeightsProblem } from "../kernels/fracdiff.ts";
 import { LIMITS } from "../runtime/limits.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
+
+export type { FracDiffConfig, GarchConfig };
 
 // ---------------------------------------------------------------------------------------------------------
 // Types
@@ -30,29 +36,29 @@ export type InputFormat = "parquet" | "feather" | "arrow" | "csv";
 
 /** `data`: where the bar files are and how to read them. */
 export interface DataConfig {
-  /** A folder path or `s3://bucket/prefix` holding the bar files. Default `"data/bars"`. */
+  /** A folder path or `s3://bucket/prefix` holding the bar files. */
   source: string;
-  /** File types to read (others are ignored). Default: all four. */
+  /** File types to read (others are ignored). */
   formats: InputFormat[];
-  /** Name of the timestamp column. Default `"timestamp"`. */
+  /** Name of the timestamp column. */
   timestamp_column: string;
-  /** Columns dropped on read (never become features). Default `[]`. */
+  /** Columns dropped on read (never become features). */
   deny_columns: string[];
   /**
    * The file's column for each role, e.g. `{ close: "Adj Close", timestamp: Date }` (timestamp overrides
    * `timestamp_column`). Unset (null) roles are found by name: the role, in any case (`Close`), or `Adj Close`
-   * for close. Default: all null.
+   * for close.
    */
   columns: Record<"timestamp" | "open" | "high" | "low" | "close" | "volume", string | null>;
   /**
-   * A non-numeric cell in a numeric column (`n/a`, a stray byte): `"error"` (default: the task fails naming the
+   * A non-numeric cell in a numeric column (`n/a`, a stray byte): `"error"` (the task fails naming the
    * file, column, row and value) or `"nan"` (read as NaN, counted in the log and the summary).
    */
   bad_values: "error" | "nan";
   /**
-   * Regex with one capture group giving the instrument from a file's key relative to the source.
-   * Default `"^([^/]+)/"` (one folder per instrument); files directly under the source use their base
-   * name without extension.
+   * Regex with one capture group giving the instrument from a file's key relative to the source (the
+   * default: one folder per instrument); files directly under the source use their base name without
+   * extension.
    */
   instrument_pattern: string;
 }
@@ -67,7 +73,7 @@ export interface S3Config {
   access_key_id: string | null;
   /** Secret access key; falls back to env AWS_SECRET_ACCESS_KEY. Masked in printed configs. */
   secret_access_key: string | null;
-  /** Path-style addressing (`endpoint/bucket/key`). Default true (needed by MinIO and most non-AWS stores). */
+  /** Path-style addressing (`endpoint/bucket/key`). */
   force_path_style: boolean;
 }
 
@@ -79,9 +85,9 @@ export type Compression = "lz4" | "zstd" | "none";
 
 /** `storage`: where and how the outputs are written. */
 export interface StorageConfig {
-  /** A folder path or `s3://bucket/prefix` for outputs. Default `"out/run"`. */
+  /** A folder path or `s3://bucket/prefix` for outputs. */
   output: string;
-  /** Output format. Default `"feather"`. */
+  /** Output format. */
   format: OutputFormat;
   /** Compression: default `"lz4"` for feather; parquet is always `"zstd"`. */
   compression: Compression;
@@ -100,85 +106,53 @@ export type Backend = "auto" | "webgpu" | "cpu";
 
 /** `compute`: backend and memory budget. */
 export interface ComputeConfig {
-  /** `auto` (WebGPU if an adapter exists, else CPU), `webgpu` or `cpu`. Default `"auto"`. */
+  /** `auto` (WebGPU if an adapter exists, else CPU), `webgpu` or `cpu`. */
   backend: Backend;
-  /** Memory budget in bytes (YAML accepts integers or sizes like "512MiB", "2GB"). Default 1 GiB. */
+  /** Memory budget in bytes (YAML accepts integers or sizes like "512MiB", "2GB"). */
   memory_budget: number;
 }
 
 /** `features.log_stabilization`: log transform before differencing. */
 export interface LogStabilizationConfig {
-  /** Apply it. Default true. */
+  /** Apply it. */
   enabled: boolean;
-  /** Shift added before the log (> 0). Default 1. */
+  /** Shift added before the log (> 0). */
   shift: number;
-  /** Use only past data for any data-dependent shift. Default true. */
+  /** Use only past data for any data-dependent shift. */
   causal: boolean;
 }
 
 /** `features.rolling_corr`: rolling correlation of column pairs. */
 export interface RollingCorrConfig {
-  /** Column pairs. Default []. */
+  /** Column pairs. */
   pairs: [string, string][];
-  /** Window (integer >= 2). Default 50. */
+  /** Window (integer >= 2). */
   window: number;
 }
 
 /** `features.baxter_king`: Baxter-King band-pass filter. */
 export interface BaxterKingConfig {
-  /** Shortest period kept (integer >= 2). Default 6. */
+  /** Shortest period kept (integer >= 2). */
   low_freq: number;
-  /** Longest period kept (integer > low_freq). Default 32. */
+  /** Longest period kept (integer > low_freq). */
   high_freq: number;
-  /** Filter half-length (integer >= 1). Default 12. */
+  /** Filter half-length (integer >= 1). */
   k: number;
   /**
-   * `"causal"` (default: the symmetric filter lagged by k, uses only past rows) or `"symmetric"` (statsmodels'
+   * `"causal"` (the symmetric filter lagged by k, uses only past rows) or `"symmetric"` (statsmodels'
    * bkfilter: uses k rows after t, so it looks ahead).
    */
   mode: "causal" | "symmetric";
-  /** Fill the NaN warm-up at the edges with the nearest value; looks ahead, so NOT causal. Default false. */
+  /** Fill the NaN warm-up at the edges with the nearest value; looks ahead, so NOT causal. */
   fill: boolean;
 }
 
 /** `features.extraction`: the feature sets (kernels/feature_frame.ts declares and documents each key). */
 export type ExtractionConfig = Required<Omit<FeatureExtractionConfig, "progressMs">>;
 
-/** `features.garch`: GARCH(p, q) fit. */
-export interface GarchConfig {
-  /** Order p: 1 (other orders are set by model name in `models`, e.g. garch21; other values are an error). Default 1. */
-  p: number;
-  /** Order q: 1 (other orders are set by model name in `models`, e.g. garch12; other values are an error). Default 1. */
-  q: number;
-  /** Optimizer iteration cap (integer >= 1). Default 1000. */
-  max_iter: number;
-  /** in_sample mode: most recent samples used for the fit (integer >= 1). Default 10000. */
-  max_samples: number;
-  /**
-   * `"walk_forward"` (default; causal: the parameters at row t are fitted on returns before t) or
-   * `"in_sample"` (one fit on the last max_samples returns filters every row: looks ahead, logs a warning).
-   */
-  mode: "walk_forward" | "in_sample";
-  /** walk_forward: each refit's window, the last N finite returns (integer >= 100) or `"expanding"`. Default 10000. */
-  window: number | "expanding";
-  /** walk_forward: rows between refits (integer >= 1). Default 1000. */
-  refit_every: number;
-  /** walk_forward: finite returns before the first value; earlier rows are NaN (integer >= 100). Default 1000. */
-  min_samples: number;
-  /**
-   * Models fitted per column: garch{p}{q} or gjr{p}{q} (p 1..3 ARCH lags, q 0..3 GARCH lags), suffix _t or
-   * _skewt (kernels/garch_model.ts). Default ["garch11"].
-   */
-  models: string[];
-  /** The criterion choosing the model behind `<col>_garch_vol` at each refit: "aic" (default) or "bic". */
-  select_by: "aic" | "bic";
-  /** Conditional mean: "constant" (default; mu estimated) or "zero". */
-  mean: "constant" | "zero";
-}
-
 /** `features`: feature-engine parameters. */
 export interface FeaturesConfig {
-  /** Rolling windows, each an integer >= 2. Default [10, 20, 50, 100, 200]. */
+  /** Rolling windows, each an integer >= 2. */
   rolling_windows: number[];
   /** Fractional differentiation. */
   frac_diff: FracDiffConfig;
@@ -195,48 +169,48 @@ export interface FeaturesConfig {
   /**
    * Target column for feature selection (engines/target.ts): `y_ret_fwd_<h>` = h bars, `y_ret_fwd_<duration>`
    * (`15m`, `1h`, `1d`) = resolved against the timestamps, or another `y_*` column of the input; anything else is
-   * rejected here. Default `"y_ret_fwd_15m"`.
+   * rejected here.
    */
   selection_target_column: string;
-  /** Top-k features by distance correlation (integer >= 1). Default 50. */
+  /** Top-k features by distance correlation (integer >= 1). */
   dcor_top_k: number;
-  /** Also score dCor over consecutive windows (mean and stability) in the selection. Default true. */
+  /** Also score dCor over consecutive windows (mean and stability) in the selection. */
   stage1_rolling_enabled: boolean;
-  /** Selection: score on at most this many latest rows with a target. Default 5000. */
+  /** Selection: score on at most this many latest rows with a target. */
   selection_max_samples: number;
-  /** Selection: permutations per p-value. Default 199. */
+  /** Selection: permutations per p-value. */
   selection_permutations: number;
-  /** Selection: seed of the permutations. Default 0. */
+  /** Selection: seed of the permutations. */
   selection_seed: number;
-  /** Selection: window of the windowed dCor summary. Default 500. */
+  /** Selection: window of the windowed dCor summary. */
   selection_rolling_window: number;
-  /** Selection: drop features whose variance is <= this. Default 0. */
+  /** Selection: drop features whose variance is <= this. */
   selection_variance_threshold: number;
-  /** Selection: drop a feature whose |correlation| with a better-ranked kept one is >= this. Default 0.95. */
+  /** Selection: drop a feature whose |correlation| with a better-ranked kept one is >= this. */
   selection_corr_threshold: number;
-  /** Selection: PCA of the kept features (explained variance and loadings in the report). Default true. */
+  /** Selection: PCA of the kept features (explained variance and loadings in the report). */
   selection_pca: boolean;
   /**
-   * Selection: permutations of the p-values, `"circular_shift"` (default: shifts of the target by at least the
+   * Selection: permutations of the p-values, `"circular_shift"` (shifts of the target by at least the
    * horizon in bars and both series' dependence range, keeping serial dependence) or `"iid"` (energy::dcor.test).
    */
   selection_permutation: "circular_shift" | "iid";
-  /** Selection: glob patterns (`*`, `?`) of columns never scored. Default the raw price levels [open, high, low, close]. */
+  /** Selection: glob patterns (`*`, `?`) of columns never scored. */
   selection_exclude: string[];
   /**
    * Selection: share of the candidate rows on which the target and every scored feature must be finite; features
-   * are set aside (fewest finite values first, with a reason) until it holds. In (0, 1]. Default 0.75.
+   * are set aside (fewest finite values first, with a reason) until it holds. In (0, 1].
    */
   selection_min_coverage: number;
-  /** Selection: select only features whose Benjamini-Hochberg q-value is <= this, in (0, 1]; null = off. Default null. */
+  /** Selection: select only features whose Benjamini-Hochberg q-value is <= this, in (0, 1]; null = off. */
   selection_fdr_level: number | null;
   /**
    * Selection: sequential Monte Carlo p-values on the CPU (Besag-Clifford): a test stops at its h-th permutation
    * statistic >= the observed one, p = h / permutations drawn (reported per feature as `stopped_at`); a test that
-   * never reaches h keeps the full-permutation p-value. 0 = off (every test draws all permutations). Default 0.
+   * never reaches h keeps the full-permutation p-value. 0 = off (every test draws all permutations).
    */
   selection_stop_after: number;
-  /** Columns the stationarization engine transforms (non-empty). Default ["close"]. */
+  /** Columns the stationarization engine transforms (non-empty). */
   columns: string[];
 }
 
@@ -261,35 +235,35 @@ export interface EngineToggle {
 
 /** `pipeline`: which engines run, in which order. */
 export interface PipelineConfig {
-  /** Defaults: orders 1..4, all enabled. */
+  /** Each engine's switch and position. */
   engines: Record<EngineName, EngineToggle>;
-  /** Stop at the first failed task instead of continuing with the others. Default false. */
+  /** Stop at the first failed task instead of continuing with the others. */
   fail_fast: boolean;
 }
 
 /** `generator`: synthetic bars for demos and tests. */
 export interface GeneratorConfig {
-  /** Instruments (integer >= 1). Default 4. */
+  /** Instruments (integer >= 1). */
   instruments: number;
-  /** Rows per instrument (integer >= 1). Default 200000. */
+  /** Rows per instrument (integer >= 1). */
   rows: number;
-  /** RNG seed (integer >= 0). Default 42. */
+  /** RNG seed (integer >= 0). */
   seed: number;
-  /** Parallel workers (integer >= 1). Default 2. */
+  /** Parallel workers (integer >= 1). */
   workers: number;
-  /** `run` generates into `data.source` when it has no files. Default true. */
+  /** `run` generates into `data.source` when it has no files. */
   if_empty: boolean;
 }
 
 /** `development`: switches for development runs. */
 export interface DevelopmentConfig {
-  /** Debug mode. Default false. */
+  /** Debug mode. */
   debug_mode: boolean;
-  /** Delete existing outputs before running. Default false. */
+  /** Delete existing outputs before running. */
   clean_existing_output: boolean;
-  /** Re-run tasks that are already committed. Default false. */
+  /** Re-run tasks that are already committed. */
   force_reprocessing: boolean;
-  /** Log memory usage. Default true. */
+  /** Log memory usage. */
   log_memory_usage: boolean;
 }
 
@@ -371,48 +345,84 @@ type Spec =
   | { t: "list"; of: Spec; def?: unknown[]; nonEmpty?: boolean; len?: number; words?: readonly string[] }
   | { t: "obj"; fields: Record<string, Spec> };
 
-const int = (def: number | undefined, min?: number, max?: number): Spec => ({ t: "int", def, min, max });
-/** An integer or one of `words` (e.g. a window length or "expanding"). */
-const intOr = (words: readonly string[], def: number | string, min?: number, max?: number): Spec => ({
+/** A schema node that validates to a `T` (a phantom field, so `typeof SCHEMA` carries the Config it builds). */
+type Node<T> = Spec & { readonly __value?: T };
+/** The value type a node validates to. */
+type ValueOf<N> = N extends { readonly __value?: infer T } ? Exclude<T, undefined> : never;
+
+const int = (def: number | undefined, min?: number, max?: number, note?: string): Node<number> => ({
   t: "int",
   def,
   min,
   max,
-  words,
+  note,
 });
-const num = (
-  def: number | null,
-  o: { min?: number; max?: number; gt?: number; nullable?: boolean } = {},
-): Spec => ({
+/** An integer or one of `words` (e.g. a window length or "expanding"). */
+const intOr = <const W extends readonly string[]>(
+  words: W,
+  def: number | W[number],
+  min?: number,
+  max?: number,
+): Node<number | W[number]> => ({ t: "int", def, min, max, words });
+const num = (def: number | undefined, o: { min?: number; max?: number; gt?: number } = {}): Node<number> => ({
   t: "num",
   def,
   ...o,
 });
-const bool = (def: boolean): Spec => ({ t: "bool", def });
+const numOrNull = (o: { min?: number; max?: number; gt?: number }): Node<number | null> => ({
+  t: "num",
+  def: null,
+  nullable: true,
+  ...o,
+});
+const bool = (def: boolean): Node<boolean> => ({ t: "bool", def });
+const bytes = (def: number, min: number): Node<number> => ({ t: "bytes", def, min });
 const str = (
   def: string | undefined,
   o: { nonEmpty?: boolean; check?: Check; what?: string } = {},
-): Spec => ({
+): Node<string> => ({
   t: "str",
   def,
   nonEmpty: o.nonEmpty ?? true,
   check: o.check,
   what: o.what,
 });
-const nullable = (def: string | null = null): Spec => ({ t: "str", def, nullable: true, nonEmpty: true });
-const oneOf = (values: readonly string[], def: string | null | undefined): Spec => ({
+const nullable = (check?: Check): Node<string | null> => ({
+  t: "str",
+  def: null,
+  nullable: true,
+  nonEmpty: true,
+  check,
+});
+const oneOf = <const V extends readonly string[]>(
+  values: V,
+  def: V[number] | undefined,
+): Node<V[number]> => ({
   t: "str",
   def,
   oneOf: values,
-  nullable: def === null,
 });
-const list = (of: Spec, def: unknown[] | undefined, o: { nonEmpty?: boolean; len?: number } = {}): Spec => ({
-  t: "list",
-  of,
-  def,
-  ...o,
+/** A key left null by the walk and filled by `finish()` (from the format, the environment): typed as filled. */
+const filledLater = <T>(node: Spec): Node<T> => ({ ...node, def: null, nullable: true } as Node<T>);
+const list = <N extends Spec>(
+  of: N,
+  def: ValueOf<N>[] | undefined,
+  o: { nonEmpty?: boolean; len?: number } = {},
+): Node<ValueOf<N>[]> => ({ t: "list", of, def, ...o });
+/** Exactly two of `of` (a column pair). */
+const pair = <N extends Spec>(of: N): Node<[ValueOf<N>, ValueOf<N>]> => ({ t: "list", of, len: 2 });
+/** A list, or one of `words` instead of it (e.g. d values or "auto"). */
+const listOr = <const W extends readonly string[], N extends Spec>(
+  words: W,
+  of: N,
+  def: ValueOf<N>[],
+): Node<ValueOf<N>[] | W[number]> => ({ t: "list", of, def, words });
+const obj = <F extends Record<string, Spec>>(
+  fields: F,
+): Node<{ -readonly [K in keyof F]: ValueOf<F[K]> }> => ({
+  t: "obj",
+  fields,
 });
-const obj = (fields: Record<string, Spec>): Spec => ({ t: "obj", fields });
 
 const location = (what: string): Check => (s: string) =>
   s.startsWith("s3://") && !/^s3:\/\/[^/]+(\/.*)?$/.test(s)
@@ -452,8 +462,7 @@ const regexWithOneGroup: Check = (s: string) => {
     } (${groups} groups)`;
 };
 
-const engine = (enabled: boolean, order: number): Spec =>
-  obj({ enabled: bool(enabled), order: int(order, 1) });
+const engine = (enabled: boolean, order: number) => obj({ enabled: bool(enabled), order: int(order, 1) });
 
 const SCHEMA = obj({
   data: obj({
@@ -468,20 +477,25 @@ const SCHEMA = obj({
     }),
     timestamp_column: str("timestamp"),
     deny_columns: list(str(undefined), []),
-    columns: obj(
-      Object.fromEntries(["timestamp", "open", "high", "low", "close", "volume"].map((r) => [r, nullable()])),
-    ),
+    columns: obj({
+      timestamp: nullable(),
+      open: nullable(),
+      high: nullable(),
+      low: nullable(),
+      close: nullable(),
+      volume: nullable(),
+    }),
     bad_values: oneOf(["error", "nan"], "error"),
     instrument_pattern: str("^([^/]+)/", { check: regexWithOneGroup }),
   }),
   storage: obj({
     output: str("out/run", { check: location("an output location") }),
     format: oneOf(["feather", "parquet"], "feather"),
-    compression: oneOf(["lz4", "zstd", "none"], null), // null: by format, filled in finish()
-    registry: { t: "str", def: null, nullable: true, nonEmpty: true, check: registryLocation },
+    compression: filledLater<Compression>(oneOf(["lz4", "zstd", "none"], undefined)), // by format
+    registry: nullable(registryLocation),
     s3: obj({
       endpoint: nullable(),
-      region: nullable(), // null: env, then "auto", filled in finish()
+      region: filledLater<string>(nullable()), // the environment, then "auto"
       access_key_id: nullable(),
       secret_access_key: nullable(),
       force_path_style: bool(true),
@@ -489,17 +503,12 @@ const SCHEMA = obj({
   }),
   compute: obj({
     backend: oneOf(["auto", "webgpu", "cpu"], "auto"),
-    memory_budget: { t: "bytes", def: 2 ** 30, min: 1 },
+    memory_budget: bytes(2 ** 30, 1),
   }),
   features: obj({
     rolling_windows: list(int(undefined, 2, LIMITS.window), [10, 20, 50, 100, 200]),
     frac_diff: obj({
-      d_values: {
-        t: "list",
-        of: { t: "num", min: 0, max: 2 },
-        def: [0.1, 0.2, 0.3, 0.4, 0.5],
-        words: ["auto"],
-      },
+      d_values: listOr(["auto"], num(undefined, { min: 0, max: 2 }), [0.1, 0.2, 0.3, 0.4, 0.5]),
       threshold: num(1e-5, { gt: 0 }),
       auto_confidence: num(0.95, { min: 0.9, max: 0.99 }),
       // At least the longest FFD window at the default threshold (4076 rows at d = 0.1) plus a test sample.
@@ -511,7 +520,7 @@ const SCHEMA = obj({
     }),
     log_stabilization: obj({ enabled: bool(true), shift: num(1, { gt: 0 }), causal: bool(true) }),
     rolling_corr: obj({
-      pairs: list(list(str(undefined), undefined, { len: 2 }), []),
+      pairs: list(pair(str(undefined)), []),
       window: int(50, 2, LIMITS.window),
     }),
     baxter_king: obj({
@@ -530,8 +539,8 @@ const SCHEMA = obj({
     }),
     garch: obj({
       // Orders are part of a model's name (models: [garch21, ...]); p and q stay 1 so old configs keep their meaning.
-      p: { t: "int", def: 1, min: 1, max: 1, note: "orders go in models, e.g. garch21" },
-      q: { t: "int", def: 1, min: 1, max: 1, note: "orders go in models, e.g. garch21" },
+      p: int(1, 1, 1, "orders go in models, e.g. garch21"),
+      q: int(1, 1, 1, "orders go in models, e.g. garch21"),
       max_iter: int(1000, 1, LIMITS.iterations),
       max_samples: int(10000, 1, LIMITS.samples),
       mode: oneOf(["walk_forward", "in_sample"], "walk_forward"),
@@ -556,7 +565,7 @@ const SCHEMA = obj({
     selection_permutation: oneOf(["circular_shift", "iid"], "circular_shift"),
     selection_exclude: list(str(undefined), ["open", "high", "low", "close"]),
     selection_min_coverage: num(0.75, { gt: 0, max: 1 }),
-    selection_fdr_level: num(null, { gt: 0, max: 1, nullable: true }),
+    selection_fdr_level: numOrNull({ gt: 0, max: 1 }),
     selection_stop_after: int(0, 0, LIMITS.permutations),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),
@@ -583,6 +592,11 @@ const SCHEMA = obj({
     log_memory_usage: bool(true),
   }),
 });
+
+// Compile-time proof that the schema validates to exactly `Config`: a key added, removed or retyped on one side
+// only fails type-checking here, naming the key.
+const _schemaToConfig = (v: ValueOf<typeof SCHEMA>): Config => v;
+const _configToSchema = (v: Config): ValueOf<typeof SCHEMA> => v;
 
 // ---------------------------------------------------------------------------------------------------------
 // The walker

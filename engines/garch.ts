@@ -51,34 +51,50 @@ import type { EngineResult, ProgressFn } from "./stationarization.ts";
 /** How the parameters behind each row are estimated (see the module comment). */
 export type GarchMode = "walk_forward" | "in_sample";
 
-/** Configuration of the garch_models engine (features.garch and features.columns). */
-export interface GarchEngineConfig {
+/** `features.garch`: the volatility models, how one is chosen, and the walk-forward refits. */
+export interface GarchConfig {
+  /** Order p: 1 (other orders are set by model name in `models`, e.g. garch21; other values are an error). */
+  p: number;
+  /** Order q: 1 (other orders are set by model name in `models`, e.g. garch12; other values are an error). */
+  q: number;
+  /** Optimizer iteration cap (integer >= 1). */
+  max_iter: number;
+  /** in_sample mode: most recent samples used for the fit (integer >= 1). */
+  max_samples: number;
+  /**
+   * `"walk_forward"` (causal: the parameters at row t are fitted on returns before t) or
+   * `"in_sample"` (one fit on the last max_samples returns filters every row: looks ahead, logs a warning).
+   */
+  mode: GarchMode;
+  /** walk_forward: each refit's window, the last N finite returns (integer >= 100) or `"expanding"`. */
+  window: number | "expanding";
+  /** walk_forward: rows between refits (integer >= 1). */
+  refit_every: number;
+  /** walk_forward: finite returns before the first value; earlier rows are NaN (integer >= 100). */
+  min_samples: number;
+  /**
+   * Models fitted per column: garch{p}{q} or gjr{p}{q} (p 1..3 ARCH lags, q 0..3 GARCH lags), suffix _t or
+   * _skewt (kernels/garch_model.ts).
+   */
+  models: string[];
+  /** The criterion choosing the model behind `<col>_garch_vol` at each refit: "aic" or "bic". */
+  select_by: "aic" | "bic";
+  /** Conditional mean: "constant" (mu estimated) or "zero". */
+  mean: GarchMean;
+}
+
+/**
+ * The garch_models engine's input: the `features.garch` section (models, selection and mean default to
+ * garch11, aic and constant for library callers) plus the price columns and the pre-sample convention.
+ */
+export interface GarchEngineConfig
+  extends
+    Omit<GarchConfig, "models" | "select_by" | "mean">,
+    Partial<Pick<GarchConfig, "models" | "select_by" | "mean">> {
   /** Price columns to model (their percent log returns are fitted). */
   columns: string[];
-  /** GARCH order p; only 1 is implemented. */
-  p: number;
-  /** ARCH order q; only 1 is implemented. */
-  q: number;
-  /** Newton iterations at most per fit. */
-  max_iter: number;
-  /** in_sample: fit on the last max_samples returns. */
-  max_samples: number;
-  /** walk_forward (causal) or in_sample (looks ahead, warns). */
-  mode: GarchMode;
-  /** walk_forward: each refit's window, the last `window` finite returns before its row, or all of them. */
-  window: number | "expanding";
-  /** walk_forward: rows between refits. */
-  refit_every: number;
-  /** walk_forward: finite returns before the first refit (NaN rows before it). */
-  min_samples: number;
   /** Pre-sample variance convention (default "sample", see kernels/garch_core.ts). */
   init?: GarchOptions["init"];
-  /** Models fitted per column (default ["garch11"]). */
-  models?: string[];
-  /** Criterion choosing the model behind `<col>_garch_vol` (default "aic"). */
-  select_by?: "aic" | "bic";
-  /** Conditional mean (default "constant"). */
-  mean?: GarchMean;
 }
 
 /** One model's fits of a column (an entry of `GarchColumnReport.models`): its last refit's, and counts. */

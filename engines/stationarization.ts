@@ -24,25 +24,25 @@ import { log } from "../runtime/log.ts";
 export interface FracDiffConfig {
   /**
    * Orders d, each in [0, 2], or `"auto"`: each instrument's minimum d whose FFD rejects a unit root
-   * (kernels/min_d.ts; column `<col>_fd_auto`). Default [0.1, 0.2, 0.3, 0.4, 0.5].
+   * (kernels/min_d.ts; column `<col>_fd_auto`).
    */
   d_values: number[] | "auto";
-  /** Weight cut-off threshold (> 0). Default 1e-5. */
+  /** Weight cut-off threshold (> 0). */
   threshold: number;
-  /** `auto`: confidence of the ADF test, 0.9, 0.95 or 0.99 (the 10%, 5%, 1% critical value). Default 0.95. */
+  /** `auto`: confidence of the ADF test, 0.9, 0.95 or 0.99 (the 10%, 5%, 1% critical value). */
   auto_confidence: number;
   /**
    * `auto`: d is chosen on the first `auto_rows` rows only, and `<col>_fd_auto` is NaN before that row, so
-   * the column uses no future data; `"all"` searches the whole series (looks ahead; warned). Default 20000.
+   * the column uses no future data; `"all"` searches the whole series (looks ahead; warned).
    */
   auto_rows: number | "all";
-  /** `auto`: ADF lag rule, `none` (maxlag lags, as AFML) or AIC, BIC, t-stat. Default `"none"`. */
+  /** `auto`: ADF lag rule, `none` (maxlag lags, as AFML) or AIC, BIC, t-stat. */
   auto_autolag: "none" | "AIC" | "BIC" | "t-stat";
-  /** `auto`: ADF maxlag, or `"default"` for statsmodels' ceil(12 (n/100)^(1/4)). Default 1. */
+  /** `auto`: ADF maxlag, or `"default"` for statsmodels' ceil(12 (n/100)^(1/4)). */
   auto_maxlag: number | "default";
-  /** `auto`: grid points in [0, 1] before bisection. Default 11. */
+  /** `auto`: grid points in [0, 1] before bisection. */
   auto_grid: number;
-  /** `auto`: bisection precision in d. Default 0.01. */
+  /** `auto`: bisection precision in d. */
   auto_precision: number;
 }
 

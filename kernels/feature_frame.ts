@@ -54,19 +54,19 @@ export interface FeatureFrameResult {
 
 /** `features.extraction`: which feature set, over which windows, segments and columns. */
 export interface FeatureExtractionConfig {
-  /** `"none"`, `"minimal"` (default), `"efficient"` or `"comprehensive"` (kernels/feature_sets.ts). */
+  /** `"none"`, `"minimal"` , `"efficient"` or `"comprehensive"` (kernels/feature_sets.ts). */
   set: "none" | "minimal" | "efficient" | "comprehensive";
-  /** Trailing windows in rows, each an integer >= 2. Default [50]. */
+  /** Trailing windows in rows, each an integer >= 2. */
   windows: number[];
-  /** Columns to extract features from. Default ["close"]. */
+  /** Columns to extract features from. */
   columns: string[];
   /**
    * Per-segment extraction: each entry `day` (UTC calendar days of the timestamps) or the name of a column
    * whose runs of equal values are the segments (e.g. an `era` column). Each row gets the features of the
-   * previous segment (`<col>__<feature>__<segment>`). Default [].
+   * previous segment (`<col>__<feature>__<segment>`).
    */
   segments?: string[];
-  /** Web Workers for the features computed on the CPU; 0 (default) or absent = one per core. */
+  /** Web Workers for the features computed on the CPU; 0  or absent = one per core. */
   workers?: number;
   /** Least interval between progress lines of the CPU features, in ms (default 10 s). */
   progressMs?: number;
