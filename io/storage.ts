@@ -263,7 +263,13 @@ export class LocalStorage implements Storage {
     let removed = 0;
     for await (const { path, key } of this.#files()) {
       if (!TEMP.test(key)) continue;
-      const age = Date.now() - ((await Deno.stat(path)).mtime?.getTime() ?? Date.now());
+      // A running writer (another shard) may rename or remove its temporary file between the listing and here.
+      const info = await Deno.stat(path).catch((e) => {
+        if (e instanceof Deno.errors.NotFound) return null;
+        throw e;
+      });
+      if (!info) continue;
+      const age = Date.now() - (info.mtime?.getTime() ?? Date.now());
       if (age > maxAgeMs) await Deno.remove(path).then(() => removed++, () => {});
     }
     return removed;
