@@ -64,10 +64,23 @@ async function tasks(
   return m;
 }
 
-/** The array tasks' logs, for failure messages. */
-function logs(dir: string): string {
-  return [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("fg-")).map((e) => e.name).sort()
-    .map((name) => `--- ${name}\n${Deno.readTextFileSync(join(dir, name))}`).join("\n");
+/** The array tasks' logs and the tail of the daemons' (which say why an attempt failed), for failure messages. */
+function logs(dir: string, slurmDir?: string): string {
+  const tasks = [...Deno.readDirSync(dir)].filter((e) => e.name.startsWith("fg-")).map((e) => e.name).sort()
+    .map((name) => `--- ${name}\n${Deno.readTextFileSync(join(dir, name))}`);
+  const daemons = slurmDir
+    ? ["slurmctld.log", "slurmd.log"].map((name) => {
+      const text = (() => {
+        try {
+          return Deno.readTextFileSync(join(slurmDir, name));
+        } catch {
+          return "(none)";
+        }
+      })();
+      return `--- ${name} (last 30 lines)\n${text.trim().split("\n").slice(-30).join("\n")}`;
+    })
+    : [];
+  return [...tasks, ...daemons].join("\n");
 }
 
 /** Polls `cond` until it gives a value; on time-out throws naming `what`, with the array tasks' logs. */
@@ -94,7 +107,7 @@ function finished(slurm: SlurmCluster, job: string, dir: string) {
       return undefined;
     }
     if ([...t.values()].some((x) => x.state !== "COMPLETED")) {
-      throw new Error(`array ${job}: ${JSON.stringify([...t])}\n${logs(dir)}`);
+      throw new Error(`array ${job}: ${JSON.stringify([...t])}\n${logs(dir, slurm.dir)}`);
     }
     return t;
   }, 240_000);
@@ -165,7 +178,11 @@ pipeline:
       .map((l) => Number(l.trim().split(/\s+/)[0])).filter((p) => p > 0);
     assert.ok(pids.length, "array task 1 has processes");
     for (const pid of pids) Deno.kill(pid, "SIGKILL");
-    // Requeue it once Slurm has seen it end, and let it start now (a requeued job waits 2 minutes otherwise).
+    // Requeue it once Slurm has seen it end, and let it start soon (a requeued job waits 2 minutes otherwise).
+    await until("array task 1 ended", dir, async () => {
+      const t = (await tasks(slurm, job)).get(1)!;
+      return /^(FAILED|CANCELLED|NODE_FAIL|OUT_OF_MEMORY)$/.test(t.state);
+    }, 60_000);
     await until("array task 1 requeued", dir, async () => {
       const r = await new Deno.Command("scontrol", {
         args: ["requeue", `${job}_1`],
@@ -179,7 +196,9 @@ pipeline:
       const t = (await tasks(slurm, job)).get(1)!;
       return t.restarts === 1 && /PENDING|RUNNING/.test(t.state);
     }, 30_000);
-    await slurm.run("scontrol", ["update", `JobId=${job}_1`, "StartTime=now"]);
+    // Not at once: slurmd refuses a batch credential created in the same second its job was killed ("Job
+    // credential revoked", seen here as a FAILED retry with an empty log), which is why Slurm itself waits.
+    await slurm.run("scontrol", ["update", `JobId=${job}_1`, "StartTime=now+3"]);
     const states = await finished(slurm, job, dir);
     assert.equal(states.get(1)!.restarts, 1, "task 1 ran twice");
 
