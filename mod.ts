@@ -147,6 +147,7 @@ export {
   garchFilterFrom,
   type GarchFit,
   garchKernel,
+  type GarchKernelParams,
   type GarchOptions,
   type GarchParams,
   type GarchStatus,

@@ -141,7 +141,10 @@ export interface FrameKernel<P extends Params = Params> {
 /** The values a parameter declaration yields: numbers, booleans, or the literal choices. */
 export type ParamsOf<S extends Record<string, ParamSpec>> = {
   [K in keyof S]: S[K] extends { type: "bool" } ? boolean
-    : S[K] extends { type: "choice"; choices: readonly (infer C extends string)[] } ? C
+    // The default may lie outside the choices (e.g. "" for "not given").
+    : S[K] extends
+      { type: "choice"; choices: readonly (infer C extends string)[]; default: infer D extends string }
+      ? C | D
     : S[K] extends { type: "text" } ? string
     : S[K] extends { type: "names" } ? readonly string[]
     : S[K] extends { type: "ints" } ? readonly number[]
