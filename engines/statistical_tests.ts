@@ -377,7 +377,7 @@ export async function selectFeatures(
         onProgress: progress && ((done, total) => progress(done, total, "features")),
       }));
   const q = bhQValues(tests.map((t) => t.p_value));
-  // A dCor window longer than the scored rows leaves the windowed summary NaN: say so (issue 12).
+  // A dCor window longer than the scored rows leaves the windowed summary NaN: say so.
   if (cfg.rolling && scored.length && cfg.rolling_window > rows.length) {
     log(
       "warn",

@@ -81,8 +81,8 @@ export function resolveShard(flag: string | undefined, env: EnvLookup): Shard | 
 }
 
 /**
- * Parses `--shard i/N`: 0-based i (0 <= i < N), as schedulers number array tasks. Until issue 17 i was
- * 1-based; `N/N` (the old last shard) is refused with a message saying so, rather than read as another shard.
+ * Parses `--shard i/N`: 0-based i (0 <= i < N), as schedulers number array tasks. Earlier releases counted
+ * from 1; `N/N` (their last shard) is refused with a message saying so, rather than read as another shard.
  */
 export function parseShard(text: string): Shard {
   const m = /^(\d{1,9})\/(\d{1,9})$/.exec(text);

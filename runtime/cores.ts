@@ -5,7 +5,7 @@
  * read it (Deno with --allow-sys=loadavg; the load counts this thread as 1): round(cores - load), or
  * Infinity when unknown. On a 2-core machine with another process busy, the pool's workers only compete with
  * this thread and lose (worker start, JIT warm-up, cache): measured 10-12.5 s vs 8.5-10.4 s of permutation
- * tests on the default job (kernels/dcor_pool.ts), and the feature pool at 0.72-0.87x one thread (issue 18).
+ * tests on the default job (kernels/dcor_pool.ts), and the feature pool at 0.72-0.87x one thread.
  */
 export function idleCores(): number {
   // deno-lint-ignore no-explicit-any

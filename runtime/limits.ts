@@ -1,5 +1,5 @@
 /**
- * Absolute caps on every size-like parameter (issue 12, "runaway parameters"): the one table that the config
+ * Absolute caps on every size-like parameter (runaway parameters are refused before any work): the one table that the config
  * schema (config/schema.ts), the kernel parameter declarations (kernels/*.ts, via `kernel` CLI flags) and the
  * feature-set / resample option parsers all read, so a YAML key and its CLI flag can never disagree.
  *
