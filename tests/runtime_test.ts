@@ -87,7 +87,10 @@ Deno.test("a WebGPU validation error surfaces as a GpuError with the message", o
   const b = rt.batch();
   const s = b.storage(64);
   // Bindings are checked by name before WebGPU sees them...
-  assert.throws(() => b.dispatchNamed(pipe, { x: s }, [1, 1]), /rolling_moments\.wgsl: binding segs not given/);
+  assert.throws(
+    () => b.dispatchNamed(pipe, { x: s }, [1, 1]),
+    /rolling_moments\.wgsl: binding segs not given/,
+  );
   // ...and what only WebGPU checks (a storage buffer bound as the uniform) comes back from the batch.
   b.dispatchNamed(pipe, { x: s, segs: s, out: s, scratch: s, P: s }, [1, 1]);
   await assert.rejects(b.run(), (e: Error) => e instanceof GpuError && e.kind === "validation");
