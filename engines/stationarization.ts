@@ -170,13 +170,14 @@ export async function stationarize(
     return r;
   };
   const raw = cfg.columns.map((c) => getColumn(frame, c));
+  const origin = frame.origin ?? 0; // a chunk's first row: kernels split it on the series' block grid
   const logs = raw.map((x) => x.map((v) => (v > 0 ? Math.log(v) : NaN)));
   const dValues = cfg.d_values === "auto" ? [] : cfg.d_values;
   const ffd = (cols: Float64Array[], ds: number[]) =>
     runKernelPlanes(
       fracdiff,
       cols.map((x) => [x]),
-      ds.map((d) => ({ d, threshold: cfg.threshold })),
+      ds.map((d) => ({ d, threshold: cfg.threshold, origin })),
       compute,
     );
   const fd = dValues.length ? await timed("fracdiff", () => ffd(logs, dValues)) : [];
@@ -194,7 +195,7 @@ export async function stationarize(
       runKernelPlanes(
         zscore,
         raw.map((x) => [x]),
-        cfg.rolling_windows.map((window) => ({ window, ddof: 1 })),
+        cfg.rolling_windows.map((window) => ({ window, ddof: 1, origin })),
         compute,
       ),
   );
@@ -204,9 +205,16 @@ export async function stationarize(
   });
   const ls = cfg.logstab;
   if (ls) {
+    // A chunk continues each column's expanding minimum from the rows before it.
+    const prior = cfg.columns.map((c) => frame.priorMin?.[c] ?? Infinity);
     const y = await timed(
       "logstab",
-      () => runKernel(logstab, raw.map((x) => [x]), ls, compute),
+      () =>
+        prior.every((m) => m === Infinity)
+          ? runKernel(logstab, raw.map((x) => [x]), ls, compute)
+          : Promise.all(raw.map(async (x, i) =>
+            (await runKernel(logstab, [[x]], { ...ls, prior_min: prior[i] }, compute))[0]
+          )),
     );
     cfg.columns.forEach((c, i) => out.set(`${c}_logstab`, y[i]));
   }
@@ -215,7 +223,7 @@ export async function stationarize(
     const window = cfg.corr_window;
     const r = await timed(
       "rolling_corr",
-      () => runKernel(rollingCorr, pairs, { window }, compute),
+      () => runKernel(rollingCorr, pairs, { window, origin }, compute),
     );
     cfg.corr_pairs.forEach(([a, b], i) => out.set(`corr_${a}_${b}_${window}`, r[i]));
   }

@@ -40,6 +40,13 @@ export interface Frame {
   skipped: SkippedColumn[];
   /** Numeric columns with non-numeric cells read as NaN (CSV); `decodeFrame` rejects them unless told not to. */
   badCells?: BadCells[];
+  /**
+   * When the frame is a chunk of a longer series (pipeline/chunked.ts): the absolute row of its first row,
+   * so kernels split it on the whole series' block grid. Absent: 0.
+   */
+  origin?: number;
+  /** For a chunk: per column, the minimum of its finite values before `origin` (expanding minima). */
+  priorMin?: Record<string, number>;
 }
 
 /** Column names a timestamp column may have (compared case-insensitively), in priority order. */

@@ -317,15 +317,29 @@ function scrambledPlan(n: number): ScrambledFft {
 }
 
 /**
- * f64 CPU path: `x` convolved causally with every filter (overlap-save FFT), one output per filter with the
- * conventions of `convolveCausalCpu`.
+ * FFT size of the CPU path for M weights: chosen as for a long series whatever the input's length, so that
+ * the block split (and with it the rounding) of a chunk is the whole series' (a short series pays for a
+ * larger transform than it needs, once).
  */
-export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[]): Float64Array[] {
+export function cpuFftSize(M: number, nFilters: number): number {
+  return chooseFftSize(M, [2 ** 26], nFilters, MAX_FFT_SIZE, CPU_CACHE_FFT_SIZE);
+}
+
+/** Period of the CPU path's block-pair grid for M weights (the `grid` of kernels that use it). */
+export function cpuFftGrid(M: number, nFilters: number): number {
+  return 2 * (cpuFftSize(M, nFilters) - M + 1);
+}
+
+/**
+ * f64 CPU path: `x` convolved causally with every filter (overlap-save FFT), one output per filter with the
+ * conventions of `convolveCausalCpu`; `origin` is the absolute row of x[0] (see {@link cpuFftGrid}).
+ */
+export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], origin = 0): Float64Array[] {
   const M = checkFilters(filters);
   const n = x.length;
   const outs = filters.map(() => new Float64Array(n));
   if (n === 0) return outs;
-  const N = chooseFftSize(M, [n], filters.length, MAX_FFT_SIZE, CPU_CACHE_FFT_SIZE);
+  const N = cpuFftSize(M, filters.length);
   const plan = scrambledPlan(N);
   const spectra = filterSpectra(plan, filters);
   const L = N - M + 1, lead = M - 1;
@@ -349,7 +363,10 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[]): 
     return a;
   };
   const sums = filters.map((w) => w.reduce((a, b) => a + b, 0));
-  for (let t0 = 0; t0 < n; t0 += 2 * L) {
+  // Block pairs start at absolute multiples of 2L (`origin` is x[0]'s row), so a chunk of a longer series
+  // transforms the same blocks as the whole series; a pair reads [t0 - lead, t0 + 2L) and no further.
+  const first = (2 * L - (origin % (2 * L))) % (2 * L);
+  for (let t0 = first > 0 ? first - 2 * L : 0; t0 < n; t0 += 2 * L) {
     const a0 = load(re, t0), a1 = load(im, t0 + L);
     plan.forward(re, im);
     filters.forEach((_, f) => {
@@ -360,9 +377,10 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[]): 
       }
       plan.inverse(yr, yi);
       const y = outs[f], b0 = a0 * sums[f], b1 = a1 * sums[f];
+      // A pair before x[0] (a chunk's first) writes only its rows from x[0] on.
       const m0 = Math.min(L, n - t0), m1 = Math.min(L, n - t0 - L);
-      for (let i = 0; i < m0; i++) y[t0 + i] = yr[lead + i] + b0;
-      for (let i = 0; i < m1; i++) y[t0 + L + i] = yi[lead + i] + b1;
+      for (let i = Math.max(0, -t0); i < m0; i++) y[t0 + i] = yr[lead + i] + b0;
+      for (let i = Math.max(0, -t0 - L); i < m1; i++) y[t0 + L + i] = yi[lead + i] + b1;
     });
   }
   filters.forEach((w, f) => {

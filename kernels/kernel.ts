@@ -21,6 +21,18 @@ export type ParamSpec =
   /** Comma-separated integers in [min, max] (`--windows 50,200`). */
   | { type: "ints"; doc: string; default: readonly number[]; min: number; max: number };
 
+/**
+ * The `origin` parameter of kernels with a {@link Kernel.grid}: the absolute row of the input's first point,
+ * so a chunk of a series splits on the same grid as the whole (0 for a whole series).
+ */
+export const ORIGIN_PARAM = {
+  type: "int",
+  min: 0,
+  max: Number.MAX_SAFE_INTEGER,
+  default: 0,
+  doc: "absolute row of the first input point (chunked runs align the block grid to it)",
+} as const satisfies ParamSpec;
+
 /** Parameter values by name. */
 export type Params = Record<string, number | boolean | string | readonly string[] | readonly number[]>;
 
@@ -73,6 +85,14 @@ export interface Kernel<P extends Params = Params> {
   benchMaxPoints?: number;
   /** History (points before t) an output needs; the chunker's halo. */
   history: (p: P) => number;
+  /**
+   * Period of the block grid the CPU path splits the series on (rolling moments: the window; FFT
+   * convolution: its block pair), aligned to absolute row 0 through the `origin` parameter. Rounding depends
+   * on the split, so a chunk (pipeline/chunked.ts) reads up to one period more on each side to cover the
+   * blocks of its rows whole, and its outputs are then the same doubles as the whole series'. Absent: the
+   * output at t depends on the rows [t - history, t] alone.
+   */
+  grid?: (p: P) => number;
   /** f64 CPU path: inputs (one array per input series) to one output series. */
   cpu: (inputs: Float64Array[], p: P) => Float64Array;
   /**

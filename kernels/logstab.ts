@@ -11,18 +11,23 @@ import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
 import { defineKernel, type Kernel, perPlane } from "./kernel.ts";
 
 /** Log-stabilization parameters. */
-export interface LogStabParams {
+export type LogStabParams = {
   /** Added after subtracting the minimum, in the units of x; must be > 0 (default 1). */
   shift: number;
   /** Expanding minimum (true, the default) or the minimum of the whole series (false). */
   causal: boolean;
-  /** Index signature so the type satisfies `Params`. */
-  [k: string]: number | boolean | string;
-}
+  /**
+   * Causal: the minimum of the finite points before x[0], when x is a chunk of a longer series (the state
+   * the expanding minimum carries across chunks); absent or +Infinity for a whole series.
+   */
+  prior_min?: number;
+};
 
 /** f64 CPU path. */
 export function logStabCpu(x: Float64Array, p: LogStabParams): Float64Array {
-  let m = p.causal ? Infinity : x.reduce((a, v) => (Number.isFinite(v) ? Math.min(a, v) : a), Infinity);
+  let m = p.causal
+    ? (p.prior_min ?? Infinity)
+    : x.reduce((a, v) => (Number.isFinite(v) ? Math.min(a, v) : a), Infinity);
   return x.map((v) => {
     if (!Number.isFinite(v)) return NaN;
     m = Math.min(m, v);
@@ -100,12 +105,25 @@ export const logstab: Kernel<LogStabParams> = defineKernel<LogStabParams>({
       doc: "added after subtracting the minimum",
     },
     causal: { type: "bool", default: true, doc: "expanding minimum (true) or whole-series minimum (false)" },
+    prior_min: {
+      type: "float",
+      default: Infinity,
+      doc: "causal: minimum of the points before the first (a chunk of a longer series)",
+    },
   },
   causal: (p) => p.causal,
   // f32 stores x - x_0 with an error ~6e-8 |x - x_0|, which log(. + shift) turns into ~6e-8 S / shift.
   tolerance: { atol: 1e-5, rtol: 1e-5, stol: 1e-7 },
   conformance: [{}, { causal: false }, { shift: 10 }],
+  // The expanding minimum reaches back to row 0: a chunk carries it in `prior_min` instead of a halo.
   history: () => 0,
   cpu: ([x], p) => logStabCpu(x, p),
-  gpu: (rt, cols, planes) => perPlane(planes, (p) => logStabGpu(rt, cols.map((c) => c[0]), p)),
+  gpu: (rt, cols, planes) =>
+    perPlane(planes, async (p) => {
+      const prior = p.causal ? p.prior_min ?? Infinity : Infinity;
+      if (prior === Infinity) return logStabGpu(rt, cols.map((c) => c[0]), p);
+      // The shader's expanding minimum starts at the prior one when it is the first point.
+      const ys = await logStabGpu(rt, cols.map(([x]) => Float64Array.of(prior, ...x)), p);
+      return ys.map((y) => y.subarray(1));
+    }),
 });

@@ -7,11 +7,11 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
-import { defineKernel, type Kernel, perPlane } from "./kernel.ts";
+import { defineKernel, type Kernel, ORIGIN_PARAM, perPlane } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** f64 CPU path: rolling Pearson correlation of x and y over windows of `w` points. */
-export function rollingCorrCpu(x: Float64Array, y: Float64Array, w: number): Float64Array {
+export function rollingCorrCpu(x: Float64Array, y: Float64Array, w: number, origin = 0): Float64Array {
   const n = x.length;
   const out = new Float64Array(n).fill(NaN);
   // Suffix co-moment states of the previous block by offset k: [mx, my, sxx, syy, sxy, count].
@@ -23,7 +23,8 @@ export function rollingCorrCpu(x: Float64Array, y: Float64Array, w: number): Flo
     s[0] += du / c, s[1] += dv / c;
     s[2] += du * (u - s[0]), s[3] += dv * (v - s[1]), s[4] += du * (v - s[1]);
   };
-  for (let start = 0; start < n; start += w) {
+  // Blocks start at absolute multiples of w (`origin` is x[0]'s row), as in rollingMomentsCpu.
+  for (let start = 0, next = (w - (origin % w)) % w || w; start < n; start = next, next += w) {
     if (start > 0) {
       st.fill(0);
       let bad = 0;
@@ -36,7 +37,7 @@ export function rollingCorrCpu(x: Float64Array, y: Float64Array, w: number): Flo
     }
     st.fill(0);
     let bad = 0;
-    const end = Math.min(start + w, n);
+    const end = Math.min(next, n);
     for (let t = start; t < end; t++) {
       if (!Number.isFinite(x[t]) || !Number.isFinite(y[t])) bad = 1;
       else add(st, x[t], y[t]);
@@ -89,16 +90,22 @@ export async function rollingCorrGpu(
 }
 
 /** Rolling Pearson correlation between two series (causal). */
-export const rollingCorr: Kernel<{ window: number }> = defineKernel<{ window: number }>({
+export const rollingCorr: Kernel<{ window: number; origin?: number }> = defineKernel<
+  { window: number; origin?: number }
+>({
   name: "rolling_corr",
   summary: "rolling Pearson correlation of --column and --column2",
   inputs: 2,
-  params: { window: { type: "int", min: 2, max: LIMITS.window, doc: "window length in points" } },
+  params: {
+    window: { type: "int", min: 2, max: LIMITS.window, doc: "window length in points" },
+    origin: ORIGIN_PARAM,
+  },
   causal: () => true,
   tolerance: { atol: 1e-4, rtol: 1e-4 },
   conformance: [{ window: 10 }, { window: 200 }],
   typical: { window: 50 },
   history: (p) => p.window - 1,
-  cpu: ([x, y], p) => rollingCorrCpu(x, y, p.window),
+  grid: (p) => p.window,
+  cpu: ([x, y], p) => rollingCorrCpu(x, y, p.window, p.origin),
   gpu: (rt, cols, planes) => perPlane(planes, (p) => rollingCorrGpu(rt, cols, p.window)),
 });

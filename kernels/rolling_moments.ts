@@ -7,22 +7,33 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { centre, runSegmented, segmentGroups } from "../runtime/segments.ts";
-import { defineKernel, type Kernel, perPlane, type Tolerance } from "./kernel.ts";
+import { defineKernel, type Kernel, ORIGIN_PARAM, perPlane, type Tolerance } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
 /** Which moment to output. */
 export type MomentKind = "mean" | "std" | "zscore";
 const MODE: Record<MomentKind, number> = { mean: 0, std: 1, zscore: 2 };
 
-/** f64 CPU path: the rolling `kind` of `x` over windows of `w` points. */
-export function rollingMomentsCpu(x: Float64Array, w: number, kind: MomentKind, ddof = 1): Float64Array {
+/**
+ * f64 CPU path: the rolling `kind` of `x` over windows of `w` points. `origin` is the absolute row of x[0]
+ * (a chunk of a longer series): blocks start at absolute multiples of `w`, so a chunk's outputs are the same
+ * doubles as the whole series' (rounding depends on the block split).
+ */
+export function rollingMomentsCpu(
+  x: Float64Array,
+  w: number,
+  kind: MomentKind,
+  ddof = 1,
+  origin = 0,
+): Float64Array {
   const n = x.length;
   const out = new Float64Array(n).fill(NaN);
   // Suffix states of the previous block, indexed by offset k within it.
   const sMean = new Float64Array(w), sM2 = new Float64Array(w), sN = new Float64Array(w);
   const sBad = new Uint8Array(w);
-  for (let start = 0; start < n; start += w) {
+  for (let start = 0, next = (w - (origin % w)) % w || w; start < n; start = next, next += w) {
     if (start > 0) {
+      // Before x[0] (a chunk's first block) reads undefined, which counts as missing: those rows are NaN.
       let c = 0, m = 0, m2 = 0, bad = 0;
       for (let k = w - 1; k >= 1; k--) {
         const v = x[start - w + k];
@@ -37,7 +48,7 @@ export function rollingMomentsCpu(x: Float64Array, w: number, kind: MomentKind, 
       }
     }
     let c = 0, m = 0, m2 = 0, bad = 0;
-    const end = Math.min(start + w, n);
+    const end = Math.min(next, n);
     for (let t = start; t < end; t++) {
       const v = x[t];
       if (!Number.isFinite(v)) bad = 1;
@@ -116,7 +127,7 @@ export async function rollingMomentsGpu(
 }
 
 /** Parameters of the rolling-moment kernels (ddof is ignored by the mean). */
-export type MomentParams = { window: number; ddof?: number };
+export type MomentParams = { window: number; ddof?: number; origin?: number };
 
 /** One registry entry per moment: same dispatch, same f64 path, different output. */
 function momentKernel(
@@ -139,12 +150,14 @@ function momentKernel(
         doc: "window length in points",
       },
       ...(kind === "mean" ? {} : { ddof }),
+      origin: ORIGIN_PARAM,
     },
     causal: () => true,
     tolerance,
     conformance,
     history: (p) => p.window - 1,
-    cpu: ([x], p) => rollingMomentsCpu(x, p.window, kind, p.ddof),
+    grid: (p) => p.window,
+    cpu: ([x], p) => rollingMomentsCpu(x, p.window, kind, p.ddof, p.origin),
     gpu: (rt, cols, planes) => {
       const xs = cols.map((c) => c[0]);
       // One dispatch takes every window of one ddof.
