@@ -29,21 +29,26 @@ import {
 } from "./garch.ts";
 import type { EngineResult } from "./stationarization.ts";
 
-/** One column's walk-forward state. */
-interface ColumnState {
-  r: Float64Array;
-  refits: Refit[];
+/** What a chunked run carries for one column between chunks (JSON: an append resumes from it). */
+export interface GarchColumnState {
   /** Refits before this index are fitted. */
   fitted: number;
   /** Last converged fit (the warm start of the next refit on the CPU path). */
   warm: GarchFit | null;
   /** Fits of the refits not yet behind every chunk, by refit index. */
-  fits: Map<number, GarchFit>;
+  fits: [number, GarchFit][];
   /** Refits before this index serve only rows already emitted. */
   done: number;
   /** The fit serving refit `done - 1` (the last with estimates up to it). */
   used: UsedFit | null;
   tally: FitTally;
+}
+
+/** One column's state with its returns and refit schedule (recomputed from the input). */
+interface ColumnState extends Omit<GarchColumnState, "fits"> {
+  r: Float64Array;
+  refits: Refit[];
+  fits: Map<number, GarchFit>;
 }
 
 /** Walk-forward GARCH for the rows [s, e) of one instrument, chunk after chunk in row order. */
@@ -53,8 +58,11 @@ export class ChunkedGarch {
   readonly #cols: ColumnState[];
   #ms = 0;
 
-  /** `frame` is the whole instrument's input (its close columns give the returns). */
-  constructor(frame: Frame, cfg: GarchEngineConfig, compute: Compute) {
+  /**
+   * `frame` is the whole instrument's input (its close columns give the returns); `resume` the
+   * {@link state} at the first row the next call will ask for (an append), else the start of the series.
+   */
+  constructor(frame: Frame, cfg: GarchEngineConfig, compute: Compute, resume?: GarchColumnState[]) {
     if (cfg.mode !== "walk_forward") {
       throw new UsageError("features.garch.mode: in_sample fits on the last rows; it cannot run in chunks");
     }
@@ -62,17 +70,16 @@ export class ChunkedGarch {
     const wf = { window: cfg.window, refitEvery: cfg.refit_every, minSamples: cfg.min_samples };
     this.#cols = cfg.columns.map((c) => {
       const r = percentLogReturns(getColumn(frame, c));
-      return {
-        r,
-        refits: walkForwardRefits(r, wf),
-        fitted: 0,
-        warm: null,
-        fits: new Map(),
-        done: 0,
-        used: null,
-        tally: emptyTally(),
-      };
+      return { r, refits: walkForwardRefits(r, wf), ...startState(), fits: new Map() };
     });
+    resume?.forEach((st, i) => Object.assign(this.#cols[i], { ...st, fits: new Map(st.fits) }));
+  }
+
+  /** The state to resume from at the row the next call starts at. */
+  state(): GarchColumnState[] {
+    return this.#cols.map(({ fitted, warm, fits, done, used, tally }) =>
+      structuredClone({ fitted, warm, fits: [...fits], done, used, tally })
+    );
   }
 
   /** Rows before this one are needed from here on (the start of the oldest window still in use). */
@@ -133,4 +140,8 @@ export class ChunkedGarch {
   report(source: string): Pick<EngineResult<GarchReport>, "report" | "notes"> {
     return garchReport(this.#cfg, this.#cols.map((c) => c.tally), source, performance.now() - this.#ms);
   }
+}
+
+function startState(): Omit<GarchColumnState, "fits"> {
+  return { fitted: 0, warm: null, done: 0, used: null, tally: emptyTally() };
 }

@@ -22,7 +22,7 @@ import { ffdWeights } from "../kernels/fracdiff.ts";
 import { cpuFftGrid } from "../kernels/fft_convolve.ts";
 import { CPU_FFT_MIN_WEIGHTS } from "../kernels/fft_convolve.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
-import { ChunkedGarch } from "../engines/garch_chunked.ts";
+import { ChunkedGarch, type GarchColumnState } from "../engines/garch_chunked.ts";
 import { resolveTarget, type SelectionReport } from "../engines/statistical_tests.ts";
 import { parseTarget } from "../engines/target.ts";
 import type { Engine, EngineStep } from "./engines.ts";
@@ -121,9 +121,13 @@ function featureCount(config: Config, names: string[], inputs: number): number {
  */
 const TEMPORARIES = 3;
 
+/** Most rows per chunk (and output part), whatever the budget allows. */
+export const MAX_CHUNK_ROWS = 1_000_000;
+
 /**
- * The plan for an instrument of `rows` rows under `budget` bytes, or null when it fits in memory whole.
- * Throws UsageError naming compute.memory_budget when one chunk's halo alone does not fit.
+ * The plan for an instrument of `rows` rows under `budget` bytes: chunks as long as the budget allows
+ * (at most MAX_CHUNK_ROWS; independent of `rows`, so an append keeps the plan). Throws UsageError naming
+ * compute.memory_budget when the instrument does not fit whole and a chunk's halo leaves no room for rows.
  */
 export function planChunks(
   config: Config,
@@ -131,15 +135,14 @@ export function planChunks(
   inputs: number,
   rows: number,
   budget = config.compute.memory_budget,
-): ChunkPlan | null {
+): ChunkPlan {
   const names = engines.map((e) => e.name);
   const features = featureCount(config, names, inputs);
   const bytesPerRow = 8 * features * TEMPORARIES;
-  if (rows * bytesPerRow <= budget) return null;
   const { back, ahead } = chunkHalo(config, engines);
-  const chunk = Math.floor(budget / bytesPerRow) - back - ahead;
-  const least = back + ahead + 1024;
-  if (chunk < 1024) {
+  const fit = Math.floor(budget / bytesPerRow) - back - ahead;
+  if (fit < 1024 && rows * bytesPerRow > budget) {
+    const least = back + ahead + 1024;
     throw new UsageError(
       `compute.memory_budget: ${
         mib(budget)
@@ -149,7 +152,7 @@ export function planChunks(
         `${mib(least * bytesPerRow)} or shorten the longest window`,
     );
   }
-  return { rows: chunk, back, ahead, bytesPerRow, features };
+  return { rows: Math.min(MAX_CHUNK_ROWS, Math.max(fit, 1024)), back, ahead, bytesPerRow, features };
 }
 
 function mib(bytes: number): string {
@@ -180,6 +183,18 @@ export interface ChunkedRunOptions {
   done?: (step: EngineStep) => void;
   /** Hears rows done of the total after each chunk, with the time per engine so far. */
   progress?: (rows: number, total: number, engineMs: Record<string, number>) => void;
+  /**
+   * Resume at row `from` (an append): the GARCH state there and the rows before it that the selection's tail
+   * needs (from the committed parts). Default: the start of the series.
+   */
+  resume?: { from: number; garch?: GarchColumnState[]; tail: ChunkPart[] };
+  /**
+   * A row where a chunk must end (the row the next append will restart at, so that it recomputes only the
+   * rows from there on).
+   */
+  boundary?: number;
+  /** Hears the state at the start of each chunk before it runs (an append resumes from the last part's). */
+  checkpoint?: (start: number, garch: GarchColumnState[] | undefined) => void;
 }
 
 /** Rows of the frame [a, b) as a chunk frame (views, no copies), carrying the expanding minima before a. */
@@ -212,7 +227,7 @@ function previousSegmentStart(frame: Frame, kinds: string[], s: number): number 
 }
 
 /** First row at or after `from` whose target horizon ends after row e - 1's (the rows a target at e - 1 reads). */
-function targetAhead(frame: Frame, config: Config, e: number): number {
+export function targetAhead(frame: Frame, config: Config, e: number): number {
   const spec = parseTarget(config.features.selection_target_column);
   if (spec.kind === "bars") return e + spec.bars;
   if (spec.kind !== "time" || !frame.timestamps) return e;
@@ -239,7 +254,8 @@ export async function runEnginesChunked(
   const garchEngine = byName.get("garch_models");
   const selection = byName.get("statistical_tests");
   const g = config.features.garch;
-  const garch = garchEngine && new ChunkedGarch(frame, { columns: config.features.columns, ...g }, compute);
+  const garch = garchEngine &&
+    new ChunkedGarch(frame, { columns: config.features.columns, ...g }, compute, o.resume?.garch);
   const segments = byName.has("feature_engineering") ? config.features.extraction.segments ?? [] : [];
   const engineMs: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -259,10 +275,12 @@ export async function runEnginesChunked(
   const tailRows = selection
     ? config.features.selection_max_samples + (targetAhead(frame, config, 1) - 1) + 1
     : 0;
-  const tail: ChunkPart[] = [];
+  const tail: ChunkPart[] = [...o.resume?.tail ?? []];
   const lastResults = new Map<string, EngineStep>();
-  for (let s = 0; s < n; s += o.rows) {
-    const e = Math.min(n, s + o.rows);
+  for (let s = o.resume?.from ?? 0, e = s; s < n; s = e) {
+    o.checkpoint?.(s, garch?.state());
+    e = Math.min(n, s + o.rows);
+    if (o.boundary !== undefined && o.boundary > s && o.boundary < e) e = o.boundary;
     let a = Math.max(0, s - o.back);
     if (segments.length) a = Math.min(a, previousSegmentStart(frame, segments, s));
     const b = Math.min(n, Math.max(e + o.ahead, selection ? targetAhead(frame, config, e) : e));

@@ -147,36 +147,96 @@ export async function writeTaskOutput(
   meta: { runId: string; configHash: string; inputs?: InputFingerprint[] },
   opts: OutputOptions,
 ): Promise<Manifest> {
-  await storage.delete(manifestKey(instrument));
+  const out = await TaskOutput.open(storage, instrument, opts);
   const rows = timestamps.values.length;
-  const ext = opts.format === "feather" ? "feather" : "parquet";
-  const files: Manifest["files"] = [];
-  for (let start = 0, part = 0; start < rows || part === 0; start += opts.rowsPerPart, part++) {
+  for (let start = 0; start < rows || start === 0; start += opts.rowsPerPart) {
     const end = Math.min(rows, start + opts.rowsPerPart);
-    const slice = new Map([...columns].map(([k, v]) => [k, v.subarray(start, end)]));
-    const ts = { name: timestamps.name, values: timestamps.values.subarray(start, end) };
-    const bytes = opts.format === "feather"
-      ? encodeFeather(slice, ts, opts.compression)
-      : encodeParquet(slice, ts, zstdCompress);
-    const key = `${taskFolder(instrument)}part-${String(part).padStart(5, "0")}.${ext}`;
-    await storage.put(key, bytes);
-    files.push({ key, rows: end - start, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+    await out.part(
+      new Map([...columns].map(([k, v]) => [k, v.subarray(start, end)])),
+      { name: timestamps.name, values: timestamps.values.subarray(start, end) },
+    );
+    if (end === rows) break;
   }
-  // Parts of an earlier, longer output that this one does not replace.
-  const keep = new Set(files.map((f) => f.key));
-  for (const o of await storage.list(taskFolder(instrument))) {
-    if (!keep.has(o.key) && /\/part-\d+\./.test(o.key)) await storage.delete(o.key);
+  return await out.commit(meta);
+}
+
+/**
+ * A task's output written part by part (a chunked run writes each chunk as it is done): `open` uncommits the
+ * task (removes its manifest), `part` writes the next `part-NNNNN` file, `commit` removes the parts of an
+ * earlier, longer output and writes the manifest. `keep` are the committed parts an append leaves in place.
+ */
+export class TaskOutput {
+  readonly #storage: Storage;
+  readonly #instrument: string;
+  readonly #opts: OutputOptions;
+  readonly #files: Manifest["files"];
+  #columns: string[] = [];
+
+  private constructor(storage: Storage, instrument: string, opts: OutputOptions, keep: Manifest["files"]) {
+    this.#storage = storage, this.#instrument = instrument, this.#opts = opts, this.#files = [...keep];
   }
-  const manifest: Manifest = {
-    instrument,
-    run_id: meta.runId,
-    config_hash: meta.configHash,
-    rows,
-    columns: [timestamps.name, ...columns.keys()],
-    files,
-    created: new Date().toISOString(),
-    ...(meta.inputs ? { inputs: meta.inputs } : {}),
-  };
-  await storage.put(manifestKey(instrument), new TextEncoder().encode(JSON.stringify(manifest, null, 2)));
-  return manifest;
+
+  /** Uncommits the task and returns a writer whose first part follows `keep`. */
+  static async open(
+    storage: Storage,
+    instrument: string,
+    opts: OutputOptions,
+    keep: Manifest["files"] = [],
+  ): Promise<TaskOutput> {
+    await storage.delete(manifestKey(instrument));
+    return new TaskOutput(storage, instrument, opts, keep);
+  }
+
+  /** Rows written so far (kept parts included). */
+  get rows(): number {
+    return this.#files.reduce((a, f) => a + f.rows, 0);
+  }
+
+  /** Writes the next part; returns its manifest entry. */
+  async part(
+    columns: Map<string, Float64Array>,
+    timestamps: { name: string; values: Float64Array },
+  ): Promise<Manifest["files"][number]> {
+    const bytes = this.#opts.format === "feather"
+      ? encodeFeather(columns, timestamps, this.#opts.compression)
+      : encodeParquet(columns, timestamps, zstdCompress);
+    const ext = this.#opts.format === "feather" ? "feather" : "parquet";
+    const part = String(this.#files.length).padStart(5, "0");
+    const key = `${taskFolder(this.#instrument)}part-${part}.${ext}`;
+    await this.#storage.put(key, bytes);
+    const entry = {
+      key,
+      rows: timestamps.values.length,
+      bytes: bytes.length,
+      sha256: await sha256Hex(bytes),
+    };
+    this.#files.push(entry);
+    this.#columns = [timestamps.name, ...columns.keys()];
+    return entry;
+  }
+
+  /** Removes parts no longer listed and writes the manifest (the commit); `extra` joins the manifest. */
+  async commit(
+    meta: { runId: string; configHash: string; inputs?: InputFingerprint[] },
+    extra: Partial<Manifest> = {},
+  ): Promise<Manifest> {
+    const keep = new Set(this.#files.map((f) => f.key));
+    for (const o of await this.#storage.list(taskFolder(this.#instrument))) {
+      if (!keep.has(o.key) && /\/part-\d+\./.test(o.key)) await this.#storage.delete(o.key);
+    }
+    const manifest: Manifest = {
+      instrument: this.#instrument,
+      run_id: meta.runId,
+      config_hash: meta.configHash,
+      rows: this.rows,
+      columns: this.#columns,
+      files: this.#files,
+      created: new Date().toISOString(),
+      ...(meta.inputs ? { inputs: meta.inputs } : {}),
+      ...extra,
+    };
+    const text = JSON.stringify(manifest, null, 2);
+    await this.#storage.put(manifestKey(this.#instrument), new TextEncoder().encode(text));
+    return manifest;
+  }
 }

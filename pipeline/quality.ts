@@ -20,23 +20,10 @@ export interface ColumnQuality {
 
 /** Warm-up, NaN and infinity counts of one column. */
 export function columnQuality(values: Float64Array): ColumnQuality {
-  let warmup = -1, nan = 0, inf = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== v) nan++;
-    else if (v === Infinity || v === -Infinity) inf++;
-    else if (warmup < 0) warmup = i;
-  }
-  return { warmup: warmup < 0 ? values.length : warmup, nan, inf };
-}
-
-/** True when every finite value from `start` on equals the one at `start`. */
-function constantAfter(values: Float64Array, start: number): boolean {
-  const v0 = values[start];
-  for (let i = start + 1; i < values.length; i++) {
-    if (Number.isFinite(values[i]) && values[i] !== v0) return false;
-  }
-  return true;
+  const tally = new QualityTally();
+  tally.add(new Map([["", values]]));
+  const { warmup, nan, inf } = tally.assess(new Map()).get("")!;
+  return { warmup, nan, inf };
 }
 
 /** Counts of the values of an input column that break a log or overflow a kernel. */
@@ -70,31 +57,84 @@ export function assessColumns(
   inputs: Map<string, Float64Array>,
   notes: Record<string, string> = {},
 ): Map<string, ColumnQuality> {
-  const out = new Map<string, ColumnQuality>();
-  const trouble = new Map<string, string | undefined>();
-  const why = (feature: string) => {
-    const causes = sources(feature, inputs).map((c) => {
-      if (!trouble.has(c)) trouble.set(c, inputTrouble(c, inputs.get(c)!));
-      return trouble.get(c);
-    }).filter(Boolean);
-    return causes.length ? causes.join("; ") : undefined;
-  };
-  for (const [name, values] of added) {
-    const q = columnQuality(values);
-    const rows = values.length;
-    if (rows > 0 && q.warmup === rows && q.inf === 0) {
-      q.problem = notes[name] ?? why(name) ??
-        `no finite value in ${rows} rows (the warm-up is at least as long as the series)`;
-    } else if (q.nan > q.warmup && why(name)) {
-      q.problem = `${q.nan - q.warmup} NaN row(s) after the warm-up: ${why(name)}`;
-    } else if (q.inf > 0) {
-      q.problem = `${q.inf} infinite value(s)` +
-        (notes[name] || why(name) ? `: ${notes[name] ?? why(name)}` : "");
-    } else if (q.warmup < rows && why(name) && constantAfter(values, q.warmup)) {
-      // e.g. z-scores of 1e300 prices: the variance overflows and every z is 0.
-      q.problem = `constant (${values[q.warmup]}) after the warm-up: ${why(name)}`;
-    }
-    out.set(name, q);
+  const tally = new QualityTally();
+  tally.add(added);
+  return tally.assess(inputs, notes);
+}
+
+/** Running counts of one column: warm-up, NaN, infinities, and whether it varies after the warm-up. */
+export interface Counts extends ColumnQuality {
+  rows: number;
+  /** The first finite value (at the end of the warm-up). */
+  first: number;
+  /** Whether a later finite value differs from `first`. */
+  varies: boolean;
+}
+
+/**
+ * {@link assessColumns} over a series that arrives in row chunks (pipeline/chunked.ts): `add` each chunk's
+ * columns in row order, then `assess` once.
+ */
+export class QualityTally {
+  readonly #counts: Map<string, Counts>;
+
+  /** A tally continuing from a {@link snapshot} (an append), or empty. */
+  constructor(snapshot: Record<string, Counts> = {}) {
+    this.#counts = new Map(Object.entries(structuredClone(snapshot)));
   }
-  return out;
+
+  /** The counts so far (JSON with non-finite numbers encoded, see pipeline/chunked_task.ts). */
+  snapshot(): Record<string, Counts> {
+    return structuredClone(Object.fromEntries(this.#counts));
+  }
+
+  /** Counts the next rows of each column. */
+  add(columns: Map<string, Float64Array>): void {
+    for (const [name, values] of columns) {
+      let c = this.#counts.get(name);
+      if (!c) {
+        c = { warmup: -1, nan: 0, inf: 0, rows: 0, first: NaN, varies: false };
+        this.#counts.set(name, c);
+      }
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (v !== v) c.nan++;
+        else if (v === Infinity || v === -Infinity) c.inf++;
+        else if (c.warmup < 0) c.warmup = c.rows + i, c.first = v;
+        else if (v !== c.first) c.varies = true;
+      }
+      c.rows += values.length;
+    }
+  }
+
+  /** Each column's quality and problem (see {@link assessColumns}). */
+  assess(inputs: Map<string, Float64Array>, notes: Record<string, string> = {}): Map<string, ColumnQuality> {
+    const out = new Map<string, ColumnQuality>();
+    const trouble = new Map<string, string | undefined>();
+    const why = (feature: string) => {
+      const causes = sources(feature, inputs).map((c) => {
+        if (!trouble.has(c)) trouble.set(c, inputTrouble(c, inputs.get(c)!));
+        return trouble.get(c);
+      }).filter(Boolean);
+      return causes.length ? causes.join("; ") : undefined;
+    };
+    for (const [name, c] of this.#counts) {
+      const rows = c.rows;
+      const q: ColumnQuality = { warmup: c.warmup < 0 ? rows : c.warmup, nan: c.nan, inf: c.inf };
+      if (rows > 0 && q.warmup === rows && q.inf === 0) {
+        q.problem = notes[name] ?? why(name) ??
+          `no finite value in ${rows} rows (the warm-up is at least as long as the series)`;
+      } else if (q.nan > q.warmup && why(name)) {
+        q.problem = `${q.nan - q.warmup} NaN row(s) after the warm-up: ${why(name)}`;
+      } else if (q.inf > 0) {
+        q.problem = `${q.inf} infinite value(s)` +
+          (notes[name] || why(name) ? `: ${notes[name] ?? why(name)}` : "");
+      } else if (q.warmup < rows && why(name) && !c.varies) {
+        // e.g. z-scores of 1e300 prices: the variance overflows and every z is 0.
+        q.problem = `constant (${c.first}) after the warm-up: ${why(name)}`;
+      }
+      out.set(name, q);
+    }
+    return out;
+  }
 }

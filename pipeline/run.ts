@@ -11,7 +11,9 @@ import { openCompute } from "../runtime/backend.ts";
 import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
 import { discoverTasks, printable, shardTasks } from "../io/discover.ts";
-import { enabledEngines, type EngineReports, recordReport, runEngines } from "./engines.ts";
+import { enabledEngines, type EngineReports, type EngineStep, recordReport, runEngines } from "./engines.ts";
+import { unchunkable } from "./chunked.ts";
+import { runTaskInChunks } from "./chunked_task.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
 import { assessColumns, type ColumnQuality } from "./quality.ts";
@@ -186,41 +188,66 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
           const reports: EngineReports = {};
           const quality: Record<string, ColumnQuality> = {};
           Object.assign(row, { engines_ms, phases_ms, reports, quality });
-          const columns = await runEngines(frame, engines, config, compute, {
-            done: (step) => {
-              const { engine, result, ms } = step;
-              recordReport(reports, step);
-              engines_ms[engine.name] = phases_ms[engine.name] = ms;
-              engineMs[engine.name] = (engineMs[engine.name] ?? 0) + ms;
-              const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
-              for (const [name, q] of assessColumns(features, frame.columns, result.notes)) {
-                quality[name] = q;
-                if (q.problem) {
-                  log("warn", `feature ${name}: ${q.problem}`, { engine: engine.name, feature: name });
+          const onStep = (step: EngineStep) => {
+            recordReport(reports, step);
+            engines_ms[step.engine.name] = phases_ms[step.engine.name] = step.ms;
+            engineMs[step.engine.name] = (engineMs[step.engine.name] ?? 0) + step.ms;
+          };
+          // In chunks under the memory budget, appending when it can (pipeline/chunked_task.ts), unless the
+          // configuration needs the whole series at once.
+          const whole = unchunkable(config, engines);
+          if (!whole) {
+            await runTaskInChunks(
+              {
+                frame,
+                instrument: t.instrument,
+                engines,
+                config,
+                compute,
+                output: o.output,
+                committed: sameConfig ? committed : null,
+                meta: { runId, configHash: o.configHash, inputs: await fingerprintInputs(o.source, t.files) },
+                done: onStep,
+              },
+              row,
+              () => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)),
+            );
+          } else {
+            log("info", `in memory, not in chunks: ${whole}`);
+            const columns = await runEngines(frame, engines, config, compute, {
+              done: (step) => {
+                const { engine, result } = step;
+                onStep(step);
+                const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
+                for (const [name, q] of assessColumns(features, frame.columns, result.notes)) {
+                  quality[name] = q;
+                  if (q.problem) {
+                    log("warn", `feature ${name}: ${q.problem}`, { engine: engine.name, feature: name });
+                  }
                 }
-              }
-            },
-          });
-          const tw = performance.now();
-          const inputs = await fingerprintInputs(o.source, t.files);
-          await writeTaskOutput(
-            o.output,
-            t.instrument,
-            columns,
-            {
-              name: frame.timestampColumn!,
-              values: frame.timestamps!,
-            },
-            { runId, configHash: o.configHash, inputs },
-            {
-              format: config.storage.format,
-              compression: config.storage.compression,
-              rowsPerPart: 1_000_000,
-            },
-          );
-          phases_ms.write = Math.round(performance.now() - tw);
-          Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
-          log("info", "task committed", { rows: frame.rows, features: row.features });
+              },
+            });
+            const tw = performance.now();
+            const inputs = await fingerprintInputs(o.source, t.files);
+            await writeTaskOutput(
+              o.output,
+              t.instrument,
+              columns,
+              {
+                name: frame.timestampColumn!,
+                values: frame.timestamps!,
+              },
+              { runId, configHash: o.configHash, inputs },
+              {
+                format: config.storage.format,
+                compression: config.storage.compression,
+                rowsPerPart: 1_000_000,
+              },
+            );
+            phases_ms.write = Math.round(performance.now() - tw);
+            Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
+            log("info", "task committed", { rows: frame.rows, features: row.features });
+          }
         }
       } catch (e) {
         if (!(e instanceof DataError || e instanceof UsageError) && config.development.debug_mode) {
@@ -267,6 +294,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       rows,
       rows_per_s: Math.round(rows / Math.max(seconds, 1e-9)),
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
+      memory_budget_mb: Math.round(config.compute.memory_budget / 2 ** 20),
       gpu_peak_mb: Math.round((compute.gpu?.pool.peakBytes ?? 0) / 2 ** 20),
       engine_ms: engineMs,
       tasks: summaries,

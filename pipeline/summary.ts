@@ -37,6 +37,11 @@ export interface TaskSummary {
   reports?: EngineReports;
   /** Error message (failed tasks only). */
   error?: string;
+  /**
+   * How the task ran in chunks (pipeline/chunked.ts): rows per chunk, rows read before and after one, parts
+   * written by this run, and the first row computed (> 0: an append).
+   */
+  chunks?: { rows: number; back: number; ahead: number; parts: number; from: number };
 }
 
 /** The run summary (also written as `_runs/<id>/summary.json` and `summary.md` in the output). */
@@ -69,6 +74,8 @@ export interface RunSummary {
   rows_per_s: number;
   /** Peak resident set size of the process in MiB (sampled after each task). */
   peak_rss_mb: number;
+  /** compute.memory_budget in MiB (chunks of an instrument are sized from it). */
+  memory_budget_mb?: number;
   /** Peak GPU buffer-pool usage in MiB (0 on CPU). */
   gpu_peak_mb: number;
   /** Total wall time per engine over all tasks, in milliseconds. */
@@ -322,7 +329,9 @@ export function summaryMarkdown(s: RunSummary): string {
     `- source: ${s.source}`,
     `- output: ${s.output}`,
     `- adapter: ${s.adapter}`,
-    `- ${s.rows} rows in ${s.seconds} s (${s.rows_per_s} rows/s); peak RSS ${s.peak_rss_mb} MiB, GPU pool ${s.gpu_peak_mb} MiB`,
+    `- ${s.rows} rows in ${s.seconds} s (${s.rows_per_s} rows/s); peak RSS ${s.peak_rss_mb} MiB (memory budget ${
+      s.memory_budget_mb ?? "-"
+    } MiB), GPU pool ${s.gpu_peak_mb} MiB`,
     `- engine time (ms): ${Object.entries(s.engine_ms).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
     "",
     ...table(

@@ -1,0 +1,263 @@
+/**
+ * One task in chunks (pipeline/chunked.ts), each chunk written as the next part, and appends: when the
+ * committed output was computed with the same configuration from a prefix of today's input (the SHA-256 of
+ * the committed rows' inputs still matches), only the new rows are computed. The rows that can change are
+ * those whose FFT block pair or target horizon reached past the old last row, so the append restarts at the
+ * start of the committed part that holds the first of them, from that part's checkpoint (GARCH state and
+ * quality counts, in the manifest), re-reads the selection's tail from the committed parts, writes the
+ * remaining parts and commits a new manifest; the result equals a full recompute bit for bit on the CPU path
+ * (tests/append_test.ts). Anything else — changed history, fewer rows, another plan — is a full recompute,
+ * logged with the reason. The manifest is removed before the first part is written, as for any task: a
+ * crash leaves the task uncommitted, and the next run recomputes it.
+ */
+import { createHash } from "node:crypto";
+import type { Config } from "../config/schema.ts";
+import type { Frame } from "../io/frame.ts";
+import { decodeFrame } from "../io/read.ts";
+import type { Storage } from "../io/storage.ts";
+import type { Compute } from "../runtime/backend.ts";
+import { log } from "../runtime/log.ts";
+import type { GarchColumnState } from "../engines/garch_chunked.ts";
+import { parseTarget } from "../engines/target.ts";
+import { type ChunkPart, type ChunkPlan, planChunks, runEnginesChunked, targetAhead } from "./chunked.ts";
+import type { TaskSummary } from "./summary.ts";
+import type { Engine, EngineStep } from "./engines.ts";
+import type { InputFingerprint } from "./inputs.ts";
+import { type Manifest, type OutputOptions, TaskOutput } from "./output.ts";
+import { type ColumnQuality, type Counts, QualityTally } from "./quality.ts";
+
+/** What a chunked task's manifest carries so that an append can resume (`Manifest.chunked`). */
+export interface ChunkedManifest {
+  /** Rows per chunk when it was written. */
+  rows: number;
+  /** SHA-256 of the committed rows' inputs (timestamps and every input column, in order). */
+  inputs_sha256: string;
+  /** Per part, the state at its first row (GARCH fits, quality counts), JSON with non-finite numbers as text. */
+  checkpoints: { row: number; garch?: GarchColumnState[]; quality: Record<string, Counts> }[];
+}
+
+/** Inputs of {@link runChunkedTask}. */
+export interface ChunkedTaskOptions {
+  /** The task's input (whole: inputs stay in memory, features exist one chunk at a time). */
+  frame: Frame;
+  /** The task's instrument. */
+  instrument: string;
+  /** The enabled engines. */
+  engines: Engine[];
+  /** The configuration. */
+  config: Config;
+  /** The compute context. */
+  compute: Compute;
+  /** The chunk plan (pipeline/chunked.ts `planChunks`). */
+  plan: ChunkPlan;
+  /** The output storage. */
+  output: Storage;
+  /** Part format and compression (rowsPerPart is the plan's). */
+  format: Omit<OutputOptions, "rowsPerPart">;
+  /** The committed manifest when it was written with this configuration (an append may resume from it). */
+  committed: Manifest | null;
+  /** Run id, config hash and input fingerprints of the manifest. */
+  meta: { runId: string; configHash: string; inputs?: InputFingerprint[] };
+  /** Hears each engine's report once the task is done. */
+  done?: (step: EngineStep) => void;
+  /** Called after each chunk (the run samples its peak memory). */
+  sample?: () => void;
+}
+
+/** What a chunked task did. */
+export interface ChunkedTaskResult {
+  /** Quality of every added column over the whole series. */
+  quality: Map<string, ColumnQuality>;
+  /** Columns added by the engines. */
+  features: number;
+  /** Parts written by this run, and the first row it computed (0 unless it appended). */
+  parts: number;
+  /** First row computed (0: the whole series; > 0: an append). */
+  from: number;
+}
+
+/**
+ * `deno task run`'s task in chunks: plans them under `compute.memory_budget`, runs {@link runChunkedTask},
+ * and records rows, features, quality (warnings logged) and the chunking in the task's summary row;
+ * `sample` is called after each chunk (peak memory).
+ */
+export async function runTaskInChunks(
+  o: Omit<ChunkedTaskOptions, "plan" | "format">,
+  row: TaskSummary,
+  sample: () => void,
+): Promise<void> {
+  const { frame, config } = o;
+  const plan = planChunks(config, o.engines, frame.columns.size, frame.rows);
+  const storage = config.storage;
+  const r = await runChunkedTask({
+    ...o,
+    plan,
+    format: { format: storage.format, compression: storage.compression },
+    sample,
+  });
+  const quality: Record<string, ColumnQuality> = row.quality ?? {};
+  for (const [name, q] of r.quality) {
+    quality[name] = q;
+    if (q.problem) log("warn", `feature ${name}: ${q.problem}`, { feature: name });
+  }
+  const chunks = { rows: plan.rows, back: plan.back, ahead: plan.ahead, parts: r.parts, from: r.from };
+  Object.assign(row, { rows: frame.rows, features: r.features, quality, chunks });
+  log("info", r.from ? "task committed (appended)" : "task committed", {
+    rows: frame.rows,
+    features: r.features,
+    chunks,
+  });
+}
+
+/** Runs the task in chunks, appending to the committed output when it can. */
+export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTaskResult> {
+  const { frame, plan } = o;
+  const resume = await appendPoint(o);
+  const out = await TaskOutput.open(
+    o.output,
+    o.instrument,
+    { ...o.format, rowsPerPart: plan.rows },
+    resume?.keep,
+  );
+  const checkpoints = resume?.checkpoints ?? [];
+  const quality = new QualityTally(resume?.quality);
+  const inputNames = new Set(frame.columns.keys());
+  let parts = 0;
+  const notes: Record<string, string> = {};
+  await runEnginesChunked(frame, o.engines, o.config, o.compute, {
+    ...plan,
+    resume: resume ? { from: resume.from, garch: resume.garch, tail: resume.tail } : undefined,
+    // A series longer than one chunk ends a part where the next append restarts (a shorter one stays one part).
+    boundary: frame.rows > plan.rows ? restartRow(o, frame.rows) : undefined,
+    checkpoint: (row, garch) => checkpoints.push({ row, garch, quality: quality.snapshot() }),
+    part: async (p) => {
+      quality.add(new Map([...p.columns].filter(([k]) => !inputNames.has(k) && !k.startsWith("y_"))));
+      await out.part(p.columns, { name: frame.timestampColumn!, values: p.timestamps! });
+      parts++;
+    },
+    progress: (
+      rows,
+      total,
+      ms,
+    ) => (o.sample?.(),
+      log("info", `rows ${rows} of ${total} (${Math.round((100 * rows) / total)}%)`, {
+        engine_ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, Math.round(v)])),
+      })),
+    done: (step) => {
+      // A window engine's note (a window longer than the rows) holds for the series: a chunk's window holds
+      // the declared history, so it can only be shorter than a window when it is the whole series.
+      Object.assign(notes, step.result.notes);
+      o.done?.(step);
+    },
+  });
+  const chunked: ChunkedManifest = {
+    rows: plan.rows,
+    inputs_sha256: inputsSha256(frame, frame.rows),
+    checkpoints: encodeNonFinite(checkpoints),
+  };
+  const manifest = await out.commit(o.meta, { chunked } as Partial<Manifest>);
+  return {
+    quality: quality.assess(frame.columns, notes),
+    features: manifest.columns.length - 1 - frame.columns.size,
+    parts,
+    from: resume?.from ?? 0,
+  };
+}
+
+/** Where an append resumes, or null (a full run) with the reason logged. */
+async function appendPoint(o: ChunkedTaskOptions): Promise<
+  {
+    from: number;
+    keep: Manifest["files"];
+    checkpoints: ChunkedManifest["checkpoints"];
+    garch?: GarchColumnState[];
+    quality: Record<string, Counts>;
+    tail: ChunkPart[];
+  } | null
+> {
+  const c = o.committed, frame = o.frame;
+  const state = (c as { chunked?: ChunkedManifest } | null)?.chunked;
+  if (!c || !state) return null;
+  const full = (why: string) => (log("info", `recomputing the whole series: ${why}`), null);
+  if (state.rows !== o.plan.rows) return full(`chunk length changed (${state.rows} -> ${o.plan.rows} rows)`);
+  if (frame.rows < c.rows) {
+    return full(`the input has ${frame.rows} rows, fewer than the ${c.rows} committed`);
+  }
+  if (inputsSha256(frame, c.rows) !== state.inputs_sha256) {
+    return full(`the input's first ${c.rows} rows (the committed history) changed`);
+  }
+  if (frame.rows === c.rows) return full("the input files changed but not their rows");
+  // Recompute from the part that holds the first row that can change (the full run ended a part there).
+  const stale = restartRow(o, c.rows);
+  let k = 0;
+  while (k + 1 < c.files.length && state.checkpoints[k + 1].row <= stale) k++;
+  const from = state.checkpoints[k].row;
+  const cp = decodeNonFinite(state.checkpoints.slice(0, k + 1));
+  const tail = await readTail(o, c, k, from);
+  log("info", `appending ${frame.rows - c.rows} rows: computing rows ${from}.. (committed ${c.rows})`, {
+    rewritten_parts: c.files.length - k,
+  });
+  return {
+    from,
+    keep: c.files.slice(0, k),
+    checkpoints: cp.slice(0, k),
+    garch: cp[k].garch,
+    quality: cp[k].quality,
+    tail,
+  };
+}
+
+/**
+ * The first row an append after row `end` can change: rows whose FFT block pair (plan.ahead) or target
+ * horizon reach past `end`; the rows before it keep their values.
+ */
+function restartRow(
+  o: Pick<ChunkedTaskOptions, "frame" | "config" | "plan" | "engines">,
+  end: number,
+): number {
+  let t = Math.max(0, end - o.plan.ahead - 1);
+  if (!o.engines.some((e) => e.name === "statistical_tests")) return t;
+  // A later bar at ts > ts[end - 1] enters the target of t when ts[t] + horizon > ts[end - 1].
+  const spec = parseTarget(o.config.features.selection_target_column);
+  const ts = o.frame.timestamps;
+  if (spec.kind === "bars") return Math.max(0, Math.min(t, end - spec.bars));
+  if (spec.kind === "time" && ts) { while (t > 0 && ts[t - 1] + spec.ms > ts[end - 1]) t--; }
+  return t;
+}
+
+/** The committed parts before part `k` that the selection's tail needs, read back (newest last). */
+async function readTail(o: ChunkedTaskOptions, c: Manifest, k: number, from: number): Promise<ChunkPart[]> {
+  if (!o.engines.some((e) => e.name === "statistical_tests")) return [];
+  const need = o.config.features.selection_max_samples + (targetAhead(o.frame, o.config, 1) - 1) + 1;
+  const tail: ChunkPart[] = [];
+  for (let i = k - 1, start = from; i >= 0 && o.frame.rows - start < need; i--) {
+    const f = c.files[i];
+    const part = await decodeFrame(await o.output.get(f.key), f.key);
+    start -= f.rows;
+    tail.unshift({ start, columns: part.columns, timestamps: part.timestamps });
+  }
+  return tail;
+}
+
+/** SHA-256 of the first `rows` rows of the timestamps and every input column. */
+export function inputsSha256(frame: Frame, rows: number): string {
+  const h = createHash("sha256");
+  const add = (v: Float64Array) => h.update(new Uint8Array(v.buffer, v.byteOffset, rows * 8));
+  if (frame.timestamps) add(frame.timestamps);
+  for (const [name, v] of frame.columns) h.update(name), add(v);
+  return h.digest("hex");
+}
+
+/** JSON cannot hold NaN or infinities: they travel as the strings "NaN", "Infinity", "-Infinity". */
+function encodeNonFinite<T>(v: T): T {
+  return JSON.parse(
+    JSON.stringify(v, (_, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x)),
+  );
+}
+
+function decodeNonFinite<T>(v: T): T {
+  return JSON.parse(
+    JSON.stringify(v),
+    (_, x) => (x === "NaN" || x === "Infinity" || x === "-Infinity" ? Number(x) : x),
+  );
+}
