@@ -275,6 +275,7 @@ export {
   type Manifest,
   type OutputOptions,
   readManifest,
+  TaskOutput,
   writeTaskOutput,
 } from "./pipeline/output.ts";
 export {
@@ -299,7 +300,29 @@ export {
 } from "./pipeline/array_job.ts";
 export { type RunOptions, runPipeline, type RunSummary, type TaskSummary } from "./pipeline/run.ts";
 export { fingerprintInputs, type InputFingerprint, inputsChanged } from "./pipeline/inputs.ts";
-export { assessColumns, type ColumnQuality, columnQuality } from "./pipeline/quality.ts";
+export {
+  assessColumns,
+  type ColumnQuality,
+  columnQuality,
+  type Counts,
+  QualityTally,
+} from "./pipeline/quality.ts";
+export {
+  type ChunkedRunOptions,
+  chunkHalo,
+  type ChunkPart,
+  type ChunkPlan,
+  planChunks,
+  runEnginesChunked,
+  unchunkable,
+} from "./pipeline/chunked.ts";
+export {
+  type ChunkedManifest,
+  type ChunkedTaskOptions,
+  type ChunkedTaskResult,
+  runChunkedTask,
+} from "./pipeline/chunked_task.ts";
+export { ChunkedGarch, type GarchColumnState } from "./engines/garch_chunked.ts";
 export {
   dcor,
   dcorExact,

@@ -41,6 +41,7 @@ export interface GarchColumnState {
   done: number;
   /** The fit serving refit `done - 1` (the last with estimates up to it). */
   used: UsedFit | null;
+  /** The report's counts and last fit. */
   tally: FitTally;
 }
 

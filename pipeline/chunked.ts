@@ -17,10 +17,11 @@ import type { Frame } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
-import { bkIsCausal } from "../kernels/baxter_king.ts";
-import { ffdWeights } from "../kernels/fracdiff.ts";
-import { cpuFftGrid } from "../kernels/fft_convolve.ts";
-import { CPU_FFT_MIN_WEIGHTS } from "../kernels/fft_convolve.ts";
+import { bk, bkIsCausal } from "../kernels/baxter_king.ts";
+import { fracdiff } from "../kernels/fracdiff.ts";
+import type { Kernel, Params } from "../kernels/kernel.ts";
+import { rollingCorr } from "../kernels/rolling_corr.ts";
+import { zscore } from "../kernels/rolling_moments.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
 import { ChunkedGarch, type GarchColumnState } from "../engines/garch_chunked.ts";
 import { resolveTarget, type SelectionReport } from "../engines/statistical_tests.ts";
@@ -77,15 +78,20 @@ export function chunkHalo(config: Config, engines: Engine[]): { back: number; ah
   const names: string[] = engines.map((e) => e.name);
   const f = config.features;
   const ds = f.frac_diff.d_values === "auto" ? [] : f.frac_diff.d_values;
-  const ffd = ds.map((d) => {
-    const W = ffdWeights(d, f.frac_diff.threshold).length;
-    return { history: W - 1, grid: W >= CPU_FFT_MIN_WEIGHTS ? cpuFftGrid(W, 1) : 1 };
+  // The kernels the window engines run, with the parameters they run them with.
+  const declared = <P extends Params>(k: Kernel<P>, p: P) => ({
+    history: k.history(p),
+    grid: k.grid?.(p) ?? 1,
   });
-  const rolling = [...f.rolling_windows, ...(f.rolling_corr.pairs.length ? [f.rolling_corr.window] : [])]
-    .map((w) => ({ history: w - 1, grid: w }));
-  const stat = [...ffd, ...rolling];
+  const stat = [
+    ...ds.map((d) => declared(fracdiff, { d, threshold: f.frac_diff.threshold })),
+    ...f.rolling_windows.map((window) => declared(zscore, { window, ddof: 1 })),
+    ...(f.rolling_corr.pairs.length ? [declared(rollingCorr, { window: f.rolling_corr.window })] : []),
+  ];
+  const { low_freq: low, high_freq: high, k, mode, fill } = f.baxter_king;
   const fe = [
-    { history: 2 * f.baxter_king.k, grid: 1 },
+    declared(bk, { low, high, k, mode, fill }),
+    // Trailing-window features read the window's rows only (kernels/window_features.ts).
     ...f.extraction.windows.map((w) => ({ history: w - 1, grid: 1 })),
   ];
   const need = (ks: { history: number; grid: number }[]) => Math.max(0, ...ks.map((k) => k.history + k.grid));
@@ -153,6 +159,14 @@ export function planChunks(
     );
   }
   return { rows: Math.min(MAX_CHUNK_ROWS, Math.max(fit, 1024)), back, ahead, bytesPerRow, features };
+}
+
+/**
+ * Checks before any task that `compute.memory_budget` holds one chunk and its halo (exit 2 naming the key
+ * otherwise), for bars of `inputs` columns; nothing when the configuration runs in memory.
+ */
+export function checkMemoryBudget(config: Config, engines: Engine[], inputs = 6): void {
+  if (!unchunkable(config, engines)) planChunks(config, engines, inputs, Infinity);
 }
 
 function mib(bytes: number): string {

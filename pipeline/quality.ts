@@ -64,6 +64,7 @@ export function assessColumns(
 
 /** Running counts of one column: warm-up, NaN, infinities, and whether it varies after the warm-up. */
 export interface Counts extends ColumnQuality {
+  /** Rows counted. */
   rows: number;
   /** The first finite value (at the end of the warm-up). */
   first: number;

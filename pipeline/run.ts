@@ -12,7 +12,7 @@ import { DataError, UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
 import { discoverTasks, printable, shardTasks } from "../io/discover.ts";
 import { enabledEngines, type EngineReports, type EngineStep, recordReport, runEngines } from "./engines.ts";
-import { unchunkable } from "./chunked.ts";
+import { checkMemoryBudget, unchunkable } from "./chunked.ts";
 import { runTaskInChunks } from "./chunked_task.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
@@ -107,6 +107,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
   let lease: OutputLease | undefined;
   try {
     const engines = enabledEngines(config);
+    checkMemoryBudget(config, engines);
     const compute = await openCompute({
       backend: config.compute.backend,
       memoryBudget: config.compute.memory_budget,

@@ -8,7 +8,7 @@ import { bars, CHUNK_CONFIG } from "./chunk_fixture.ts";
 import { loadConfig } from "../config/load.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { enabledEngines, type EngineReports, recordReport, runEngines } from "../pipeline/engines.ts";
-import { chunkHalo, planChunks, runEnginesChunked } from "../pipeline/chunked.ts";
+import { checkMemoryBudget, chunkHalo, planChunks, runEnginesChunked } from "../pipeline/chunked.ts";
 import { UsageError } from "../runtime/errors.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -78,4 +78,8 @@ Deno.test("memory budget: chunk rows from the budget, a clear error when the hal
     () => planChunks(config, engines, 6, 10_000_000, 2 ** 20),
     (e: Error) => e instanceof UsageError && /compute\.memory_budget: 1 MiB is too small/.test(e.message),
   );
+  // Before any task, whatever the instruments' lengths: the run exits 2 naming the key.
+  const small = loadConfig(CHUNK_CONFIG.replace("backend: cpu", "backend: cpu, memory_budget: 1MiB"));
+  assert.throws(() => checkMemoryBudget(small, engines), /compute\.memory_budget: 1 MiB is too small/);
+  checkMemoryBudget(config, engines);
 });
