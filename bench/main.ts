@@ -23,6 +23,7 @@
  * (reported as `cpu.scaled` and marked `~` in the table).
  */
 import { adfTable, benchAdf } from "./adf.ts";
+import { benchMemory } from "./memory.ts";
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
@@ -46,11 +47,11 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "frames" | "features" | "adf";
+  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "frames" | "features" | "adf" | "memory";
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf] [--kernels a,b] " +
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf|memory] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -88,8 +89,12 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--out") o.out = value();
     else if (flag === "--suite") {
       const v = value();
-      if (!["all", "kernels", "pipeline", "garch", "dcor", "frames", "features", "adf"].includes(v)) {
-        throw new Error(`--suite expects all, kernels, pipeline, garch, dcor, frames, features or adf`);
+      if (
+        !["all", "kernels", "pipeline", "garch", "dcor", "frames", "features", "adf", "memory"].includes(v)
+      ) {
+        throw new Error(
+          `--suite expects all, kernels, pipeline, garch, dcor, frames, features, adf or memory`,
+        );
       }
       o.suite = v as Options["suite"];
     } else if (flag === "--help" || flag === "-h") {
@@ -394,6 +399,8 @@ async function main(): Promise<void> {
     ? await benchFeatures(opts, progress)
     : null;
   const adf = opts.suite === "all" || opts.suite === "adf" ? await benchAdf(opts, progress) : null;
+  // Not in "all": each case is its own process over millions of rows (minutes).
+  const memory = opts.suite === "memory" ? await benchMemory(opts.quick, progress) : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -417,6 +424,7 @@ async function main(): Promise<void> {
     frames,
     features,
     adf,
+    memory,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);
