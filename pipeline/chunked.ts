@@ -241,7 +241,7 @@ function previousSegmentStart(frame: Frame, kinds: string[], s: number): number 
 }
 
 /** First row at or after `from` whose target horizon ends after row e - 1's (the rows a target at e - 1 reads). */
-export function targetAhead(frame: Frame, config: Config, e: number): number {
+function targetAhead(frame: Frame, config: Config, e: number): number {
   const spec = parseTarget(config.features.selection_target_column);
   if (spec.kind === "bars") return e + spec.bars;
   if (spec.kind !== "time" || !frame.timestamps) return e;
@@ -249,6 +249,21 @@ export function targetAhead(frame: Frame, config: Config, e: number): number {
   let j = e;
   while (j < frame.rows && ts[j] <= until) j++;
   return j;
+}
+
+/**
+ * Rows of the selection's tail buffer: `selection_max_samples` rows with a target plus the last rows, whose
+ * horizon passes the end of the data, without one.
+ */
+export function selectionTailRows(frame: Frame, config: Config): number {
+  const spec = parseTarget(config.features.selection_target_column);
+  const n = frame.rows, ts = frame.timestamps;
+  let without = 0;
+  if (spec.kind === "bars") without = spec.bars;
+  else if (spec.kind === "time" && ts) {
+    while (without < n && ts[n - 1 - without] + spec.ms > ts[n - 1]) without++;
+  }
+  return config.features.selection_max_samples + without;
 }
 
 /**
@@ -285,10 +300,7 @@ export async function runEnginesChunked(
     [...frame.columns.keys()].map((k) => [k, Infinity]),
   );
   let minUpTo = 0;
-  // Selection's tail: the last rows with a target, plus the horizon's rows without one.
-  const tailRows = selection
-    ? config.features.selection_max_samples + (targetAhead(frame, config, 1) - 1) + 1
-    : 0;
+  const tailRows = selection ? selectionTailRows(frame, config) : 0;
   const tail: ChunkPart[] = [...o.resume?.tail ?? []];
   const lastResults = new Map<string, EngineStep>();
   for (let s = o.resume?.from ?? 0, e = s; s < n; s = e) {

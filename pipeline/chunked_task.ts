@@ -19,7 +19,13 @@ import type { Compute } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
 import type { GarchColumnState } from "../engines/garch_chunked.ts";
 import { parseTarget } from "../engines/target.ts";
-import { type ChunkPart, type ChunkPlan, planChunks, runEnginesChunked, targetAhead } from "./chunked.ts";
+import {
+  type ChunkPart,
+  type ChunkPlan,
+  planChunks,
+  runEnginesChunked,
+  selectionTailRows,
+} from "./chunked.ts";
 import type { TaskSummary } from "./summary.ts";
 import type { Engine, EngineStep } from "./engines.ts";
 import type { InputFingerprint } from "./inputs.ts";
@@ -228,13 +234,16 @@ function restartRow(
 /** The committed parts before part `k` that the selection's tail needs, read back (newest last). */
 async function readTail(o: ChunkedTaskOptions, c: Manifest, k: number, from: number): Promise<ChunkPart[]> {
   if (!o.engines.some((e) => e.name === "statistical_tests")) return [];
-  const need = o.config.features.selection_max_samples + (targetAhead(o.frame, o.config, 1) - 1) + 1;
+  const need = selectionTailRows(o.frame, o.config);
   const tail: ChunkPart[] = [];
   for (let i = k - 1, start = from; i >= 0 && o.frame.rows - start < need; i--) {
     const f = c.files[i];
     const part = await decodeFrame(await o.output.get(f.key), f.key);
     start -= f.rows;
-    tail.unshift({ start, columns: part.columns, timestamps: part.timestamps });
+    // In the manifest's column order; the timestamp column (first) is decoded by type or by name.
+    const [tsName, ...names] = c.columns;
+    const columns = new Map(names.map((k) => [k, part.columns.get(k)!]));
+    tail.unshift({ start, columns, timestamps: part.timestamps ?? part.columns.get(tsName) });
   }
   return tail;
 }
