@@ -109,6 +109,13 @@ function inputLines(t: TaskSummary): string[] {
     );
   }
   if (t.reprocessed) lines.push(`- processed again: ${cell(t.reprocessed)}`);
+  if (t.chunks) {
+    const c = t.chunks;
+    lines.push(
+      `- chunks of ${c.rows} rows (+${c.back} rows of history, ${c.ahead} ahead): ${c.parts} part(s) written` +
+        (c.from ? `, appended from row ${c.from}` : ""),
+    );
+  }
   for (const c of t.skipped_columns ?? []) {
     lines.push(`- input column not loaded: ${cell(c.name)} (${cell(c.reason)})`);
   }

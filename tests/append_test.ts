@@ -39,7 +39,13 @@ async function run(dir: string) {
     for (const [k, v] of part.columns) columns.set(k, [...columns.get(k) ?? [], ...v]);
   }
   const { summary } = await runReports(out, r.err);
-  return { columns, manifest: m, task: summary.tasks[0], log: logRecords(r.err).map((l) => String(l.msg)) };
+  return {
+    columns,
+    manifest: m,
+    task: summary.tasks[0],
+    runId: summary.run_id,
+    log: logRecords(r.err).map((l) => String(l.msg)),
+  };
 }
 
 function sameOutputs(a: Awaited<ReturnType<typeof run>>, b: Awaited<ReturnType<typeof run>>, what: string) {
@@ -71,6 +77,7 @@ Deno.test(
 
     await writeRows(join(folder(inc), "a.csv"), frame, 0, 2400);
     const first = await run(inc);
+    let last: Awaited<ReturnType<typeof run>> | undefined;
     assert.ok(
       first.manifest.files.length >= 2 && first.task.chunks?.from === 0,
       JSON.stringify(first.task.chunks),
@@ -86,7 +93,16 @@ Deno.test(
       await Deno.mkdir(folder(ref(end)), { recursive: true });
       await writeRows(join(folder(ref(end)), "a.csv"), frame, 0, end);
       sameOutputs(appended, await run(ref(end)), `append to ${end} rows`);
+      last = appended;
     }
+
+    // What the summary says about it.
+    const md = await Deno.readTextFile(join(tmp, "inc", "out", "_runs", last!.runId, "summary.md"));
+    assert.match(
+      md,
+      /- chunks of \d+ rows \(\+\d+ rows of history, \d+ ahead\): \d part\(s\) written, appended from row \d+/,
+    );
+    assert.match(md, /memory budget 2 MiB/);
 
     // A changed bar before the committed end: the whole series again, and the log says why.
     frame.columns.get("volume")![100] += 1;
@@ -97,6 +113,25 @@ Deno.test(
       changed.log.some((m) => m.includes("the input's first 3600 rows (the committed history) changed")),
       changed.log.join("\n"),
     );
+    await Deno.remove(tmp, { recursive: true });
+  },
+);
+
+Deno.test(
+  "a memory budget too small for the kernels' history: exit 2 naming the key, before any task",
+  opts,
+  async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "fg-budget-" });
+    const config = join(tmp, "config.yaml");
+    await Deno.writeTextFile(
+      config,
+      CHUNK_CONFIG.replace("data: { source: /nowhere }", `data: { source: ${join(tmp, "bars")} }`)
+        .replace("compute: { backend: cpu }", "compute: { backend: cpu, memory_budget: 1MiB }") +
+        `storage: { output: ${join(tmp, "out")} }\ngenerator: { if_empty: false }\n`,
+    );
+    const r = await cli(["run", "--config", config]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /compute\.memory_budget: 1 MiB is too small for this configuration/);
     await Deno.remove(tmp, { recursive: true });
   },
 );
