@@ -83,11 +83,6 @@ export class ChunkedGarch {
     );
   }
 
-  /** Rows before this one are needed from here on (the start of the oldest window still in use). */
-  get needsFrom(): number {
-    return Math.min(...this.#cols.map((c) => c.used?.refit.lo ?? c.refits[c.done]?.lo ?? c.r.length));
-  }
-
   /** The `<col>_garch_vol` columns of the rows [s, e) (s = the previous call's e). */
   async rows(s: number, e: number): Promise<Map<string, Float64Array>> {
     const t0 = performance.now();
