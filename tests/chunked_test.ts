@@ -83,3 +83,36 @@ Deno.test("memory budget: chunk rows from the budget, a clear error when the hal
   assert.throws(() => checkMemoryBudget(small, engines), /compute\.memory_budget: 1 MiB is too small/);
   checkMemoryBudget(config, engines);
 });
+
+Deno.test(
+  "chunked on WebGPU (the software adapter in CI) stays within f32 tolerance of the whole series",
+  opts,
+  async () => {
+    const compute = await openCompute({ backend: "webgpu" }).catch(() => null);
+    if (!compute?.gpu) return; // no adapter: the CPU test above is the check
+    const frame = await bars(3000);
+    const config = loadConfig(CHUNK_CONFIG.replace("backend: cpu", "backend: webgpu"));
+    const engines = enabledEngines(config);
+    const whole = await runEngines(frame, engines, config, compute);
+    const got = new Map<string, Float64Array[]>();
+    await runEnginesChunked(frame, engines, config, compute, {
+      rows: 257,
+      ...chunkHalo(config, engines),
+      part: (p) => {
+        for (const [k, v] of p.columns) got.set(k, [...got.get(k) ?? [], v]);
+        return Promise.resolve();
+      },
+    });
+    for (const [k, parts] of got) {
+      const w = whole.get(k)!, v = new Float64Array(frame.rows);
+      parts.reduce((at, p) => (v.set(p, at), at + p.length), 0);
+      // f32 rounding depends on where a chunk starts (each centres its own window): the kernels' tolerances
+      // (1e-3 relative for the z-scores, the loosest) bound the difference.
+      const scale = Math.max(1, ...w.filter(Number.isFinite).map(Math.abs));
+      for (let t = 0; t < v.length; t++) {
+        const ok = Number.isNaN(v[t]) ? Number.isNaN(w[t]) : Math.abs(v[t] - w[t]) <= 1e-4 * scale;
+        if (!ok) assert.fail(`${k} row ${t}: ${w[t]} whole, ${v[t]} chunked (WebGPU)`);
+      }
+    }
+  },
+);
