@@ -27,10 +27,13 @@ export interface MemoryCase {
   chunks: { rows: number; back: number; ahead: number; parts: number } | null;
 }
 
-/** Runs the memory suite; `progress` hears one line per case. */
-export async function benchMemory(quick: boolean, progress: (s: string) => void): Promise<MemoryCase[]> {
-  const sizes = quick ? [250_000, 1_000_000] : [5_000_000, 20_000_000, 50_000_000];
-  const budgets = quick ? [128, 512] : [512, 2048];
+/** Runs the memory suite (or the given rows and budgets in MiB); `progress` hears one line per case. */
+export async function benchMemory(
+  quick: boolean,
+  progress: (s: string) => void,
+  sizes = quick ? [250_000, 1_000_000] : [5_000_000, 20_000_000, 50_000_000],
+  budgets = quick ? [128, 512] : [512, 2048],
+): Promise<MemoryCase[]> {
   const dir = await Deno.makeTempDir({ prefix: "fg-bench-memory-" });
   const cases: MemoryCase[] = [];
   try {
