@@ -271,6 +271,7 @@ export {
 export { discoverTasks, shardTasks, type Task } from "./io/discover.ts";
 export { openStorage } from "./pipeline/storage.ts";
 export {
+  type ChunkedManifest,
   encodeFeather,
   type Manifest,
   type OutputOptions,
@@ -316,12 +317,7 @@ export {
   runEnginesChunked,
   unchunkable,
 } from "./pipeline/chunked.ts";
-export {
-  type ChunkedManifest,
-  type ChunkedTaskOptions,
-  type ChunkedTaskResult,
-  runChunkedTask,
-} from "./pipeline/chunked_task.ts";
+export { type ChunkedTaskOptions, type ChunkedTaskResult, runChunkedTask } from "./pipeline/chunked_task.ts";
 export { ChunkedGarch, type GarchColumnState } from "./engines/garch_chunked.ts";
 export {
   dcor,

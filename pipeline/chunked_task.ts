@@ -17,7 +17,6 @@ import { decodeFrame } from "../io/read.ts";
 import type { Storage } from "../io/storage.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
-import type { GarchColumnState } from "../engines/garch_chunked.ts";
 import { parseTarget } from "../engines/target.ts";
 import {
   type ChunkPart,
@@ -29,18 +28,8 @@ import {
 import type { TaskSummary } from "./summary.ts";
 import type { Engine, EngineStep } from "./engines.ts";
 import type { InputFingerprint } from "./inputs.ts";
-import { type Manifest, type OutputOptions, TaskOutput } from "./output.ts";
-import { type ColumnQuality, type Counts, QualityTally } from "./quality.ts";
-
-/** What a chunked task's manifest carries so that an append can resume (`Manifest.chunked`). */
-export interface ChunkedManifest {
-  /** Rows per chunk when it was written. */
-  rows: number;
-  /** SHA-256 of the committed rows' inputs (timestamps and every input column, in order). */
-  inputs_sha256: string;
-  /** Per part, the state at its first row (GARCH fits, quality counts), JSON with non-finite numbers as text. */
-  checkpoints: { row: number; garch?: GarchColumnState[]; quality: Record<string, Counts> }[];
-}
+import { type ChunkedManifest, type Manifest, type OutputOptions, TaskOutput } from "./output.ts";
+import { type ColumnQuality, QualityTally } from "./quality.ts";
 
 /** Inputs of {@link runChunkedTask}. */
 export interface ChunkedTaskOptions {
@@ -161,7 +150,7 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
     inputs_sha256: inputsSha256(frame, frame.rows),
     checkpoints: encodeNonFinite(checkpoints),
   };
-  const manifest = await out.commit(o.meta, { chunked } as Partial<Manifest>);
+  const manifest = await out.commit(o.meta, { chunked });
   return {
     quality: quality.assess(frame.columns, notes),
     features: manifest.columns.length - 1 - frame.columns.size,
@@ -176,13 +165,13 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
     from: number;
     keep: Manifest["files"];
     checkpoints: ChunkedManifest["checkpoints"];
-    garch?: GarchColumnState[];
-    quality: Record<string, Counts>;
+    garch?: ChunkedManifest["checkpoints"][number]["garch"];
+    quality: ChunkedManifest["checkpoints"][number]["quality"];
     tail: ChunkPart[];
   } | null
 > {
   const c = o.committed, frame = o.frame;
-  const state = (c as { chunked?: ChunkedManifest } | null)?.chunked;
+  const state = c?.chunked;
   if (!c || !state) return null;
   const full = (why: string) => (log("info", `recomputing the whole series: ${why}`), null);
   if (state.rows !== o.plan.rows) return full(`chunk length changed (${state.rows} -> ${o.plan.rows} rows)`);

@@ -20,6 +20,8 @@ import { encodeParquet, zstdCompress } from "../io/parquet_write.ts";
 import type { Storage } from "../io/storage.ts";
 import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
+import type { Counts } from "./quality.ts";
+import type { GarchColumnState } from "../engines/garch_chunked.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { instrumentNameProblem } from "../io/discover.ts";
@@ -52,6 +54,18 @@ export interface Manifest {
   created: string;
   /** The input files the outputs were computed from; a different set re-processes the task. */
   inputs?: InputFingerprint[];
+  /** A task written in chunks: what an append resumes from (pipeline/chunked_task.ts). */
+  chunked?: ChunkedManifest;
+}
+
+/** What a chunked task's manifest carries so that an append can resume (`Manifest.chunked`). */
+export interface ChunkedManifest {
+  /** Rows per chunk when it was written. */
+  rows: number;
+  /** SHA-256 of the committed rows' inputs (timestamps and every input column, in order). */
+  inputs_sha256: string;
+  /** Per part, the state at its first row (GARCH fits, quality counts), JSON with non-finite numbers as text. */
+  checkpoints: { row: number; garch?: GarchColumnState[]; quality: Record<string, Counts> }[];
 }
 
 let encodersRegistered = false;
