@@ -193,7 +193,10 @@ export interface ChunkedRunOptions {
   ahead: number;
   /** Receives each chunk's rows in order (writes a part). */
   part: (p: ChunkPart) => Promise<void>;
-  /** Hears each engine's report once all chunks are done (reports of window engines: the last chunk's). */
+  /**
+   * Hears each engine's report once all chunks are done (a window engine's: the last chunk's, with the step
+   * timings summed over the chunks).
+   */
   done?: (step: EngineStep) => void;
   /** Hears rows done of the total after each chunk, with the time per engine so far. */
   progress?: (rows: number, total: number, engineMs: Record<string, number>) => void;
@@ -312,7 +315,7 @@ export async function runEnginesChunked(
     const b = Math.min(n, Math.max(e + o.ahead, selection ? targetAhead(frame, config, e) : e));
     for (const [k, v] of frame.columns) {
       let m = priorMin[k];
-      for (let i = minUpTo; i < a; i++) if (v[i] < m) m = v[i]; // NaN compares false: skipped
+      for (let i = minUpTo; i < a; i++) if (v[i] < m && Number.isFinite(v[i])) m = v[i]; // as logStabCpu
       priorMin[k] = m;
     }
     minUpTo = a;
@@ -321,6 +324,10 @@ export async function runEnginesChunked(
     for (const engine of windowed) {
       const result = await timed(engine.name, () => engine.run({ ...win, columns }, config, compute));
       for (const [k, v] of result.columns) columns.set(k, v);
+      // The report is the last chunk's, with the step timings of all chunks.
+      const timings = (r: unknown) => (r as { timings_ms?: Record<string, number> } | undefined)?.timings_ms;
+      const sum = timings(result.report), before = timings(lastResults.get(engine.name)?.result.report);
+      if (sum && before) { for (const [k, v] of Object.entries(before)) sum[k] = (sum[k] ?? 0) + v; }
       lastResults.set(engine.name, { engine, result, ms: 0 } as EngineStep);
     }
     const rows = new Map<string, Float64Array>([...columns].map(([k, v]) => [k, v.slice(s - a, e - a)]));
