@@ -318,7 +318,7 @@ export {
   unchunkable,
 } from "./pipeline/chunked.ts";
 export { type ChunkedTaskOptions, type ChunkedTaskResult, runChunkedTask } from "./pipeline/chunked_task.ts";
-export { ChunkedGarch, type GarchColumnState } from "./engines/garch_chunked.ts";
+export { ChunkedGarch } from "./engines/garch_chunked.ts";
 export {
   dcor,
   dcorExact,

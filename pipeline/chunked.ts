@@ -4,8 +4,8 @@
  * [s - back, e + ahead) — the history (halo) their kernels declare, plus one block of the CPU paths' block
  * grid on each side (kernels/kernel.ts `grid`: rounding depends on the block split, so a chunk transforms the
  * whole series' blocks) — and keeps the rows [s, e). What needs more than a halo is carried: the expanding
- * minimum of logstab (`Frame.priorMin`), the walk-forward GARCH fits (engines/garch_chunked.ts), and the
- * selection, which scores the last `selection_max_samples` rows with a target from a tail buffer at the end.
+ * minimum of logstab (`Frame.priorMin`) and the selection, which scores the last `selection_max_samples` rows with a target from a tail buffer at the end.
+ * The GARCH fits run once over the returns (engines/garch_chunked.ts: one column per price, as the inputs).
  * The target (the one forward-looking column) reads its horizon past e. On the CPU path the chunks' columns
  * are the in-memory run's, bit for bit (tests/chunked_test.ts); on WebGPU within the kernel tolerances.
  *
@@ -23,7 +23,7 @@ import type { Kernel, Params } from "../kernels/kernel.ts";
 import { rollingCorr } from "../kernels/rolling_corr.ts";
 import { zscore } from "../kernels/rolling_moments.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
-import { ChunkedGarch, type GarchColumnState } from "../engines/garch_chunked.ts";
+import { ChunkedGarch } from "../engines/garch_chunked.ts";
 import { resolveTarget, type SelectionReport } from "../engines/statistical_tests.ts";
 import { parseTarget } from "../engines/target.ts";
 import type { Engine, EngineStep } from "./engines.ts";
@@ -201,17 +201,17 @@ export interface ChunkedRunOptions {
   /** Hears rows done of the total after each chunk, with the time per engine so far. */
   progress?: (rows: number, total: number, engineMs: Record<string, number>) => void;
   /**
-   * Resume at row `from` (an append): the GARCH state there and the rows before it that the selection's tail
-   * needs (from the committed parts). Default: the start of the series.
+   * Resume at row `from` (an append), with the rows before it that the selection's tail needs (from the
+   * committed parts). Default: the start of the series.
    */
-  resume?: { from: number; garch?: GarchColumnState[]; tail: ChunkPart[] };
+  resume?: { from: number; tail: ChunkPart[] };
   /**
    * A row where a chunk must end (the row the next append will restart at, so that it recomputes only the
    * rows from there on).
    */
   boundary?: number;
   /** Hears the state at the start of each chunk before it runs (an append resumes from the last part's). */
-  checkpoint?: (start: number, garch: GarchColumnState[] | undefined) => void;
+  checkpoint?: (start: number) => void;
 }
 
 /** Rows of the frame [a, b) as a chunk frame (views, no copies), carrying the expanding minima before a. */
@@ -287,7 +287,7 @@ export async function runEnginesChunked(
   const selection = byName.get("statistical_tests");
   const g = config.features.garch;
   const garch = garchEngine &&
-    new ChunkedGarch(frame, { columns: config.features.columns, ...g }, compute, o.resume?.garch);
+    new ChunkedGarch(frame, { columns: config.features.columns, ...g }, compute);
   const segments = byName.has("feature_engineering") ? config.features.extraction.segments ?? [] : [];
   const engineMs: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -307,7 +307,7 @@ export async function runEnginesChunked(
   const tail: ChunkPart[] = [...o.resume?.tail ?? []];
   const lastResults = new Map<string, EngineStep>();
   for (let s = o.resume?.from ?? 0, e = s; s < n; s = e) {
-    o.checkpoint?.(s, garch?.state());
+    o.checkpoint?.(s);
     e = Math.min(n, s + o.rows);
     if (o.boundary !== undefined && o.boundary > s && o.boundary < e) e = o.boundary;
     let a = Math.max(0, s - o.back);
@@ -346,7 +346,7 @@ export async function runEnginesChunked(
   }
   for (const [name, step] of lastResults) o.done?.({ ...step, ms: Math.round(engineMs[name]) });
   if (garch && garchEngine) {
-    const { report, notes } = garch.report(frame.source);
+    const { report, notes } = await garch.report();
     o.done?.(
       {
         engine: garchEngine,

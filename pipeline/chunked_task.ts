@@ -3,8 +3,8 @@
  * committed output was computed with the same configuration from a prefix of today's input (the SHA-256 of
  * the committed rows' inputs still matches), only the new rows are computed. The rows that can change are
  * those whose FFT block pair or target horizon reached past the old last row, so the append restarts at the
- * start of the committed part that holds the first of them, from that part's checkpoint (GARCH state and
- * quality counts, in the manifest), re-reads the selection's tail from the committed parts, writes the
+ * start of the committed part that holds the first of them, from that part's checkpoint (the quality
+ * counts, in the manifest; the GARCH fits are redone over the whole history, engines/garch_chunked.ts), re-reads the selection's tail from the committed parts, writes the
  * remaining parts and commits a new manifest; the result equals a full recompute bit for bit on the CPU path
  * (tests/append_test.ts). Anything else — changed history, fewer rows, another plan — is a full recompute,
  * logged with the reason. The manifest is removed before the first part is written, as for any task: a
@@ -121,10 +121,10 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
   const notes: Record<string, string> = {};
   await runEnginesChunked(frame, o.engines, o.config, o.compute, {
     ...plan,
-    resume: resume ? { from: resume.from, garch: resume.garch, tail: resume.tail } : undefined,
+    resume: resume ? { from: resume.from, tail: resume.tail } : undefined,
     // A series longer than one chunk ends a part where the next append restarts (a shorter one stays one part).
     boundary: frame.rows > plan.rows ? restartRow(o, frame.rows) : undefined,
-    checkpoint: (row, garch) => checkpoints.push({ row, garch, quality: quality.snapshot() }),
+    checkpoint: (row) => checkpoints.push({ row, quality: quality.snapshot() }),
     part: async (p) => {
       quality.add(new Map([...p.columns].filter(([k]) => !inputNames.has(k) && !k.startsWith("y_"))));
       await out.part(p.columns, { name: frame.timestampColumn!, values: p.timestamps! });
@@ -165,7 +165,6 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
     from: number;
     keep: Manifest["files"];
     checkpoints: ChunkedManifest["checkpoints"];
-    garch?: ChunkedManifest["checkpoints"][number]["garch"];
     quality: ChunkedManifest["checkpoints"][number]["quality"];
     tail: ChunkPart[];
   } | null
@@ -196,7 +195,6 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
     from,
     keep: c.files.slice(0, k),
     checkpoints: cp.slice(0, k),
-    garch: cp[k].garch,
     quality: cp[k].quality,
     tail,
   };

@@ -21,7 +21,6 @@ import type { Storage } from "../io/storage.ts";
 import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
 import type { Counts } from "./quality.ts";
-import type { GarchColumnState } from "../engines/garch_chunked.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { instrumentNameProblem } from "../io/discover.ts";
@@ -64,8 +63,8 @@ export interface ChunkedManifest {
   rows: number;
   /** SHA-256 of the committed rows' inputs (timestamps and every input column, in order). */
   inputs_sha256: string;
-  /** Per part, the state at its first row (GARCH fits, quality counts), JSON with non-finite numbers as text. */
-  checkpoints: { row: number; garch?: GarchColumnState[]; quality: Record<string, Counts> }[];
+  /** Per part, the state at its first row (the quality counts), JSON with non-finite numbers as text. */
+  checkpoints: { row: number; quality: Record<string, Counts> }[];
 }
 
 let encodersRegistered = false;
