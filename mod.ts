@@ -88,6 +88,7 @@ export {
   ffdWeights,
   fracdiff,
   fracdiffGpu,
+  type FracdiffParams,
 } from "./kernels/fracdiff.ts";
 export {
   type MomentKind,

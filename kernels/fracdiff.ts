@@ -150,41 +150,43 @@ export async function fracdiffGpu(
   return out;
 }
 
+/** FFD parameters: order, weight threshold, and the absolute row of the first input point (chunks). */
+export type FracdiffParams = { d: number; threshold: number; origin?: number };
+
 /** Fractional differentiation (FFD) of one series. */
-export const fracdiff: import("./kernel.ts").Kernel<{ d: number; threshold: number; origin?: number }> =
-  defineKernel({
-    name: "fracdiff",
-    summary: "fixed-width-window fractional differentiation (FFD)",
-    inputs: 1,
-    params: {
-      d: { type: "float", min: 0, max: 2, default: 0.4, doc: "differentiation order" },
-      threshold: { type: "float", min: 0, exclusiveMin: true, default: 1e-5, doc: "weight truncation |w_k|" },
-      origin: ORIGIN_PARAM,
-    },
-    check: (p) => {
-      const why = ffdWeightsProblem(p.d, p.threshold);
-      return why && `--threshold: ${why}`;
-    },
-    causal: () => true,
-    // sum |w_k| <= 2: the f32 input error (~6e-8 |x - x_0|) passes through at most doubled, plus accumulation.
-    tolerance: { atol: 1e-5, rtol: 1e-5, stol: 5e-7 },
-    conformance: [{ d: 0.4, threshold: 1e-3 }, { d: 0.4 }, { d: 0.1, threshold: 1e-4 }, { d: 1 }],
-    typical: { d: 0.4, threshold: 1e-5 },
-    history: (p) => ffdWeights(p.d, p.threshold).length - 1,
-    grid: (p) => {
-      const W = ffdWeights(p.d, p.threshold).length;
-      return W >= CPU_FFT_MIN_WEIGHTS ? cpuFftGrid(W, 1) : 1;
-    },
-    cpu: ([x], p) => {
-      const w = ffdWeights(p.d, p.threshold);
-      return w.length >= CPU_FFT_MIN_WEIGHTS
-        ? fftConvolveCausalCpu(x, [w], p.origin)[0]
-        : convolveCausalCpu(x, w);
-    },
-    gpu: (rt, cols, planes) =>
-      // One dispatch takes every d of one threshold.
-      planes.every((p) => p.threshold === planes[0].threshold)
-        ? fracdiffGpu(rt, cols.map((c) => c[0]), planes.map((p) => p.d), planes[0]?.threshold)
-        : perPlane(planes, async (p) =>
-          (await fracdiffGpu(rt, cols.map((c) => c[0]), [p.d], p.threshold)).map((o) => o[0])),
-  });
+export const fracdiff: import("./kernel.ts").Kernel<FracdiffParams> = defineKernel({
+  name: "fracdiff",
+  summary: "fixed-width-window fractional differentiation (FFD)",
+  inputs: 1,
+  params: {
+    d: { type: "float", min: 0, max: 2, default: 0.4, doc: "differentiation order" },
+    threshold: { type: "float", min: 0, exclusiveMin: true, default: 1e-5, doc: "weight truncation |w_k|" },
+    origin: ORIGIN_PARAM,
+  },
+  check: (p) => {
+    const why = ffdWeightsProblem(p.d, p.threshold);
+    return why && `--threshold: ${why}`;
+  },
+  causal: () => true,
+  // sum |w_k| <= 2: the f32 input error (~6e-8 |x - x_0|) passes through at most doubled, plus accumulation.
+  tolerance: { atol: 1e-5, rtol: 1e-5, stol: 5e-7 },
+  conformance: [{ d: 0.4, threshold: 1e-3 }, { d: 0.4 }, { d: 0.1, threshold: 1e-4 }, { d: 1 }],
+  typical: { d: 0.4, threshold: 1e-5 },
+  history: (p) => ffdWeights(p.d, p.threshold).length - 1,
+  grid: (p) => {
+    const W = ffdWeights(p.d, p.threshold).length;
+    return W >= CPU_FFT_MIN_WEIGHTS ? cpuFftGrid(W, 1) : 1;
+  },
+  cpu: ([x], p) => {
+    const w = ffdWeights(p.d, p.threshold);
+    return w.length >= CPU_FFT_MIN_WEIGHTS
+      ? fftConvolveCausalCpu(x, [w], p.origin)[0]
+      : convolveCausalCpu(x, w);
+  },
+  gpu: (rt, cols, planes) =>
+    // One dispatch takes every d of one threshold.
+    planes.every((p) => p.threshold === planes[0].threshold)
+      ? fracdiffGpu(rt, cols.map((c) => c[0]), planes.map((p) => p.d), planes[0]?.threshold)
+      : perPlane(planes, async (p) =>
+        (await fracdiffGpu(rt, cols.map((c) => c[0]), [p.d], p.threshold)).map((o) => o[0])),
+});
