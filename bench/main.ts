@@ -24,6 +24,7 @@
  */
 import { adfTable, benchAdf } from "./adf.ts";
 import { benchMemory } from "./memory.ts";
+import { benchRecords, recordsTable } from "./records.ts";
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
 import { benchPipeline } from "./pipeline.ts";
@@ -47,11 +48,21 @@ interface Options {
   maxPoints: number;
   budget: number;
   out: string | null;
-  suite: "all" | "kernels" | "pipeline" | "garch" | "dcor" | "frames" | "features" | "adf" | "memory";
+  suite:
+    | "all"
+    | "kernels"
+    | "pipeline"
+    | "garch"
+    | "dcor"
+    | "frames"
+    | "features"
+    | "adf"
+    | "records"
+    | "memory";
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf|memory] [--kernels a,b] " +
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf|records|memory] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -90,10 +101,11 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--suite") {
       const v = value();
       if (
-        !["all", "kernels", "pipeline", "garch", "dcor", "frames", "features", "adf", "memory"].includes(v)
+        !["all", "kernels", "pipeline", "garch", "dcor", "frames", "features", "adf", "records", "memory"]
+          .includes(v)
       ) {
         throw new Error(
-          `--suite expects all, kernels, pipeline, garch, dcor, frames, features, adf or memory`,
+          `--suite expects all, kernels, pipeline, garch, dcor, frames, features, adf, records or memory`,
         );
       }
       o.suite = v as Options["suite"];
@@ -399,6 +411,13 @@ async function main(): Promise<void> {
     ? await benchFeatures(opts, progress)
     : null;
   const adf = opts.suite === "all" || opts.suite === "adf" ? await benchAdf(opts, progress) : null;
+  const records = opts.suite === "all" || opts.suite === "records"
+    ? await benchRecords(
+      opts,
+      opts.backend === "cpu" ? null : rt ?? await GpuRuntime.create().catch(() => null),
+      progress,
+    )
+    : null;
   // Not in "all": each case is its own process over millions of rows (minutes).
   const memory = opts.suite === "memory" ? await benchMemory(opts.quick, progress) : null;
   const report = {
@@ -424,6 +443,7 @@ async function main(): Promise<void> {
     frames,
     features,
     adf,
+    records,
     memory,
     seconds: (performance.now() - started) / 1e3,
   };
@@ -530,6 +550,7 @@ async function main(): Promise<void> {
   else if (peers) out.push(`peers: ${peers.python} ${JSON.stringify(peers.versions)}`);
   if (features) out.push("", ...featuresTable(features));
   if (adf) out.push("", ...adfTable(adf));
+  if (records) out.push("", ...recordsTable(records));
   out.push(`total bench time: ${fmtF(report.seconds, 1)} s`);
   console.error(out.join("\n"));
 }
