@@ -147,6 +147,7 @@ export {
   garchFilter,
   garchFilterFrom,
   type GarchFit,
+  type GarchFitOf,
   garchKernel,
   type GarchKernelParams,
   type GarchOptions,

@@ -38,6 +38,7 @@ export {
   garchFilter,
   garchFilterFrom,
   type GarchFit,
+  type GarchFitOf,
   type GarchOptions,
   type GarchParams,
   type GarchStatus,

@@ -76,8 +76,8 @@ export interface GarchParams {
   beta: number;
 }
 
-/** The result of one fit; numbers that do not exist are null (JSON-safe). */
-export interface GarchFit {
+/** The result of a fit with estimates `P`; numbers that do not exist are null (JSON-safe). */
+export interface GarchFitOf<P> {
   /** "converged"; "not_converged" (iteration cap or no further ascent: estimates are the best found); "too_short"
    * (< 100 observations), "constant" (zero variance) or "failed" (non-finite likelihood): no estimates. */
   status: GarchStatus;
@@ -85,21 +85,21 @@ export interface GarchFit {
   message: string | null;
   /** Observations used in the fit. */
   nobs: number;
-  /** Estimates in the input's units. */
-  params: GarchParams | null;
+  /** Estimates in the input's units, by name (mu, omega, alpha, ..., beta, and nu, lambda for t / skew-t). */
+  params: P | null;
   /** Standard errors from the inverse Hessian of the log-likelihood. */
-  se: GarchParams | null;
+  se: P | null;
   /** Bollerslev-Wooldridge robust (sandwich) standard errors. */
-  robust_se: GarchParams | null;
-  /** Maximised log-likelihood (Gaussian, constants included). */
+  robust_se: P | null;
+  /** Maximised log-likelihood (constants included). */
   loglik: number | null;
-  /** -2 LL + 2 k, k = 4. */
+  /** -2 LL + 2 k (k estimated parameters, 4 for GARCH(1,1)). */
   aic: number | null;
   /** -2 LL + k ln n. */
   bic: number | null;
-  /** alpha + beta. */
+  /** sum alpha + sum gamma / 2 + sum beta (alpha + beta for GARCH(1,1)). */
   persistence: number | null;
-  /** ln(0.5) / ln(alpha + beta), in observations (null when alpha + beta is 0). */
+  /** ln(0.5) / ln(persistence), in observations (null when the persistence is 0). */
   half_life: number | null;
   /** Newton iterations taken (GPU search + f64 steps). */
   iterations: number;
@@ -113,6 +113,9 @@ export interface GarchFit {
   /** Which path searched: "cpu" (f64 throughout) or "webgpu" (f32 search + f64 finish). */
   backend: "cpu" | "webgpu";
 }
+
+/** The result of one GARCH(1,1) fit. */
+export type GarchFit = GarchFitOf<GarchParams>;
 
 const LOG2PI = Math.log(2 * Math.PI);
 /** Parameter index: mu, omega, alpha, beta. */

@@ -22,6 +22,7 @@ import {
   fitGarchCpu,
   GARCH_DEFAULTS,
   type GarchFit,
+  type GarchFitOf,
   type GarchOptions,
   type GarchStatus,
   GRID_POINTS,
@@ -55,46 +56,14 @@ export interface GarchModelOptions extends GarchOptions {
 /** The defaults (features.garch). */
 export const GARCH_MODEL_DEFAULTS: GarchModelOptions = { ...GARCH_DEFAULTS, mean: "constant" };
 
-/** One model's fit; numbers that do not exist are null (JSON-safe). Fields as `GarchFit`'s, by name. */
-export interface GarchModelFit {
+/** One model's fit (`GarchFitOf` with the model's named estimates), its model and mean. */
+export interface GarchModelFit extends GarchFitOf<GarchModelParams> {
   /** The model's name (`garch_model.ts`'s scheme). */
   model: string;
   /** Conditional mean. */
   mean: GarchMean;
-  /** As `GarchFit.status`. */
-  status: GarchStatus;
-  /** Why, for any status but "converged". */
-  message: string | null;
-  /** Observations used. */
-  nobs: number;
-  /** Estimates in the input's units, by name (mu, omega, alpha, ..., nu, lambda). */
-  params: GarchModelParams | null;
-  /** Standard errors from the inverse Hessian. */
-  se: GarchModelParams | null;
-  /** Bollerslev-Wooldridge robust standard errors. */
-  robust_se: GarchModelParams | null;
-  /** Maximised log-likelihood (constants included). */
-  loglik: number | null;
-  /** -2 LL + 2 k (k estimated parameters). */
-  aic: number | null;
-  /** -2 LL + k ln n. */
-  bic: number | null;
-  /** sum alpha + sum gamma / 2 + sum beta. */
-  persistence: number | null;
-  /** ln(0.5) / ln(persistence), in observations. */
-  half_life: number | null;
-  /** Iterations taken. */
-  iterations: number;
-  /** Newton decrement at the estimate (scaled units). */
-  decrement: number | null;
-  /** Pre-sample convention. */
-  init: VarianceInit;
-  /** Pre-sample e^2 = s2 = B at the estimate, input's squared units. */
-  presample: number | null;
   /** Pre-sample e^2 1[e < 0] = Bn (0 for symmetric models), input's squared units. */
   presample_neg: number | null;
-  /** Which path searched. */
-  backend: "cpu" | "webgpu";
 }
 
 /** True for the model garch_core fits itself (GARCH(1,1), normal, constant mean). */
