@@ -15,7 +15,7 @@
  *
  * Series are grouped so each group's data fits one storage binding; a batch holds one dispatch per group.
  */
-import type { GpuRuntime } from "../runtime/gpu.ts";
+import type { Batch, GpuRuntime } from "../runtime/gpu.ts";
 import { grid } from "../runtime/gpu.ts";
 import {
   checkOptions,
@@ -105,42 +105,28 @@ export async function fitGarchGpu(
   const { groups, groupOf } = makeGroups(rt, prepared);
   try {
     /** Evaluates candidates of any modes in one batch (one submit, one await). */
-    const evaluate = async (cands: Cand[]): Promise<Float32Array[]> => {
-      const b = rt.batch();
-      const lists = groups.map(() => [[], [], []] as number[][]);
-      cands.forEach((c, ci) => lists[groupOf[c.series]][c.mode].push(ci));
-      const reads: { list: number[]; stride: number; index: number }[] = [];
-      groups.forEach((g, gi) => {
-        lists[gi].forEach((list, mode) => {
-          if (!list.length) return;
-          const buf = new ArrayBuffer(list.length * 32);
-          const f = new Float32Array(buf), u = new Uint32Array(buf);
-          list.forEach((ci, k) => {
-            const c = cands[ci];
-            const [bb, db, d2b] = presample(prepared[c.series], o.init, c.th[0]);
-            f.set(c.th, k * 8);
-            f[k * 8 + 4] = bb;
-            f[k * 8 + 5] = db;
-            f[k * 8 + 6] = d2b;
-            u[k * 8 + 7] = g.local.get(c.series)!;
-          });
-          const stride = mode === Mode.Full ? NOUT : 1;
-          const out = b.storage(list.length * stride * 4);
-          b.dispatchNamed(
-            pipes[mode],
-            { x: g.x, segs: g.segs, cands: b.upload(u), out },
-            grid(list.length, wg, rt.limits.maxWorkgroupsPerDim),
-          );
-          reads.push({ list, stride, index: b.read(out, list.length * stride * 4) });
+    const evaluate = (cands: Cand[]): Promise<Float32Array[]> =>
+      evaluateGrouped(rt, groups, groupOf, cands, (b, g, mode, list) => {
+        const buf = new ArrayBuffer(list.length * 32);
+        const f = new Float32Array(buf), u = new Uint32Array(buf);
+        list.forEach((ci, k) => {
+          const c = cands[ci];
+          const [bb, db, d2b] = presample(prepared[c.series], o.init, c.th[0]);
+          f.set(c.th, k * 8);
+          f[k * 8 + 4] = bb;
+          f[k * 8 + 5] = db;
+          f[k * 8 + 6] = d2b;
+          u[k * 8 + 7] = g.local.get(c.series)!;
         });
+        const stride = mode === Mode.Full ? NOUT : 1;
+        const out = b.storage(list.length * stride * 4);
+        b.dispatchNamed(
+          pipes[mode],
+          { x: g.x, segs: g.segs, cands: b.upload(u), out },
+          grid(list.length, wg, rt.limits.maxWorkgroupsPerDim),
+        );
+        return { out, stride };
       });
-      const res = await b.run();
-      const out: Float32Array[] = new Array(cands.length);
-      for (const { list, stride, index } of reads) {
-        list.forEach((ci, k) => (out[ci] = res[index].subarray(k * stride, (k + 1) * stride)));
-      }
-      return out;
-    };
     const llOf = (s: number, v: Float32Array) => -0.5 * (prepared[s].x.length * LOG2PI + v[0]);
     const toEval = (s: number, v: Float32Array): Eval32 => ({
       ll: llOf(s, v),
@@ -241,6 +227,37 @@ export async function fitGarchGpu(
 }
 
 /** Uploads the series in groups that each fit one storage binding (garch_model_gpu.ts uses them too). */
+/**
+ * Evaluates candidates of any modes in one batch (one submit, one await): `encode` records the dispatches of
+ * one group's candidates of one mode (indices into `cands`) and returns their output buffer and floats per
+ * candidate; returns each candidate's output, in `cands` order.
+ */
+export async function evaluateGrouped<C extends { series: number; mode: number }>(
+  rt: GpuRuntime,
+  groups: Group[],
+  groupOf: number[],
+  cands: C[],
+  encode: (b: Batch, g: Group, mode: number, list: number[]) => { out: GPUBuffer; stride: number },
+): Promise<Float32Array[]> {
+  const b = rt.batch();
+  const lists = groups.map(() => [[], [], []] as number[][]);
+  cands.forEach((c, ci) => lists[groupOf[c.series]][c.mode].push(ci));
+  const reads: { list: number[]; stride: number; index: number }[] = [];
+  groups.forEach((g, gi) => {
+    lists[gi].forEach((list, mode) => {
+      if (!list.length) return;
+      const { out, stride } = encode(b, g, mode, list);
+      reads.push({ list, stride, index: b.read(out, list.length * stride * 4) });
+    });
+  });
+  const res = await b.run();
+  const out: Float32Array[] = new Array(cands.length);
+  for (const { list, stride, index } of reads) {
+    list.forEach((ci, k) => (out[ci] = res[index].subarray(k * stride, (k + 1) * stride)));
+  }
+  return out;
+}
+
 export function makeGroups(
   rt: GpuRuntime,
   prepared: PreparedSeries[],

@@ -26,7 +26,7 @@ import {
   type VarianceInit,
 } from "./garch_core.ts";
 import { densityConstants } from "./garch_dist.ts";
-import { GPU_DECREMENT, LAMBDAS, makeGroups } from "./garch_gpu.ts";
+import { evaluateGrouped, GPU_DECREMENT, LAMBDAS, makeGroups } from "./garch_gpu.ts";
 import { type GarchModelSpec, layout, modelPresample } from "./garch_model.ts";
 import {
   checkModelOptions,
@@ -100,53 +100,43 @@ export function modelEvaluator(
   const nFull = 1 + k + k * (k + 1) / 2;
   const { groups, groupOf } = makeGroups(rt, prepared);
   const evaluate = async (cands: ModelCand[]): Promise<Float32Array[]> => {
-    const lists = groups.map(() => [[], [], []] as number[][]);
-    cands.forEach((c, ci) => lists[groupOf[c.series]][c.mode].push(ci));
-    const pipes = await Promise.all([0, 1, 2].map((md) => lists.some((l) => l[md].length) ? pipe(md) : null));
-    const b = rt.batch();
-    const reads: { list: number[]; stride: number; index: number }[] = [];
-    groups.forEach((g, gi) => {
-      lists[gi].forEach((list, mode) => {
-        if (!list.length) return;
-        const f = new Float32Array(list.length * CAND), seg = new Uint32Array(list.length + 1);
-        seg[0] = list.length;
-        list.forEach((ci, j) => {
-          const c = cands[ci], pre = modelPresample(prepared[c.series], init, c.th[0], gjr);
-          f.set(c.th, j * CAND);
-          f.set([pre.b, pre.db, pre.bn, pre.dbn], j * CAND + PRE);
-          f.set(densityConstants(m.dist, c.th.subarray(L.shape)), j * CAND + PRE + 4);
-          seg[j + 1] = g.local.get(c.series)!;
-        });
-        const stride = mode === Mode.Full ? nFull : 1;
-        const out = b.storage(list.length * stride * 4), state = b.storage(list.length * STATE * 4);
-        const cbuf = b.upload(f), sbuf = b.upload(seg);
-        const longest = list.reduce((a, ci) => Math.max(a, prepared[cands[ci].series].x.length), 0);
-        const n = mode === Mode.Grid ? Math.min(longest, GRID_POINTS) : longest;
-        const chunk = chunkPoints(rt, m, mode === Mode.Full);
-        for (let t0 = 0; t0 < n; t0 += chunk) {
-          b.dispatchNamed(
-            pipes[mode]!,
-            {
-              x: g.x,
-              segs: g.segs,
-              cands: cbuf,
-              cseg: sbuf,
-              out,
-              state,
-              range: b.upload(Uint32Array.of(t0, t0 + chunk)),
-            },
-            grid(list.length, wg, rt.limits.maxWorkgroupsPerDim),
-          );
-        }
-        reads.push({ list, stride, index: b.read(out, list.length * stride * 4) });
+    // Only the modes in use are compiled (a large shader takes a while on the software adapter).
+    const pipes = await Promise.all(
+      [0, 1, 2].map((md) => cands.some((c) => c.mode === md) ? pipe(md) : null),
+    );
+    return evaluateGrouped(rt, groups, groupOf, cands, (b, g, mode, list) => {
+      const f = new Float32Array(list.length * CAND), seg = new Uint32Array(list.length + 1);
+      seg[0] = list.length;
+      list.forEach((ci, j) => {
+        const c = cands[ci], pre = modelPresample(prepared[c.series], init, c.th[0], gjr);
+        f.set(c.th, j * CAND);
+        f.set([pre.b, pre.db, pre.bn, pre.dbn], j * CAND + PRE);
+        f.set(densityConstants(m.dist, c.th.subarray(L.shape)), j * CAND + PRE + 4);
+        seg[j + 1] = g.local.get(c.series)!;
       });
+      const stride = mode === Mode.Full ? nFull : 1;
+      const out = b.storage(list.length * stride * 4), state = b.storage(list.length * STATE * 4);
+      const cbuf = b.upload(f), sbuf = b.upload(seg);
+      const longest = list.reduce((a, ci) => Math.max(a, prepared[cands[ci].series].x.length), 0);
+      const n = mode === Mode.Grid ? Math.min(longest, GRID_POINTS) : longest;
+      const chunk = chunkPoints(rt, m, mode === Mode.Full);
+      for (let t0 = 0; t0 < n; t0 += chunk) {
+        b.dispatchNamed(
+          pipes[mode]!,
+          {
+            x: g.x,
+            segs: g.segs,
+            cands: cbuf,
+            cseg: sbuf,
+            out,
+            state,
+            range: b.upload(Uint32Array.of(t0, t0 + chunk)),
+          },
+          grid(list.length, wg, rt.limits.maxWorkgroupsPerDim),
+        );
+      }
+      return { out, stride };
     });
-    const res = await b.run();
-    const out: Float32Array[] = new Array(cands.length);
-    for (const { list, stride, index } of reads) {
-      list.forEach((ci, j) => (out[ci] = res[index].subarray(j * stride, (j + 1) * stride)));
-    }
-    return out;
   };
   const destroy = () => {
     for (const g of groups) {
