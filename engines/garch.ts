@@ -97,26 +97,15 @@ export interface GarchEngineConfig
   init?: GarchOptions["init"];
 }
 
-/** One model's fits of a column (an entry of `GarchColumnReport.models`): its last refit's, and counts. */
-export interface GarchModelReport {
-  /** Status of the last refit. */
-  status: GarchStatus;
-  /** Why, for any status but "converged". */
-  message: string | null;
-  /** Estimates of the last refit, by name (kernels/garch_model.ts). */
-  params: GarchModelParams | null;
-  /** Their standard errors (inverse Hessian). */
-  se: GarchModelParams | null;
-  /** Their Bollerslev-Wooldridge robust standard errors. */
-  robust_se: GarchModelParams | null;
-  /** Log-likelihood of the last refit. */
-  loglik: number | null;
-  /** AIC of the last refit. */
-  aic: number | null;
-  /** BIC of the last refit. */
-  bic: number | null;
-  /** sum alpha + sum gamma / 2 + sum beta of the last refit. */
-  persistence: number | null;
+/**
+ * One model's fits of a column (an entry of `GarchColumnReport.models`): its last refit's status, estimates,
+ * standard errors and criteria (as in `GarchModelFit`), and counts over the refits.
+ */
+export interface GarchModelReport extends
+  Pick<
+    GarchModelFit,
+    "status" | "message" | "params" | "se" | "robust_se" | "loglik" | "aic" | "bic" | "persistence"
+  > {
   /** Fits without estimates. */
   refits_failed: number;
   /** Fits that stopped before convergence. */
