@@ -69,6 +69,8 @@ export interface ChunkedTaskResult {
   parts: number;
   /** First row computed (0: the whole series; > 0: an append). */
   from: number;
+  /** Time spent writing parts and committing the manifest, in ms (the summary's `write` phase). */
+  writeMs: number;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function runTaskInChunks(
   }
   const chunks = { rows: plan.rows, back: plan.back, ahead: plan.ahead, parts: r.parts, from: r.from };
   Object.assign(row, { rows: frame.rows, features: r.features, quality, chunks });
+  if (row.phases_ms) row.phases_ms.write = Math.round(r.writeMs);
   log("info", r.from ? "task committed (appended)" : "task committed", {
     rows: frame.rows,
     features: r.features,
@@ -117,7 +120,7 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
   const checkpoints = resume?.checkpoints ?? [];
   const quality = new QualityTally(resume?.quality);
   const inputNames = new Set(frame.columns.keys());
-  let parts = 0;
+  let parts = 0, writeMs = 0;
   const notes: Record<string, string> = {};
   await runEnginesChunked(frame, o.engines, o.config, o.compute, {
     ...plan,
@@ -127,7 +130,9 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
     checkpoint: (row) => checkpoints.push({ row, quality: quality.snapshot() }),
     part: async (p) => {
       quality.add(new Map([...p.columns].filter(([k]) => !inputNames.has(k) && !k.startsWith("y_"))));
+      const t0 = performance.now();
       await out.part(p.columns, { name: frame.timestampColumn!, values: p.timestamps! });
+      writeMs += performance.now() - t0;
       parts++;
     },
     progress: (
@@ -150,12 +155,15 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
     inputs_sha256: inputsSha256(frame, frame.rows),
     checkpoints: encodeNonFinite(checkpoints),
   };
+  const t0 = performance.now();
   const manifest = await out.commit(o.meta, { chunked });
+  writeMs += performance.now() - t0;
   return {
     quality: quality.assess(frame.columns, notes),
     features: manifest.columns.length - 1 - frame.columns.size,
     parts,
     from: resume?.from ?? 0,
+    writeMs,
   };
 }
 
