@@ -247,6 +247,7 @@ const UNCAPPED: Record<string, string> = {
   "fracdiff --threshold": "bounded by the FFD weight count (kernel check)",
   "min_d --threshold": "bounded by the FFD weight count over the d search (kernel check)",
   "logstab --shift": "a value offset, not a size",
+  "logstab --prior_min": "a carried value of the series (chunked runs), not a size",
 };
 
 Deno.test(
@@ -412,6 +413,12 @@ Deno.test(
         `  extraction:\n    windows: [900]\n    workers: 1\n` +
         `pipeline:\n  engines:\n    garch_models: {enabled: false}\n    statistical_tests: {enabled: false}\n` +
         `generator:\n  if_empty: false\n`,
+    );
+    // The budget must hold the longest declared history (2e6 rows here) whatever the series' length.
+    const text = await Deno.readTextFile(config);
+    await Deno.writeTextFile(
+      config,
+      text.replace("  backend: cpu\n", "  backend: cpu\n  memory_budget: 4GiB\n"),
     );
     // Both backends where an adapter exists: windows at the cap must not reach a shader's loop budget.
     const adapter = await navigator.gpu?.requestAdapter();
