@@ -1,5 +1,5 @@
 /**
- * The library from outside the repository (issue 11 §6): a user's own Deno script in a folder of its own (no
+ * The library from outside the repository: a user's own Deno script in a folder of its own (no
  * deno.json, so none of our import map) imports mod.ts by file URL and runs without permission flags. It used to
  * fail with `Import "comlink" not a dependency`, because library modules imported npm packages by bare names
  * that only our deno.json resolved. Library modules therefore import `npm:name@version`, and the versions must
@@ -83,4 +83,17 @@ Deno.test("library modules import npm packages as npm:name@version, the versions
   }
   assert.ok(checked > 10);
   assert.deepEqual(problems, []);
+});
+
+Deno.test("the page's stand-ins for CLI-only npm packages name the versions deno.json maps", async () => {
+  // web/build.ts maps e.g. "npm:postgres@3.4.9" to a browser stub; after a version bump that key would no
+  // longer match the library's import and the real client would reach the page's bundle.
+  const build = await Deno.readTextFile(new URL("web/build.ts", ROOT));
+  const stubbed = [...build.matchAll(/"(npm:[^"]+)":\s*"stubs\//g)].map((m) => m[1]);
+  assert.ok(stubbed.length >= 1, "no npm stand-ins found in web/build.ts");
+  const imports = Object.values(
+    (JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))) as { imports: Record<string, string> })
+      .imports,
+  );
+  for (const spec of stubbed) assert.ok(imports.includes(spec), `${spec} (web/build.ts) is not in deno.json`);
 });
