@@ -673,14 +673,37 @@ function nullify(p: GarchParams): GarchParams {
   return { mu: f(p.mu), omega: f(p.omega), alpha: f(p.alpha), beta: f(p.beta) };
 }
 
+/**
+ * Prepares every series for fitting; one that cannot be fitted (too short, constant) gets `empty(...)` in its
+ * place in `fits`. `owner[k]` is the input index of `prepared[k]`.
+ */
+export function prepareAll<F>(
+  series: ArrayLike<number>[],
+  maxSamples: number,
+  empty: (status: GarchStatus, nobs: number, message: string) => F,
+): { fits: (F | null)[]; prepared: PreparedSeries[]; owner: number[] } {
+  const fits: (F | null)[] = series.map(() => null);
+  const prepared: PreparedSeries[] = [];
+  const owner: number[] = [];
+  series.forEach((r, i) => {
+    const p = prepareSeries(r, maxSamples);
+    if ("status" in p) fits[i] = empty(p.status, p.nobs, p.message);
+    else {
+      prepared.push(p);
+      owner.push(i);
+    }
+  });
+  return { fits, prepared, owner };
+}
+
 /** A fit result without estimates (too short, constant). */
-export function emptyFit(
+export function emptyFit<P = GarchParams>(
   status: GarchStatus,
   nobs: number,
   message: string,
   init: VarianceInit,
   backend: "cpu" | "webgpu",
-): GarchFit {
+): GarchFitOf<P> {
   return {
     status,
     message,

@@ -27,8 +27,8 @@ import {
   GRID_POINTS,
   newtonDirection,
   newtonF64,
+  prepareAll,
   type PreparedSeries,
-  prepareSeries,
   presample,
   project,
   startingGrid,
@@ -82,17 +82,11 @@ export async function fitGarchGpu(
 ): Promise<GarchFit[]> {
   const o = { ...GARCH_DEFAULTS, ...opts };
   checkOptions(o);
-  const fits: (GarchFit | null)[] = series.map(() => null);
-  const prepared: PreparedSeries[] = [];
-  const owner: number[] = [];
-  series.forEach((r, i) => {
-    const p = prepareSeries(r, o.maxSamples);
-    if ("status" in p) fits[i] = emptyFit(p.status, p.nobs, p.message, o.init, "webgpu");
-    else {
-      prepared.push(p);
-      owner.push(i);
-    }
-  });
+  const { fits, prepared, owner } = prepareAll(
+    series,
+    o.maxSamples,
+    (status, nobs, message) => emptyFit(status, nobs, message, o.init, "webgpu"),
+  );
   if (!prepared.length) return fits as GarchFit[];
 
   // llvmpipe runs one workgroup per thread, SIMD across its invocations: small groups spread few series.

@@ -19,6 +19,7 @@ import {
   checkOptions,
   cholSolve,
   DECREMENT_TOL,
+  emptyFit,
   fitGarchCpu,
   GARCH_DEFAULTS,
   type GarchFit,
@@ -471,23 +472,8 @@ export function emptyModelFit(
   return {
     model: m.name,
     mean: o.mean,
-    status,
-    message,
-    nobs,
-    params: null,
-    se: null,
-    robust_se: null,
-    loglik: null,
-    aic: null,
-    bic: null,
-    persistence: null,
-    half_life: null,
-    iterations: 0,
-    decrement: null,
-    init: o.init,
-    presample: null,
+    ...emptyFit(status, nobs, message, o.init, backend),
     presample_neg: null,
-    backend,
   };
 }
 

@@ -18,13 +18,7 @@
  */
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import { grid } from "../runtime/gpu.ts";
-import {
-  type GarchStatus,
-  GRID_POINTS,
-  type PreparedSeries,
-  prepareSeries,
-  type VarianceInit,
-} from "./garch_core.ts";
+import { GRID_POINTS, prepareAll, type PreparedSeries, type VarianceInit } from "./garch_core.ts";
 import { densityConstants } from "./garch_dist.ts";
 import { evaluateGrouped, GPU_DECREMENT, LAMBDAS, makeGroups } from "./garch_gpu.ts";
 import { type GarchModelSpec, layout, modelPresample } from "./garch_model.ts";
@@ -156,17 +150,12 @@ export async function fitGarchModelGpu(
 ): Promise<GarchModelFit[]> {
   const o = { ...GARCH_MODEL_DEFAULTS, ...opts };
   checkModelOptions(o);
-  const fits: (GarchModelFit | null)[] = series.map(() => null);
-  const prepared: PreparedSeries[] = [];
-  const owner: number[] = [];
-  series.forEach((r, i) => {
-    const p = prepareSeries(r, o.maxSamples);
-    if ("status" in p) fits[i] = emptyModelFit(m, o, p.status as GarchStatus, p.nobs, p.message, "webgpu");
-    else {
-      prepared.push(forMean(p, o.mean));
-      owner.push(i);
-    }
-  });
+  const all = prepareAll(
+    series,
+    o.maxSamples,
+    (status, nobs, message) => emptyModelFit(m, o, status, nobs, message, "webgpu"),
+  );
+  const { fits, owner } = all, prepared = all.prepared.map((p) => forMean(p, o.mean));
   if (!prepared.length) return fits as GarchModelFit[];
   const k = layout(m).k;
   const problems = prepared.map((p) => problem(p, m, o.init, o.mean));
