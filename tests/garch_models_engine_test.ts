@@ -6,9 +6,9 @@
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
 import { main } from "../cli/main.ts";
-import { type GarchEngineConfig, garchModels } from "../engines/garch.ts";
+import type { GarchEngineConfig } from "../engines/garch.ts";
+import { garchConfig, garchVol } from "./garch_check.ts";
 import { seededNormals } from "../runtime/rng.ts";
-import { makeFrame } from "../io/frame.ts";
 import { fitGarchModelCpu, parseModel, percentLogReturns, walkForwardRefits } from "../kernels/garch.ts";
 import { validateConfig } from "../config/schema.ts";
 import type { RunSummary } from "../pipeline/run.ts";
@@ -36,25 +36,13 @@ function prices(n: number, seed: number): Float64Array {
   return close;
 }
 
-const BASE: GarchEngineConfig = {
-  columns: ["close"],
-  p: 1,
-  q: 1,
-  max_iter: 1000,
-  max_samples: 10000,
-  mode: "walk_forward",
+const BASE = garchConfig({
   window: 1200,
   refit_every: 600,
   min_samples: 600,
   models: ["garch11", "gjr11_t"],
-  select_by: "aic",
-};
-
-async function run(close: Float64Array, cfg: GarchEngineConfig) {
-  const frame = makeFrame("mem", close.length, new Map([["close", close]]));
-  const res = await garchModels(frame, cfg, CPU);
-  return { vol: res.columns.get("close_garch_vol")!, report: res.report };
-}
+});
+const run = (close: Float64Array, cfg: GarchEngineConfig) => garchVol(close, cfg, CPU);
 
 const close = prices(2000, 3);
 const dem = Float64Array.from(

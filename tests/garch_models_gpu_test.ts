@@ -5,7 +5,8 @@
  * the f64 finish reaching the CPU path's optimum, and the engine's walk-forward on the GPU.
  */
 import { strict as assert } from "node:assert";
-import { type GarchEngineConfig, garchModels } from "../engines/garch.ts";
+import { garchModels } from "../engines/garch.ts";
+import { garchConfig, pricesFromReturns } from "./garch_check.ts";
 import { makeFrame } from "../io/frame.ts";
 import { fitGarchModel, parseModel } from "../kernels/garch.ts";
 import { prepareSeries } from "../kernels/garch_core.ts";
@@ -108,22 +109,14 @@ Deno.test({
   name: "engine on WebGPU: walk-forward with garch11 and gjr11_t within 1e-4 of the CPU path",
   ...opts,
   fn: async () => {
-    const close = new Float64Array(dem.length + 1);
-    close[0] = 100;
-    dem.forEach((r, t) => (close[t + 1] = close[t] * Math.exp(r / 100)));
+    const close = pricesFromReturns(dem);
     const frame = makeFrame("mem", close.length, new Map([["close", close]]));
-    const cfg: GarchEngineConfig = {
-      columns: ["close"],
-      p: 1,
-      q: 1,
-      max_iter: 1000,
-      max_samples: 10000,
-      mode: "walk_forward",
+    const cfg = garchConfig({
       window: 1000,
       refit_every: 400,
       min_samples: 800,
       models: ["garch11", "gjr11_t"],
-    };
+    });
     const [g, c] = [await garchModels(frame, cfg, GPU), await garchModels(frame, cfg, CPU)];
     assert.equal(g.report.columns.close.models.gjr11_t.backend, "webgpu");
     assert.equal(g.report.columns.close.model, c.report.columns.close.model);

@@ -6,9 +6,9 @@
  * refits; warm starts; the in_sample option's warning; the features.garch config keys.
  */
 import { strict as assert } from "node:assert";
-import { type GarchEngineConfig, garchModels } from "../engines/garch.ts";
+import type { GarchEngineConfig } from "../engines/garch.ts";
+import { garchConfig, garchVol, pricesFromReturns } from "./garch_check.ts";
 import { seededNormals } from "../runtime/rng.ts";
-import { makeFrame } from "../io/frame.ts";
 import { fitGarchCpu, type GarchFit, percentLogReturns, walkForwardRefits } from "../kernels/garch.ts";
 import { simulateGarch } from "../kernels/garch_core.ts";
 import { validateConfig } from "../config/schema.ts";
@@ -27,30 +27,13 @@ function prices(n: number, seed: number, gaps: number[] = []): Float64Array {
     { mu: 0.01, omega: 0.02, alpha: 0.08, beta: 0.9 },
     seededNormals(n + 499, 77, seed),
   );
-  const close = new Float64Array(n);
-  close[0] = 100;
-  for (let t = 1; t < n; t++) close[t] = close[t - 1] * Math.exp(r[t - 1] / 100);
+  const close = pricesFromReturns(r, n);
   for (const g of gaps) close[g] = NaN;
   return close;
 }
 
-const BASE: GarchEngineConfig = {
-  columns: ["close"],
-  p: 1,
-  q: 1,
-  max_iter: 1000,
-  max_samples: 10000,
-  mode: "walk_forward",
-  window: 1500,
-  refit_every: 700,
-  min_samples: 500,
-};
-
-async function vol(close: Float64Array, cfg: GarchEngineConfig, compute: Compute) {
-  const frame = makeFrame("mem", close.length, new Map([["close", close]]));
-  const res = await garchModels(frame, cfg, compute);
-  return { vol: res.columns.get("close_garch_vol")!, report: res.report };
-}
+const BASE = garchConfig({ window: 1500, refit_every: 700, min_samples: 500 });
+const vol = garchVol;
 
 /** Cut rows: the first value's row and every refit row, each -1 / +0 / +1, points between refits, the last rows. */
 function cutRows(close: Float64Array, cfg: GarchEngineConfig): number[] {
