@@ -67,8 +67,6 @@ export interface BkReport {
   input: string;
   /** Rows at each edge without a value (before filling). */
   warmup: { start: number; end: number };
-  /** NaN rows per output column. */
-  nan_rows: Record<string, number>;
 }
 
 /** The feature_engineering report: Baxter-King, and the feature sets' extraction when one ran. */
@@ -107,9 +105,6 @@ export async function engineerFeatures(
   const ms = Math.round(performance.now() - t0);
   const out = new Map<string, Float64Array>();
   cfg.columns.forEach((c, i) => out.set(bkColumnName(c, bk), y[i]));
-  const nan = Object.fromEntries(
-    cfg.columns.map((c, i) => [bkColumnName(c, bk), y[i].reduce((a, v) => a + (Number.isNaN(v) ? 1 : 0), 0)]),
-  );
   return {
     columns: out,
     report: {
@@ -125,7 +120,6 @@ export async function engineerFeatures(
         input: "log",
         // Rows at each edge without a value (before filling): 2k at the start (causal), or k at each end.
         warmup: bk.mode === "causal" ? { start: 2 * bk.k, end: 0 } : { start: bk.k, end: bk.k },
-        nan_rows: nan,
       },
       columns: out.size,
     },

@@ -98,6 +98,15 @@ function segmentKeys(frame: Frame, kind: string): Float64Array {
   return keys;
 }
 
+/** Segments per segment kind of `frame` (one window ends at each segment's last row). */
+export function frameSegmentCounts(frame: Frame, kinds: string[]): Record<string, number> {
+  return segmentCounts(kinds, kinds.map((k) => segmentLens(segmentKeys(frame, k))));
+}
+
+function segmentCounts(kinds: string[], segLens: Int32Array[]): Record<string, number> {
+  return Object.fromEntries(kinds.map((k, s) => [k, segLens[s].filter((l) => l > 0).length]));
+}
+
 /**
  * Runs the feature-set extraction on one frame.
  *
@@ -176,7 +185,7 @@ export async function extractFeatures(
       set: cfg.set,
       windows: cfg.windows,
       // One window ends at each segment's last row.
-      segments: Object.fromEntries(segments.map((k, s) => [k, segLens[s].filter((l) => l > 0).length])),
+      segments: segmentCounts(segments, segLens),
       input_columns: cfg.columns,
       features: features.length,
       placement,

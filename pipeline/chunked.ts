@@ -23,7 +23,9 @@ import type { Kernel, Params } from "../kernels/kernel.ts";
 import { rollingCorr } from "../kernels/rolling_corr.ts";
 import { zscore } from "../kernels/rolling_moments.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
+import { frameSegmentCounts } from "../kernels/feature_frame.ts";
 import { ChunkedGarch } from "../engines/garch_chunked.ts";
+import type { FeatureEngineeringReport } from "../engines/feature_engineering.ts";
 import { resolveTarget, type SelectionReport } from "../engines/statistical_tests.ts";
 import { parseTarget } from "../engines/target.ts";
 import type { Engine, EngineStep } from "./engines.ts";
@@ -344,7 +346,14 @@ export async function runEnginesChunked(
     }
     o.progress?.(e, n, engineMs);
   }
-  for (const [name, step] of lastResults) o.done?.({ ...step, ms: Math.round(engineMs[name]) });
+  for (const [name, step] of lastResults) {
+    // A window engine's report is its last chunk's; the feature sets' segment counts are the series'.
+    const ext = step.engine.name === "feature_engineering"
+      ? (step.result.report as FeatureEngineeringReport).extraction
+      : undefined;
+    if (ext?.segments) ext.segments = frameSegmentCounts(frame, Object.keys(ext.segments));
+    o.done?.({ ...step, ms: Math.round(engineMs[name]) });
+  }
   if (garch && garchEngine) {
     const { report, notes } = await garch.report();
     o.done?.(

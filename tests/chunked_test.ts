@@ -62,6 +62,9 @@ Deno.test(
       assert.deepEqual(untimed(reports.garch_models), untimed(want.garch_models));
       assert.ok(want.garch_models!.columns.close.refits >= 8);
       assert.deepEqual(untimed(reports.statistical_tests), untimed(want.statistical_tests));
+      // The window engines' reports describe the series too (segment counts included), not the last chunk.
+      assert.deepEqual(untimed(reports.stationarization), untimed(want.stationarization));
+      assert.deepEqual(untimed(reports.feature_engineering), untimed(want.feature_engineering));
     }
   },
 );
