@@ -491,7 +491,7 @@ const SCHEMA = obj({
   storage: obj({
     output: str("out/run", { check: location("an output location") }),
     format: oneOf(["feather", "parquet"], "feather"),
-    compression: filledLater<Compression>(oneOf(["lz4", "zstd", "none"], undefined)), // by format
+    compression: filledLater<Compression>(oneOf(["lz4", "zstd", "none"], undefined)), // null: zstd (finish)
     registry: nullable(registryLocation),
     s3: obj({
       endpoint: nullable(),
@@ -566,7 +566,7 @@ const SCHEMA = obj({
     selection_exclude: list(str(undefined), ["open", "high", "low", "close"]),
     selection_min_coverage: num(0.75, { gt: 0, max: 1 }),
     selection_fdr_level: numOrNull({ gt: 0, max: 1 }),
-    selection_stop_after: int(0, 0, LIMITS.permutations),
+    selection_stop_after: int(10, 0, LIMITS.permutations),
     columns: list(str(undefined), ["close"], { nonEmpty: true }),
   }),
   pipeline: obj({
@@ -800,7 +800,7 @@ function walk(s: Spec, raw: unknown, path: string, ctx: Ctx, fromEnv = false, or
 function finish(c: Config, ctx: Ctx): void {
   const st = c.storage;
   const compression = st.compression as Compression | null;
-  if (compression === null) st.compression = st.format === "parquet" ? "zstd" : "lz4";
+  if (compression === null) st.compression = "zstd";
   else if (st.format === "parquet" && compression !== "zstd") {
     ctx.errors.push(
       `storage.compression: parquet output is always zstd, got ${JSON.stringify(compression)} ` +

@@ -17,6 +17,7 @@ import type { BadCells, Frame, SkippedColumn } from "./frame.ts";
 import { parseCsvNumber } from "./csv.ts";
 import { type ArrowBodyBuffer, type ArrowLayout, checkArrowIpc, checkNulls } from "./arrow_check.ts";
 import { lz4FrameDecode } from "./lz4.ts";
+import { zstdDecompress } from "./zstd.ts";
 import { frameWithTimestamps } from "./timestamps.ts";
 
 /**
@@ -70,7 +71,8 @@ function zstdDecode(b: Uint8Array): Uint8Array {
       if (size !== want) throw new Error(`a ZSTD frame declares ${size} bytes, its prefix says ${want}`);
     }
   }
-  return checkedLength(b, aligned(decompressZstd(b)));
+  // Native and length-checked when the prefix gives the length; old apache-arrow JS files leave it unknown.
+  return checkedLength(b, aligned(want === undefined ? decompressZstd(b) : zstdDecompress(b, want)));
 }
 
 /**

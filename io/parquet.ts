@@ -1,4 +1,4 @@
-/** Parquet decoding via hyparquet (all codecs through hyparquet-compressors). */
+/** Parquet decoding via hyparquet (ZSTD through the native codec, io/zstd.ts; other codecs through hyparquet-compressors). */
 
 import {
   type FileMetaData,
@@ -10,6 +10,7 @@ import {
 import type { SchemaTree } from "npm:hyparquet@1.31.5";
 import { compressors } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
+import { zstdDecompress } from "./zstd.ts";
 import {
   checkColumnChunk,
   checkPageRuns,
@@ -245,7 +246,7 @@ function chunkChecker(chunks: ChunkRange[], source: string) {
   };
   /** hyparquet's decompressors, each checking the runs of a data page it inflated (pages from `check`). */
   const checkedCompressors = Object.fromEntries(
-    Object.entries(compressors).map(([codec, inflate]) => [
+    Object.entries({ ...compressors, ZSTD: zstdDecompress }).map(([codec, inflate]) => [
       codec,
       (input: Uint8Array, length: number) => {
         const out = inflate(input, length);

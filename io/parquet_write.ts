@@ -3,13 +3,13 @@
  * INT64 TIMESTAMP_MILLIS, ZSTD pages through node:zlib's zstd (Deno and Node; the browser passes its own).
  */
 import { parquetWriteBuffer } from "npm:hyparquet-writer@0.17.0";
-import * as zlib from "node:zlib";
+import { zstdCompress as nativeZstd } from "./zstd.ts";
 
 /** A page compressor as hyparquet-writer expects it. */
 export type Compressor = (input: Uint8Array) => Uint8Array;
 
-/** ZSTD through node:zlib (available in Deno 2 and Node 22+). */
-export const zstdCompress: Compressor = (input) => new Uint8Array(zlib.zstdCompressSync(input));
+/** ZSTD through node:zlib (io/zstd.ts). */
+export const zstdCompress: Compressor = nativeZstd;
 
 /** Encodes named f64 columns (and optional epoch-ms timestamps, written first) as a ZSTD Parquet file. */
 export function encodeParquet(

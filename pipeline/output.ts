@@ -15,7 +15,6 @@ import {
   TimestampMillisecond,
 } from "npm:apache-arrow@21.2.0";
 import lz4 from "npm:lz4js@0.2.0";
-import * as zlib from "node:zlib";
 import { encodeParquet, zstdCompress } from "../io/parquet_write.ts";
 import type { Storage } from "../io/storage.ts";
 import { sha256Hex } from "../io/checksum.ts";
@@ -76,7 +75,7 @@ function registerArrowEncoders(): void {
     compressionRegistry.set(type, decode ? { encode, decode } : { encode });
   };
   set(CompressionType.LZ4_FRAME, (b) => lz4.compress(b));
-  set(CompressionType.ZSTD, (b) => new Uint8Array(zlib.zstdCompressSync(b)));
+  set(CompressionType.ZSTD, zstdCompress);
   encodersRegistered = true;
 }
 

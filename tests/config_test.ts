@@ -34,7 +34,7 @@ Deno.test("config: empty text gives the documented defaults", () => {
   assert.deepEqual(c.storage, {
     output: "out/run",
     format: "feather",
-    compression: "lz4",
+    compression: "zstd",
     registry: null,
     s3: {
       endpoint: null,

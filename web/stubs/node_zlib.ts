@@ -3,8 +3,9 @@
  * `zstdCompressSync` from it: for Parquet pages and ZSTD Feather buffers, and apache-arrow test-encodes with
  * every registered encoder when the Feather writer registers its codecs. Here it writes a valid ZSTD frame
  * made of raw (stored) blocks: any ZSTD decoder reads it, it is just not smaller than the input.
- * Decoding goes through hyparquet-compressors, which needs no Node API.
+ * `zstdDecompressSync` (io/zstd.ts: the readers) decodes with hyparquet-compressors' pure-JS decoder.
  */
+import { decompressZstd } from "npm:hyparquet-compressors@1.1.2";
 
 /** The largest ZSTD block (128 KiB). */
 const MAX_BLOCK = 1 << 17;
@@ -34,3 +35,14 @@ export function zstdCompressSync(input: Uint8Array, _opts?: unknown): Uint8Array
 
 /** The constants object the generator reads its ZSTD level key from (the level is ignored here). */
 export const constants: Record<string, number> = { ZSTD_c_compressionLevel: 100 };
+
+/** node:zlib's `zstdDecompressSync` for one frame, refusing an output over `maxOutputLength` as Node does. */
+export function zstdDecompressSync(input: Uint8Array, opts?: { maxOutputLength?: number }): Uint8Array {
+  const out = decompressZstd(input);
+  if (opts?.maxOutputLength !== undefined && out.length > opts.maxOutputLength) {
+    throw Object.assign(new RangeError(`Cannot create a Buffer larger than ${opts.maxOutputLength} bytes`), {
+      code: "ERR_BUFFER_TOO_LARGE",
+    });
+  }
+  return out;
+}
