@@ -74,7 +74,7 @@ async function config(
       "  backend: cpu",
       "features:",
       `  rolling_windows: [${(opts.windows ?? [10, 20]).join(", ")}]`,
-      ...(opts.slow ? ["  selection_permutations: 2999"] : []),
+      ...(opts.slow ? ["  selection_permutations: 2999", "  selection_stop_after: 0"] : []),
       "generator:",
       "  if_empty: false",
       "pipeline:",
