@@ -1,7 +1,23 @@
 /** Content checksums shared by the loader's cache keys, input fingerprints and output manifests. */
+import { createHash } from "node:crypto";
 
-/** Hex SHA-256 of the bytes (Web Crypto: Deno and the browser). */
+/**
+ * Whether node:crypto hashes here (Deno, Node; the page's stand-in throws): it uses the CPU's SHA
+ * instructions, ~7x faster than Web Crypto in Deno (57 MB: 36 ms against 240 ms), which matters for the
+ * manifests' per-part checksums.
+ */
+const NATIVE = (() => {
+  try {
+    createHash("sha256");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Hex SHA-256 of the bytes (node:crypto where available, else Web Crypto: the browser). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  if (NATIVE) return createHash("sha256").update(bytes).digest("hex");
   const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
 }
