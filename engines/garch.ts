@@ -238,37 +238,107 @@ export async function garchModels(
     for (const m of specs) fits.push((await fitGarchModel(returns, m, opts, compute)).map((f) => [f]));
   }
   // chosen[column][refit]: the model index with the lowest criterion among the fits with estimates.
-  const chosen = returns.map((_, c) =>
-    fits[0][c].map((_, k) => {
-      let best = -1;
-      specs.forEach((_, m) => {
-        const v = fits[m][c][k][by];
-        if (fits[m][c][k].params && v !== null && (best < 0 || v < fits[best][c][k][by]!)) best = m;
-      });
-      return best;
-    })
-  );
+  const chosen = returns.map((_, c) => fits[0][c].map((_, k) => chooseModel(fits.map((f) => f[c][k]), by)));
   const vols = returns.map((r, c) => {
     if (refits) return walkForwardVol(r, refits[c], specs, fits.map((f) => f[c]), chosen[c]);
     const m = chosen[c][0];
     return m < 0 ? new Float64Array(frame.rows).fill(NaN) : modelFilter(r, specs[m], fits[m][c][0].params!);
   });
-  const columns = new Map<string, Float64Array>();
+  const tallies = returns.map((_, c) => {
+    const t = newTally(specs.length);
+    chosen[c].forEach((m, k) => tallyRefit(t, fits.map((f) => f[c][k]), m, refits?.[c][k].row ?? null));
+    const first = vols[c].findIndex(Number.isFinite);
+    t.firstRow = first < 0 ? null : first;
+    return t;
+  });
+  const { report, notes } = garchReport(frame.source, cfg, tallies, t0);
+  return { columns: new Map(cfg.columns.map((c, i) => [`${c}_garch_vol`, vols[i]])), report, notes };
+}
+
+/** The model with the lowest criterion among one refit's fits with estimates (index in the specs; -1: none). */
+export function chooseModel(fits: GarchModelFit[], by: "aic" | "bic"): number {
+  let best = -1;
+  fits.forEach((f, m) => {
+    const v = f[by];
+    if (f.params && v !== null && (best < 0 || v < fits[best][by]!)) best = m;
+  });
+  return best;
+}
+
+/**
+ * What the report says of one column's refits, counted refit by refit (a chunked run carries it from chunk to
+ * chunk, and between runs in its checkpoints).
+ */
+export interface GarchTally {
+  /** Each model's last fit (null before the first refit). */
+  last: (GarchModelFit | null)[];
+  /** Per model: its fits without estimates. */
+  failed: number[];
+  /** Per model: its fits that stopped before convergence. */
+  notConverged: number[];
+  /** Per model: the refits that chose it. */
+  selected: number[];
+  /** Refits run. */
+  refits: number;
+  /** The model chosen at the last refit (-1: none had estimates, or no refit yet). */
+  chosen: number;
+  /** First row with a value (null: none yet). */
+  firstRow: number | null;
+  /** Row of the last refit (null: none, or in_sample). */
+  lastRefitRow: number | null;
+}
+
+/** The tally of a column before any refit, for `models` models. */
+export function newTally(models: number): GarchTally {
+  const zeros = () => new Array<number>(models).fill(0);
+  return {
+    last: new Array(models).fill(null),
+    failed: zeros(),
+    notConverged: zeros(),
+    selected: zeros(),
+    refits: 0,
+    chosen: -1,
+    firstRow: null,
+    lastRefitRow: null,
+  };
+}
+
+/** Counts one refit (every model's fit at `row`, and the model it chose) into `t`. */
+export function tallyRefit(t: GarchTally, fits: GarchModelFit[], chosen: number, row: number | null): void {
+  fits.forEach((f, k) => {
+    t.last[k] = f;
+    if (!f.params) t.failed[k]++;
+    if (f.status === "not_converged") t.notConverged[k]++;
+    if (chosen === k) t.selected[k]++;
+  });
+  t.refits++;
+  t.chosen = chosen;
+  t.lastRefitRow = row;
+}
+
+/** The engine's report and notes from each column's tally (`t0`: the engine's start), each column logged. */
+export function garchReport(
+  source: string,
+  cfg: GarchEngineConfig,
+  tallies: GarchTally[],
+  t0: number,
+): { report: GarchReport; notes: Record<string, string> } {
+  const specs = garchModelSpecs(cfg.models);
+  const by = cfg.select_by ?? "aic", mean = cfg.mean ?? "constant";
+  const walk = cfg.mode === "walk_forward";
   const report: Record<string, GarchColumnReport> = {};
   const notes: Record<string, string> = {};
+  const tooShort = `fewer than min_samples (${cfg.min_samples}) finite returns`;
   cfg.columns.forEach((c, i) => {
-    columns.set(`${c}_garch_vol`, vols[i]);
-    const rs = refits?.[i] ?? null;
-    const sel = Math.max(0, chosen[i].at(-1) ?? 0);
-    const own = fits[sel][i];
-    const last = own.at(-1) ?? null;
-    const firstRow = vols[i].findIndex(Number.isFinite);
+    const t = tallies[i];
+    const sel = Math.max(0, t.chosen);
+    const last = t.last[sel];
     const models: Record<string, GarchModelReport> = {};
     specs.forEach((m, k) => {
-      const f = fits[k][i], l = f.at(-1) ?? null;
+      const l = t.last[k];
       models[m.name] = {
         status: l?.status ?? "too_short",
-        message: l ? l.message : `fewer than min_samples (${cfg.min_samples}) finite returns`,
+        message: l ? l.message : tooShort,
         params: l?.params ?? null,
         se: l?.se ?? null,
         robust_se: l?.robust_se ?? null,
@@ -276,9 +346,9 @@ export async function garchModels(
         aic: l?.aic ?? null,
         bic: l?.bic ?? null,
         persistence: l?.persistence ?? null,
-        refits_failed: f.filter((x) => !x.params).length,
-        refits_not_converged: f.filter((x) => x.status === "not_converged").length,
-        selected: chosen[i].filter((x) => x === k).length,
+        refits_failed: t.failed[k],
+        refits_not_converged: t.notConverged[k],
+        selected: t.selected[k],
         backend: l?.backend ?? null,
       };
     });
@@ -287,7 +357,7 @@ export async function garchModels(
       model: specs[sel].name,
       models,
       status: last?.status ?? "too_short",
-      message: last ? last.message : `fewer than min_samples (${cfg.min_samples}) finite returns`,
+      message: last ? last.message : tooShort,
       params: last?.params ?? null,
       se: last?.se ?? null,
       robust_se: last?.robust_se ?? null,
@@ -295,11 +365,11 @@ export async function garchModels(
       half_life: last?.half_life ?? null,
       loglik: last?.loglik ?? null,
       nobs: last?.nobs ?? 0,
-      refits: own.length,
-      refits_failed: own.filter((f) => !f.params).length,
-      refits_not_converged: own.filter((f) => f.status === "not_converged").length,
-      first_row: firstRow < 0 ? null : firstRow,
-      last_refit_row: rs?.at(-1)?.row ?? null,
+      refits: t.refits,
+      refits_failed: t.failed[sel],
+      refits_not_converged: t.notConverged[sel],
+      first_row: t.firstRow,
+      last_refit_row: t.lastRefitRow,
       backend: last?.backend ?? null,
     };
     report[c] = entry;
@@ -319,11 +389,10 @@ export async function garchModels(
           ? ` (${entry.refits} refits, ${entry.refits_failed} failed, ${entry.refits_not_converged} not converged)`
           : "") +
         (entry.message ? ` (${entry.message})` : ""),
-      { source: frame.source, ...q, loglik: entry.loglik, nobs: entry.nobs },
+      { source, ...q, loglik: entry.loglik, nobs: entry.nobs },
     );
   });
   return {
-    columns,
     report: {
       mode: cfg.mode,
       window: walk ? cfg.window : null,

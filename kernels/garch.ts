@@ -14,12 +14,20 @@ import {
   GARCH_DEFAULTS,
   type GarchFit,
   type GarchOptions,
+  type GarchParams,
   percentLogReturns,
   type Refit,
 } from "./garch_core.ts";
 import { fitGarchGpu } from "./garch_gpu.ts";
 import { fitGarchModelGpu } from "./garch_model_gpu.ts";
-import { type GarchDist, type GarchMean, type GarchModelSpec, modelName, parseModel } from "./garch_model.ts";
+import {
+  type GarchDist,
+  type GarchMean,
+  type GarchModelParams,
+  type GarchModelSpec,
+  modelName,
+  parseModel,
+} from "./garch_model.ts";
 import {
   checkModelOptions,
   fitGarchModelCpu,
@@ -57,6 +65,7 @@ export {
   modelFilter,
   modelFilterFrom,
   modelName,
+  ModelRecursion,
   parseModel,
 } from "./garch_model.ts";
 export { GARCH_MODEL_DEFAULTS, type GarchModelFit, type GarchModelOptions } from "./garch_model_fit.ts";
@@ -91,7 +100,8 @@ export const GARCH_BATCH_POINTS = 2 ** 24;
  * of all series are the series of one batched search (split only when they exceed GARCH_BATCH_POINTS),
  * each from `arch`'s grid: a warm start would chain refit k to refit k-1 and turn one search of ~6 awaited
  * batches into one per refit, while a batch costs about the same whatever it holds; the f64 finish on the host
- * still takes each refit to the same optimum the CPU path reaches.
+ * still takes each refit to the same optimum the CPU path reaches. `starts[i]` warm-starts series i's first
+ * refit on the CPU (the last converged estimates before these refits, when a run fits them chunk by chunk).
  */
 export function fitGarchWalkForward(
   series: Float64Array[],
@@ -99,6 +109,7 @@ export function fitGarchWalkForward(
   opts: Partial<GarchOptions>,
   compute: Compute,
   progress?: (done: number, total: number) => void,
+  starts?: (GarchParams | null)[],
 ): Promise<GarchFit[][]> {
   const o = { ...GARCH_DEFAULTS, ...opts };
   checkOptions(o);
@@ -111,7 +122,7 @@ export function fitGarchWalkForward(
     compute,
     "garch",
     (rt) => walkForwardGpu(series, refits, (ws) => fitGarchGpu(rt, ws, windowOpts), progress),
-    () => walkForwardCpu(series, refits, (w, prev) => fitGarchCpu(w, windowOpts, prev), progress),
+    () => walkForwardCpu(series, refits, (w, prev) => fitGarchCpu(w, windowOpts, prev), progress, starts),
   );
 }
 
@@ -152,11 +163,12 @@ function walkForwardCpu<F extends { status: string; params: object | null }>(
   refits: Refit[][],
   fit: (window: Float64Array, prev: F["params"]) => F,
   progress?: (done: number, total: number) => void,
+  starts?: F["params"][],
 ): F[][] {
   const total = refits.reduce((a, r) => a + r.length, 0);
   let done = 0;
   return series.map((r, i) => {
-    let prev: F["params"] = null;
+    let prev: F["params"] = starts?.[i] ?? null;
     return refits[i].map((f) => {
       const out = fit(r.subarray(f.lo, f.row), prev);
       if (out.status === "converged") prev = out.params;
@@ -188,7 +200,10 @@ export async function fitGarchModel(
   );
 }
 
-/** `fitGarchWalkForward` for one model of the family (see `fitGarchModel` for the paths). */
+/**
+ * `fitGarchWalkForward` for one model of the family (see `fitGarchModel` for the paths), `starts[i]` the
+ * CPU's warm start of series i's first refit.
+ */
 export async function fitGarchModelWalkForward(
   series: Float64Array[],
   refits: Refit[][],
@@ -196,11 +211,13 @@ export async function fitGarchModelWalkForward(
   opts: Partial<GarchModelOptions>,
   compute: Compute,
   progress?: (done: number, total: number) => void,
+  starts?: (GarchModelParams | null)[],
 ): Promise<GarchModelFit[][]> {
   const o = { ...GARCH_MODEL_DEFAULTS, ...opts };
   checkModelOptions(o);
   if (isGarch11(model, o.mean)) {
-    const fits = await fitGarchWalkForward(series, refits, o, compute, progress);
+    const s11 = starts?.map((p) => p && { mu: p.mu, omega: p.omega, alpha: p.alpha, beta: p.beta });
+    const fits = await fitGarchWalkForward(series, refits, o, compute, progress, s11);
     return fits.map((rs) => rs.map(fromGarchFit));
   }
   const windowOpts = { ...o, maxSamples: longestWindow(refits) };
@@ -209,7 +226,14 @@ export async function fitGarchModelWalkForward(
     compute,
     "garch",
     (rt) => walkForwardGpu(series, refits, (ws) => fitGarchModelGpu(rt, ws, model, windowOpts), progress),
-    () => walkForwardCpu(series, refits, (w, prev) => fitGarchModelCpu(w, model, windowOpts, prev), progress),
+    () =>
+      walkForwardCpu(
+        series,
+        refits,
+        (w, prev) => fitGarchModelCpu(w, model, windowOpts, prev),
+        progress,
+        starts,
+      ),
   );
 }
 

@@ -124,26 +124,77 @@ export function modelFilterFrom(
   to: number,
   out: Float64Array,
 ): void {
-  const L = layout(m), p = m.p, q = m.q, gjr = m.family === "gjr";
-  const mu = par.mu ?? 0, om = par.omega;
-  const al = L.names.slice(L.alpha, L.alpha + p).map((n) => par[n]);
-  const ga = gjr ? L.names.slice(L.gamma, L.gamma + p).map((n) => par[n]) : [];
-  const be = L.names.slice(L.beta, L.beta + q).map((n) => par[n]);
-  const E2 = new Float64Array(p).fill(b), EN = new Float64Array(p).fill(bn), H = new Float64Array(q).fill(b);
+  const rec = new ModelRecursion(m, par, b, bn);
   for (let t = lo; t < to; t++) {
     const v = r[t];
     if (t < from && !Number.isFinite(v)) continue;
-    // Summed in the order omega, alphas, gammas, betas: for GARCH(1,1) the same operations as ever.
-    let h = om;
-    for (let i = 0; i < p; i++) h += al[i] * E2[i];
-    for (let i = 0; i < ga.length; i++) h += ga[i] * EN[i];
-    for (let j = 0; j < q; j++) h += be[j] * H[j];
+    const h = rec.variance();
     if (t >= from) out[t] = Math.sqrt(h);
-    const e = v - mu, finite = Number.isFinite(e);
-    for (let i = p - 1; i > 0; i--) (E2[i] = E2[i - 1], EN[i] = EN[i - 1]);
+    rec.push(v, h);
+  }
+}
+
+/**
+ * The variance recursion of `modelFilterFrom` one return at a time (a chunked run streams it, and carries
+ * its `state` between runs): `variance()` is s2_t given the returns pushed so far, `push(r_t, s2_t)`
+ * advances (a non-finite r_t with the expectations, see `modelFilterFrom`).
+ */
+export class ModelRecursion {
+  readonly #mu: number;
+  readonly #om: number;
+  readonly #al: number[];
+  readonly #ga: number[];
+  readonly #be: number[];
+  /** e^2, e^2 1[e < 0] of the last p returns and the last q variances, newest first. */
+  readonly #e2: Float64Array;
+  readonly #en: Float64Array;
+  readonly #h: Float64Array;
+
+  /** Starts at the pre-sample values `b` (e^2 and s2) and `bn` (e^2 1[e < 0]). */
+  constructor(m: GarchModelSpec, par: GarchModelParams, b: number, bn: number) {
+    const L = layout(m), p = m.p, q = m.q;
+    this.#mu = par.mu ?? 0;
+    this.#om = par.omega;
+    this.#al = L.names.slice(L.alpha, L.alpha + p).map((n) => par[n]);
+    this.#ga = m.family === "gjr" ? L.names.slice(L.gamma, L.gamma + p).map((n) => par[n]) : [];
+    this.#be = L.names.slice(L.beta, L.beta + q).map((n) => par[n]);
+    this.#e2 = new Float64Array(p).fill(b);
+    this.#en = new Float64Array(p).fill(bn);
+    this.#h = new Float64Array(q).fill(b);
+  }
+
+  /** s2_t given the returns pushed so far. */
+  variance(): number {
+    // Summed in the order omega, alphas, gammas, betas: for GARCH(1,1) the same operations as ever.
+    let h = this.#om;
+    for (let i = 0; i < this.#al.length; i++) h += this.#al[i] * this.#e2[i];
+    for (let i = 0; i < this.#ga.length; i++) h += this.#ga[i] * this.#en[i];
+    for (let j = 0; j < this.#be.length; j++) h += this.#be[j] * this.#h[j];
+    return h;
+  }
+
+  /** Advances past r_t, whose variance `variance()` gave as `h`. */
+  push(v: number, h: number): void {
+    const E2 = this.#e2, EN = this.#en, H = this.#h;
+    const e = v - this.#mu, finite = Number.isFinite(e);
+    for (let i = E2.length - 1; i > 0; i--) (E2[i] = E2[i - 1], EN[i] = EN[i - 1]);
     E2[0] = finite ? e * e : h;
     EN[0] = finite ? (e < 0 ? e * e : 0) : h / 2;
-    for (let j = q - 1; j > 0; j--) H[j] = H[j - 1];
-    if (q) H[0] = h;
+    for (let j = H.length - 1; j > 0; j--) H[j] = H[j - 1];
+    if (H.length) H[0] = h;
+  }
+
+  /** The lagged values (e^2, e^2 1[e < 0], s2, newest first), to restore with `restore`. */
+  get state(): number[] {
+    return [...this.#e2, ...this.#en, ...this.#h];
+  }
+
+  /** Sets the lagged values from `state` (the same model's). */
+  restore(state: readonly number[]): this {
+    const p = this.#e2.length;
+    this.#e2.set(state.slice(0, p));
+    this.#en.set(state.slice(p, 2 * p));
+    this.#h.set(state.slice(2 * p));
+    return this;
   }
 }

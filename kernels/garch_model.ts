@@ -40,6 +40,7 @@ export {
   modelFilter,
   modelFilterFrom,
   modelName,
+  ModelRecursion,
   parseModel,
   persistence,
 } from "./garch_family.ts";
