@@ -175,6 +175,7 @@ export {
   modelFilter,
   modelFilterFrom,
   modelName,
+  ModelRecursion,
   parseModel,
 } from "./kernels/garch.ts";
 export {
@@ -185,6 +186,7 @@ export {
   garchModels,
   garchModelSpecs,
   type GarchReport,
+  type GarchTally,
 } from "./engines/garch.ts";
 
 export {
@@ -320,7 +322,7 @@ export {
   unchunkable,
 } from "./pipeline/chunked.ts";
 export { type ChunkedTaskOptions, type ChunkedTaskResult, runChunkedTask } from "./pipeline/chunked_task.ts";
-export { ChunkedGarch } from "./engines/garch_chunked.ts";
+export { ChunkedGarch, type ChunkedGarchState } from "./engines/garch_chunked.ts";
 export {
   dcor,
   dcorExact,

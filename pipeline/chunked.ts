@@ -5,7 +5,7 @@
  * grid on each side (kernels/kernel.ts `grid`: rounding depends on the block split, so a chunk transforms the
  * whole series' blocks) — and keeps the rows [s, e). What needs more than a halo is carried: the expanding
  * minimum of logstab (`Frame.priorMin`) and the selection, which scores the last `selection_max_samples` rows with a target from a tail buffer at the end.
- * The GARCH fits run once over the returns (engines/garch_chunked.ts: one column per price, as the inputs).
+ * The walk-forward GARCH streams (engines/garch_chunked.ts): each chunk's rows feed its O(window) state.
  * The target (the one forward-looking column) reads its horizon past e. On the CPU path the chunks' columns
  * are the in-memory run's, bit for bit (tests/chunked_test.ts); on WebGPU within the kernel tolerances.
  *
@@ -13,7 +13,7 @@
  * for one chunk and its halo at a time.
  */
 import type { Config } from "../config/schema.ts";
-import type { Frame } from "../io/frame.ts";
+import { type Frame, getColumn } from "../io/frame.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
@@ -24,7 +24,7 @@ import { rollingCorr } from "../kernels/rolling_corr.ts";
 import { zscore } from "../kernels/rolling_moments.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
 import { frameSegmentCounts } from "../kernels/feature_frame.ts";
-import { ChunkedGarch } from "../engines/garch_chunked.ts";
+import { ChunkedGarch, type ChunkedGarchState } from "../engines/garch_chunked.ts";
 import type { FeatureEngineeringReport } from "../engines/feature_engineering.ts";
 import { resolveTarget, type SelectionReport } from "../engines/statistical_tests.ts";
 import { parseTarget } from "../engines/target.ts";
@@ -206,14 +206,17 @@ export interface ChunkedRunOptions {
    * Resume at row `from` (an append), with the rows before it that the selection's tail needs (from the
    * committed parts). Default: the start of the series.
    */
-  resume?: { from: number; tail: ChunkPart[] };
+  resume?: { from: number; tail: ChunkPart[]; garch?: ChunkedGarchState };
   /**
    * A row where a chunk must end (the row the next append will restart at, so that it recomputes only the
    * rows from there on).
    */
   boundary?: number;
-  /** Hears the state at the start of each chunk before it runs (an append resumes from the last part's). */
-  checkpoint?: (start: number) => void;
+  /**
+   * Hears the state at the start of each chunk before it runs (an append resumes from the last part's), with
+   * the GARCH state there on demand.
+   */
+  checkpoint?: (start: number, garch?: () => ChunkedGarchState) => void;
 }
 
 /** Rows of the frame [a, b) as a chunk frame (views, no copies), carrying the expanding minima before a. */
@@ -289,7 +292,7 @@ export async function runEnginesChunked(
   const selection = byName.get("statistical_tests");
   const g = config.features.garch;
   const garch = garchEngine &&
-    new ChunkedGarch(frame, { columns: config.features.columns, ...g }, compute);
+    new ChunkedGarch({ columns: config.features.columns, ...g }, compute, frame.source, o.resume?.garch);
   const segments = byName.has("feature_engineering") ? config.features.extraction.segments ?? [] : [];
   const engineMs: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -309,7 +312,7 @@ export async function runEnginesChunked(
   const tail: ChunkPart[] = [...o.resume?.tail ?? []];
   const lastResults = new Map<string, EngineStep>();
   for (let s = o.resume?.from ?? 0, e = s; s < n; s = e) {
-    o.checkpoint?.(s);
+    o.checkpoint?.(s, garch ? () => garch.state() : undefined);
     e = Math.min(n, s + o.rows);
     if (o.boundary !== undefined && o.boundary > s && o.boundary < e) e = o.boundary;
     let a = Math.max(0, s - o.back);
@@ -333,7 +336,12 @@ export async function runEnginesChunked(
       lastResults.set(engine.name, { engine, result, ms: 0 } as EngineStep);
     }
     const rows = new Map<string, Float64Array>([...columns].map(([k, v]) => [k, v.slice(s - a, e - a)]));
-    if (garch) { for (const [k, v] of await timed("garch_models", () => garch.rows(s, e))) rows.set(k, v); }
+    if (garch) {
+      const prices = new Map(
+        config.features.columns.map((c) => [c, getColumn(win, c).subarray(s - a, e - a)]),
+      );
+      for (const [k, v] of await timed("garch_models", () => garch.rows(s, prices))) rows.set(k, v);
+    }
     if (selection) {
       const { target, computed } = resolveTarget(win, config.features.selection_target_column);
       if (computed) rows.set(config.features.selection_target_column, target.slice(s - a, e - a));
@@ -355,7 +363,7 @@ export async function runEnginesChunked(
     o.done?.({ ...step, ms: Math.round(engineMs[name]) });
   }
   if (garch && garchEngine) {
-    const { report, notes } = await garch.report();
+    const { report, notes } = garch.report();
     o.done?.(
       {
         engine: garchEngine,

@@ -3,8 +3,9 @@
  * committed output was computed with the same configuration from a prefix of today's input (the SHA-256 of
  * the committed rows' inputs still matches), only the new rows are computed. The rows that can change are
  * those whose FFT block pair or target horizon reached past the old last row, so the append restarts at the
- * start of the committed part that holds the first of them, from that part's checkpoint (the quality
- * counts, in the manifest; the GARCH fits are redone over the whole history, engines/garch_chunked.ts), re-reads the selection's tail from the committed parts, writes the
+ * start of the committed part that holds the first of them, from that part's checkpoint in the manifest (the
+ * quality counts, and the GARCH state: engines/garch_chunked.ts, so only the refits from there on are fitted),
+ * re-reads the selection's tail from the committed parts, writes the
  * remaining parts and commits a new manifest; the result equals a full recompute bit for bit on the CPU path
  * (tests/append_test.ts). Anything else — changed history, fewer rows, another plan — is a full recompute,
  * logged with the reason. The manifest is removed before the first part is written, as for any task: a
@@ -17,6 +18,7 @@ import { decodeFrame } from "../io/read.ts";
 import type { Storage } from "../io/storage.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
+import type { ChunkedGarchState } from "../engines/garch_chunked.ts";
 import { parseTarget } from "../engines/target.ts";
 import {
   type ChunkPart,
@@ -122,12 +124,18 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
   const inputNames = new Set(frame.columns.keys());
   let parts = 0, writeMs = 0;
   const notes: Record<string, string> = {};
+  // A series longer than one chunk ends a part where the next append restarts (a shorter one stays one part).
+  const boundary = frame.rows > plan.rows ? restartRow(o, frame.rows) : undefined;
   await runEnginesChunked(frame, o.engines, o.config, o.compute, {
     ...plan,
-    resume: resume ? { from: resume.from, tail: resume.tail } : undefined,
-    // A series longer than one chunk ends a part where the next append restarts (a shorter one stays one part).
-    boundary: frame.rows > plan.rows ? restartRow(o, frame.rows) : undefined,
-    checkpoint: (row) => checkpoints.push({ row, quality: quality.snapshot() }),
+    resume: resume ? { from: resume.from, tail: resume.tail, garch: resume.garch } : undefined,
+    boundary,
+    checkpoint: (row, garch) => {
+      // Only the next append's restart row needs the GARCH state (later appends restart later still).
+      const carried = garch && row === boundary ? garch() : undefined;
+      if (carried) { for (const c of checkpoints) delete c.garch; }
+      checkpoints.push({ row, quality: quality.snapshot(), ...(carried && { garch: carried }) });
+    },
     part: async (p) => {
       quality.add(new Map([...p.columns].filter(([k]) => !inputNames.has(k) && !k.startsWith("y_"))));
       const t0 = performance.now();
@@ -175,6 +183,7 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
     checkpoints: ChunkedManifest["checkpoints"];
     quality: ChunkedManifest["checkpoints"][number]["quality"];
     tail: ChunkPart[];
+    garch?: ChunkedGarchState;
   } | null
 > {
   const c = o.committed, frame = o.frame;
@@ -195,6 +204,9 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
   while (k + 1 < c.files.length && state.checkpoints[k + 1].row <= stale) k++;
   const from = state.checkpoints[k].row;
   const cp = decodeNonFinite(state.checkpoints.slice(0, k + 1));
+  if (from > 0 && o.engines.some((e) => e.name === "garch_models") && !cp[k].garch) {
+    return full(`the checkpoint at row ${from} has no GARCH state (written before appends carried it)`);
+  }
   const tail = await readTail(o, c, k, from);
   log("info", `appending ${frame.rows - c.rows} rows: computing rows ${from}.. (committed ${c.rows})`, {
     rewritten_parts: c.files.length - k,
@@ -205,6 +217,7 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
     checkpoints: cp.slice(0, k),
     quality: cp[k].quality,
     tail,
+    garch: cp[k].garch,
   };
 }
 

@@ -20,6 +20,7 @@ import type { Storage } from "../io/storage.ts";
 import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
 import type { Counts } from "./quality.ts";
+import type { ChunkedGarchState } from "../engines/garch_chunked.ts";
 import { registerArrowDecoders } from "../io/arrow.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { instrumentNameProblem } from "../io/discover.ts";
@@ -62,8 +63,11 @@ export interface ChunkedManifest {
   rows: number;
   /** SHA-256 of the committed rows' inputs (timestamps and every input column, in order). */
   inputs_sha256: string;
-  /** Per part, the state at its first row (the quality counts), JSON with non-finite numbers as text. */
-  checkpoints: { row: number; quality: Record<string, Counts> }[];
+  /**
+   * Per part, the state at its first row (the quality counts; at the next append's restart row, the GARCH
+   * state too), JSON with non-finite numbers as text.
+   */
+  checkpoints: { row: number; quality: Record<string, Counts>; garch?: ChunkedGarchState }[];
 }
 
 let encodersRegistered = false;

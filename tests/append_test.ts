@@ -2,7 +2,7 @@
  * Appends (pipeline/chunked_task.ts): an instrument that gains rows — a new partition file, then rows appended
  * to it — is computed from its committed state and equals a full recompute bit for bit on the CPU path (every
  * column, the GARCH and selection reports), across FFD, FFT-grid, window, day-segment, GARCH-refit and target
- * boundaries; a changed row before the committed end recomputes the whole series, logged with the reason.
+ * boundaries, fitting only the GARCH refits from the restart row on; a changed row before the committed end recomputes the whole series, logged with the reason.
  */
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { decodeFrame } from "../io/read.ts";
 import type { Manifest } from "../pipeline/output.ts";
 import type { Frame } from "../io/frame.ts";
 import { bars, CHUNK_CONFIG } from "./chunk_fixture.ts";
+import { percentLogReturns, walkForwardRefits } from "../kernels/garch.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -46,6 +47,12 @@ async function run(dir: string) {
     runId: summary.run_id,
     log: logRecords(r.err).map((l) => String(l.msg)),
   };
+}
+
+/** The GARCH fits a run logged, and the row they started from. */
+function garchFits(log: string[]): { fits: number; from: number } | undefined {
+  const m = log.map((l) => /^garch_models: (\d+) fits from row (\d+)/.exec(l)).find((x) => x);
+  return m ? { fits: Number(m[1]), from: Number(m[2]) } : undefined;
 }
 
 function sameOutputs(a: Awaited<ReturnType<typeof run>>, b: Awaited<ReturnType<typeof run>>, what: string) {
@@ -92,7 +99,18 @@ Deno.test(
       assert.ok(appended.log.some((m) => m.startsWith("appending 600 rows")), appended.log.join("\n"));
       await Deno.mkdir(folder(ref(end)), { recursive: true });
       await writeRows(join(folder(ref(end)), "a.csv"), frame, 0, end);
-      sameOutputs(appended, await run(ref(end)), `append to ${end} rows`);
+      const full = await run(ref(end));
+      sameOutputs(appended, full, `append to ${end} rows`);
+      // GARCH fits only the refits from the restart row on (the fixture's refits are 300 rows apart).
+      const refits = walkForwardRefits(percentLogReturns(frame.columns.get("close")!.subarray(0, end)), {
+        window: 400,
+        refitEvery: 300,
+        minSamples: 500,
+      });
+      const since = refits.filter((f) => f.row >= from).length;
+      assert.deepEqual(garchFits(appended.log), { fits: since, from }, "refits from the restart row");
+      assert.deepEqual(garchFits(full.log), { fits: refits.length, from: 0 });
+      assert.ok(since >= 1 && since < refits.length, `${since} of ${refits.length} refits`);
       last = appended;
     }
 
