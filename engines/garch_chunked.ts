@@ -200,7 +200,8 @@ export class ChunkedGarch {
     if (prices.length) st.price = prices[prices.length - 1];
     const finite = r.reduce((a, v) => a + (Number.isFinite(v) ? 1 : 0), 0);
     if (st.returns.length < st.count + finite) {
-      const grown = new Float64Array(Math.max(2 * st.returns.length, st.count + finite));
+      // Grown by a quarter at least (amortised copies; pipeline/chunked.ts GARCH_HELD_BYTES counts the peak).
+      const grown = new Float64Array(Math.max(Math.ceil(1.25 * st.returns.length), st.count + finite));
       grown.set(st.returns.subarray(0, st.count));
       st.returns = grown;
     }

@@ -42,7 +42,16 @@ export interface ChunkPlan {
   bytesPerRow: number;
   /** Features the engines add. */
   features: number;
+  /**
+   * Bytes held besides the chunk: with `features.garch.window: expanding`, every finite return of each GARCH
+   * column (GARCH_HELD_BYTES per row); 0 otherwise. Not taken from the chunk length, which must not depend on
+   * the series' length (an append keeps the plan).
+   */
+  held: number;
 }
+
+/** Bytes per row and GARCH column that `window: expanding` holds: 8, times 2.25 while its buffer grows. */
+export const GARCH_HELD_BYTES = 18;
 
 /** Why the instrument cannot be chunked with this configuration (it then runs in memory), or undefined. */
 export function unchunkable(config: Config, engines: Engine[]): string | undefined {
@@ -148,7 +157,21 @@ export function planChunks(
   const features = featureCount(config, names, inputs);
   const bytesPerRow = 8 * features * TEMPORARIES;
   const { back, ahead } = chunkHalo(config, engines);
+  const g = config.features.garch;
+  const held = names.includes("garch_models") && g.window === "expanding" && Number.isFinite(rows)
+    ? GARCH_HELD_BYTES * rows * config.features.columns.length
+    : 0;
   const fit = Math.floor(budget / bytesPerRow) - back - ahead;
+  const least = held + Math.min(rows, back + ahead + 1024) * bytesPerRow;
+  if (held && least > budget) {
+    throw new UsageError(
+      `compute.memory_budget: ${mib(budget)} cannot hold the ${rows} returns per column that ` +
+        `features.garch.window: expanding keeps (${
+          mib(held)
+        } at ${GARCH_HELD_BYTES} bytes per row and column) ` +
+        `plus one chunk; allow at least ${mib(least)} or set a window in rows`,
+    );
+  }
   if (fit < 1024 && rows * bytesPerRow > budget) {
     const least = back + ahead + 1024;
     throw new UsageError(
@@ -160,7 +183,7 @@ export function planChunks(
         `${mib(least * bytesPerRow)} or shorten the longest window`,
     );
   }
-  return { rows: Math.min(MAX_CHUNK_ROWS, Math.max(fit, 1024)), back, ahead, bytesPerRow, features };
+  return { rows: Math.min(MAX_CHUNK_ROWS, Math.max(fit, 1024)), back, ahead, bytesPerRow, features, held };
 }
 
 /**

@@ -8,7 +8,13 @@ import { bars, CHUNK_CONFIG } from "./chunk_fixture.ts";
 import { loadConfig } from "../config/load.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { enabledEngines, type EngineReports, recordReport, runEngines } from "../pipeline/engines.ts";
-import { checkMemoryBudget, chunkHalo, planChunks, runEnginesChunked } from "../pipeline/chunked.ts";
+import {
+  checkMemoryBudget,
+  chunkHalo,
+  GARCH_HELD_BYTES,
+  planChunks,
+  runEnginesChunked,
+} from "../pipeline/chunked.ts";
 import { UsageError } from "../runtime/errors.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -85,6 +91,17 @@ Deno.test("memory budget: chunk rows from the budget, a clear error when the hal
   const small = loadConfig(CHUNK_CONFIG.replace("backend: cpu", "backend: cpu, memory_budget: 1MiB"));
   assert.throws(() => checkMemoryBudget(small, engines), /compute\.memory_budget: 1 MiB is too small/);
   checkMemoryBudget(config, engines);
+  // GARCH's expanding window holds every return: counted, and a budget that cannot hold them says so.
+  const expanding = loadConfig(CHUNK_CONFIG.replace("window: 400", "window: expanding"));
+  const held = planChunks(expanding, engines, 6, 1_000_000, 2 ** 30);
+  assert.equal(held.held, GARCH_HELD_BYTES * 1_000_000);
+  // The chunk length does not follow the series' length (an append keeps the plan).
+  assert.equal(held.rows, planChunks(expanding, engines, 6, 2_000_000, 2 ** 30).rows);
+  assert.throws(
+    () => planChunks(expanding, engines, 6, 50_000_000, 512 * 2 ** 20),
+    (e: Error) =>
+      e instanceof UsageError && /features\.garch\.window: expanding keeps \(859 MiB/.test(e.message),
+  );
 });
 
 Deno.test(
