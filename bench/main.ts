@@ -24,6 +24,7 @@
  */
 import { adfTable, benchAdf } from "./adf.ts";
 import { benchMemory } from "./memory.ts";
+import { benchAppend } from "./append.ts";
 import { benchRecords, recordsTable } from "./records.ts";
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
@@ -58,11 +59,12 @@ interface Options {
     | "features"
     | "adf"
     | "records"
-    | "memory";
+    | "memory"
+    | "append";
 }
 
 const USAGE =
-  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf|records|memory] [--kernels a,b] " +
+  "usage: deno task bench [--quick] [--suite all|kernels|pipeline|garch|dcor|frames|features|adf|records|memory|append] [--kernels a,b] " +
   "[--backend webgpu|cpu|both] [--max-points N] [--budget SECONDS] [--out FILE]";
 
 function parseOptions(args: string[]): Options {
@@ -101,11 +103,23 @@ function parseOptions(args: string[]): Options {
     else if (flag === "--suite") {
       const v = value();
       if (
-        !["all", "kernels", "pipeline", "garch", "dcor", "frames", "features", "adf", "records", "memory"]
+        ![
+          "all",
+          "kernels",
+          "pipeline",
+          "garch",
+          "dcor",
+          "frames",
+          "features",
+          "adf",
+          "records",
+          "memory",
+          "append",
+        ]
           .includes(v)
       ) {
         throw new Error(
-          `--suite expects all, kernels, pipeline, garch, dcor, frames, features, adf, records or memory`,
+          `--suite expects all, kernels, pipeline, garch, dcor, frames, features, adf, records, memory or append`,
         );
       }
       o.suite = v as Options["suite"];
@@ -420,6 +434,7 @@ async function main(): Promise<void> {
     : null;
   // Not in "all": each case is its own process over millions of rows (minutes).
   const memory = opts.suite === "memory" ? await benchMemory(opts.quick, progress) : null;
+  const append = opts.suite === "append" ? await benchAppend(opts.quick, progress) : null;
   const report = {
     bench: "feature-genesis kernels",
     date: new Date().toISOString(),
@@ -445,6 +460,7 @@ async function main(): Promise<void> {
     adf,
     records,
     memory,
+    append,
     seconds: (performance.now() - started) / 1e3,
   };
   const json = JSON.stringify(report, null, 2);

@@ -2,7 +2,8 @@
  * Appends (pipeline/chunked_task.ts): an instrument that gains rows — a new partition file, then rows appended
  * to it — is computed from its committed state and equals a full recompute bit for bit on the CPU path (every
  * column, the GARCH and selection reports), across FFD, FFT-grid, window, day-segment, GARCH-refit and target
- * boundaries, fitting only the GARCH refits from the restart row on; a changed row before the committed end recomputes the whole series, logged with the reason.
+ * boundaries, fitting only the GARCH refits from the restart row on; a changed row before the committed end,
+ * or a checkpoint without GARCH state, recomputes the whole series, logged with the reason.
  */
 import { strict as assert } from "node:assert";
 import { join } from "node:path";
@@ -90,13 +91,14 @@ Deno.test(
       JSON.stringify(first.task.chunks),
     );
 
-    // A new partition (rows 2400..3000), then rows appended to it (..3600): each compared with a full run.
-    for (const end of [3000, 3600]) {
+    // A new partition (rows 2400..3000), then rows appended to it (..3300): each compared with a full run.
+    for (const [before, end] of [[2400, 3000], [3000, 3300]]) {
       await writeRows(join(folder(inc), "b.csv"), frame, 2400, end);
       const appended = await run(inc);
       const from = appended.task.chunks!.from;
-      assert.ok(from > 0 && from < end - 600 + 1, `appended from row ${from}`);
-      assert.ok(appended.log.some((m) => m.startsWith("appending 600 rows")), appended.log.join("\n"));
+      assert.ok(from > 0 && from <= before, `appended from row ${from}`);
+      const says = `appending ${end - before} rows`;
+      assert.ok(appended.log.some((m) => m.startsWith(says)), appended.log.join("\n"));
       await Deno.mkdir(folder(ref(end)), { recursive: true });
       await writeRows(join(folder(ref(end)), "a.csv"), frame, 0, end);
       const full = await run(ref(end));
@@ -121,6 +123,19 @@ Deno.test(
       /- chunks of \d+ rows \(\+\d+ rows of history, \d+ ahead\): \d part\(s\) written, appended from row \d+/,
     );
     assert.match(md, /memory budget 2 MiB/);
+
+    // A manifest whose checkpoints carry no GARCH state (written before they did): the whole series again.
+    const key = join(inc, "out", "SYN", "_manifest.json");
+    const old: Manifest = JSON.parse(await Deno.readTextFile(key));
+    for (const c of old.chunked!.checkpoints) delete c.garch;
+    await Deno.writeTextFile(key, JSON.stringify(old));
+    await writeRows(join(folder(inc), "b.csv"), frame, 2400, 3600);
+    const stateless = await run(inc);
+    assert.equal(stateless.task.chunks?.from, 0);
+    assert.ok(
+      stateless.log.some((m) => /checkpoint at row \d+ has no GARCH state/.test(m)),
+      stateless.log.join("\n"),
+    );
 
     // A changed bar before the committed end: the whole series again, and the log says why.
     frame.columns.get("volume")![100] += 1;
