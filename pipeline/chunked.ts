@@ -162,14 +162,13 @@ export function planChunks(
     ? GARCH_HELD_BYTES * rows * config.features.columns.length
     : 0;
   const fit = Math.floor(budget / bytesPerRow) - back - ahead;
-  const least = held + Math.min(rows, back + ahead + 1024) * bytesPerRow;
-  if (held && least > budget) {
+  const needed = held + Math.min(rows, back + ahead + 1024) * bytesPerRow;
+  if (held && needed > budget) {
+    const keeps = `${mib(held)} at ${GARCH_HELD_BYTES} bytes per row and column`;
     throw new UsageError(
       `compute.memory_budget: ${mib(budget)} cannot hold the ${rows} returns per column that ` +
-        `features.garch.window: expanding keeps (${
-          mib(held)
-        } at ${GARCH_HELD_BYTES} bytes per row and column) ` +
-        `plus one chunk; allow at least ${mib(least)} or set a window in rows`,
+        `features.garch.window: expanding keeps (${keeps}) plus one chunk; allow at least ${mib(needed)} ` +
+        `or set a window in rows`,
     );
   }
   if (fit < 1024 && rows * bytesPerRow > budget) {
