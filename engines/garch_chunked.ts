@@ -164,8 +164,17 @@ export class ChunkedGarch {
     }
     const t0 = performance.now();
     const cfg = this.#cfg, specs = this.#specs;
-    const chunks = cfg.columns.map((c, i) => this.#schedule(this.#cols[i], start, prices.get(c)!));
-    const n = prices.get(cfg.columns[0])?.length ?? 0;
+    const columns = cfg.columns.map((c) => {
+      const v = prices.get(c);
+      if (!v) {
+        throw new UsageError(
+          `features.columns: no prices of "${c}" (given: ${[...prices.keys()].join(", ")})`,
+        );
+      }
+      return v;
+    });
+    const chunks = columns.map((v, i) => this.#schedule(this.#cols[i], start, v));
+    const n = columns[0]?.length ?? 0;
     // fits[model][column][refit], every column's refits of one model in one call.
     const fits: GarchModelFit[][][] = [];
     if (chunks.some((c) => c.refits.length)) {
