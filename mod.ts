@@ -394,7 +394,10 @@ export {
   corrMatrix,
   corrMatrixCpu,
   corrMatrixGpu,
+  corrMatrixParallel,
+  type CorrMatrixPoolOptions,
   covarianceOf,
+  MIN_PARALLEL_TILE_ROWS,
 } from "./kernels/corr_matrix.ts";
 export { type Eigen, jacobiEigen, pca, pcaFromCorr, type PcaOptions, type PcaResult } from "./kernels/pca.ts";
 export {

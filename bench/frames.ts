@@ -10,9 +10,9 @@ import { makeFrame } from "../io/frame.ts";
 import { load } from "../pipeline/loader.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { LocalStorage } from "../io/storage.ts";
-import { corrMatrixCpu, corrMatrixGpu } from "../kernels/corr_matrix.ts";
+import { corrMatrixCpu, corrMatrixGpu, corrMatrixParallel } from "../kernels/corr_matrix.ts";
 import type { PeerFigure } from "./peers.ts";
-import { jacobiEigen } from "../kernels/pca.ts";
+import { jacobiEigen, pca } from "../kernels/pca.ts";
 import { resampleCpu, resampleGpu } from "../kernels/resample.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
 
@@ -69,6 +69,7 @@ function minuteBars(n: number) {
 }
 
 const fmt = (v: number) => v.toExponential(2).replace("e+", "e");
+const CPU = { choice: "cpu" as const, gpu: null };
 
 /** Runs the whole-frame benchmarks, reporting progress lines through `progress`. */
 export async function benchFrames(
@@ -175,55 +176,89 @@ export async function benchFrames(
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
 
-    // Correlation matrix 256 x 1e5 (quick: 64 x 1e5).
-    const p = opts.quick ? 64 : 256, rows = 1e5;
-    const f = seededNormals(rows, 3);
-    const cols = Array.from({ length: p }, (_, j) => {
-      const e = seededNormals(rows, 100 + j);
-      return e.map((v, i) => 50 + j + 0.3 * f[i] + v);
-    });
-    const csize = `${p} x ${fmt(rows)}`;
-    if (useCpu) {
+    // Correlation matrix 256 x 1e5 (quick: 64 x 1e5; without --quick also 64 x 1e5 and 1024 x 1e4 on the CPU),
+    // the shapes scripts/bench_peers.py times numpy's corrcoef on: one thread, two (forced, whatever the load)
+    // and the default placement (a worker only for an idle core), then PCA on top.
+    const shapes = opts.quick ? [[64, 1e5]] : [[256, 1e5], [64, 1e5], [1024, 1e4]];
+    for (const [p, rows] of shapes) {
+      const f = seededNormals(rows, 3);
+      const cols = Array.from({ length: p }, (_, j) => {
+        const e = seededNormals(rows, 100 + j);
+        return e.map((v, i) => 50 + j + 0.3 * f[i] + v);
+      });
+      const csize = `${p} x ${fmt(rows)}`;
+      if (useCpu) {
+        add({
+          what: "corr matrix",
+          path: "cpu",
+          size: csize,
+          seconds: await time(() => corrMatrixCpu(cols)),
+        });
+        add({
+          what: "corr matrix, 2 threads",
+          path: "cpu",
+          size: csize,
+          seconds: await time(() => corrMatrixParallel(cols, { threads: 2, respectLoad: false })),
+        });
+        add({
+          what: "corr matrix, auto threads",
+          path: "cpu",
+          size: csize,
+          seconds: await time(() => corrMatrixParallel(cols)),
+        });
+      }
+      if (p !== shapes[0][0]) continue;
+      if (rt) {
+        await corrMatrixGpu(rt, cols.map((c) => c.subarray(0, 100)));
+        add({
+          what: "corr matrix",
+          path: "webgpu",
+          size: csize,
+          seconds: await time(() => corrMatrixGpu(rt, cols), 2),
+        });
+        rt.pool.trim();
+      }
+      if (useCpu) {
+        const names = cols.map((_, j) => `x${j}`);
+        add({
+          what: "PCA (corr matrix + Jacobi, auto threads)",
+          path: "cpu",
+          size: csize,
+          seconds: await time(() => pca(cols, names, { standardize: true }, CPU, {}), 2),
+        });
+      }
+      const cm = corrMatrixCpu(cols.map((c) => c.subarray(0, 5000)));
       add({
-        what: "corr matrix",
+        what: "Jacobi eigensolver (f64)",
         path: "cpu",
-        size: csize,
-        seconds: await time(() => corrMatrixCpu(cols), 2),
+        size: `p = ${p}`,
+        seconds: await time(() => jacobiEigen(cm.corr, p), 2),
       });
     }
-    if (rt) {
-      await corrMatrixGpu(rt, cols.map((c) => c.subarray(0, 100)));
-      add({
-        what: "corr matrix",
-        path: "webgpu",
-        size: csize,
-        seconds: await time(() => corrMatrixGpu(rt, cols), 2),
-      });
-      rt.pool.trim();
-    }
-    const cm = corrMatrixCpu(cols.map((c) => c.subarray(0, 5000)));
-    add({
-      what: "Jacobi eigensolver (f64)",
-      path: "cpu",
-      size: `p = ${p}`,
-      seconds: await time(() => jacobiEigen(cm.corr, p), 2),
-    });
   } finally {
     rt?.destroy();
   }
   return out;
 }
 
-/** Table lines for the human summary, with numpy's corrcoef beside ours when the peers measured it. */
-export function framesTable(rows: FrameTiming[], corrPeer?: PeerFigure): string[] {
-  const ours = rows.find((r) => r.what === "corr matrix" && r.path === "cpu");
-  const side = corrPeer?.seconds && ours && ours.size.startsWith(`${corrPeer.cols} `)
-    ? [
-      `  ${corrPeer.what} (peer, this run): ${corrPeer.seconds.toFixed(3)} s; ours (cpu) ${
-        ours.seconds.toFixed(3)
-      } s: ${(corrPeer.seconds / ours.seconds).toFixed(2)}x the peer's speed`,
-    ]
-    : [];
+/**
+ * Table lines for the human summary, with numpy's corrcoef beside ours (one thread, two, the default) for each
+ * shape the peers measured.
+ */
+export function framesTable(rows: FrameTiming[], corrPeers: PeerFigure[] = []): string[] {
+  const side = corrPeers.flatMap((peer) => {
+    const size = `${peer.cols} x ${fmt(peer.rows ?? 1e5)}`;
+    const ours = rows.filter((r) => r.what.startsWith("corr matrix") && r.path === "cpu" && r.size === size);
+    if (!peer.seconds || !ours.length) return [];
+    return [
+      `  ${peer.what} (peer, this run): ${peer.seconds.toFixed(3)} s; ours (x the peer's speed): ` +
+      ours.map((r) =>
+        `${r.what.replace("corr matrix, ", "").replace("corr matrix", "1 thread")} ${
+          r.seconds.toFixed(3)
+        } s = ${(peer.seconds! / r.seconds).toFixed(2)}x`
+      ).join(", "),
+    ];
+  });
   return [
     "frames (resampling, loader, correlation matrix, PCA):",
     ...rows.map((r) =>

@@ -561,7 +561,10 @@ async function main(): Promise<void> {
   }
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));
-  if (frames) out.push("", ...framesTable(frames, peer(peers, "corrcoef")));
+  if (frames) {
+    const corr = ["corrcoef", "corrcoef_64x1e5", "corrcoef_1024x1e4"].map((n) => peer(peers, n));
+    out.push("", ...framesTable(frames, corr.filter((f) => f !== undefined)));
+  }
   if (peers && "skipped" in peers) out.push(`peers skipped: ${peers.skipped}`);
   else if (peers) out.push(`peers: ${peers.python} ${JSON.stringify(peers.versions)}`);
   if (features) out.push("", ...featuresTable(features));

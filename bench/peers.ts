@@ -10,6 +10,7 @@ export interface PeerFigure {
   points_per_s?: number;
   seconds?: number;
   cols?: number;
+  rows?: number;
 }
 
 /** The peers' figures by name (see scripts/bench_peers.py), or why they were skipped. */

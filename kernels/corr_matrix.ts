@@ -16,6 +16,11 @@
 import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
+import * as Comlink from "npm:comlink@4.4.2";
+import { idleCores } from "../runtime/cores.ts";
+import { startWorkers } from "../runtime/workers.ts";
+import { gramProduct, PANEL } from "./corr_gram.ts";
+import type { CorrGramWorkerApi } from "./corr_gram_worker.ts";
 import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 
 /** A correlation matrix and the moments it was built from. */
@@ -37,26 +42,21 @@ export const KCHUNK = 2048;
 /** Output tile edge of the shader (64 x 64 per workgroup of 16 x 16 invocations). */
 const TILE = 64;
 
-/** Indices of the rows where every column is finite. */
+/** Indices of the rows where every column is finite (marked column by column: sequential reads). */
 function completeRows(columns: Float64Array[]): Uint32Array {
   const n = columns[0]?.length ?? 0;
+  const bad = new Uint8Array(n);
   for (const c of columns) {
     if (c.length !== n) {
       throw new UsageError(`correlation matrix: columns differ in length (${c.length} != ${n})`);
     }
+    for (let i = 0; i < n; i++) if (!Number.isFinite(c[i])) bad[i] = 1;
   }
-  const rows: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let ok = true;
-    for (const c of columns) {
-      if (!Number.isFinite(c[i])) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) rows.push(i);
-  }
-  return Uint32Array.from(rows);
+  let m = 0;
+  for (let i = 0; i < n; i++) m += bad[i] ^ 1;
+  const rows = new Uint32Array(m);
+  for (let i = 0, k = 0; i < n; i++) if (!bad[i]) rows[k++] = i;
+  return rows;
 }
 
 /** Mean and standard deviation (ddof 1; two passes, f64) of each column over `rows`. */
@@ -96,64 +96,180 @@ function finish(g: Float64Array, p: number, n: number, mean: Float64Array, std: 
   return c;
 }
 
-/** Rows per packed panel of the CPU path: 4 columns x PANEL rows x 8 bytes = 8 KiB per column group. */
-const PANEL = 256;
-
 /**
- * f64 CPU path: the upper triangle of Z^T Z as a blocked matrix product. Each panel of PANEL complete rows is
- * standardized once into a contiguous buffer laid out by groups of 4 columns ([group][row][4], the last group
- * padded with zeros), so one 4 x 4 output tile reads two contiguous streams of 32-byte rows and keeps its 16
- * sums in registers (0.5 loads per multiply-add instead of 2). The panel (p x PANEL x 8 bytes, 512 KiB at
- * p = 256) stays in cache while every tile of the upper triangle passes over it; each tile's panel sum is then
- * added to the f64 Gram matrix. Same z values as the column-at-a-time product, summed in another order
- * (agrees to ~1e-15; tests/corr_pca_test.ts checks 1e-12 against a naive reference).
+ * Writes z = (x - mean) * scale of columns j0..j0+3 (those that exist) over rows[r0..r0+m) into `panel` from
+ * `at` as [row][4]: the four columns in one pass, each row index read once.
  */
-export function corrMatrixCpu(columns: Float64Array[]): CorrMatrix {
+function packGroup(
+  panel: Float64Array,
+  at: number,
+  columns: Float64Array[],
+  j0: number,
+  mean: Float64Array,
+  scale: Float64Array,
+  rows: Uint32Array,
+  r0: number,
+  m: number,
+): void {
+  if (j0 + 4 > columns.length) { // the last, partial group: padded lanes stay 0
+    for (let j = j0; j < columns.length; j++) {
+      const c = columns[j], mu = mean[j], s = scale[j];
+      for (let k = 0, o = at + j - j0; k < m; k++, o += 4) panel[o] = (c[rows[r0 + k]] - mu) * s;
+    }
+    return;
+  }
+  const c0 = columns[j0], c1 = columns[j0 + 1], c2 = columns[j0 + 2], c3 = columns[j0 + 3];
+  const m0 = mean[j0], m1 = mean[j0 + 1], m2 = mean[j0 + 2], m3 = mean[j0 + 3];
+  const s0 = scale[j0], s1 = scale[j0 + 1], s2 = scale[j0 + 2], s3 = scale[j0 + 3];
+  for (let k = 0, o = at; k < m; k++, o += 4) {
+    const r = rows[r0 + k];
+    panel[o] = (c0[r] - m0) * s0;
+    panel[o + 1] = (c1[r] - m1) * s1;
+    panel[o + 2] = (c2[r] - m2) * s2;
+    panel[o + 3] = (c3[r] - m3) * s3;
+  }
+}
+
+/** The complete rows, their moments and the groups of 4 columns: what both CPU paths start from. */
+function prepare(columns: Float64Array[]) {
   const p = columns.length;
   const rows = completeRows(columns);
-  const n = rows.length;
   const { mean, std } = moments(columns, rows);
   const scale = Float64Array.from(std, (s, j) => (usable(s, mean[j]) ? 1 / s : 0));
-  const groups = Math.ceil(p / 4);
-  const gram = new Float64Array(groups * groups * 16); // tile (gi, gj >= gi), row-major 4 x 4 inside
-  const panel = new Float64Array(groups * PANEL * 4); // padded columns stay 0
-  const span = PANEL * 4;
+  return { p, n: rows.length, rows, mean, std, scale, groups: Math.ceil(p / 4) };
+}
+
+/**
+ * Standardizes the complete rows into `panel`, PANEL rows at a time, and yields each panel's row count
+ * (padded to even with a zero row; the groups laid out that many rows apart).
+ */
+function* panels(columns: Float64Array[], prep: ReturnType<typeof prepare>, panel: Float64Array) {
+  const { n, rows, mean, scale, groups } = prep;
   for (let r0 = 0; r0 < n; r0 += PANEL) {
-    const m = Math.min(PANEL, n - r0);
-    for (let j = 0; j < p; j++) {
-      const c = columns[j], mu = mean[j], s = scale[j];
-      let at = (j >> 2) * span + (j & 3);
-      for (let k = 0; k < m; k++, at += 4) panel[at] = (c[rows[r0 + k]] - mu) * s;
-    }
-    for (let gi = 0; gi < groups; gi++) {
-      const a0 = gi * span;
-      for (let gj = gi; gj < groups; gj++) {
-        const b0 = gj * span;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-        for (let k = 0, a = a0, b = b0; k < m; k++, a += 4, b += 4) {
-          const x0 = panel[a], x1 = panel[a + 1], x2 = panel[a + 2], x3 = panel[a + 3];
-          const y0 = panel[b], y1 = panel[b + 1], y2 = panel[b + 2], y3 = panel[b + 3];
-          s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
-          s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
-          s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
-          s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
-        }
-        const t = (gi * groups + gj) * 16;
-        gram[t] += s00, gram[t + 1] += s01, gram[t + 2] += s02, gram[t + 3] += s03;
-        gram[t + 4] += s10, gram[t + 5] += s11, gram[t + 6] += s12, gram[t + 7] += s13;
-        gram[t + 8] += s20, gram[t + 9] += s21, gram[t + 10] += s22, gram[t + 11] += s23;
-        gram[t + 12] += s30, gram[t + 13] += s31, gram[t + 14] += s32, gram[t + 15] += s33;
-      }
-    }
+    const m = Math.min(PANEL, n - r0), padded = m + (m & 1), span = padded * 4;
+    // A shorter last panel moves the groups' offsets: clear what earlier panels left in its padding.
+    if (m < PANEL) panel.fill(0, 0, groups * span);
+    for (let g = 0; g < groups; g++) packGroup(panel, g * span, columns, g * 4, mean, scale, rows, r0, m);
+    yield padded;
   }
+}
+
+/** The correlation matrix from the Gram tiles (tile (gi, gj) at (gi * groups + gj) * 16, upper triangle). */
+function fromTiles(tiles: Float64Array, prep: ReturnType<typeof prepare>): CorrMatrix {
+  const { p, n, mean, std, groups } = prep;
   const g = new Float64Array(p * p);
   for (let i = 0; i < p; i++) {
     for (let j = i; j < p; j++) {
-      g[i * p + j] = gram[((i >> 2) * groups + (j >> 2)) * 16 + (i & 3) * 4 + (j & 3)];
+      g[i * p + j] = tiles[((i >> 2) * groups + (j >> 2)) * 16 + (i & 3) * 4 + (j & 3)];
     }
   }
   return { p, n, corr: finish(g, p, n, mean, std), mean, std };
+}
+
+/**
+ * f64 CPU path, one thread: the upper triangle of Z^T Z as a blocked matrix product in WebAssembly SIMD
+ * (kernels/corr_gram.ts). Each panel of PANEL complete rows is standardized once, by groups of 4 columns,
+ * into the module's memory, and every 4 x 4 tile of the upper triangle adds its sums over the panel (register
+ * tiles, the gi group in L1 while the gj groups stream from L2: the panel is p x PANEL x 8 bytes, 512 KiB at
+ * p = 256). Same z values as a column-at-a-time product, summed in another order (tests/corr_pca_test.ts
+ * checks 1e-12 against a naive reference).
+ */
+export function corrMatrixCpu(columns: Float64Array[]): CorrMatrix {
+  const prep = prepare(columns);
+  const product = gramProduct(prep.groups, "correlation matrix");
+  for (const rows of panels(columns, prep, product.panel)) product.add(rows);
+  return fromTiles(product.tiles(), prep);
+}
+
+/** Options of {@link corrMatrixParallel}. */
+export interface CorrMatrixPoolOptions {
+  /**
+   * Threads in all, this one included (default navigator.hardwareConcurrency); at most 2 are used (this thread
+   * and one Web Worker), 1 (or 0) computes on this thread.
+   */
+  threads?: number;
+  /** Start the worker only when {@link idleCores} finds a core idle (default true); false ignores the load. */
+  respectLoad?: boolean;
+  /** The worker module (default kernels/corr_gram_worker.ts next to this file). */
+  workerUrl?: string | URL;
+  /** Tile-rows below which no worker starts (default {@link MIN_PARALLEL_TILE_ROWS}). */
+  minTileRows?: number;
+}
+
+const DEFAULT_WORKER = new URL(
+  import.meta.url.endsWith(".ts") ? "./corr_gram_worker.ts" : "./corr_gram_worker.js",
+  import.meta.url,
+);
+
+/**
+ * Tile-rows (4 x 4 tiles of the upper triangle x complete rows) below which no worker starts: ~1.5 ns each on
+ * the development machine, so ~80 ms of product, about what a worker start and the panel copies cost.
+ */
+export const MIN_PARALLEL_TILE_ROWS = 5e7;
+
+/**
+ * Share of the tiles the worker takes: this thread also packs every panel (~1/4 of its product's time at
+ * p = 256) and copies the worker's part of it.
+ */
+const WORKER_SHARE = 0.6;
+
+/** Panels in flight to the worker: bounds the copies waiting in its queue. */
+const IN_FLIGHT = 4;
+
+/**
+ * {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the
+ * last tile rows of the upper triangle (a triangle of the last column groups, ~60% of the tiles), this thread
+ * the first ones, and each packed panel's last groups go to the worker as a copy. Every tile is summed by one
+ * thread over the panels in order, so the result equals corrMatrixCpu's bit for bit. Small products (under
+ * {@link MIN_PARALLEL_TILE_ROWS}), fewer than 8 columns, `threads` 1 and a busy machine run corrMatrixCpu on
+ * this thread.
+ */
+export async function corrMatrixParallel(
+  columns: Float64Array[],
+  pool: CorrMatrixPoolOptions = {},
+): Promise<CorrMatrix> {
+  const threads = pool.threads ?? globalThis.navigator?.hardwareConcurrency ?? 1;
+  if (!Number.isInteger(threads) || threads < 0) {
+    throw new UsageError(`corrMatrixParallel: threads must be an integer >= 0, got ${threads}`);
+  }
+  const groups = Math.ceil(columns.length / 4), n = columns[0]?.length ?? 0;
+  const free = pool.respectLoad === false ? Infinity : idleCores();
+  const work = (groups * (groups + 1)) / 2 * n;
+  if (threads < 2 || free < 1 || groups < 2 || work < (pool.minTileRows ?? MIN_PARALLEL_TILE_ROWS)) {
+    return corrMatrixCpu(columns);
+  }
+  // The worker starts (module load, compile) while this thread finds the complete rows and the moments.
+  const set = startWorkers<CorrGramWorkerApi>(pool.workerUrl ?? DEFAULT_WORKER, 1, "correlation matrix");
+  try {
+    const prep = prepare(columns);
+    // The worker's last `tail` groups: a tail x tail triangle, WORKER_SHARE of the tiles.
+    const tail = Math.min(groups - 1, Math.round(Math.sqrt(WORKER_SHARE * groups * (groups + 1))));
+    const split = groups - tail;
+    const remote = set.remotes[0];
+    const started = remote.start(tail);
+    const product = gramProduct(groups, "correlation matrix");
+    const sent: Promise<void>[] = [];
+    for (const rows of panels(columns, prep, product.panel)) {
+      const part = product.panel.slice(split * rows * 4, groups * rows * 4);
+      sent.push(started.then(() => remote.add(Comlink.transfer(part, [part.buffer]), rows)));
+      product.add(rows, split);
+      if (sent.length >= IN_FLIGHT) await Promise.race([sent.shift()!, set.failure]);
+    }
+    await Promise.race([Promise.all(sent), set.failure]);
+    const theirs = await Promise.race([remote.tiles(), set.failure]);
+    const tiles = product.tiles();
+    for (let a = 0; a < tail; a++) {
+      for (let b = a; b < tail; b++) {
+        tiles.set(
+          theirs.subarray((a * tail + b) * 16, (a * tail + b + 1) * 16),
+          ((split + a) * groups + split + b) * 16,
+        );
+      }
+    }
+    return fromTiles(tiles, prep);
+  } finally {
+    set.close();
+  }
 }
 
 /** WebGPU path (f32 tiles, f64 host accumulation of the split-K partials). */
@@ -209,13 +325,20 @@ export async function corrMatrixGpu(rt: GpuRuntime, columns: Float64Array[]): Pr
   return { p, n, corr: finish(g, p, n, mean, std), mean, std };
 }
 
-/** Correlation matrix with the context's backend (WebGPU with CPU fallback under `auto`). */
-export function corrMatrix(columns: Float64Array[], compute: Compute): Promise<CorrMatrix> {
+/**
+ * Correlation matrix with the context's backend (WebGPU with CPU fallback under `auto`); the CPU path through
+ * {@link corrMatrixParallel} with `pool` (default one thread: a page's bundle has no worker module for it).
+ */
+export function corrMatrix(
+  columns: Float64Array[],
+  compute: Compute,
+  pool: CorrMatrixPoolOptions = { threads: 1 },
+): Promise<CorrMatrix> {
   return withFallback(
     compute,
     "corr_matrix",
     (rt) => corrMatrixGpu(rt, columns),
-    () => corrMatrixCpu(columns),
+    () => corrMatrixParallel(columns, pool),
   );
 }
 
@@ -239,7 +362,8 @@ export const corrMatrixKernel: ScalarKernel<Record<string, never>> = defineScala
   tolerance: { atol: 2e-5, rtol: 0 },
   conformance: [{}],
   run: async (inputs, _p, compute, names) => {
-    const c = await corrMatrix(inputs, compute);
+    // In Deno a worker takes part of a large product when a core is idle (the page has no worker module).
+    const c = await corrMatrix(inputs, compute, { threads: "Deno" in globalThis ? undefined : 1 });
     const rows = Array.from({ length: c.p }, (_, i) => Array.from(c.corr.subarray(i * c.p, (i + 1) * c.p)));
     return { columns: names, n: c.n, corr: rows, mean: Array.from(c.mean), std: Array.from(c.std) };
   },

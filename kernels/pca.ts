@@ -13,7 +13,7 @@
  */
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
-import { type CorrMatrix, corrMatrix } from "./corr_matrix.ts";
+import { type CorrMatrix, corrMatrix, type CorrMatrixPoolOptions } from "./corr_matrix.ts";
 import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -171,14 +171,18 @@ export function pcaFromCorr(c: CorrMatrix, features: string[], opts: PcaOptions 
   };
 }
 
-/** PCA of named columns with the context's backend for the covariance (f64 Jacobi on the host). */
+/**
+ * PCA of named columns with the context's backend for the covariance (f64 Jacobi on the host); `pool` places
+ * the CPU product ({@link corrMatrix}).
+ */
 export async function pca(
   columns: Float64Array[],
   features: string[],
   opts: PcaOptions,
   compute: Compute,
+  pool?: CorrMatrixPoolOptions,
 ): Promise<PcaResult> {
-  return pcaFromCorr(await corrMatrix(columns, compute), features, opts);
+  return pcaFromCorr(await corrMatrix(columns, compute, pool), features, opts);
 }
 
 /** `kernel pca --columns a,b,c [--standardize true] [--components K | --variance 0.95]`: PCA as JSON. */

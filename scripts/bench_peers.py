@@ -5,7 +5,8 @@ Times the Python libraries the issues compare against, on the bench's shapes, be
   {"versions": {...}, "peers": {name: {"what": ..., "points_per_s" | "seconds": ..., ...}}}
 Names: ffd_1e6x1, ffd_16x1e6 (d = 0.4, threshold 1e-5: the best of scipy.signal fftconvolve and
 oaconvolve), zscore_1e6x1, zscore_16x1e6 (pandas rolling(200) z-score), corrcoef (numpy corrcoef of 256
-columns x 1e5 rows; 64 with --quick, like bench/issue7.ts).
+columns x 1e5 rows; 64 with --quick, like bench/issue7.ts), and without --quick corrcoef_64x1e5 and
+corrcoef_1024x1e4.
 Usage: python3 scripts/bench_peers.py [--quick] [--only a,b]
 """
 import json
@@ -74,10 +75,13 @@ def main():
 
         peers[name] = {"what": "pandas rolling(200) z-score", "points_per_s": df.size / best(z, reps)}
     if want("corrcoef"):
-        cols = 64 if quick else 256
-        x = np.diff(walk(100_001, cols, 3), axis=1)
-        peers["corrcoef"] = {"what": f"numpy corrcoef, {cols} x 1e5", "cols": cols, "rows": 100_000,
-                             "seconds": best(lambda: np.corrcoef(x), reps)}
+        # The first shape is "corrcoef"; without --quick also "corrcoef_64x1e5" and "corrcoef_1024x1e4".
+        shapes = [(64, 100_000)] if quick else [(256, 100_000), (64, 100_000), (1024, 10_000)]
+        for i, (cols, rows) in enumerate(shapes):
+            x = np.diff(walk(rows + 1, cols, 3), axis=1)
+            name = "corrcoef" if i == 0 else f"corrcoef_{cols}x{rows:.0e}".replace("+0", "")
+            peers[name] = {"what": f"numpy corrcoef, {cols} x {rows:.0e}".replace("+0", ""), "cols": cols,
+                           "rows": rows, "seconds": best(lambda: np.corrcoef(x), reps)}
     versions = {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
                 "pandas": pd.__version__}
     print(json.dumps({"versions": versions, "peers": peers}))

@@ -6,8 +6,17 @@
  */
 import { strict as assert } from "node:assert";
 import { makeFrame } from "../io/frame.ts";
-import { corrMatrix, corrMatrixCpu, corrMatrixGpu, covarianceOf, KCHUNK } from "../kernels/corr_matrix.ts";
+import {
+  corrMatrix,
+  corrMatrixCpu,
+  corrMatrixGpu,
+  corrMatrixParallel,
+  covarianceOf,
+  KCHUNK,
+} from "../kernels/corr_matrix.ts";
+import { CORR_GRAM_WASM_BASE64 } from "../kernels/corr_gram_wasm.ts";
 import { jacobiEigen, pca, pcaFromCorr } from "../kernels/pca.ts";
+import { base64Lines, buildCorrGram } from "../scripts/build_wasm.ts";
 import { finiteVariance, selectionFilters } from "../engines/selection_filters.ts";
 import { sharedGpu } from "../runtime/backend.ts";
 import { setLogLevel } from "../runtime/log.ts";
@@ -198,6 +207,69 @@ Deno.test("correlation matrix: the blocked f64 product vs a naive reference, wit
       }
     }
   }
+});
+
+Deno.test("correlation matrix: the WebAssembly product on adversarial data vs a naive reference", () => {
+  const cases: [string, Float64Array[]][] = [];
+  for (const [q, n] of [[1, 2], [2, 3], [2, 513], [7, 257], [13, 1031]] as const) {
+    const base = matrix(q, n, 100 + q * n);
+    const noise = seededNormals(n, 5);
+    cases.push([`${q} x ${n}`, base]);
+    // Prices around 1e9 (the two-pass mean centres them before the product).
+    cases.push([`${q} x ${n} offset 1e9`, base.map((c) => c.map((v, i) => 1e9 + v + (i % 3)))]);
+    // Near-constant columns (spread 1e-9 around 5) beside ordinary ones, and an exact constant: NaN.
+    cases.push([
+      `${q} x ${n} near-constant`,
+      base.map((c, j) =>
+        j % 3 === 1 ? c.map((_, i) => 5 + 1e-9 * noise[i]) : j % 3 === 2 ? c.map(() => 5) : c
+      ),
+    ]);
+    // NaN in every other row of the first column, Inf in the last row of the last.
+    const holes = base.map((c) => c.slice());
+    for (let i = 0; i < n; i += 2) holes[0][i] = NaN;
+    holes[q - 1][n - 1] = -Infinity;
+    cases.push([`${q} x ${n} NaN rows`, holes]);
+  }
+  for (const [name, cols] of cases) {
+    const got = corrMatrixCpu(cols), ref = naiveCorr(cols), q = cols.length;
+    assert.equal(got.n, ref.n, name);
+    for (let i = 0; i < q * q; i++) {
+      const [r, c] = [Math.floor(i / q), i % q];
+      const constant = got.std[r] === 0 || got.std[c] === 0 || got.n < 2;
+      if (constant) assert.ok(Number.isNaN(got.corr[i]), `${name} [${r}, ${c}]: NaN for a constant column`);
+      else if (r === c) assert.equal(got.corr[i], 1, name);
+      else {
+        const e = Math.abs(got.corr[i] - ref.corr[i]);
+        assert.ok(e <= 1e-12, `${name} [${r}, ${c}]: ${got.corr[i]} vs ${ref.corr[i]} (${e})`);
+      }
+    }
+  }
+});
+
+Deno.test("correlation matrix on two threads equals one thread bit for bit", async () => {
+  const force = { threads: 2, respectLoad: false, minTileRows: 0 };
+  for (const [q, n] of [[5, 1000], [8, 513], [13, 3 * 256 + 1], [33, 2100]] as const) {
+    const cols = matrix(q, n, q * n);
+    cols[q - 1][7] = NaN;
+    cols[2] = cols[2].map(() => 4); // a constant column: NaN row and column on both
+    assert.deepStrictEqual(await corrMatrixParallel(cols, force), corrMatrixCpu(cols), `${q} x ${n}`);
+  }
+  // A worker that cannot load fails the call, naming it; below the threshold no worker starts.
+  const bogus = new URL("./no_such_worker.ts", import.meta.url);
+  const cols = matrix(9, 300, 1);
+  await assert.rejects(
+    corrMatrixParallel(cols, { ...force, workerUrl: bogus }),
+    /correlation matrix: a worker failed/,
+  );
+  const small = await corrMatrixParallel(cols, { threads: 2, respectLoad: false, workerUrl: bogus });
+  assert.deepStrictEqual(small, corrMatrixCpu(cols));
+});
+
+Deno.test("correlation matrix: kernels/corr_gram_wasm.ts is the build of kernels/corr_gram.wat", async () => {
+  const built = await buildCorrGram();
+  assert.equal(base64Lines(built).join(""), CORR_GRAM_WASM_BASE64, "run scripts/build_wasm.ts");
+  // Chromium compiles at most 4 KiB synchronously on a page's main thread (new WebAssembly.Module).
+  assert.ok(built.length <= 4096, `${built.length} bytes`);
 });
 
 Deno.test("correlation matrix: WebGPU vs f64 at tile, split-K and batch boundaries", opts, async () => {
