@@ -203,9 +203,10 @@ const DEFAULT_WORKER = new URL(
 
 /**
  * Tile-rows (4 x 4 tiles of the upper triangle x complete rows) below which no worker starts: ~1.5 ns each on
- * the development machine, so ~80 ms of product, about what a worker start and the panel copies cost.
+ * the development machine, so ~150 ms of product, a few times what a worker start (50-150 ms) and the panel
+ * copies cost.
  */
-export const MIN_PARALLEL_TILE_ROWS = 5e7;
+export const MIN_PARALLEL_TILE_ROWS = 1e8;
 
 /**
  * Share of the tiles the worker takes: this thread also packs every panel (~1/4 of its product's time at
