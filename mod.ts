@@ -399,7 +399,8 @@ export {
   covarianceOf,
   MIN_PARALLEL_TILE_ROWS,
 } from "./kernels/corr_matrix.ts";
-export { type Eigen, jacobiEigen, pca, pcaFromCorr, type PcaOptions, type PcaResult } from "./kernels/pca.ts";
+export { type Eigen, symmetricEigen } from "./kernels/eigen.ts";
+export { jacobiEigen, pca, pcaFromCorr, type PcaOptions, type PcaResult } from "./kernels/pca.ts";
 export {
   type DroppedFeature,
   finiteVariance,

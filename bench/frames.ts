@@ -1,8 +1,8 @@
 /**
  * Whole-frame benchmarks (`deno task bench --suite frames`): resampling 1e7 one-minute bars (1e6 with --quick) to
  * 5min and 1h on both paths (rows/s, end to end from f64 columns to the resampled frame); the loader on a
- * Parquet source, cache miss vs hit; the correlation matrix at 256 columns x 1e5 rows on both paths; the
- * Jacobi eigensolver at p = 256.
+ * Parquet source, cache miss vs hit; the correlation matrix at 256 columns x 1e5 rows on both paths (and on the
+ * CPU at 64 x 1e5 and 1024 x 1e4, one and two threads), PCA on top, and the eigensolvers at p = 256.
  */
 import { seededNormals } from "../runtime/rng.ts";
 import { DiskCache } from "../io/cache.ts";
@@ -12,6 +12,7 @@ import { encodeParquet } from "../io/parquet_write.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { corrMatrixCpu, corrMatrixGpu, corrMatrixParallel } from "../kernels/corr_matrix.ts";
 import type { PeerFigure } from "./peers.ts";
+import { symmetricEigen } from "../kernels/eigen.ts";
 import { jacobiEigen, pca } from "../kernels/pca.ts";
 import { resampleCpu, resampleGpu } from "../kernels/resample.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -229,7 +230,13 @@ export async function benchFrames(
       }
       const cm = corrMatrixCpu(cols.map((c) => c.subarray(0, 5000)));
       add({
-        what: "Jacobi eigensolver (f64)",
+        what: "eigensolver (f64, tridiagonal QL; PCA's)",
+        path: "cpu",
+        size: `p = ${p}`,
+        seconds: await time(() => symmetricEigen(cm.corr, p), 2),
+      });
+      add({
+        what: "Jacobi eigensolver (f64, the reference)",
         path: "cpu",
         size: `p = ${p}`,
         seconds: await time(() => jacobiEigen(cm.corr, p), 2),

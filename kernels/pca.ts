@@ -1,7 +1,8 @@
 /**
  * Principal component analysis: the covariance matrix (or the correlation matrix with `standardize`) comes from
- * kernels/corr_matrix.ts (a tiled matmul on the GPU, or f64 on the CPU), and its eigen-decomposition from a
- * cyclic Jacobi eigensolver in f64 on the host (`jacobiEigen`; O(p^3) per sweep, a few sweeps: ~0.1 s at p = 256).
+ * kernels/corr_matrix.ts (a tiled matmul on the GPU, or f64 on the CPU), and its eigen-decomposition in f64 on
+ * the host (kernels/eigen.ts: Householder tridiagonalization and implicit QL, O(p^3) once; the cyclic Jacobi
+ * solver `jacobiEigen` here, O(p^3) per sweep, is the reference it is tested against).
  *
  * Conventions (as sklearn's PCA on the complete rows): eigenvalues in decreasing order are the explained
  * variances (ddof 1), explained_variance_ratio = eigenvalue / trace, components are unit eigenvectors with
@@ -14,18 +15,9 @@
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { type CorrMatrix, corrMatrix, type CorrMatrixPoolOptions } from "./corr_matrix.ts";
+import { type Eigen, orderedEigen, symmetricEigen } from "./eigen.ts";
 import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
-
-/** Eigenvalues and eigenvectors of a symmetric matrix. */
-export interface Eigen {
-  /** Eigenvalues, in decreasing order. */
-  values: Float64Array;
-  /** Row-major p x p: row k is the unit eigenvector of values[k] (sign-normalized). */
-  vectors: Float64Array;
-  /** Jacobi sweeps used. */
-  sweeps: number;
-}
 
 /**
  * Cyclic Jacobi eigensolver for a symmetric p x p matrix (row-major; only symmetry is assumed, the input is
@@ -79,17 +71,7 @@ export function jacobiEigen(matrix: Float64Array, p: number, tol = 1e-15, maxSwe
       }
     }
   }
-  const order = Array.from({ length: p }, (_, i) => i).sort((x, y) => a[y * p + y] - a[x * p + x] || x - y);
-  const values = Float64Array.from(order, (i) => a[i * p + i]);
-  const vectors = new Float64Array(p * p);
-  order.forEach((src, r) => {
-    const row = v.subarray(src * p, src * p + p);
-    let big = 0;
-    for (let k = 1; k < p; k++) if (Math.abs(row[k]) > Math.abs(row[big]) * (1 + 1e-12)) big = k;
-    const sign = row[big] < 0 ? -1 : 1;
-    for (let k = 0; k < p; k++) vectors[r * p + k] = sign * row[k];
-  });
-  return { values, vectors, sweeps };
+  return orderedEigen(Float64Array.from({ length: p }, (_, i) => a[i * p + i]), v, p, sweeps);
 }
 
 /** PCA options. */
@@ -126,7 +108,7 @@ export interface PcaResult {
   mean: number[];
   /** Column scales: std (ddof 1) with `standardize`, else 1. */
   scale: number[];
-  /** Jacobi sweeps. */
+  /** Implicit QL steps of the eigensolver (kernels/eigen.ts). */
   sweeps: number;
 }
 
@@ -142,7 +124,7 @@ export function pcaFromCorr(c: CorrMatrix, features: string[], opts: PcaOptions 
       m[i * p + j] = Number.isNaN(v) ? 0 : standardize ? v : v * std[i] * std[j];
     }
   }
-  const eig = jacobiEigen(m, p);
+  const eig = symmetricEigen(m, p);
   const values = Array.from(eig.values, (v) => Math.max(0, v));
   const total = values.reduce((a, v) => a + v, 0);
   const ratio = values.map((v) => (total > 0 ? v / total : NaN));
