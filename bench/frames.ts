@@ -222,7 +222,7 @@ export async function benchFrames(
       if (useCpu) {
         const names = cols.map((_, j) => `x${j}`);
         add({
-          what: "PCA (corr matrix + Jacobi, auto threads)",
+          what: "PCA (corr matrix + eigensolver, auto threads)",
           path: "cpu",
           size: csize,
           seconds: await time(() => pca(cols, names, { standardize: true }, CPU, {}), 2),

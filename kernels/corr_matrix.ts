@@ -80,17 +80,25 @@ function usable(std: number, mean: number): boolean {
   return Number.isFinite(std) && std > 1e-14 * Math.max(1, Math.abs(mean));
 }
 
-/** Divides the Gram matrix by n - 1, sets the diagonal to 1, clamps, NaNs constant columns, symmetrizes. */
+/**
+ * Divides the Gram matrix's upper triangle by n - 1, sets the diagonal to 1, clamps, NaNs constant columns and
+ * mirrors it into the lower triangle in 64 x 64 blocks (so the column-order writes stay within a few cached
+ * rows when p x p x 8 bytes outgrows the cache).
+ */
 function finish(g: Float64Array, p: number, n: number, mean: Float64Array, std: Float64Array): Float64Array {
   const c = new Float64Array(p * p);
+  const ok = Uint8Array.from(std, (s, j) => (n >= 2 && usable(s, mean[j]) ? 1 : 0));
   for (let i = 0; i < p; i++) {
-    for (let j = i; j < p; j++) {
-      let v: number;
-      if (!usable(std[i], mean[i]) || !usable(std[j], mean[j]) || n < 2) v = NaN;
-      else if (i === j) v = 1;
-      else v = Math.max(-1, Math.min(1, g[i * p + j] / (n - 1)));
-      c[i * p + j] = v;
-      c[j * p + i] = v;
+    for (let j = i, at = i * p + i; j < p; j++, at++) {
+      c[at] = !ok[i] || !ok[j] ? NaN : i === j ? 1 : Math.max(-1, Math.min(1, g[at] / (n - 1)));
+    }
+  }
+  const B = 64;
+  for (let i0 = 0; i0 < p; i0 += B) {
+    for (let j0 = i0; j0 < p; j0 += B) {
+      for (let i = i0; i < Math.min(i0 + B, p); i++) {
+        for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, p); j++) c[j * p + i] = c[i * p + j];
+      }
     }
   }
   return c;
