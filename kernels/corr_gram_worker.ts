@@ -3,7 +3,7 @@
  * last column groups (kernels/corr_gram.ts), one packed panel per message, the tiles sent back at the end.
  */
 import * as Comlink from "npm:comlink@4.4.2";
-import { type GramProduct, gramProduct } from "./corr_gram.ts";
+import { type GramProduct, gramProduct, PANEL } from "./corr_gram.ts";
 
 let product: GramProduct | undefined;
 
@@ -13,10 +13,14 @@ export const corrGramWorkerApi = {
   start(groups: number): void {
     product = gramProduct(groups, "correlation matrix worker");
   },
-  /** Adds one packed panel ([group][row][4], `rows` rows per group) into every tile. */
-  add(panel: Float64Array, rows: number): void {
-    product!.panel.set(panel);
+  /**
+   * Adds one packed panel ([group][row][4], `rows` rows per group, at the start of `panel`) into every tile;
+   * returns `panel` for the next one.
+   */
+  add(panel: Float64Array<ArrayBuffer>, rows: number): Float64Array<ArrayBuffer> {
+    product!.panel.set(panel.subarray(0, product!.panel.length / PANEL * rows));
     product!.add(rows);
+    return Comlink.transfer(panel, [panel.buffer]);
   },
   /** The tiles ((gi * groups + gj) * 16, upper triangle); the product is released. */
   tiles(): Float64Array {

@@ -258,9 +258,16 @@ export async function corrMatrixParallel(
     const started = remote.start(tail);
     const product = gramProduct(groups, "correlation matrix");
     const sent: Promise<void>[] = [];
+    // Copy buffers for the worker's groups, transferred there and back (no allocation per panel).
+    const free: Float64Array<ArrayBuffer>[] = [];
     for (const rows of panels(columns, prep, product.panel)) {
-      const part = product.panel.slice(split * rows * 4, groups * rows * 4);
-      sent.push(started.then(() => remote.add(Comlink.transfer(part, [part.buffer]), rows)));
+      const part = free.pop() ?? new Float64Array(tail * PANEL * 4);
+      part.set(product.panel.subarray(split * rows * 4, groups * rows * 4));
+      sent.push(
+        started.then(() => remote.add(Comlink.transfer(part, [part.buffer]), rows)).then((back) => {
+          free.push(back);
+        }),
+      );
       product.add(rows, split);
       if (sent.length >= IN_FLIGHT) await Promise.race([sent.shift()!, set.failure]);
     }
