@@ -3,6 +3,8 @@
  * headless flags, and the waits on the page's state hook `globalThis.__fg` (web/main.ts).
  */
 import type { Page } from "playwright-core";
+import { buildWeb } from "../web/build.ts";
+import { serveStatic } from "../web/serve.ts";
 
 /** Debian's chromium; FG_CHROMIUM points elsewhere (e.g. a CI image's preinstalled Chrome). */
 export const CHROMIUM: string = Deno.env.get("FG_CHROMIUM") ?? "/usr/bin/chromium";
@@ -106,4 +108,74 @@ export async function runDriver(
     stderr: new TextDecoder().decode(child.stderr).slice(-4000),
     seen,
   };
+}
+
+/** What a demo-run driver gets: the page's URL, where to write what it saw, and the config to run. */
+export interface DemoSpec {
+  url: string;
+  out: string;
+  config: string;
+}
+
+/**
+ * The driver side of a demo run (in the child process): opens the page in Chromium, loads 3,000 demo bars on
+ * the CPU backend, runs `spec.config` (waiting up to `timeout` ms), lets `collect` read what the test needs into
+ * `seen`, and writes `seen` (with the page's console and its error, if any) to `spec.out`.
+ */
+export async function demoRunDriver(
+  spec: DemoSpec,
+  timeout: number,
+  collect: (page: Page, seen: Record<string, Any>) => Promise<void>,
+): Promise<void> {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BROWSER_ARGS] });
+  const seen: Record<string, Any> = { console: [] as string[] };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("console", (m) => seen.console.push(`${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => seen.console.push(`pageerror: ${e.message}`));
+    page.setDefaultTimeout(60_000);
+    const { seq, settle } = pageHooks(page);
+    await page.goto(spec.url);
+    seen.ready = await settle(0, ["ready", "error"]);
+    await page.selectOption("#backend", "cpu");
+    await page.fill("#demo-rows", "3000");
+    let s = await seq();
+    await page.click("#demo");
+    seen.loaded = await settle(s, ["loaded", "error"]);
+    await page.fill("#config", spec.config);
+    s = await seq();
+    await page.click("#run");
+    seen.run = await settle(s, ["done", "error"], timeout);
+    seen.error = await page.evaluate(() => (globalThis as Any).__fg.error);
+    await collect(page, seen);
+  } finally {
+    await Deno.writeTextFile(spec.out, JSON.stringify(seen));
+    await browser.close();
+  }
+}
+
+/**
+ * The test side of a demo run: builds and serves the page, runs `testFile`'s driver (`demoRunDriver`) on
+ * `config` and returns what it saw once the run is done (asserting the driver and the run succeeded).
+ */
+export async function demoRun(testFile: string, prefix: string, config: string): Promise<Any> {
+  requireChromium();
+  const dir = await Deno.makeTempDir({ prefix });
+  const server = serveStatic(await buildWeb({ outDir: `${dir}/site` }), { hostname: "127.0.0.1", port: 0 });
+  try {
+    const spec: DemoSpec = { url: `http://127.0.0.1:${server.addr.port}/`, out: `${dir}/seen.json`, config };
+    const child = await runDriver(testFile, spec, spec.out);
+    const seen = child.seen;
+    if (!child.success || !seen) {
+      throw new Error(`the browser driver failed (exit ${child.code}):\n${child.stderr}`);
+    }
+    if (seen.run !== "done") {
+      throw new Error(`the run ended ${seen.run}: ${seen.error}\n${seen.console.join("\n")}`);
+    }
+    return seen;
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }
