@@ -310,6 +310,7 @@ export {
   type ColumnQuality,
   columnQuality,
   type Counts,
+  InputTally,
   QualityTally,
 } from "./pipeline/quality.ts";
 export {
@@ -321,7 +322,12 @@ export {
   runEnginesChunked,
   unchunkable,
 } from "./pipeline/chunked.ts";
-export { type ChunkedTaskOptions, type ChunkedTaskResult, runChunkedTask } from "./pipeline/chunked_task.ts";
+export {
+  type ChunkedTaskOptions,
+  type ChunkedTaskResult,
+  InputsHash,
+  runChunkedTask,
+} from "./pipeline/chunked_task.ts";
 export { ChunkedGarch, type ChunkedGarchState } from "./engines/garch_chunked.ts";
 export {
   dcor,
@@ -377,11 +383,14 @@ export {
   COLUMN_ROLES,
   type ColumnMapping,
   type ColumnRole,
+  type InputPiece,
   loadTask,
   type LoadTaskOptions,
   type LoadTimings,
   resolveColumns,
+  validatedPieces,
 } from "./io/validate.ts";
+export { frameSource, type RowSource, scanTask } from "./io/row_source.ts";
 export {
   type CacheEntry,
   type CacheOptions,

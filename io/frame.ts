@@ -115,3 +115,20 @@ function listNames(names: string[]): string {
   const shown = names.slice(0, 50).map((n) => `"${n}"`).join(", ");
   return names.length > 50 ? `${shown}, ... (${names.length} in all)` : shown;
 }
+
+/** The frames' rows one after another, as one frame named `source` (the first frame's columns and timestamp column). */
+export function concatFrames(parts: Frame[], source: string): Frame {
+  if (parts.length === 0) return makeFrame(source, 0, new Map());
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const concat = (get: (p: Frame) => Float64Array) => {
+    const out = new Float64Array(rows);
+    let at = 0;
+    for (const p of parts) out.set(get(p), at), at += p.rows;
+    return out;
+  };
+  const columns = new Map([...parts[0].columns.keys()].map((n) => [n, concat((p) => p.columns.get(n)!)]));
+  return makeFrame(source, rows, columns, [], {
+    column: parts[0].timestampColumn!,
+    values: concat((p) => p.timestamps!),
+  });
+}

@@ -1,12 +1,6 @@
 /** Parquet decoding via hyparquet (ZSTD through the native codec, io/zstd.ts; other codecs through hyparquet-compressors). */
 
-import {
-  type FileMetaData,
-  parquetMetadataAsync,
-  type ParquetParsers,
-  parquetRead,
-  parquetSchema,
-} from "npm:hyparquet@1.31.5";
+import { parquetMetadataAsync, type ParquetParsers, parquetRead, parquetSchema } from "npm:hyparquet@1.31.5";
 import type { SchemaTree } from "npm:hyparquet@1.31.5";
 import { compressors } from "npm:hyparquet-compressors@1.1.2";
 import { DataError } from "../runtime/errors.ts";
@@ -61,37 +55,26 @@ function toF64(v: unknown): number {
 }
 
 /**
- * Decodes Parquet bytes into a Frame. INT32/INT64 (incl. BigInt), FLOAT, DOUBLE, DECIMAL and FLOAT16
- * become f64 (nulls NaN); TIMESTAMP/DATE/INT96 columns become epoch ms. The timestamp column is the
- * timestamp-typed column named timestamp/datetime/time/date/ts (or the first timestamp-typed column),
- * else a numeric column with such a name (epoch unit inferred). Text, boolean and nested columns are
- * listed in `frame.skipped`. Throws `DataError` when the bytes are not a readable Parquet file.
- * Given a RangeReader, only the footer and the wanted column chunks are read, row group by row group.
+ * Row counts of a Parquet file's row groups, and whether the file may be decoded a range of rows at a time
+ * (`decodeParquet`'s `range`) with the same result as whole: not when a text column (skipped only if no row
+ * of the file holds a number) or a numeric timestamp (epoch unit inferred from the whole column; the file has no
+ * timestamp-typed column, or `timestampColumn` is numeric) needs every row. Throws `DataError` as `decodeParquet` does for an unreadable footer.
  */
-export async function decodeParquet(input: Uint8Array | RangeReader, source: string): Promise<Frame> {
-  try {
-    return await readParquet(input, source);
-  } catch (e) {
-    if (e instanceof DataError) throw e;
-    // A footer hyparquet parsed but that does not hold together (e.g. a schema tree with missing children).
-    throw new DataError(`${source}: corrupt Parquet file: ${errText(e)}`);
-  }
+export async function parquetRowGroups(
+  input: RangeReader,
+  source: string,
+  timestampColumn: string,
+): Promise<{ groups: number[]; ranged: boolean }> {
+  const metadata = await readMetadata(input, source);
+  const kinds = new Map(parquetSchema(metadata).children.map((c) => [c.element.name, classify(c)]));
+  const ranged = ![...kinds.values()].includes("text") && [...kinds.values()].includes("time") &&
+    kinds.get(timestampColumn) !== "number";
+  return { groups: metadata.row_groups.map((g) => Number(g.num_rows)), ranged };
 }
 
-async function readParquet(input: Uint8Array | RangeReader, source: string): Promise<Frame> {
-  const file = input instanceof Uint8Array
-    ? {
-      byteLength: input.byteLength,
-      slice: (start: number, end?: number) =>
-        input.buffer.slice(
-          input.byteOffset + start,
-          input.byteOffset + (end ?? input.byteLength),
-        ) as ArrayBuffer,
-    }
-    : input;
-  let metadata: FileMetaData;
+async function readMetadata(file: RangeReader | ReturnType<typeof bytesReader>, source: string) {
   try {
-    metadata = await parquetMetadataAsync(file, { parsers: PARSERS as ParquetParsers });
+    return await parquetMetadataAsync(file, { parsers: PARSERS as ParquetParsers });
   } catch (e) {
     throw new DataError(
       `${source}: not a readable Parquet file (${
@@ -99,7 +82,52 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
       }); the footer is damaged or truncated, or this is not Parquet`,
     );
   }
-  const rows = Number(metadata.num_rows);
+}
+
+function bytesReader(input: Uint8Array) {
+  return {
+    byteLength: input.byteLength,
+    slice: (start: number, end?: number) =>
+      input.buffer.slice(
+        input.byteOffset + start,
+        input.byteOffset + (end ?? input.byteLength),
+      ) as ArrayBuffer,
+  };
+}
+
+/**
+ * Decodes Parquet bytes into a Frame. INT32/INT64 (incl. BigInt), FLOAT, DOUBLE, DECIMAL and FLOAT16
+ * become f64 (nulls NaN); TIMESTAMP/DATE/INT96 columns become epoch ms. The timestamp column is the
+ * timestamp-typed column named timestamp/datetime/time/date/ts (or the first timestamp-typed column),
+ * else a numeric column with such a name (epoch unit inferred). Text, boolean and nested columns are
+ * listed in `frame.skipped`. Throws `DataError` when the bytes are not a readable Parquet file.
+ * Given a RangeReader, only the footer and the wanted column chunks are read, row group by row group; given
+ * `range`, only rows [start, end) of the file, from the row groups that hold them (see `parquetRowGroups`).
+ */
+export async function decodeParquet(
+  input: Uint8Array | RangeReader,
+  source: string,
+  range?: { start: number; end: number },
+): Promise<Frame> {
+  try {
+    return await readParquet(input, source, range);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    // A footer hyparquet parsed but that does not hold together (e.g. a schema tree with missing children).
+    throw new DataError(`${source}: corrupt Parquet file: ${errText(e)}`);
+  }
+}
+
+async function readParquet(
+  input: Uint8Array | RangeReader,
+  source: string,
+  range?: { start: number; end: number },
+): Promise<Frame> {
+  const file = input instanceof Uint8Array ? bytesReader(input) : input;
+  const metadata = await readMetadata(file, source);
+  const fileRows = Number(metadata.num_rows);
+  const from = range?.start ?? 0, to = Math.min(range?.end ?? fileRows, fileRows);
+  const rows = Math.max(0, to - from);
   const kinds = new Map<string, Kind>();
   const skipped: SkippedColumn[] = [];
   const schema = parquetSchema(metadata).children;
@@ -111,6 +139,13 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
   // The footer is checked before any data is read, each column chunk's pages when its bytes arrive.
   const chunks = checkParquetFooter(metadata, file.byteLength, source, new Set(kinds.keys()));
   const checked = chunkChecker(chunks, source);
+  // The row groups holding rows [from, to): their chunks are the ones read (and checked).
+  const inGroups = new Set<number>();
+  for (let g = 0, at = 0; g < metadata.row_groups.length; g++) {
+    const n = Number(metadata.row_groups[g].num_rows);
+    if (at < to && at + n > from) inGroups.add(g);
+    at += n;
+  }
   const reading = {
     byteLength: file.byteLength,
     slice: (start: number, end?: number) => {
@@ -132,17 +167,22 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
         columns: [...kinds.keys()],
         compressors: checked.compressors,
         parsers: PARSERS,
-        onChunk: ({ columnName, columnData, rowStart }) => {
+        rowStart: from,
+        rowEnd: to,
+        onChunk: ({ columnName, columnData: all, rowStart: at }) => {
           const out = data.get(columnName);
           if (!out) return;
-          const n = columnData.length;
-          if (rowStart < 0 || rowStart + n > rows) {
+          // The row groups' chunks may reach outside the range: keep the rows inside it.
+          const lo = Math.max(0, from - at), hi = Math.max(lo, Math.min(all.length, to - at));
+          const columnData = lo === 0 && hi === all.length ? all : all.slice(lo, hi);
+          const rowStart = at + lo - from, n = columnData.length;
+          if (at < 0 || at + all.length > fileRows) {
             // hyparquet calls onChunk from a promise it does not await: note the error, throw it below.
             overflow ??= new DataError(
-              `${source}: corrupt Parquet file: column "${columnName}" decodes to rows ${rowStart + 1}..${
-                rowStart + n
+              `${source}: corrupt Parquet file: column "${columnName}" decodes to rows ${at + 1}..${
+                at + all.length
               } ` +
-                `of a file of ${rows} rows`,
+                `of a file of ${fileRows} rows`,
             );
             return;
           }
@@ -154,7 +194,9 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
       });
       if (overflow) throw overflow;
       // Chunks hyparquet did not fetch whole (none today) are checked here, so none goes unchecked.
-      for (const c of checked.left()) checked(c.start, await file.slice(c.start, c.end));
+      for (const c of checked.left()) {
+        if (inGroups.has(c.rowGroup)) checked(c.start, await file.slice(c.start, c.end));
+      }
     } catch (e) {
       if (e instanceof DataError) throw e;
       throw new DataError(`${source}: corrupt Parquet file: cannot decode its data (${errText(e)})`);
@@ -163,7 +205,7 @@ async function readParquet(input: Uint8Array | RangeReader, source: string): Pro
       if ((decoded.get(name) ?? 0) !== rows) {
         throw new DataError(
           `${source}: corrupt Parquet file: column "${name}" decodes to ${decoded.get(name) ?? 0} values; ` +
-            `the footer says ${rows} rows`,
+            `the footer says ${rows} rows${range ? ` from row ${from}` : ""}`,
         );
       }
     }

@@ -4,9 +4,9 @@
  * deny-listed columns dropped; columns renamed to their roles: data.columns, else case-insensitive names) and concatenated into one Frame. Each problem is a DataError naming the file,
  * the column and the first bad row.
  */
-import { type Frame, makeFrame } from "./frame.ts";
+import { type BadCells, concatFrames, type Frame } from "./frame.ts";
 import { decodeFrame } from "./read.ts";
-import { decodeParquet } from "./parquet.ts";
+import { decodeParquet, parquetRowGroups } from "./parquet.ts";
 import type { Storage } from "./storage.ts";
 import { DataError } from "../runtime/errors.ts";
 import type { Task } from "./discover.ts";
@@ -180,7 +180,7 @@ export function csvLine(bytes: Uint8Array, row: number): number {
   return line;
 }
 
-/** `where(i)` names row i for people: " (line N)" for a CSV file, else nothing. */
+/** `where(i)` names row i for people: " (line N)" for a CSV file, else nothing; `at`: the frame's first row in its file. */
 function check(
   file: string,
   frame: Frame,
@@ -188,6 +188,7 @@ function check(
   tsName: string,
   closeInRange = true,
   where: (row: number) => string = () => "",
+  at = 0,
 ): void {
   if (frame.rows === 0) throw new DataError(`${file}: no rows`);
   const ts = frame.timestamps;
@@ -195,9 +196,9 @@ function check(
   let last = prevLast;
   for (let i = 0; i < ts.length; i++) {
     if (!(ts[i] > last)) {
-      const at = `row ${i}${where(i)}, ${new Date(ts[i]).toISOString()},`;
+      const row = `row ${at + i}${where(at + i)}, ${new Date(ts[i]).toISOString()},`;
       throw new DataError(
-        `${file}: column ${frame.timestampColumn}: timestamps must be strictly increasing; ${at} is not after ` +
+        `${file}: column ${frame.timestampColumn}: timestamps must be strictly increasing; ${row} is not after ` +
           "the previous row",
       );
     }
@@ -206,7 +207,7 @@ function check(
   const c = (n: string) => frame.columns.get(n);
   const [open, high, low, close, volume] = ["open", "high", "low", "close", "volume"].map(c);
   const bad = (name: string, what: string, i: number) => {
-    throw new DataError(`${file}: column ${name}: ${what} at row ${i}${where(i)}`);
+    throw new DataError(`${file}: column ${name}: ${what} at row ${at + i}${where(at + i)}`);
   };
   for (let i = 0; i < frame.rows; i++) {
     if (low && high && low[i] > high[i]) bad("low", `low ${low[i]} > high ${high[i]}`, i);
@@ -220,9 +221,125 @@ function check(
 }
 
 /**
- * Reads, validates and concatenates a task's partitions. Columns a partition could not load (`skipped`) and
- * cells read as NaN (`badCells`, with `badValues: "nan"`) are collected over all partitions, each naming its
- * file, so the caller can report them.
+ * One validated piece of a task's input: a whole partition file, or (Parquet, see `parquetRowGroups`) one row
+ * group of it, with its columns renamed to their roles.
+ */
+export interface InputPiece {
+  /** The rows, in role names. */
+  frame: Frame;
+  /** The file's key in the source. */
+  key: string;
+  /** The rows of the file the piece holds; undefined: the whole file. */
+  range?: { start: number; end: number };
+  /** The piece's first row in the task's series. */
+  first: number;
+}
+
+/** The file's name in messages: the source's URL and the key. */
+function fileLabel(source: Storage, key: string): string {
+  return `${source.url.replace(/\/$/, "")}/${key}`;
+}
+
+const isParquet = (key: string) => /\.(parquet|pq)$/i.test(key);
+
+/**
+ * Decodes a piece of a task's file (rows `range` of a Parquet file; another file whole) and gives its columns
+ * their roles (deny-listed columns dropped, the configured timestamp column promoted, data.columns applied).
+ * `bytes`: a non-Parquet file's bytes when the caller has them.
+ */
+export async function decodePiece(
+  source: Storage,
+  key: string,
+  opts: LoadTaskOptions,
+  range?: { start: number; end: number },
+  bytes?: Uint8Array,
+): Promise<{ frame: Frame; roles: Partial<Record<ColumnRole, string>>; bytes?: Uint8Array }> {
+  const file = fileLabel(source, key);
+  // Parquet is read by ranges (footer, then each row group's column chunks), never as one whole file.
+  if (!isParquet(key)) bytes ??= await source.get(key);
+  const frame = bytes
+    ? await decodeFrame(bytes, file, { badValues: opts.badValues })
+    : await decodeParquet(await source.reader(key), file, range);
+  for (const d of opts.denyColumns) frame.columns.delete(d);
+  promoteTimestamp(frame, opts.columns?.timestamp ?? opts.timestampColumn);
+  const roles = applyColumns(file, frame, opts.columns ?? {});
+  return { frame, roles, bytes };
+}
+
+/** The pieces a file is read in: its Parquet row groups where that gives the same rows, else the whole file. */
+async function fileRanges(
+  source: Storage,
+  key: string,
+  opts: LoadTaskOptions,
+): Promise<({ start: number; end: number } | undefined)[]> {
+  if (!isParquet(key)) return [undefined];
+  const tsName = opts.columns?.timestamp ?? opts.timestampColumn;
+  const { groups, ranged } = await parquetRowGroups(await source.reader(key), fileLabel(source, key), tsName);
+  const sizes = groups.filter((n) => n > 0);
+  if (!ranged || sizes.length < 2) return [undefined];
+  let at = 0;
+  return sizes.map((n) => ({ start: at, end: at += n }));
+}
+
+/**
+ * The task's input piece by piece (see {@link InputPiece}), each checked as `loadTask` checks it, with the
+ * carried state (the previous row's timestamp, the first partition's columns) from the pieces before: the same
+ * errors with the same messages, naming the file and its row. Columns a partition could not load and cells read
+ * as NaN are pushed to `seen`, each naming its file.
+ */
+export async function* validatedPieces(
+  source: Storage,
+  task: Task,
+  opts: LoadTaskOptions,
+  seen: { skipped: Frame["skipped"]; badCells: BadCells[] } = { skipped: [], badCells: [] },
+  timings?: LoadTimings,
+): AsyncGenerator<InputPiece> {
+  let last = -Infinity, first = 0, want: string | undefined;
+  let readMs = 0;
+  const t0 = performance.now();
+  const tsName = opts.columns?.timestamp ?? opts.timestampColumn;
+  for (const f of task.files) {
+    const file = fileLabel(source, f.key);
+    for (const range of await fileRanges(source, f.key, opts)) {
+      const tr = performance.now();
+      const { frame, roles, bytes } = await decodePiece(source, f.key, opts, range);
+      readMs += performance.now() - tr;
+      // An adjusted close (Adj Close) is not within the unadjusted low..high: that check does not apply.
+      // A CSV file's messages give the line too, as an editor counts them.
+      const csv = bytes && /\.(csv|tsv|txt)$/i.test(f.key);
+      check(
+        file,
+        frame,
+        last,
+        tsName,
+        !isAdjustedClose(roles.close),
+        (i) => csv ? ` (line ${csvLine(bytes, i)})` : "",
+        range?.start ?? 0,
+      );
+      if (!range?.start) {
+        for (const s of frame.skipped) seen.skipped.push({ name: s.name, reason: `${f.key}: ${s.reason}` });
+        for (const b of frame.badCells ?? []) seen.badCells.push({ ...b, file: f.key });
+      }
+      last = frame.timestamps![frame.rows - 1];
+      const got = [...frame.columns.keys()].join(",");
+      want ??= got;
+      if (want !== got) {
+        throw new DataError(`${file}: columns [${got}] differ from the first partition's [${want}]`);
+      }
+      if (timings) {
+        timings.read = Math.round(readMs);
+        timings.validate = Math.round(performance.now() - t0 - readMs);
+      }
+      yield { frame, key: f.key, range, first };
+      first += frame.rows;
+    }
+  }
+}
+
+/**
+ * Reads, validates and concatenates a task's partitions ({@link validatedPieces}). Columns a partition could not
+ * load (`skipped`) and cells read as NaN (`badCells`, with `badValues: "nan"`) are collected over all
+ * partitions, each naming its file, so the caller can report them.
  */
 export async function loadTask(
   source: Storage,
@@ -231,68 +348,10 @@ export async function loadTask(
   timings?: LoadTimings,
 ): Promise<Frame> {
   const parts: Frame[] = [];
-  const skipped: Frame["skipped"] = [];
-  const badCells: NonNullable<Frame["badCells"]> = [];
-  let last = -Infinity;
-  let readMs = 0;
-  const t0 = performance.now();
-  for (const f of task.files) {
-    const file = `${source.url.replace(/\/$/, "")}/${f.key}`;
-    const tr = performance.now();
-    // Parquet is read by ranges (footer, then each row group's column chunks), never as one whole file.
-    const parquet = /\.(parquet|pq)$/i.test(f.key);
-    const bytes = parquet ? null : await source.get(f.key);
-    const frame = bytes
-      ? await decodeFrame(bytes, file, { badValues: opts.badValues })
-      : await decodeParquet(await source.reader(f.key), file);
-    readMs += performance.now() - tr;
-    for (const d of opts.denyColumns) frame.columns.delete(d);
-    const tsName = opts.columns?.timestamp ?? opts.timestampColumn;
-    promoteTimestamp(frame, tsName);
-    const roles = applyColumns(file, frame, opts.columns ?? {});
-    // An adjusted close (Adj Close) is not within the unadjusted low..high: that check does not apply.
-    // A CSV file's messages give the line too, as an editor counts them.
-    const csv = bytes && /\.(csv|tsv|txt)$/i.test(f.key);
-    check(
-      file,
-      frame,
-      last,
-      tsName,
-      !isAdjustedClose(roles.close),
-      (i) => csv ? ` (line ${csvLine(bytes, i)})` : "",
-    );
-    for (const s of frame.skipped) skipped.push({ name: s.name, reason: `${f.key}: ${s.reason}` });
-    for (const b of frame.badCells ?? []) badCells.push({ ...b, file: f.key });
-    last = frame.timestamps![frame.rows - 1];
-    if (parts.length) {
-      const want = [...parts[0].columns.keys()].join(","), got = [...frame.columns.keys()].join(",");
-      if (want !== got) {
-        throw new DataError(`${file}: columns [${got}] differ from the first partition's [${want}]`);
-      }
-    }
-    parts.push(frame);
-  }
-  const frame = parts.length === 1 ? parts[0] : concatParts(parts, `${source.url}/${task.instrument}`);
-  frame.skipped = skipped;
-  if (badCells.length) frame.badCells = badCells;
-  if (timings) {
-    timings.read = Math.round(readMs);
-    timings.validate = Math.round(performance.now() - t0 - readMs);
-  }
+  const seen = { skipped: [] as Frame["skipped"], badCells: [] as BadCells[] };
+  for await (const p of validatedPieces(source, task, opts, seen, timings)) parts.push(p.frame);
+  const frame = parts.length === 1 ? parts[0] : concatFrames(parts, `${source.url}/${task.instrument}`);
+  frame.skipped = seen.skipped;
+  if (seen.badCells.length) frame.badCells = seen.badCells;
   return frame;
-}
-
-function concatParts(parts: Frame[], source: string): Frame {
-  const rows = parts.reduce((a, p) => a + p.rows, 0);
-  const concat = (get: (p: Frame) => Float64Array) => {
-    const out = new Float64Array(rows);
-    let at = 0;
-    for (const p of parts) out.set(get(p), at), at += p.rows;
-    return out;
-  };
-  const columns = new Map([...parts[0].columns.keys()].map((n) => [n, concat((p) => p.columns.get(n)!)]));
-  return makeFrame(source, rows, columns, [], {
-    column: parts[0].timestampColumn!,
-    values: concat((p) => p.timestamps!),
-  });
 }

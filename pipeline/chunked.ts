@@ -14,6 +14,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { type Frame, getColumn } from "../io/frame.ts";
+import { frameSource, type RowSource } from "../io/row_source.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
@@ -23,7 +24,6 @@ import type { Kernel, Params } from "../kernels/kernel.ts";
 import { rollingCorr } from "../kernels/rolling_corr.ts";
 import { zscore } from "../kernels/rolling_moments.ts";
 import { FEATURE_SETS } from "../kernels/feature_sets.ts";
-import { frameSegmentCounts } from "../kernels/feature_frame.ts";
 import { ChunkedGarch, type ChunkedGarchState } from "../engines/garch_chunked.ts";
 import type { FeatureEngineeringReport } from "../engines/feature_engineering.ts";
 import { resolveTarget, type SelectionReport } from "../engines/statistical_tests.ts";
@@ -241,43 +241,64 @@ export interface ChunkedRunOptions {
   checkpoint?: (start: number, garch?: () => ChunkedGarchState) => void;
 }
 
-/** Rows of the frame [a, b) as a chunk frame (views, no copies), carrying the expanding minima before a. */
-function window(frame: Frame, a: number, b: number, priorMin: Record<string, number>): Frame {
-  return {
-    ...frame,
-    columns: new Map([...frame.columns].map(([k, v]) => [k, v.subarray(a, b)])),
-    timestamps: frame.timestamps?.subarray(a, b),
-    rows: b - a,
-    origin: a,
-    priorMin: { ...priorMin },
-  };
+/** The input as a {@link RowSource} (a frame in memory is served from memory). */
+export function rowSource(input: Frame | RowSource): RowSource {
+  return "read" in input ? input : frameSource(input);
+}
+
+/**
+ * Reads rows [lo, hi) — the timestamps and `column`, if given — for lo = hi - 4096, hi - 8192, ... until
+ * `enough(timestamps, lo, key)` is true or lo is 0; `key(i)` is row i's `column` value (else its timestamp).
+ */
+async function readBack(
+  source: RowSource,
+  hi: number,
+  enough: (ts: Float64Array, lo: number, keys: (i: number) => number) => boolean,
+  column?: string,
+): Promise<void> {
+  for (let k = 4096;; k *= 2) {
+    const lo = Math.max(0, hi - k);
+    const f = await source.read(lo, hi, column ? [column] : []);
+    const key = column ? (i: number) => f.columns.get(column)![i - lo] : (i: number) => f.timestamps![i - lo];
+    if (enough(f.timestamps!, lo, key) || lo === 0) return;
+  }
 }
 
 /** First row of the segment before the one holding row s (segments: `day` or a key column), 0 if none. */
-function previousSegmentStart(frame: Frame, kinds: string[], s: number): number {
+async function previousSegmentStart(source: RowSource, kinds: string[], s: number): Promise<number> {
   let a = s;
   for (const kind of kinds) {
-    const key = kind === "day"
-      ? (i: number) => Math.floor(frame.timestamps![i] / 86_400_000)
-      : (i: number) => frame.columns.get(kind)![i];
-    const segmentStart = (t: number) => {
-      while (t > 0 && key(t - 1) === key(t)) t--;
-      return t;
-    };
-    const own = segmentStart(s);
-    a = Math.min(a, own > 0 ? segmentStart(own - 1) : 0);
+    if (s === 0) break;
+    await readBack(source, s + 1, (_, lo, at) => {
+      const key = kind === "day" ? (i: number) => Math.floor(at(i) / 86_400_000) : at;
+      const segmentStart = (t: number) => {
+        while (t > lo && key(t - 1) === key(t)) t--;
+        return t;
+      };
+      const own = segmentStart(s);
+      if (own === lo && lo > 0) return false; // the block may start inside the segment
+      const before = own > 0 ? segmentStart(own - 1) : 0;
+      if (before === lo && lo > 0) return false;
+      a = Math.min(a, before);
+      return true;
+    }, kind === "day" ? undefined : kind);
   }
   return a;
 }
 
-/** First row at or after `from` whose target horizon ends after row e - 1's (the rows a target at e - 1 reads). */
-function targetAhead(frame: Frame, config: Config, e: number): number {
+/** First row at or after `e` whose target horizon ends after row e - 1's (the rows a target at e - 1 reads). */
+async function targetAhead(source: RowSource, config: Config, e: number): Promise<number> {
   const spec = parseTarget(config.features.selection_target_column);
   if (spec.kind === "bars") return e + spec.bars;
-  if (spec.kind !== "time" || !frame.timestamps) return e;
-  const ts = frame.timestamps, until = ts[e - 1] + spec.ms;
+  if (spec.kind !== "time" || !source.timestampColumn) return e;
+  const n = source.rows;
   let j = e;
-  while (j < frame.rows && ts[j] <= until) j++;
+  for (let k = 4096, until = NaN; j < n; k *= 2) {
+    const lo = j - 1, ts = (await source.read(lo, Math.min(n, lo + k), [])).timestamps!;
+    if (Number.isNaN(until)) until = ts[0] + spec.ms;
+    while (j < n && j - lo < ts.length && ts[j - lo] <= until) j++;
+    if (j - lo < ts.length) break;
+  }
   return j;
 }
 
@@ -285,15 +306,42 @@ function targetAhead(frame: Frame, config: Config, e: number): number {
  * Rows of the selection's tail buffer: `selection_max_samples` rows with a target plus the last rows, whose
  * horizon passes the end of the data, without one.
  */
-export function selectionTailRows(frame: Frame, config: Config): number {
+export async function selectionTailRows(input: Frame | RowSource, config: Config): Promise<number> {
+  const source = rowSource(input);
   const spec = parseTarget(config.features.selection_target_column);
-  const n = frame.rows, ts = frame.timestamps;
+  const n = source.rows;
   let without = 0;
   if (spec.kind === "bars") without = spec.bars;
-  else if (spec.kind === "time" && ts) {
-    while (without < n && ts[n - 1 - without] + spec.ms > ts[n - 1]) without++;
+  else if (spec.kind === "time" && source.timestampColumn && n > 0) {
+    await readBack(source, n, (ts, lo) => {
+      const last = ts[n - 1 - lo];
+      while (without < n && n - 1 - without >= lo && ts[n - 1 - without - lo] + spec.ms > last) without++;
+      return n - 1 - without >= lo;
+    });
   }
   return config.features.selection_max_samples + without;
+}
+
+/** Segments (runs of one key: the UTC day or a key column's value) over rows fed in order. */
+class SegmentCount {
+  #last = new Map<string, number>();
+  readonly counts: Record<string, number> = {};
+  constructor(readonly kinds: string[]) {
+    for (const k of kinds) this.counts[k] = 0;
+  }
+  add(f: Frame, from: number, to: number): void {
+    for (const kind of this.kinds) {
+      const v = kind === "day" ? f.timestamps : f.columns.get(kind);
+      if (!v) continue;
+      let last = this.#last.get(kind) ?? NaN;
+      for (let i = from; i < to; i++) {
+        const key = kind === "day" ? Math.floor(v[i] / 86_400_000) : v[i];
+        if (key !== last) this.counts[kind]++;
+        last = key;
+      }
+      this.#last.set(kind, last);
+    }
+  }
 }
 
 /**
@@ -301,20 +349,21 @@ export function selectionTailRows(frame: Frame, config: Config): number {
  * `o.part` in row order. `unchunkable(config, engines)` must be undefined.
  */
 export async function runEnginesChunked(
-  frame: Frame,
+  input: Frame | RowSource,
   engines: Engine[],
   config: Config,
   compute: Compute,
   o: ChunkedRunOptions,
 ): Promise<void> {
-  const n = frame.rows;
+  const source = rowSource(input);
+  const n = source.rows;
   const byName = new Map(engines.map((e) => [e.name, e]));
   const windowed = engines.filter((e) => e.name === "stationarization" || e.name === "feature_engineering");
   const garchEngine = byName.get("garch_models");
   const selection = byName.get("statistical_tests");
   const g = config.features.garch;
   const garch = garchEngine &&
-    new ChunkedGarch({ columns: config.features.columns, ...g }, compute, frame.source, o.resume?.garch);
+    new ChunkedGarch({ columns: config.features.columns, ...g }, compute, source.source, o.resume?.garch);
   const segments = byName.has("feature_engineering") ? config.features.extraction.segments ?? [] : [];
   const engineMs: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
@@ -326,27 +375,46 @@ export async function runEnginesChunked(
     }
   };
   // The expanding minimum of every input column over the rows before the current window.
-  const priorMin: Record<string, number> = Object.fromEntries(
-    [...frame.columns.keys()].map((k) => [k, Infinity]),
-  );
+  const priorMin: Record<string, number> = Object.fromEntries(source.columns.map((k) => [k, Infinity]));
+  const minOver = (f: Frame, from: number, to: number) => {
+    for (const [k, v] of f.columns) {
+      let m = priorMin[k];
+      for (let i = from; i < to; i++) if (v[i] < m && Number.isFinite(v[i])) m = v[i]; // as logStabCpu
+      priorMin[k] = m;
+    }
+  };
   let minUpTo = 0;
-  const tailRows = selection ? selectionTailRows(frame, config) : 0;
+  const counted = new SegmentCount(segments);
+  const first = o.resume?.from ?? 0;
+  if (first > 0) {
+    // An append: the minima and segment counts of the rows before it, read block by block.
+    // The first window's start, as the loop computes it: the minima cover the rows before it.
+    let until = Math.max(0, first - o.back);
+    if (segments.length) until = Math.min(until, await previousSegmentStart(source, segments, first));
+    for (let lo = 0; lo < first; lo += o.rows) {
+      const f = await source.read(lo, Math.min(first, lo + o.rows));
+      minOver(f, 0, Math.max(0, Math.min(f.rows, until - lo)));
+      counted.add(f, 0, f.rows);
+    }
+    minUpTo = until;
+  }
+  let prev: Frame | undefined;
+  const tailRows = selection ? await selectionTailRows(source, config) : 0;
   const tail: ChunkPart[] = [...o.resume?.tail ?? []];
   const lastResults = new Map<string, EngineStep>();
-  for (let s = o.resume?.from ?? 0, e = s; s < n; s = e) {
+  for (let s = first, e = s; s < n; s = e) {
     o.checkpoint?.(s, garch ? () => garch.state() : undefined);
     e = Math.min(n, s + o.rows);
     if (o.boundary !== undefined && o.boundary > s && o.boundary < e) e = o.boundary;
     let a = Math.max(0, s - o.back);
-    if (segments.length) a = Math.min(a, previousSegmentStart(frame, segments, s));
-    const b = Math.min(n, Math.max(e + o.ahead, selection ? targetAhead(frame, config, e) : e));
-    for (const [k, v] of frame.columns) {
-      let m = priorMin[k];
-      for (let i = minUpTo; i < a; i++) if (v[i] < m && Number.isFinite(v[i])) m = v[i]; // as logStabCpu
-      priorMin[k] = m;
-    }
-    minUpTo = a;
-    const win = window(frame, a, b, priorMin);
+    if (segments.length) a = Math.min(a, await previousSegmentStart(source, segments, s));
+    const b = Math.min(n, Math.max(e + o.ahead, selection ? await targetAhead(source, config, e) : e));
+    // Rows [minUpTo, a) lie in the previous window (windows only move forward).
+    if (prev && a > minUpTo) minOver(prev, minUpTo - prev.origin!, a - prev.origin!);
+    minUpTo = Math.max(minUpTo, a);
+    const win: Frame = { ...await source.read(a, b), priorMin: { ...priorMin } };
+    counted.add(win, s - a, e - a);
+    prev = win;
     const columns = new Map(win.columns);
     for (const engine of windowed) {
       const result = await timed(engine.name, () => engine.run({ ...win, columns }, config, compute));
@@ -368,7 +436,7 @@ export async function runEnginesChunked(
       const { target, computed } = resolveTarget(win, config.features.selection_target_column);
       if (computed) rows.set(config.features.selection_target_column, target.slice(s - a, e - a));
     }
-    const part = { start: s, columns: rows, timestamps: frame.timestamps?.slice(s, e) };
+    const part = { start: s, columns: rows, timestamps: win.timestamps?.slice(s - a, e - a) };
     await o.part(part);
     if (selection) {
       tail.push(part);
@@ -381,7 +449,9 @@ export async function runEnginesChunked(
     const ext = step.engine.name === "feature_engineering"
       ? (step.result.report as FeatureEngineeringReport).extraction
       : undefined;
-    if (ext?.segments) ext.segments = frameSegmentCounts(frame, Object.keys(ext.segments));
+    if (ext?.segments) {
+      ext.segments = Object.fromEntries(Object.keys(ext.segments).map((k) => [k, counted.counts[k]]));
+    }
     o.done?.({ ...step, ms: Math.round(engineMs[name]) });
   }
   if (garch && garchEngine) {
@@ -399,8 +469,16 @@ export async function runEnginesChunked(
     const cols = new Map(
       [...(tail[0]?.columns.keys() ?? [])].map((k) => [k, concat(tail.map((p) => p.columns.get(k)!))]),
     );
-    const ts = frame.timestamps && concat(tail.map((p) => p.timestamps!));
-    const tailFrame: Frame = { ...frame, columns: cols, timestamps: ts, rows: n - start, origin: start };
+    const ts = source.timestampColumn ? concat(tail.map((p) => p.timestamps!)) : undefined;
+    const tailFrame: Frame = {
+      source: source.source,
+      skipped: source.skipped,
+      timestampColumn: source.timestampColumn,
+      columns: cols,
+      timestamps: ts,
+      rows: n - start,
+      origin: start,
+    };
     const t0 = performance.now();
     const result = await selection.run(tailFrame, config, compute);
     const candidates = (result.report as SelectionReport).candidate_rows;

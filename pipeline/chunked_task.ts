@@ -11,10 +11,11 @@
  * logged with the reason. The manifest is removed before the first part is written, as for any task: a
  * crash leaves the task uncommitted, and the next run recomputes it.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import type { Config } from "../config/schema.ts";
 import type { Frame } from "../io/frame.ts";
 import { decodeFrame } from "../io/read.ts";
+import type { RowSource } from "../io/row_source.ts";
 import type { Storage } from "../io/storage.ts";
 import type { Compute } from "../runtime/backend.ts";
 import { log } from "../runtime/log.ts";
@@ -24,6 +25,7 @@ import {
   type ChunkPart,
   type ChunkPlan,
   planChunks,
+  rowSource,
   runEnginesChunked,
   selectionTailRows,
 } from "./chunked.ts";
@@ -31,12 +33,17 @@ import type { TaskSummary } from "./summary.ts";
 import type { Engine, EngineStep } from "./engines.ts";
 import type { InputFingerprint } from "./inputs.ts";
 import { type ChunkedManifest, type Manifest, type OutputOptions, TaskOutput } from "./output.ts";
-import { type ColumnQuality, QualityTally } from "./quality.ts";
+import { type ColumnQuality, InputTally, QualityTally } from "./quality.ts";
 
 /** Inputs of {@link runChunkedTask}. */
 export interface ChunkedTaskOptions {
-  /** The task's input (whole: inputs stay in memory, features exist one chunk at a time). */
-  frame: Frame;
+  /** The task's input: in memory, or read chunk by chunk (io/row_source.ts `scanTask`). */
+  input: Frame | RowSource;
+  /**
+   * The input's fingerprints and value tallies, when a pass over it already took them (run.ts: the validation
+   * pass, with the committed rows among the hash's marks); else one pass over `input` takes them.
+   */
+  scanned?: { hash: InputsHash; tally: InputTally };
   /** The task's instrument. */
   instrument: string;
   /** The enabled engines. */
@@ -85,8 +92,9 @@ export async function runTaskInChunks(
   row: TaskSummary,
   sample: () => void,
 ): Promise<void> {
-  const { frame, config } = o;
-  const plan = planChunks(config, o.engines, frame.columns.size, frame.rows);
+  const { config } = o;
+  const input = rowSource(o.input);
+  const plan = planChunks(config, o.engines, input.columns.length, input.rows);
   const storage = config.storage;
   const r = await runChunkedTask({
     ...o,
@@ -100,10 +108,10 @@ export async function runTaskInChunks(
     if (q.problem) log("warn", `feature ${name}: ${q.problem}`, { feature: name });
   }
   const chunks = { rows: plan.rows, back: plan.back, ahead: plan.ahead, parts: r.parts, from: r.from };
-  Object.assign(row, { rows: frame.rows, features: r.features, quality, chunks });
+  Object.assign(row, { rows: input.rows, features: r.features, quality, chunks });
   if (row.phases_ms) row.phases_ms.write = Math.round(r.writeMs);
   log("info", r.from ? "task committed (appended)" : "task committed", {
-    rows: frame.rows,
+    rows: input.rows,
     features: r.features,
     chunks,
   });
@@ -111,8 +119,10 @@ export async function runTaskInChunks(
 
 /** Runs the task in chunks, appending to the committed output when it can. */
 export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTaskResult> {
-  const { frame, plan } = o;
-  const resume = await appendPoint(o);
+  const { plan } = o;
+  const input = rowSource(o.input);
+  const scanned = o.scanned ?? await scan(input, o.committed?.chunked ? [o.committed.rows] : []);
+  const resume = await appendPoint(o, input, scanned.hash);
   const out = await TaskOutput.open(
     o.output,
     o.instrument,
@@ -121,12 +131,12 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
   );
   const checkpoints = resume?.checkpoints ?? [];
   const quality = new QualityTally(resume?.quality);
-  const inputNames = new Set(frame.columns.keys());
+  const inputNames = new Set(input.columns);
   let parts = 0, writeMs = 0;
   const notes: Record<string, string> = {};
   // A series longer than one chunk ends a part where the next append restarts (a shorter one stays one part).
-  const boundary = frame.rows > plan.rows ? restartRow(o, frame.rows) : undefined;
-  await runEnginesChunked(frame, o.engines, o.config, o.compute, {
+  const boundary = input.rows > plan.rows ? await restartRow(o, input, input.rows) : undefined;
+  await runEnginesChunked(input, o.engines, o.config, o.compute, {
     ...plan,
     resume: resume ? { from: resume.from, tail: resume.tail, garch: resume.garch } : undefined,
     boundary,
@@ -139,7 +149,7 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
     part: async (p) => {
       quality.add(new Map([...p.columns].filter(([k]) => !inputNames.has(k) && !k.startsWith("y_"))));
       const t0 = performance.now();
-      await out.part(p.columns, { name: frame.timestampColumn!, values: p.timestamps! });
+      await out.part(p.columns, { name: input.timestampColumn!, values: p.timestamps! });
       writeMs += performance.now() - t0;
       parts++;
     },
@@ -160,15 +170,15 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
   });
   const chunked: ChunkedManifest = {
     rows: plan.rows,
-    inputs_sha256: inputsSha256(frame, frame.rows),
+    inputs_sha256: scanned.hash.digest(input.rows)!,
     checkpoints: encodeNonFinite(checkpoints),
   };
   const t0 = performance.now();
   const manifest = await out.commit(o.meta, { chunked });
   writeMs += performance.now() - t0;
   return {
-    quality: quality.assess(frame.columns, notes),
-    features: manifest.columns.length - 1 - frame.columns.size,
+    quality: quality.assess(scanned.tally, notes),
+    features: manifest.columns.length - 1 - input.columns.length,
     parts,
     from: resume?.from ?? 0,
     writeMs,
@@ -176,7 +186,7 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
 }
 
 /** Where an append resumes, or null (a full run) with the reason logged. */
-async function appendPoint(o: ChunkedTaskOptions): Promise<
+async function appendPoint(o: ChunkedTaskOptions, input: RowSource, hash: InputsHash): Promise<
   {
     from: number;
     keep: Manifest["files"];
@@ -186,20 +196,20 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
     garch?: ChunkedGarchState;
   } | null
 > {
-  const c = o.committed, frame = o.frame;
+  const c = o.committed;
   const state = c?.chunked;
   if (!c || !state) return null;
   const full = (why: string) => (log("info", `recomputing the whole series: ${why}`), null);
   if (state.rows !== o.plan.rows) return full(`chunk length changed (${state.rows} -> ${o.plan.rows} rows)`);
-  if (frame.rows < c.rows) {
-    return full(`the input has ${frame.rows} rows, fewer than the ${c.rows} committed`);
+  if (input.rows < c.rows) {
+    return full(`the input has ${input.rows} rows, fewer than the ${c.rows} committed`);
   }
-  if (inputsSha256(frame, c.rows) !== state.inputs_sha256) {
+  if (hash.digest(c.rows) !== state.inputs_sha256) {
     return full(`the input's first ${c.rows} rows (the committed history) changed`);
   }
-  if (frame.rows === c.rows) return full("the input files changed but not their rows");
+  if (input.rows === c.rows) return full("the input files changed but not their rows");
   // Recompute from the part that holds the first row that can change (the full run ended a part there).
-  const stale = restartRow(o, c.rows);
+  const stale = await restartRow(o, input, c.rows);
   let k = 0;
   while (k + 1 < c.files.length && state.checkpoints[k + 1].row <= stale) k++;
   const from = state.checkpoints[k].row;
@@ -207,8 +217,8 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
   if (from > 0 && o.engines.some((e) => e.name === "garch_models") && !cp[k].garch) {
     return full(`the checkpoint at row ${from} has no GARCH state (written before appends carried it)`);
   }
-  const tail = await readTail(o, c, k, from);
-  log("info", `appending ${frame.rows - c.rows} rows: computing rows ${from}.. (committed ${c.rows})`, {
+  const tail = await readTail(o, input, c, k, from);
+  log("info", `appending ${input.rows - c.rows} rows: computing rows ${from}.. (committed ${c.rows})`, {
     rewritten_parts: c.files.length - k,
   });
   return {
@@ -225,26 +235,40 @@ async function appendPoint(o: ChunkedTaskOptions): Promise<
  * The first row an append after row `end` can change: rows whose FFT block pair (plan.ahead) or target
  * horizon reach past `end`; the rows before it keep their values.
  */
-function restartRow(
-  o: Pick<ChunkedTaskOptions, "frame" | "config" | "plan" | "engines">,
+async function restartRow(
+  o: Pick<ChunkedTaskOptions, "config" | "plan" | "engines">,
+  input: RowSource,
   end: number,
-): number {
+): Promise<number> {
   let t = Math.max(0, end - o.plan.ahead - 1);
   if (!o.engines.some((e) => e.name === "statistical_tests")) return t;
   // A later bar at ts > ts[end - 1] enters the target of t when ts[t] + horizon > ts[end - 1].
   const spec = parseTarget(o.config.features.selection_target_column);
-  const ts = o.frame.timestamps;
   if (spec.kind === "bars") return Math.max(0, Math.min(t, end - spec.bars));
-  if (spec.kind === "time" && ts) { while (t > 0 && ts[t - 1] + spec.ms > ts[end - 1]) t--; }
+  if (spec.kind !== "time" || !input.timestampColumn) return t;
+  // The timestamps from t back to the first row outside the horizon, in blocks.
+  for (let k = 4096, last = NaN; t > 0; k *= 2) {
+    const lo = Math.max(0, t - k), f = await input.read(lo, Number.isNaN(last) ? end : t, []);
+    const ts = f.timestamps!;
+    if (Number.isNaN(last)) last = ts[end - 1 - lo];
+    while (t > lo && ts[t - 1 - lo] + spec.ms > last) t--;
+    if (t > lo) break;
+  }
   return t;
 }
 
 /** The committed parts before part `k` that the selection's tail needs, read back (newest last). */
-async function readTail(o: ChunkedTaskOptions, c: Manifest, k: number, from: number): Promise<ChunkPart[]> {
+async function readTail(
+  o: ChunkedTaskOptions,
+  input: RowSource,
+  c: Manifest,
+  k: number,
+  from: number,
+): Promise<ChunkPart[]> {
   if (!o.engines.some((e) => e.name === "statistical_tests")) return [];
-  const need = selectionTailRows(o.frame, o.config);
+  const need = await selectionTailRows(input, o.config);
   const tail: ChunkPart[] = [];
-  for (let i = k - 1, start = from; i >= 0 && o.frame.rows - start < need; i--) {
+  for (let i = k - 1, start = from; i >= 0 && input.rows - start < need; i--) {
     const f = c.files[i];
     const part = await decodeFrame(await o.output.get(f.key), f.key);
     start -= f.rows;
@@ -256,13 +280,63 @@ async function readTail(o: ChunkedTaskOptions, c: Manifest, k: number, from: num
   return tail;
 }
 
-/** SHA-256 of the first `rows` rows of the timestamps and every input column. */
-export function inputsSha256(frame: Frame, rows: number): string {
-  const h = createHash("sha256");
-  const add = (v: Float64Array) => h.update(new Uint8Array(v.buffer, v.byteOffset, rows * 8));
-  if (frame.timestamps) add(frame.timestamps);
-  for (const [name, v] of frame.columns) h.update(name), add(v);
-  return h.digest("hex");
+/**
+ * SHA-256 fingerprint of an input's rows fed in order (any pieces): per stream — the timestamps, then each value
+ * column by name — the SHA-256 of its f64 bytes, hashed together. `marks` are row counts whose fingerprint is
+ * kept as the rows pass them (the committed rows of an append).
+ */
+export class InputsHash {
+  #rows = 0;
+  #ts: Hash | undefined;
+  readonly #columns = new Map<string, Hash>();
+  readonly #at = new Map<number, string>();
+  /** Marks: the row counts whose fingerprints {@link digest} gives besides the current one. */
+  constructor(readonly marks: number[] = []) {}
+
+  /** Feeds the next rows. */
+  add(frame: Frame): void {
+    const feed = (from: number, to: number) => {
+      const bytes = (v: Float64Array) => new Uint8Array(v.buffer, v.byteOffset + 8 * from, 8 * (to - from));
+      if (frame.timestamps) (this.#ts ??= createHash("sha256")).update(bytes(frame.timestamps));
+      for (const [name, v] of frame.columns) {
+        let h = this.#columns.get(name);
+        if (!h) this.#columns.set(name, h = createHash("sha256"));
+        h.update(bytes(v));
+      }
+    };
+    let from = 0;
+    for (const m of [...this.marks].sort((a, b) => a - b)) {
+      if (m <= this.#rows || m > this.#rows + frame.rows) continue;
+      feed(from, m - this.#rows);
+      this.#at.set(m, this.#now());
+      from = m - this.#rows;
+    }
+    feed(from, frame.rows);
+    this.#rows += frame.rows;
+  }
+
+  /** The fingerprint of the first `rows` rows: those fed so far, or a mark; undefined for other counts. */
+  digest(rows: number): string | undefined {
+    return rows === this.#rows ? this.#now() : this.#at.get(rows);
+  }
+
+  #now(): string {
+    const h = createHash("sha256");
+    if (this.#ts) h.update(this.#ts.copy().digest());
+    for (const [name, c] of this.#columns) h.update(name), h.update(c.copy().digest());
+    return h.digest("hex");
+  }
+}
+
+/** One pass over the input (block by block): its fingerprints (`marks` kept) and value tallies. */
+async function scan(input: RowSource, marks: number[]): Promise<{ hash: InputsHash; tally: InputTally }> {
+  const hash = new InputsHash(marks), tally = new InputTally();
+  for (let a = 0; a < input.rows; a += 1 << 16) {
+    const f = await input.read(a, Math.min(input.rows, a + (1 << 16)));
+    hash.add(f);
+    tally.add(f.columns);
+  }
+  return { hash, tally };
 }
 
 /** JSON cannot hold NaN or infinities: they travel as the strings "NaN", "Infinity", "-Infinity". */

@@ -5,7 +5,7 @@
  * the recorded one (a copy, a `touch`) is unchanged too. S3 objects are not re-read for a checksum: their ETag
  * is the store's own content hash.
  */
-import { sha256Hex } from "../io/checksum.ts";
+import { createHash } from "node:crypto";
 import { LocalStorage, type Storage, type StoredObject } from "../io/storage.ts";
 
 /** One input file as recorded in a task's manifest. */
@@ -20,8 +20,14 @@ export interface InputFingerprint {
   sha256?: string;
 }
 
+/** SHA-256 of a local file, read 16 MiB at a time (an input file may be larger than the memory budget). */
 async function localSha(source: Storage, key: string): Promise<string | undefined> {
-  return source instanceof LocalStorage ? await sha256Hex(await source.get(key)) : undefined;
+  if (!(source instanceof LocalStorage)) return undefined;
+  const file = await source.reader(key), h = createHash("sha256");
+  for (let a = 0; a < file.byteLength; a += 1 << 24) {
+    h.update(new Uint8Array(await file.slice(a, Math.min(file.byteLength, a + (1 << 24)))));
+  }
+  return h.digest("hex");
 }
 
 /** Fingerprints of a task's files (listed by `discoverTasks`), with checksums of the local ones. */

@@ -26,25 +26,46 @@ export function columnQuality(values: Float64Array): ColumnQuality {
   return { warmup, nan, inf };
 }
 
-/** Counts of the values of an input column that break a log or overflow a kernel. */
-function inputTrouble(name: string, x: Float64Array): string | undefined {
-  let nonPositive = 0, nonFinite = 0, huge = 0;
-  for (const v of x) {
-    if (!Number.isFinite(v)) nonFinite++;
-    else if (v <= 0) nonPositive++;
-    else if (Math.abs(v) > 1e150) huge++;
+/**
+ * Counts of the values of input columns that break a log or overflow a kernel, over rows fed in order (an input
+ * read piece by piece, io/row_source.ts).
+ */
+export class InputTally {
+  readonly #counts = new Map<string, { nonPositive: number; nonFinite: number; huge: number }>();
+
+  /** Counts the next rows of each column. */
+  add(columns: Map<string, Float64Array>): void {
+    for (const [name, x] of columns) {
+      let c = this.#counts.get(name);
+      if (!c) this.#counts.set(name, c = { nonPositive: 0, nonFinite: 0, huge: 0 });
+      for (const v of x) {
+        if (!Number.isFinite(v)) c.nonFinite++;
+        else if (v <= 0) c.nonPositive++;
+        else if (Math.abs(v) > 1e150) c.huge++;
+      }
+    }
   }
-  const parts = [
-    nonPositive ? `${nonPositive} value(s) <= 0 (no log)` : "",
-    nonFinite ? `${nonFinite} missing or infinite value(s)` : "",
-    huge ? `${huge} value(s) above 1e150 (squares overflow)` : "",
-  ].filter(Boolean);
-  return parts.length ? `input column ${name} has ${parts.join(", ")}` : undefined;
+
+  /** The columns counted. */
+  names(): string[] {
+    return [...this.#counts.keys()];
+  }
+
+  /** What is wrong with column `name`, in words, or undefined. */
+  trouble(name: string): string | undefined {
+    const { nonPositive, nonFinite, huge } = this.#counts.get(name)!;
+    const parts = [
+      nonPositive ? `${nonPositive} value(s) <= 0 (no log)` : "",
+      nonFinite ? `${nonFinite} missing or infinite value(s)` : "",
+      huge ? `${huge} value(s) above 1e150 (squares overflow)` : "",
+    ].filter(Boolean);
+    return parts.length ? `input column ${name} has ${parts.join(", ")}` : undefined;
+  }
 }
 
 /** The input columns a feature is computed from, by its name (`close_fd_0.4`, `corr_close_volume_50`). */
-function sources(feature: string, inputs: Map<string, Float64Array>): string[] {
-  return [...inputs.keys()].filter((c) => feature.startsWith(`${c}_`) || feature.includes(`_${c}_`));
+function sources(feature: string, inputs: string[]): string[] {
+  return inputs.filter((c) => feature.startsWith(`${c}_`) || feature.includes(`_${c}_`));
 }
 
 /**
@@ -109,14 +130,15 @@ export class QualityTally {
   }
 
   /** Each column's quality and problem (see {@link assessColumns}). */
-  assess(inputs: Map<string, Float64Array>, notes: Record<string, string> = {}): Map<string, ColumnQuality> {
+  assess(
+    inputs: Map<string, Float64Array> | InputTally,
+    notes: Record<string, string> = {},
+  ): Map<string, ColumnQuality> {
     const out = new Map<string, ColumnQuality>();
-    const trouble = new Map<string, string | undefined>();
+    let tally: InputTally | undefined = inputs instanceof InputTally ? inputs : undefined;
     const why = (feature: string) => {
-      const causes = sources(feature, inputs).map((c) => {
-        if (!trouble.has(c)) trouble.set(c, inputTrouble(c, inputs.get(c)!));
-        return trouble.get(c);
-      }).filter(Boolean);
+      if (!tally) (tally = new InputTally()).add(inputs as Map<string, Float64Array>);
+      const causes = sources(feature, tally.names()).map((c) => tally!.trouble(c)).filter(Boolean);
       return causes.length ? causes.join("; ") : undefined;
     };
     for (const [name, c] of this.#counts) {

@@ -13,15 +13,16 @@ import { log, setLogSink } from "../runtime/log.ts";
 import { discoverTasks, printable, shardTasks } from "../io/discover.ts";
 import { enabledEngines, type EngineReports, type EngineStep, recordReport, runEngines } from "./engines.ts";
 import { checkMemoryBudget, unchunkable } from "./chunked.ts";
-import { runTaskInChunks } from "./chunked_task.ts";
+import { InputsHash, runTaskInChunks } from "./chunked_task.ts";
 import { fingerprintInputs, inputsChanged } from "./inputs.ts";
 import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
-import { assessColumns, type ColumnQuality } from "./quality.ts";
+import { assessColumns, type ColumnQuality, InputTally } from "./quality.ts";
 import { Progress } from "./progress.ts";
 import { HEARTBEAT_MS, Registry } from "./registry.ts";
 import { acquireOutputLease, type OutputLease } from "./lease.ts";
 import { StorageError } from "../io/write.ts";
 import { loadTask, type LoadTimings } from "../io/validate.ts";
+import { scanTask } from "../io/row_source.ts";
 import type { Frame } from "../io/frame.ts";
 import { type RunSummary, summaryMarkdown, type TaskSummary } from "./summary.ts";
 
@@ -177,30 +178,42 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
             });
           }
           const load: LoadTimings = { read: 0, validate: 0 };
-          const frame = await loadTask(o.source, t, {
+          const loadOptions = {
             denyColumns: config.data.deny_columns,
             timestampColumn: config.data.timestamp_column,
             badValues: config.data.bad_values,
             columns: config.data.columns,
-          }, load);
-          reportInputs(frame, row);
+          };
           const engines_ms: Record<string, number> = {};
-          const phases_ms: Record<string, number> = { ...load };
+          const phases_ms: Record<string, number> = {};
           const reports: EngineReports = {};
           const quality: Record<string, ColumnQuality> = {};
-          Object.assign(row, { engines_ms, phases_ms, reports, quality });
           const onStep = (step: EngineStep) => {
             recordReport(reports, step);
             engines_ms[step.engine.name] = phases_ms[step.engine.name] = step.ms;
             engineMs[step.engine.name] = (engineMs[step.engine.name] ?? 0) + step.ms;
           };
           // In chunks under the memory budget, appending when it can (pipeline/chunked_task.ts), unless the
-          // configuration needs the whole series at once.
+          // configuration needs the whole series at once. A chunked task reads its input as it goes: one
+          // validation pass (fingerprints and input tallies taken on the way), then each chunk's rows.
           const whole = unchunkable(config, engines);
           if (!whole) {
+            const appendable = sameConfig && committed?.chunked ? committed : null;
+            const scanned = {
+              hash: new InputsHash(appendable ? [appendable.rows] : []),
+              tally: new InputTally(),
+            };
+            const input = await scanTask(o.source, t, loadOptions, (piece) => {
+              scanned.hash.add(piece);
+              scanned.tally.add(piece.columns);
+            }, load);
+            reportInputs(input, row);
+            Object.assign(phases_ms, load);
+            Object.assign(row, { engines_ms, phases_ms, reports, quality });
             await runTaskInChunks(
               {
-                frame,
+                input,
+                scanned,
                 instrument: t.instrument,
                 engines,
                 config,
@@ -215,6 +228,10 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
             );
           } else {
             log("info", `in memory, not in chunks: ${whole}`);
+            const frame = await loadTask(o.source, t, loadOptions, load);
+            reportInputs(frame, row);
+            Object.assign(phases_ms, load);
+            Object.assign(row, { engines_ms, phases_ms, reports, quality });
             const columns = await runEngines(frame, engines, config, compute, {
               done: (step) => {
                 const { engine, result } = step;
@@ -345,7 +362,7 @@ function splitPca(summary: RunSummary): [string, unknown][] {
 }
 
 /** Logs and records the input columns that were not loaded and the cells read as NaN. */
-function reportInputs(frame: Frame, row: TaskSummary): void {
+function reportInputs(frame: Pick<Frame, "skipped" | "badCells">, row: TaskSummary): void {
   if (frame.skipped.length) {
     row.skipped_columns = frame.skipped;
     log(
