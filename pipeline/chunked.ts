@@ -9,8 +9,11 @@
  * The target (the one forward-looking column) reads its horizon past e. On the CPU path the chunks' columns
  * are the in-memory run's, bit for bit (tests/chunked_test.ts); on WebGPU within the kernel tolerances.
  *
- * The inputs stay in memory (8 bytes per row per input column); the features (most of the bytes) exist only
- * for one chunk and its halo at a time.
+ * The input is a {@link RowSource}: a run over files (io/row_source.ts `scanTask`) reads each chunk's rows and
+ * halo as it goes, so the inputs and features exist only for one chunk and its halo at a time; what reads past
+ * a window (the segment before a chunk, the target's horizon, the selection's tail) reads the timestamps or the
+ * key column it needs. The GARCH fits still take the whole price columns (8 bytes per row each) until they
+ * stream too.
  */
 import type { Config } from "../config/schema.ts";
 import { type Frame, getColumn } from "../io/frame.ts";
@@ -386,14 +389,16 @@ export async function runEnginesChunked(
   let minUpTo = 0;
   const counted = new SegmentCount(segments);
   const first = o.resume?.from ?? 0;
-  if (first > 0) {
+  // Only log_stabilization reads the minima (engines/stationarization.ts).
+  const needMin = byName.has("stationarization") && config.features.log_stabilization.enabled;
+  if (first > 0 && (needMin || segments.length)) {
     // An append: the minima and segment counts of the rows before it, read block by block.
     // The first window's start, as the loop computes it: the minima cover the rows before it.
     let until = Math.max(0, first - o.back);
     if (segments.length) until = Math.min(until, await previousSegmentStart(source, segments, first));
     for (let lo = 0; lo < first; lo += o.rows) {
       const f = await source.read(lo, Math.min(first, lo + o.rows));
-      minOver(f, 0, Math.max(0, Math.min(f.rows, until - lo)));
+      if (needMin) minOver(f, 0, Math.max(0, Math.min(f.rows, until - lo)));
       counted.add(f, 0, f.rows);
     }
     minUpTo = until;
@@ -410,7 +415,7 @@ export async function runEnginesChunked(
     if (segments.length) a = Math.min(a, await previousSegmentStart(source, segments, s));
     const b = Math.min(n, Math.max(e + o.ahead, selection ? await targetAhead(source, config, e) : e));
     // Rows [minUpTo, a) lie in the previous window (windows only move forward).
-    if (prev && a > minUpTo) minOver(prev, minUpTo - prev.origin!, a - prev.origin!);
+    if (needMin && prev && a > minUpTo) minOver(prev, minUpTo - prev.origin!, a - prev.origin!);
     minUpTo = Math.max(minUpTo, a);
     const win: Frame = { ...await source.read(a, b), priorMin: { ...priorMin } };
     counted.add(win, s - a, e - a);
@@ -440,7 +445,7 @@ export async function runEnginesChunked(
     await o.part(part);
     if (selection) {
       tail.push(part);
-      while (tail.length > 1 && n - tail[1].start >= tailRows) tail.shift();
+      trimTail(tail, n - tailRows);
     }
     o.progress?.(e, n, engineMs);
   }
@@ -498,6 +503,20 @@ export async function runEnginesChunked(
       } as EngineStep,
     );
   }
+}
+
+/** Drops the tail's rows before `keep` (copying the rows kept of a part cut, so that its arrays can go). */
+function trimTail(tail: ChunkPart[], keep: number): void {
+  const end = (p: ChunkPart) => p.start + (p.timestamps ?? p.columns.values().next().value!).length;
+  while (tail.length && end(tail[0]) <= keep) tail.shift();
+  const p = tail[0];
+  if (!p || p.start >= keep) return;
+  const cut = (v: Float64Array) => v.slice(keep - p.start);
+  tail[0] = {
+    start: keep,
+    columns: new Map([...p.columns].map(([k, v]) => [k, cut(v)])),
+    timestamps: p.timestamps && cut(p.timestamps),
+  };
 }
 
 function concat(parts: Float64Array[]): Float64Array {

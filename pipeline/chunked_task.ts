@@ -7,7 +7,8 @@
  * quality counts, and the GARCH state: engines/garch_chunked.ts, so only the refits from there on are fitted),
  * re-reads the selection's tail from the committed parts, writes the
  * remaining parts and commits a new manifest; the result equals a full recompute bit for bit on the CPU path
- * (tests/append_test.ts). Anything else — changed history, fewer rows, another plan — is a full recompute,
+ * (tests/append_test.ts). The input's fingerprint is the SHA-256 of each column's f64 bytes ({@link InputsHash}),
+ * taken as the rows are read, with the committed rows' kept on the way. Anything else — changed history, fewer rows, another plan — is a full recompute,
  * logged with the reason. The manifest is removed before the first part is written, as for any task: a
  * crash leaves the task uncommitted, and the next run recomputes it.
  */
@@ -64,8 +65,8 @@ export interface ChunkedTaskOptions {
   meta: { runId: string; configHash: string; inputs?: InputFingerprint[] };
   /** Hears each engine's report once the task is done. */
   done?: (step: EngineStep) => void;
-  /** Called after each chunk (the run samples its peak memory). */
-  sample?: () => void;
+  /** Called after each chunk (the run samples its peak memory): the resident set in bytes, logged with the chunk. */
+  sample?: () => number;
 }
 
 /** What a chunked task did. */
@@ -85,12 +86,12 @@ export interface ChunkedTaskResult {
 /**
  * `deno task run`'s task in chunks: plans them under `compute.memory_budget`, runs {@link runChunkedTask},
  * and records rows, features, quality (warnings logged) and the chunking in the task's summary row;
- * `sample` is called after each chunk (peak memory).
+ * `sample` is called after each chunk (peak memory) and gives the resident set the chunk's log line reports.
  */
 export async function runTaskInChunks(
   o: Omit<ChunkedTaskOptions, "plan" | "format">,
   row: TaskSummary,
-  sample: () => void,
+  sample: () => number,
 ): Promise<void> {
   const { config } = o;
   const input = rowSource(o.input);
@@ -153,14 +154,13 @@ export async function runChunkedTask(o: ChunkedTaskOptions): Promise<ChunkedTask
       writeMs += performance.now() - t0;
       parts++;
     },
-    progress: (
-      rows,
-      total,
-      ms,
-    ) => (o.sample?.(),
+    progress: (rows, total, ms) => {
+      const rss = o.sample?.();
       log("info", `rows ${rows} of ${total} (${Math.round((100 * rows) / total)}%)`, {
         engine_ms: Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, Math.round(v)])),
-      })),
+        ...(rss === undefined ? {} : { rss_mb: Math.round(rss / 2 ** 20) }),
+      });
+    },
     done: (step) => {
       // A window engine's note (a window longer than the rows) holds for the series: a chunk's window holds
       // the declared history, so it can only be shorter than a window when it is the whole series.

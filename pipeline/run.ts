@@ -224,7 +224,11 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
                 done: onStep,
               },
               row,
-              () => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)),
+              () => {
+                const rss = Deno.memoryUsage().rss;
+                peakRss = Math.max(peakRss, rss);
+                return rss;
+              },
             );
           } else {
             log("info", `in memory, not in chunks: ${whole}`);
