@@ -430,7 +430,8 @@ export async function runEnginesChunked(
       if (sum && before) { for (const [k, v] of Object.entries(before)) sum[k] = (sum[k] ?? 0) + v; }
       lastResults.set(engine.name, { engine, result, ms: 0 } as EngineStep);
     }
-    const rows = new Map<string, Float64Array>([...columns].map(([k, v]) => [k, v.slice(s - a, e - a)]));
+    // Views of the window's rows [s, e): the window goes once the part is written (the tail copies what it keeps).
+    const rows = new Map<string, Float64Array>([...columns].map(([k, v]) => [k, v.subarray(s - a, e - a)]));
     if (garch) {
       const prices = new Map(
         config.features.columns.map((c) => [c, getColumn(win, c).subarray(s - a, e - a)]),
@@ -439,9 +440,9 @@ export async function runEnginesChunked(
     }
     if (selection) {
       const { target, computed } = resolveTarget(win, config.features.selection_target_column);
-      if (computed) rows.set(config.features.selection_target_column, target.slice(s - a, e - a));
+      if (computed) rows.set(config.features.selection_target_column, target.subarray(s - a, e - a));
     }
-    const part = { start: s, columns: rows, timestamps: win.timestamps?.slice(s - a, e - a) };
+    const part = { start: s, columns: rows, timestamps: win.timestamps?.subarray(s - a, e - a) };
     await o.part(part);
     if (selection) {
       tail.push(part);
