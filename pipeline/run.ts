@@ -207,6 +207,9 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
               scanned.hash.add(piece);
               scanned.tally.add(piece.columns);
             }, load);
+            log("info", `input validated: ${input.rows} rows, read again chunk by chunk`, {
+              rss_mb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
+            });
             reportInputs(input, row);
             Object.assign(phases_ms, load);
             Object.assign(row, { engines_ms, phases_ms, reports, quality });
