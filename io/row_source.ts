@@ -6,6 +6,7 @@
  * its row group's column chunks, ranged GETs on S3); a CSV or Arrow file is one piece, read whole.
  */
 import { type BadCells, concatFrames, type Frame, makeFrame, type SkippedColumn } from "./frame.ts";
+import { DataError } from "../runtime/errors.ts";
 import type { Task } from "./discover.ts";
 import type { Storage } from "./storage.ts";
 import {
@@ -75,11 +76,11 @@ export async function scanTask(
   timings?: LoadTimings,
 ): Promise<RowSource> {
   const seen = { skipped: [] as SkippedColumn[], badCells: [] as BadCells[] };
-  const pieces: Omit<InputPiece, "frame">[] = [];
+  const pieces: (Omit<InputPiece, "frame"> & { rows: number })[] = [];
   let rows = 0, columns: string[] = [], timestampColumn: string | undefined;
   for await (const p of validatedPieces(storage, task, opts, seen, timings)) {
     onPiece?.(p.frame);
-    pieces.push({ key: p.key, range: p.range, first: p.first });
+    pieces.push({ key: p.key, range: p.range, first: p.first, rows: p.frame.rows });
     rows = p.first + p.frame.rows;
     columns = [...p.frame.columns.keys()];
     timestampColumn = p.frame.timestampColumn;
@@ -87,10 +88,16 @@ export async function scanTask(
   const source = `${storage.url}/${task.instrument}`;
   // The pieces last decoded: a window straddling two pieces reads both, and the next starts in the second.
   const cache = new Map<Omit<InputPiece, "frame">, Frame>();
-  const piece = async (p: Omit<InputPiece, "frame">) => {
+  const piece = async (p: (typeof pieces)[number]) => {
     let frame = cache.get(p);
     if (!frame) {
       frame = (await decodePiece(storage, p.key, opts, p.range)).frame;
+      if (frame.rows !== p.rows) {
+        throw new DataError(
+          `${storage.url.replace(/\/$/, "")}/${p.key}: changed while the task read it (${frame.rows} rows where ` +
+            `validation read ${p.rows}); run the task again`,
+        );
+      }
       if (cache.size >= 2) cache.delete(cache.keys().next().value!);
       cache.set(p, frame);
     }

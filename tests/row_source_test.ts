@@ -173,6 +173,18 @@ Deno.test(
         parts.reduce((at, p) => (v.set(p, at), at + p.length), 0);
         sameBits(`${k} (chunks of 257 over the files)`, want.get(k)!, v);
       }
+
+      // A file rewritten between the validation pass and a chunk's read is an error, not a short chunk.
+      const again = await scanTask(storage, task, load);
+      await storage.put("SYN/d.csv", csv(whole, 2600, 2900));
+      await assert.rejects(
+        () => again.read(2800, 3000),
+        (e) =>
+          e instanceof DataError &&
+          e.message.endsWith(
+            "SYN/d.csv: changed while the task read it (300 rows where validation read 400); run the task again",
+          ),
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
