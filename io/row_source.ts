@@ -94,7 +94,9 @@ export async function scanTask(
       frame = (await decodePiece(storage, p.key, opts, p.range)).frame;
       if (frame.rows !== p.rows) {
         throw new DataError(
-          `${storage.url.replace(/\/$/, "")}/${p.key}: changed while the task read it (${frame.rows} rows where ` +
+          `${
+            storage.url.replace(/\/$/, "")
+          }/${p.key}: changed while the task read it (${frame.rows} rows where ` +
             `validation read ${p.rows}); run the task again`,
         );
       }

@@ -2,7 +2,9 @@
  * Input validation and assembly: every partition of an instrument is decoded, checked (a timestamp column,
  * strictly increasing across partitions; low <= open, close <= high and volume >= 0 where those columns exist;
  * deny-listed columns dropped; columns renamed to their roles: data.columns, else case-insensitive names) and concatenated into one Frame. Each problem is a DataError naming the file,
- * the column and the first bad row.
+ * the column and the first bad row. The checks run piece by piece (a file, or a Parquet row group) with the
+ * state they need carried between pieces, so a chunked run validates its input without holding it
+ * (`validatedPieces`, io/row_source.ts).
  */
 import { type BadCells, concatFrames, type Frame } from "./frame.ts";
 import { decodeFrame } from "./read.ts";
@@ -244,19 +246,18 @@ const isParquet = (key: string) => /\.(parquet|pq)$/i.test(key);
 
 /**
  * Decodes a piece of a task's file (rows `range` of a Parquet file; another file whole) and gives its columns
- * their roles (deny-listed columns dropped, the configured timestamp column promoted, data.columns applied).
- * `bytes`: a non-Parquet file's bytes when the caller has them.
+ * their roles (deny-listed columns dropped, the configured timestamp column promoted, data.columns applied);
+ * `bytes`: a non-Parquet file's bytes (CSV messages quote its lines).
  */
 export async function decodePiece(
   source: Storage,
   key: string,
   opts: LoadTaskOptions,
   range?: { start: number; end: number },
-  bytes?: Uint8Array,
 ): Promise<{ frame: Frame; roles: Partial<Record<ColumnRole, string>>; bytes?: Uint8Array }> {
   const file = fileLabel(source, key);
   // Parquet is read by ranges (footer, then each row group's column chunks), never as one whole file.
-  if (!isParquet(key)) bytes ??= await source.get(key);
+  const bytes = isParquet(key) ? undefined : await source.get(key);
   const frame = bytes
     ? await decodeFrame(bytes, file, { badValues: opts.badValues })
     : await decodeParquet(await source.reader(key), file, range);

@@ -222,7 +222,7 @@ export interface ChunkedRunOptions {
   part: (p: ChunkPart) => Promise<void>;
   /**
    * Hears each engine's report once all chunks are done (a window engine's: the last chunk's, with the step
-   * timings summed over the chunks).
+   * timings summed over the chunks); the steps carry no columns (those went to `part`).
    */
   done?: (step: EngineStep) => void;
   /** Hears rows done of the total after each chunk, with the time per engine so far. */
@@ -428,7 +428,11 @@ export async function runEnginesChunked(
       const timings = (r: unknown) => (r as { timings_ms?: Record<string, number> } | undefined)?.timings_ms;
       const sum = timings(result.report), before = timings(lastResults.get(engine.name)?.result.report);
       if (sum && before) { for (const [k, v] of Object.entries(before)) sum[k] = (sum[k] ?? 0) + v; }
-      lastResults.set(engine.name, { engine, result, ms: 0 } as EngineStep);
+      // Without its columns (they went to the parts): a chunk's features must not outlive it.
+      lastResults.set(
+        engine.name,
+        { engine, result: { ...result, columns: new Map() }, ms: 0 } as EngineStep,
+      );
     }
     // Views of the window's rows [s, e): the window goes once the part is written (the tail copies what it keeps).
     const rows = new Map<string, Float64Array>([...columns].map(([k, v]) => [k, v.subarray(s - a, e - a)]));
