@@ -12,8 +12,7 @@
  * The input is a {@link RowSource}: a run over files (io/row_source.ts `scanTask`) reads each chunk's rows and
  * halo as it goes, so the inputs and features exist only for one chunk and its halo at a time; what reads past
  * a window (the segment before a chunk, the target's horizon, the selection's tail) reads the timestamps or the
- * key column it needs. The GARCH fits still take the whole price columns (8 bytes per row each) until they
- * stream too.
+ * key column it needs.
  */
 import type { Config } from "../config/schema.ts";
 import { type Frame, getColumn } from "../io/frame.ts";
