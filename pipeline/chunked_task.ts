@@ -204,6 +204,9 @@ async function appendPoint(o: ChunkedTaskOptions, input: RowSource, hash: Inputs
   if (input.rows < c.rows) {
     return full(`the input has ${input.rows} rows, fewer than the ${c.rows} committed`);
   }
+  if (!state.inputs_sha256.startsWith(INPUTS_HASH_SCHEME)) {
+    return full("the committed manifest fingerprints its inputs as an earlier release did");
+  }
   if (hash.digest(c.rows) !== state.inputs_sha256) {
     return full(`the input's first ${c.rows} rows (the committed history) changed`);
   }
@@ -281,6 +284,12 @@ async function readTail(
 }
 
 /**
+ * Marks the fingerprint's scheme (a SHA-256 per column, combined): a manifest from a release that hashed the
+ * inputs otherwise is recomputed with that reason, not as changed history.
+ */
+const INPUTS_HASH_SCHEME = "columns:";
+
+/**
  * SHA-256 fingerprint of an input's rows fed in order (any pieces): per stream — the timestamps, then each value
  * column by name — the SHA-256 of its f64 bytes, hashed together. `marks` are row counts whose fingerprint is
  * kept as the rows pass them (the committed rows of an append).
@@ -324,7 +333,7 @@ export class InputsHash {
     const h = createHash("sha256");
     if (this.#ts) h.update(this.#ts.copy().digest());
     for (const [name, c] of this.#columns) h.update(name), h.update(c.copy().digest());
-    return h.digest("hex");
+    return INPUTS_HASH_SCHEME + h.digest("hex");
   }
 }
 

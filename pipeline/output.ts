@@ -61,7 +61,7 @@ export interface Manifest {
 export interface ChunkedManifest {
   /** Rows per chunk when it was written. */
   rows: number;
-  /** SHA-256 of the committed rows' inputs (timestamps and every input column, in order). */
+  /** Fingerprint of the committed rows' inputs: `columns:` and the SHA-256 of each input column's, combined. */
   inputs_sha256: string;
   /**
    * Per part, the state at its first row (the quality counts; at the next append's restart row, the GARCH

@@ -124,8 +124,21 @@ Deno.test(
     );
     assert.match(md, /memory budget 2 MiB/);
 
-    // A manifest whose checkpoints carry no GARCH state (written before they did): the whole series again.
+    // A manifest fingerprinting its inputs as an earlier release did: the whole series, not "changed history".
     const key = join(inc, "out", "SYN", "_manifest.json");
+    const earlier: Manifest = JSON.parse(await Deno.readTextFile(key));
+    assert.match(earlier.chunked!.inputs_sha256, /^columns:[0-9a-f]{64}$/);
+    earlier.chunked!.inputs_sha256 = earlier.chunked!.inputs_sha256.slice("columns:".length);
+    await Deno.writeTextFile(key, JSON.stringify(earlier));
+    await writeRows(join(folder(inc), "b.csv"), frame, 2400, 3450);
+    const scheme = await run(inc);
+    assert.equal(scheme.task.chunks?.from, 0);
+    assert.ok(
+      scheme.log.some((m) => m.includes("fingerprints its inputs as an earlier release did")),
+      scheme.log.join("\n"),
+    );
+
+    // A manifest whose checkpoints carry no GARCH state (written before they did): the whole series again.
     const old: Manifest = JSON.parse(await Deno.readTextFile(key));
     for (const c of old.chunked!.checkpoints) delete c.garch;
     await Deno.writeTextFile(key, JSON.stringify(old));
