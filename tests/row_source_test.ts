@@ -4,7 +4,6 @@
  * back by row ranges that cut through row groups and files, and run in chunks bit for bit as in memory.
  */
 import { strict as assert } from "node:assert";
-import { join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { bars, CHUNK_CONFIG } from "./chunk_fixture.ts";
 import { loadConfig } from "../config/load.ts";
@@ -13,6 +12,7 @@ import { enabledEngines, runEngines } from "../pipeline/engines.ts";
 import { chunkHalo, runEnginesChunked } from "../pipeline/chunked.ts";
 import { InputsHash } from "../pipeline/chunked_task.ts";
 import { discoverTasks } from "../io/discover.ts";
+import { encodeCsv } from "../io/write.ts";
 import type { Frame } from "../io/frame.ts";
 import { scanTask } from "../io/row_source.ts";
 import { LocalStorage, type RangeReader, type Storage } from "../io/storage.ts";
@@ -37,12 +37,8 @@ function parquet(frame: Frame, a: number, b: number, group: number): Uint8Array 
 
 /** Rows [a, b) of the frame as CSV (epoch-ms timestamps; numbers print and parse back to the same f64). */
 function csv(frame: Frame, a: number, b: number): Uint8Array {
-  const names = [...frame.columns.keys()];
-  const lines = [["timestamp", ...names].join(",")];
-  for (let i = a; i < b; i++) {
-    lines.push([frame.timestamps![i], ...names.map((n) => frame.columns.get(n)![i])].join(","));
-  }
-  return new TextEncoder().encode(lines.join("\n") + "\n");
+  const columns = [...frame.columns].map(([name, v]) => ({ name, values: v.subarray(a, b) }));
+  return encodeCsv(columns, { values: frame.timestamps!.subarray(a, b), format: "ms" });
 }
 
 /** The frame as three Parquet files of 300-row groups (1,100 + 900 + 600 rows) and a CSV file (the rest). */
