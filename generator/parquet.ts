@@ -6,7 +6,7 @@
  * a fast level through node:zlib.
  */
 import { type ColumnSource, parquetWriteBuffer } from "npm:hyparquet-writer@0.17.0";
-import * as zlib from "node:zlib";
+import { zstdAt } from "../io/zstd.ts";
 
 /** Default ZSTD level (1: fast; 3 is zstd's default and ~10% smaller, ~25% slower here). */
 export const DEFAULT_ZSTD_LEVEL = 1;
@@ -18,12 +18,6 @@ export type GenColumn =
   | { name: string; type: "DOUBLE"; data: Float64Array }
   | { name: string; type: "INT32"; data: Int32Array }
   | { name: string; type: "STRING"; data: string[] };
-
-/** A ZSTD page compressor at `level`. */
-export function zstdAt(level: number): (input: Uint8Array) => Uint8Array {
-  const opts = { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } };
-  return (input) => new Uint8Array(zlib.zstdCompressSync(input, opts));
-}
 
 /** Encodes `columns` (all of the same length) as one ZSTD Parquet file with a single row group. */
 export function encodeColumns(columns: GenColumn[], zstdLevel = DEFAULT_ZSTD_LEVEL): Uint8Array {

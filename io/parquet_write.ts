@@ -3,13 +3,10 @@
  * INT64 TIMESTAMP_MILLIS, ZSTD pages through node:zlib's zstd (Deno and Node; the browser passes its own).
  */
 import { parquetWriteBuffer } from "npm:hyparquet-writer@0.17.0";
-import { zstdCompress as nativeZstd } from "./zstd.ts";
+import { zstdCompress } from "./zstd.ts";
 
 /** A page compressor as hyparquet-writer expects it. */
 export type Compressor = (input: Uint8Array) => Uint8Array;
-
-/** ZSTD through node:zlib (io/zstd.ts). */
-export const zstdCompress: Compressor = nativeZstd;
 
 /** Encodes named f64 columns (and optional epoch-ms timestamps, written first) as a ZSTD Parquet file. */
 export function encodeParquet(

@@ -10,6 +10,12 @@ export function zstdCompress(input: Uint8Array): Uint8Array {
   return new Uint8Array(zlib.zstdCompressSync(input));
 }
 
+/** A ZSTD compressor at `level` (the generator writes at a fast level). */
+export function zstdAt(level: number): (input: Uint8Array) => Uint8Array {
+  const opts = { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } };
+  return (input) => new Uint8Array(zlib.zstdCompressSync(input, opts));
+}
+
 /**
  * Decompresses one ZSTD frame that must inflate to exactly `length` bytes. The length is checked, not
  * trusted: node:zlib stops after the first frame and returns a damaged frame's bytes without an error when

@@ -15,7 +15,8 @@ import {
   TimestampMillisecond,
 } from "npm:apache-arrow@21.2.0";
 import lz4 from "npm:lz4js@0.2.0";
-import { encodeParquet, zstdCompress } from "../io/parquet_write.ts";
+import { encodeParquet } from "../io/parquet_write.ts";
+import { zstdCompress } from "../io/zstd.ts";
 import type { Storage } from "../io/storage.ts";
 import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
@@ -215,7 +216,7 @@ export class TaskOutput {
   ): Promise<Manifest["files"][number]> {
     const bytes = this.#opts.format === "feather"
       ? encodeFeather(columns, timestamps, this.#opts.compression)
-      : encodeParquet(columns, timestamps, zstdCompress);
+      : encodeParquet(columns, timestamps);
     const ext = this.#opts.format === "feather" ? "feather" : "parquet";
     const part = String(this.#files.length).padStart(5, "0");
     const key = `${taskFolder(this.#instrument)}part-${part}.${ext}`;
