@@ -69,9 +69,9 @@ export interface SelectionConfig {
    */
   threads?: number;
   /**
-   * Sequential Monte Carlo p-values on the CPU (Besag-Clifford; kernels/dcor.ts `stopAfter`): a feature's test
-   * stops at its h-th replicate >= the observed statistic, p = h / L (L replicates drawn; `stopped_at`). 0 or
-   * absent: every test draws all permutations (default). The WebGPU path always draws all of them.
+   * Sequential Monte Carlo p-values (Besag-Clifford; kernels/dcor.ts `stopAfter`): a feature's test stops at
+   * its h-th replicate >= the observed statistic, p = h / L (L replicates drawn; `stopped_at`). 0 or absent:
+   * every test draws all permutations. The WebGPU path draws all of them and applies the same rule in order.
    */
   stop_after?: number;
 }
@@ -141,7 +141,7 @@ export interface PermutationReport {
   /** circular_shift: the least shift for every feature (the horizon in bars); features may need more (`block`). */
   min_block?: number;
   /**
-   * Sequential stopping (CPU only, when configured): each test stopped at its stop_after-th exceedance, with
+   * Sequential stopping (when configured): each test stopped at its stop_after-th exceedance, with
    * p = stop_after / stopped_at; tests that did not reach it have the full-permutation p-value.
    */
   stop_after?: number;
@@ -358,21 +358,15 @@ export async function selectFeatures(
   const pick = (v: Float64Array) => Float64Array.from(rows, (t) => v[t]);
   const y = pick(target);
   const xs = scored.map((n) => pick(frame.columns.get(n)!));
-  const opts = { permutations: cfg.permutations, seed: cfg.seed, scheme, minBlock };
-  const stopAfter = compute.gpu ? 0 : cfg.stop_after ?? 0;
-  if (compute.gpu && (cfg.stop_after ?? 0) > 0) {
-    log(
-      "info",
-      `selection: stop_after ${cfg.stop_after} applies to the CPU tests only; the WebGPU tests draw all ${cfg.permutations} permutations`,
-    );
-  }
+  const stopAfter = cfg.stop_after ?? 0;
+  const opts = { permutations: cfg.permutations, seed: cfg.seed, scheme, minBlock, stopAfter };
   const tests = compute.gpu && xs.length
     ? await dcorTestGpu(compute.gpu, xs.map((x) => [x, y]), {
       ...opts,
       progress: progress && ((done, total) => progress(done, total, "permutations")),
     })
     : (progress?.(0, xs.length, "features"),
-      await dcorTestParallel(xs.map((x) => [x, y] as const), { ...opts, stopAfter }, {
+      await dcorTestParallel(xs.map((x) => [x, y] as const), opts, {
         threads: cfg.threads ?? 1,
         onProgress: progress && ((done, total) => progress(done, total, "features")),
       }));

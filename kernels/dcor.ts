@@ -31,9 +31,9 @@ import {
   meanSd,
   nanReason,
   type PermutationScheme,
-  pValue,
   rowDot,
   schemePermutation,
+  SequentialPValue,
   seriesSums,
   standardize,
   testBlock,
@@ -77,7 +77,6 @@ export {
   type DcorGpuOptions,
   dcorTestGpu,
   permutationsGpu,
-  pValue,
   ROLLING_GPU_MAX_WINDOW,
   rollingDcorGpu,
   testOptions,
@@ -245,7 +244,7 @@ export function dcor(x: Float64Array, y: Float64Array, opts: DcorOptions = {}): 
  * ```
  */
 export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions = {}): DcorTestResult {
-  const { B, seed, scheme, minBlock } = testOptions(opts);
+  const { B, seed, scheme, minBlock, stopAfter } = testOptions(opts);
   ({ x, y } = completePairs(x, y));
   const n = x.length;
   const method = opts.method ?? "auto";
@@ -256,24 +255,13 @@ export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions
   if (reason) {
     return { statistic: NaN, p_value: NaN, B, n, method: exact ? "exact" : "fast", scheme, block, reason };
   }
-  const h = opts.stopAfter ?? 0;
-  if (!Number.isInteger(h) || h < 0) {
-    throw new RangeError(`dcor test: stopAfter must be an integer >= 0, got ${h}`);
-  }
-  const reps = new Float64Array(B);
   const perm = new Uint32Array(n);
   let observed: number, statistic: number;
-  // Draws replicates in order; with h > 0, stops at the h-th one >= the observed statistic (`drawn` = L).
-  let drawn = B, stopped = false;
+  // Draws replicates in order until the sequential rule stops the test (or all B).
+  let seq!: SequentialPValue;
   const draw = (rep: (b: number) => number) => {
-    let ge = 0;
-    for (let b = 0; b < B; b++) {
-      reps[b] = rep(b);
-      if (h > 0 && reps[b] >= observed && ++ge === h) {
-        drawn = b + 1, stopped = true;
-        return;
-      }
-    }
+    seq = new SequentialPValue(observed, stopAfter);
+    for (let b = 0; b < B && !seq.add(rep(b)); b++);
   };
   if (exact) {
     const A = centredMatrix(x), Bm = centredMatrix(y);
@@ -296,11 +284,12 @@ export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions
     draw((b) => fp.vxy(schemePermutation(seed, b, n, block, perm)));
     statistic = fp.result().dcor;
   }
+  const { p_value, stopped_at } = seq.result();
   return {
     statistic,
-    p_value: stopped ? h / drawn : pValue(observed, reps),
+    p_value,
     B,
-    ...(stopped ? { stopped_at: drawn } : {}),
+    ...(stopped_at === undefined ? {} : { stopped_at }),
     n,
     method: exact ? "exact" : "fast",
     scheme,

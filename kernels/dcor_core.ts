@@ -319,7 +319,9 @@ export interface DcorTestOptions {
   /**
    * Sequential Monte Carlo (Besag & Clifford 1991): stop after this many replicates >= the observed statistic
    * (h), with p = h / L for the L replicates drawn; when fewer than h are seen in all B, the p-value is the
-   * full-B one exactly. 0 or undefined: always draw all B (default). The CPU path only.
+   * full-B one exactly. 0 or undefined: always draw all B (default). The CPU path draws only L replicates;
+   * the GPU path draws all B in its batches and applies the same rule to them in order (the same p-values up
+   * to f32 ties).
    */
   stopAfter?: number;
 }
@@ -408,9 +410,15 @@ export function nanReason(n: number): string | undefined {
 
 /** Validates and fills the permutation test options. */
 export function testOptions(
-  opts: { permutations?: number; seed?: number; scheme?: PermutationScheme; minBlock?: number },
-): { B: number; seed: number; scheme: PermutationScheme; minBlock: number } {
-  const B = opts.permutations ?? 999, seed = opts.seed ?? 0;
+  opts: {
+    permutations?: number;
+    seed?: number;
+    scheme?: PermutationScheme;
+    minBlock?: number;
+    stopAfter?: number;
+  },
+): { B: number; seed: number; scheme: PermutationScheme; minBlock: number; stopAfter: number } {
+  const B = opts.permutations ?? 999, seed = opts.seed ?? 0, stopAfter = opts.stopAfter ?? 0;
   const scheme = opts.scheme ?? "iid", minBlock = opts.minBlock ?? 1;
   if (scheme !== "iid" && scheme !== "circular_shift") {
     throw new RangeError(
@@ -426,7 +434,10 @@ export function testOptions(
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new RangeError(`dcor test: seed must be an integer in [0, 2^32), got ${seed}`);
   }
-  return { B, seed, scheme, minBlock };
+  if (!Number.isInteger(stopAfter) || stopAfter < 0) {
+    throw new RangeError(`dcor test: stopAfter must be an integer >= 0, got ${stopAfter}`);
+  }
+  return { B, seed, scheme, minBlock, stopAfter };
 }
 
 /**
@@ -457,9 +468,27 @@ export function schemePermutation(
   return block === undefined ? permutation(seed, b, n, out) : shiftPermutation(seed, b, n, block, out);
 }
 
-/** The p-value from the observed statistic and the replicates. */
-export function pValue(observed: number, replicates: ArrayLike<number>): number {
-  let ge = 0;
-  for (let b = 0; b < replicates.length; b++) if (replicates[b] >= observed) ge++;
-  return (1 + ge) / (1 + replicates.length);
+/**
+ * A permutation p-value over replicates taken in order (Besag & Clifford 1991): with `h` > 0 the test stops at
+ * the h-th replicate >= the observed statistic, p = h / replicates drawn; otherwise, or when h is never
+ * reached, (1 + #{>=}) / (1 + replicates). The one rule of both backends' tests.
+ */
+export class SequentialPValue {
+  #ge = 0;
+  #drawn = 0;
+  constructor(readonly observed: number, readonly h: number) {}
+
+  /** Takes the next replicate; true once the test has stopped (take no more). */
+  add(replicate: number): boolean {
+    this.#drawn++;
+    if (replicate >= this.observed) this.#ge++;
+    return this.h > 0 && this.#ge === this.h;
+  }
+
+  /** The p-value, and the replicates drawn when the test stopped early. */
+  result(): { p_value: number; stopped_at?: number } {
+    return this.h > 0 && this.#ge === this.h
+      ? { p_value: this.h / this.#drawn, stopped_at: this.#drawn }
+      : { p_value: (1 + this.#ge) / (1 + this.#drawn) };
+  }
 }

@@ -30,8 +30,8 @@ import {
   meanSd,
   nanReason,
   type PermutationScheme,
-  pValue,
   rowDot,
+  SequentialPValue,
   type SeriesSums,
   seriesSums,
   standardize,
@@ -438,14 +438,15 @@ export async function dcorGpu(
  * Permutation tests of independence for many (x, y) pairs on the GPU: for each pair the observed G and B
  * permuted ones, many permutations per dispatch, permutations (iid or circular shifts) generated in-shader
  * (the same as the CPU path's for the same seed and scheme). `statistic` is the observed dCor from the GPU's
- * f32 G; the p-value compares G_b >= G on the GPU's values.
+ * f32 G; the p-value compares G_b >= G on the GPU's values, in order, with the CPU path's sequential rule
+ * (`stopAfter`).
  */
 export async function dcorTestGpu(
   rt: GpuRuntime,
   pairs: Float64Array[][],
   opts: DcorTestOptions & DcorGpuOptions = {},
 ): Promise<DcorTestResult[]> {
-  const { B, seed, scheme, minBlock } = testOptions(opts);
+  const { B, seed, scheme, minBlock, stopAfter } = testOptions(opts);
   const preps = pairs.map(([x, y]) => prepare(x, y, { scheme, minBlock }));
   const live = preps.flatMap((p, i) => (typeof p === "number" || p.reason ? [] : [i]));
   const results: DcorTestResult[] = preps.map((p) =>
@@ -465,10 +466,15 @@ export async function dcorTestGpu(
     live.forEach((i, k) => {
       const p = preps[i] as Prep, n = p.n;
       const observed = g[k][0];
+      // All B were drawn; the sequential rule reads them in order, as the CPU path draws them.
+      const seq = new SequentialPValue(observed, stopAfter);
+      for (let b = 1; b <= B && !seq.add(g[k][b]); b++);
+      const { p_value, stopped_at } = seq.result();
       results[i] = {
         statistic: dcorFrom(observed / (n * n), dvar(n, p.sa).v, dvar(n, p.sb).v),
-        p_value: pValue(observed, g[k].subarray(1)),
+        p_value,
         B,
+        ...(stopped_at === undefined ? {} : { stopped_at }),
         n,
         method: "gpu",
         scheme,

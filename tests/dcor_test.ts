@@ -376,8 +376,9 @@ Deno.test(
 
 Deno.test(
   "sequential stopping (Besag-Clifford): p = h / L at the h-th exceedance, else the full-B p-value; " +
-    "circular-shift calibration kept (KS < 0.125, P(p <= a) <= a)",
-  () => {
+    "circular-shift calibration kept (KS < 0.125, P(p <= a) <= a); the GPU applies the same rule",
+  opts,
+  async () => {
     const S = 200, n = 200, B = 99, h = 10;
     const pairs = Array.from({ length: S }, (_, s) => [ar1(n, 0.9, s), forwardSums(n, h, s)]);
     const base = { permutations: B, scheme: "circular_shift" as const, minBlock: h };
@@ -411,6 +412,24 @@ Deno.test(
       assert.ok(share <= a + 2.33 * Math.sqrt((a * (1 - a)) / S), `P(p <= ${a}) = ${share}`);
     }
     assert.throws(() => dcorTest(pairs[0][0], pairs[0][1], { ...base, stopAfter: 1.5 }), /stopAfter/);
+
+    // The GPU draws all B of the same shifts and reads them in order with the same rule: the same stops and
+    // p-values, except where an f32 replicate lands on the other side of the statistic (a tie within rounding).
+    const shared = { ...base, seed: 5, stopAfter: h };
+    const cpu = pairs.map(([x, y]) => dcorTest(x, y, shared));
+    const gpuSeq = await dcorTestGpu(gpu, pairs, shared);
+    let same = 0;
+    gpuSeq.forEach((g, k) => {
+      if (g.stopped_at === cpu[k].stopped_at && g.p_value === cpu[k].p_value) same++;
+      if (g.stopped_at !== undefined) assert.equal(g.p_value, h / g.stopped_at, `pair ${k}: GPU p = h / L`);
+      else {assert.ok(
+          g.p_value >= 1 / (B + 1) && g.p_value <= h / (B + 1),
+          `pair ${k}: GPU full p ${g.p_value}`,
+        );}
+    });
+    assert.ok(same >= 0.95 * S, `GPU = CPU sequential results for ${same} of ${S} pairs`);
+    assert.ok(gpuSeq.filter((g) => g.stopped_at !== undefined).length > S / 2, "the GPU's nulls stop too");
+    await assert.rejects(() => dcorTestGpu(gpu, pairs.slice(0, 1), { ...base, stopAfter: -1 }), /stopAfter/);
   },
 );
 
