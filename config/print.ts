@@ -46,12 +46,13 @@ export function canonical(v: unknown): string {
 
 /**
  * The configuration's fingerprint: SHA-256 (lowercase hex) of the canonical JSON (sorted keys) of the resolved
- * config with every secret key removed and without the `development` and `generator` sections, so it changes
- * exactly when something that shapes the outputs changes, and never depends on credentials.
+ * config with every secret key removed and without the `development` and `generator` sections or
+ * `compute.task_workers` (how many tasks run at once leaves every output the same), so it changes exactly when
+ * something that shapes the outputs changes, and never depends on credentials.
  */
 export async function configHash(config: Config): Promise<string> {
-  const { development: _d, generator: _g, ...rest } = config;
-  const bytes = new TextEncoder().encode(canonical(rest));
+  const { development: _d, generator: _g, compute: { task_workers: _w, ...compute }, ...rest } = config;
+  const bytes = new TextEncoder().encode(canonical({ ...rest, compute }));
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

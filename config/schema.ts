@@ -110,6 +110,12 @@ export interface ComputeConfig {
   backend: Backend;
   /** Memory budget in bytes (YAML accepts integers or sizes like "512MiB", "2GB"). */
   memory_budget: number;
+  /**
+   * Instruments processed at once, each in a worker thread of its own (`auto`: one per core on the CPU
+   * backend when the pending inputs are large enough to pay for the workers' start, one with WebGPU; 0 or 1:
+   * one at a time on the main thread). pipeline/task_pool.ts.
+   */
+  task_workers: "auto" | number;
 }
 
 /** `features.log_stabilization`: log transform before differencing. */
@@ -504,6 +510,7 @@ const SCHEMA = obj({
   compute: obj({
     backend: oneOf(["auto", "webgpu", "cpu"], "auto"),
     memory_budget: bytes(2 ** 30, 1),
+    task_workers: intOr(["auto"], "auto", 0, LIMITS.workers),
   }),
   features: obj({
     rolling_windows: list(int(undefined, 2, LIMITS.window), [10, 20, 50, 100, 200]),

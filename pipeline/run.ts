@@ -8,22 +8,18 @@
 import type { Config } from "../config/schema.ts";
 import { LocalStorage, type Storage } from "../io/storage.ts";
 import { openCompute } from "../runtime/backend.ts";
-import { DataError, UsageError } from "../runtime/errors.ts";
+import { UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
-import { discoverTasks, printable, shardTasks } from "../io/discover.ts";
-import { enabledEngines, type EngineReports, type EngineStep, recordReport, runEngines } from "./engines.ts";
-import { checkMemoryBudget, unchunkable } from "./chunked.ts";
-import { InputsHash, runTaskInChunks } from "./chunked_task.ts";
-import { fingerprintInputs, inputsChanged } from "./inputs.ts";
-import { readManifest, removeTaskOutput, writeTaskOutput } from "./output.ts";
-import { assessColumns, type ColumnQuality, InputTally } from "./quality.ts";
+import { discoverTasks, shardTasks } from "../io/discover.ts";
+import { enabledEngines } from "./engines.ts";
+import { checkMemoryBudget } from "./chunked.ts";
+import { removeTaskOutput } from "./output.ts";
 import { Progress } from "./progress.ts";
 import { HEARTBEAT_MS, Registry } from "./registry.ts";
 import { acquireOutputLease, type OutputLease } from "./lease.ts";
-import { StorageError } from "../io/write.ts";
-import { loadTask, type LoadTimings } from "../io/validate.ts";
-import { scanTask } from "../io/row_source.ts";
-import type { Frame } from "../io/frame.ts";
+import type { StorageError } from "../io/write.ts";
+import { runTask, type TaskContext } from "./task.ts";
+import { MemoryLedger, taskWorkerCount, TaskWorkers } from "./task_pool.ts";
 import { type RunSummary, summaryMarkdown, type TaskSummary } from "./summary.ts";
 
 export type { RunSummary, TaskSummary };
@@ -85,13 +81,15 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     ? newRunId()
     : `${o.runId}.${o.shard?.index ?? 0}-${crypto.randomUUID().slice(0, 6)}`;
   let task = "";
-  const prevSink = setLogSink((level, msg, fields) => {
+  // A task worker's records carry their task; this thread's carry the task it runs (one at a time).
+  const prevSink = setLogSink((level, msg, { task: own, ...fields }) => {
+    const t = own ?? task;
     const rec = {
       ts: new Date().toISOString(),
       level,
       run_id: runId,
       ...(o.runId === undefined ? {} : { run: o.runId }),
-      ...(task ? { task } : {}),
+      ...(t ? { task: t } : {}),
       msg,
       ...fields,
     };
@@ -155,152 +153,72 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     }
     const progress = new Progress(tasks.length, o.progress);
     let storageFailure: StorageError | undefined;
-    for (const t of tasks) {
-      lease.assertHeld();
-      task = t.instrument;
-      const t1 = performance.now();
-      const row: TaskSummary = { instrument: t.instrument, status: "done", rows: 0, ms: 0 };
-      try {
-        if (t.problem) throw new DataError(t.problem); // an unsafe instrument name: nothing read or written
-        const committed = await readManifest(o.output, t.instrument);
-        const sameConfig = committed?.config_hash === o.configHash && !config.development.force_reprocessing;
-        const changed = sameConfig ? await inputsChanged(o.source, committed!.inputs, t.files) : null;
-        if (sameConfig && !changed) {
-          Object.assign(row, { status: "skipped", rows: committed!.rows });
-          log("info", "already committed with this config and these inputs; skipped", {
-            run: committed!.run_id,
-          });
-        } else {
-          if (changed) {
-            row.reprocessed = changed;
-            log("info", `inputs changed since the committed run; processing again: ${changed}`, {
-              run: committed!.run_id,
-            });
-          }
-          const load: LoadTimings = { read: 0, validate: 0 };
-          const loadOptions = {
-            denyColumns: config.data.deny_columns,
-            timestampColumn: config.data.timestamp_column,
-            badValues: config.data.bad_values,
-            columns: config.data.columns,
-          };
-          const engines_ms: Record<string, number> = {};
-          const phases_ms: Record<string, number> = {};
-          const reports: EngineReports = {};
-          const quality: Record<string, ColumnQuality> = {};
-          const onStep = (step: EngineStep) => {
-            recordReport(reports, step);
-            engines_ms[step.engine.name] = phases_ms[step.engine.name] = step.ms;
-            engineMs[step.engine.name] = (engineMs[step.engine.name] ?? 0) + step.ms;
-          };
-          // In chunks under the memory budget, appending when it can (pipeline/chunked_task.ts), unless the
-          // configuration needs the whole series at once. A chunked task reads its input as it goes: one
-          // validation pass (fingerprints and input tallies taken on the way), then each chunk's rows.
-          const whole = unchunkable(config, engines);
-          if (!whole) {
-            const appendable = sameConfig && committed?.chunked ? committed : null;
-            const scanned = {
-              hash: new InputsHash(appendable ? [appendable.rows] : []),
-              tally: new InputTally(),
-            };
-            const input = await scanTask(o.source, t, loadOptions, (piece) => {
-              scanned.hash.add(piece);
-              scanned.tally.add(piece.columns);
-            }, load);
-            log("info", `input validated: ${input.rows} rows, read again chunk by chunk`, {
-              rss_mb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
-            });
-            reportInputs(input, row);
-            Object.assign(phases_ms, load);
-            Object.assign(row, { engines_ms, phases_ms, reports, quality });
-            await runTaskInChunks(
-              {
-                input,
-                scanned,
-                instrument: t.instrument,
-                engines,
-                config,
-                compute,
-                output: o.output,
-                committed: sameConfig ? committed : null,
-                meta: { runId, configHash: o.configHash, inputs: await fingerprintInputs(o.source, t.files) },
-                done: onStep,
-              },
-              row,
-              () => {
-                const rss = Deno.memoryUsage().rss;
-                peakRss = Math.max(peakRss, rss);
-                return rss;
-              },
-            );
-          } else {
-            log("info", `in memory, not in chunks: ${whole}`);
-            const frame = await loadTask(o.source, t, loadOptions, load);
-            reportInputs(frame, row);
-            Object.assign(phases_ms, load);
-            Object.assign(row, { engines_ms, phases_ms, reports, quality });
-            const columns = await runEngines(frame, engines, config, compute, {
-              done: (step) => {
-                const { engine, result } = step;
-                onStep(step);
-                const features = new Map([...result.columns].filter(([k]) => !k.startsWith("y_")));
-                for (const [name, q] of assessColumns(features, frame.columns, result.notes)) {
-                  quality[name] = q;
-                  if (q.problem) {
-                    log("warn", `feature ${name}: ${q.problem}`, { engine: engine.name, feature: name });
-                  }
-                }
-              },
-            });
-            const tw = performance.now();
-            const inputs = await fingerprintInputs(o.source, t.files);
-            await writeTaskOutput(
-              o.output,
-              t.instrument,
-              columns,
-              {
-                name: frame.timestampColumn!,
-                values: frame.timestamps!,
-              },
-              { runId, configHash: o.configHash, inputs },
-              {
-                format: config.storage.format,
-                compression: config.storage.compression,
-                rowsPerPart: 1_000_000,
-              },
-            );
-            phases_ms.write = Math.round(performance.now() - tw);
-            Object.assign(row, { rows: frame.rows, features: columns.size - frame.columns.size });
-            log("info", "task committed", { rows: frame.rows, features: row.features });
-          }
-        }
-      } catch (e) {
-        if (!(e instanceof DataError || e instanceof UsageError) && config.development.debug_mode) {
-          console.error(e);
-        }
-        // printable: a file name with a newline or ESC must not break the summary, the log or a terminal.
-        Object.assign(row, { status: "failed", error: printable((e as Error).message) });
-        status = "failed";
-        // Out of disk space (or file handles, or a failing device): every later task would fail the same
-        // way, so the run stops here. A task-specific storage error (a file in the way) fails that task only.
-        if (e instanceof StorageError && e.exitCode === 1) storageFailure = e;
-        log("error", "task failed", { error: row.error });
+    const ctx: TaskContext = {
+      config,
+      configHash: o.configHash,
+      runId,
+      source: o.source,
+      output: o.output,
+      compute,
+      engines,
+    };
+    const workers = taskWorkerCount(config, {
+      gpu: !!compute.gpu,
+      tasks,
+      source: o.source,
+      output: o.output,
+    });
+    const pool = workers > 1
+      ? new TaskWorkers(
+        workers,
+        new MemoryLedger(config.compute.memory_budget),
+        (level, msg, fields) => log(level, msg, fields),
+      )
+      : null;
+    if (pool) log("info", `${workers} tasks at a time, each in a worker thread (compute.task_workers)`);
+    const byTask: TaskSummary[] = new Array(tasks.length);
+    let next = 0, stop = false;
+    // One lane per worker (or one on this thread), each taking the next task when its last one ends.
+    const lane = async (slot: number) => {
+      while (!stop && next < tasks.length) {
+        lease!.assertHeld();
+        const i = next++, t = tasks[i];
+        if (!pool) task = t.instrument;
+        const r = pool
+          ? await pool.run(slot, { config, configHash: o.configHash, runId, task: t })
+          : await runTask(ctx, t);
+        const row = r.row;
+        if (row.status === "failed") status = "failed";
+        storageFailure ??= r.storageFailure;
+        for (const [k, ms] of Object.entries(row.engines_ms ?? {})) engineMs[k] = (engineMs[k] ?? 0) + ms;
+        await registry.recordTask({
+          run_id: runId,
+          instrument: t.instrument,
+          status: row.status,
+          rows: row.rows,
+          duration_ms: row.ms,
+          error: row.error ?? null,
+        });
+        byTask[i] = row;
+        peakRss = Math.max(peakRss, r.peakRss, Deno.memoryUsage().rss);
+        progress.tick(t.instrument, row.status, row.rows);
+        task = "";
+        if (row.status === "failed" && (o.failFast || storageFailure)) stop = true;
       }
-      row.ms = Math.round(performance.now() - t1);
-      await registry.recordTask({
-        run_id: runId,
-        instrument: t.instrument,
-        status: row.status,
-        rows: row.rows,
-        duration_ms: row.ms,
-        error: row.error ?? null,
-      });
-      summaries.push(row);
-      peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
-      progress.tick(t.instrument, row.status, row.rows);
-      task = "";
-      if (row.status === "failed" && (o.failFast || storageFailure)) break;
+    };
+    try {
+      // Every lane ends its task before the run ends, even when another lane fails.
+      const ends = await Promise.allSettled(Array.from({ length: workers }, (_, s) =>
+        lane(s).catch((e) => {
+          stop = true;
+          throw e;
+        })));
+      const failed = ends.find((e) => e.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    } finally {
+      pool?.close();
     }
+    summaries.push(...byTask.filter((r) => r)); // the tasks' order, whatever order they ended in
     if (storageFailure) throw storageFailure;
     const seconds = (performance.now() - t0) / 1000;
     const rows = summaries.filter((s) => s.status === "done").reduce((a, s) => a + s.rows, 0);
@@ -366,25 +284,4 @@ function splitPca(summary: RunSummary): [string, unknown][] {
     };
   }
   return files;
-}
-
-/** Logs and records the input columns that were not loaded and the cells read as NaN. */
-function reportInputs(frame: Pick<Frame, "skipped" | "badCells">, row: TaskSummary): void {
-  if (frame.skipped.length) {
-    row.skipped_columns = frame.skipped;
-    log(
-      "warn",
-      `input columns not loaded: ${frame.skipped.map((c) => `${c.name} (${c.reason})`).join("; ")}`,
-    );
-  }
-  if (frame.badCells?.length) {
-    row.bad_cells = frame.badCells;
-    for (const b of frame.badCells) {
-      log("warn", `column ${b.name}: ${b.count} non-numeric cell(s) read as NaN (data.bad_values: nan)`, {
-        file: b.file,
-        first_row: b.row,
-        first_value: b.value,
-      });
-    }
-  }
 }

@@ -44,7 +44,7 @@ Deno.test("config: empty text gives the documented defaults", () => {
       force_path_style: true,
     },
   });
-  assert.deepEqual(c.compute, { backend: "auto", memory_budget: 2 ** 30 });
+  assert.deepEqual(c.compute, { backend: "auto", memory_budget: 2 ** 30, task_workers: "auto" });
   const f = c.features;
   assert.deepEqual(f.rolling_windows, [10, 20, 50, 100, 200]);
   assert.deepEqual(f.frac_diff, {

@@ -1,0 +1,162 @@
+/**
+ * Several instruments at once (`compute.task_workers`): each task runs whole — read, engines, write — in a
+ * worker thread of its own (pipeline/task_worker.ts), one per core. Tasks are independent and every worker
+ * runs the same f64 code, so the outputs are those of one task at a time, bit for bit. The tasks share
+ * `compute.memory_budget` through a {@link MemoryLedger}: once a task knows its size (after the validation
+ * pass) it waits until that much of the budget is free; a task larger than the budget runs alone.
+ */
+import * as Comlink from "npm:comlink@4.4.2";
+import type { Config } from "../config/schema.ts";
+import type { Task } from "../io/discover.ts";
+import { S3Storage } from "../io/s3.ts";
+import { LocalStorage, type Storage } from "../io/storage.ts";
+import { StorageError } from "../io/write.ts";
+import { log } from "../runtime/log.ts";
+import { startWorkers, type WorkerSet } from "../runtime/workers.ts";
+import { openStorage } from "./storage.ts";
+import type { TaskResult } from "./task.ts";
+import type { TaskHost, TaskJob, TaskWorkerApi } from "./task_worker.ts";
+
+/**
+ * Input bytes (all pending tasks' files) below which `auto` keeps one task at a time: a worker's start
+ * (module graph, JIT warm-up: ~0.3-0.5 s) costs more than a few small tasks take. ~200k one-minute bars of
+ * Parquet.
+ */
+export const MIN_PARALLEL_BYTES = 4 * 2 ** 20;
+
+/** Shares a byte budget between concurrent tasks, first come first served. */
+export class MemoryLedger {
+  #used = 0;
+  #waiting: { bytes: number; grant: () => void }[] = [];
+
+  constructor(
+    /** The budget in bytes. */
+    readonly budget: number,
+  ) {}
+
+  /** Bytes held now. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /**
+   * Resolves, with the release, once `bytes` fit beside what others hold (at once when nothing is held, so a
+   * task larger than the budget runs alone instead of never).
+   */
+  reserve(bytes: number): Promise<() => void> {
+    return new Promise((resolve) => {
+      let released = false;
+      const grant = () => {
+        this.#used += bytes;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          this.#used -= bytes;
+          this.#next();
+        });
+      };
+      this.#waiting.push({ bytes, grant });
+      this.#next();
+    });
+  }
+
+  #next(): void {
+    while (this.#waiting.length) {
+      const head = this.#waiting[0];
+      if (this.#used > 0 && this.#used + head.bytes > this.budget) return;
+      this.#waiting.shift();
+      head.grant();
+    }
+  }
+}
+
+/** Whether a worker opening `location` from the configuration gets the same storage as `s` (a plain folder or S3 prefix). */
+function reopens(s: Storage, location: string, config: Config): boolean {
+  const proto = Object.getPrototypeOf(s);
+  if (proto !== LocalStorage.prototype && proto !== S3Storage.prototype) return false;
+  try {
+    return openStorage(location, config.storage.s3).url === s.url;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How many tasks run at once: `compute.task_workers`, or for `auto` one per core when the backend is the CPU,
+ * there are several tasks and their inputs reach {@link MIN_PARALLEL_BYTES}. One (this thread) with WebGPU
+ * (one device) or when the source or output is not the configured location (a Storage built in code, which a
+ * worker cannot reopen).
+ */
+export function taskWorkerCount(
+  config: Config,
+  o: { gpu: boolean; tasks: Task[]; source: Storage; output: Storage },
+): number {
+  const setting = config.compute.task_workers;
+  const most = Math.max(1, o.tasks.length);
+  let n: number;
+  if (setting === "auto") {
+    const bytes = o.tasks.reduce((a, t) => a + t.files.reduce((b, f) => b + f.size, 0), 0);
+    n = o.gpu || bytes < MIN_PARALLEL_BYTES ? 1 : Math.min(most, navigator.hardwareConcurrency || 1);
+  } else n = Math.min(most, Math.max(1, setting));
+  if (n > 1 && o.gpu) {
+    log("info", "compute.task_workers: tasks run one at a time on the WebGPU backend (one device)");
+    return 1;
+  }
+  if (
+    n > 1 &&
+    !(reopens(o.source, config.data.source, config) && reopens(o.output, config.storage.output, config))
+  ) {
+    log(
+      "info",
+      "compute.task_workers: tasks run one at a time (the source or output is not the configured one)",
+    );
+    return 1;
+  }
+  return n;
+}
+
+/** The task workers of one run: `count` threads, each running one task at a time. */
+export class TaskWorkers {
+  readonly #set: WorkerSet<TaskWorkerApi>;
+
+  /** Starts `count` workers; tasks' log records go to `onLog` (on this thread), reservations to `ledger`. */
+  constructor(
+    count: number,
+    readonly ledger: MemoryLedger,
+    readonly onLog: TaskHost["log"],
+  ) {
+    this.#set = startWorkers<TaskWorkerApi>(
+      new URL("./task_worker.ts", import.meta.url),
+      count,
+      "task_workers",
+    );
+  }
+
+  /** Runs `job` on worker `slot`; rejects when the worker itself fails (its module does not load, it dies). */
+  async run(slot: number, job: TaskJob): Promise<TaskResult> {
+    const releases: (() => void)[] = [];
+    const host: TaskHost = {
+      log: this.onLog,
+      reserve: async (bytes) => void releases.push(await this.ledger.reserve(bytes)),
+    };
+    try {
+      const r = await Promise.race([
+        this.#set.remotes[slot].run(job, Comlink.proxy(host)),
+        this.#set.failure,
+      ]);
+      const f = r.storageFailure;
+      return {
+        row: r.row,
+        peakRss: r.peakRss,
+        ...(f ? { storageFailure: new StorageError(f.message, f.exitCode) } : {}),
+      };
+    } finally {
+      releases.forEach((release) => release());
+    }
+  }
+
+  /** Terminates the workers. */
+  close(): void {
+    this.#set.close();
+  }
+}
