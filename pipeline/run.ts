@@ -10,7 +10,7 @@ import { LocalStorage, type Storage } from "../io/storage.ts";
 import { openCompute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { log, setLogSink } from "../runtime/log.ts";
-import { discoverTasks, shardTasks } from "../io/discover.ts";
+import { discoverTasks, shardTasks, type Task } from "../io/discover.ts";
 import { enabledEngines } from "./engines.ts";
 import { checkMemoryBudget } from "./chunked.ts";
 import { removeTaskOutput } from "./output.ts";
@@ -177,12 +177,16 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       : null;
     if (pool) log("info", `${workers} tasks at a time, each in a worker thread (compute.task_workers)`);
     const byTask: TaskSummary[] = new Array(tasks.length);
+    // Several at a time: the largest inputs first, so that a long instrument does not start last and run alone.
+    const size = (t: Task) => t.files.reduce((a, f) => a + f.size, 0);
+    const order = tasks.map((_, i) => i);
+    if (pool) order.sort((a, b) => size(tasks[b]) - size(tasks[a]) || a - b);
     let next = 0, stop = false;
     // One lane per worker (or one on this thread), each taking the next task when its last one ends.
     const lane = async (slot: number) => {
       while (!stop && next < tasks.length) {
         lease!.assertHeld();
-        const i = next++, t = tasks[i];
+        const i = order[next++], t = tasks[i];
         if (!pool) task = t.instrument;
         const r = pool
           ? await pool.run(slot, { config, configHash: o.configHash, runId, task: t })

@@ -154,8 +154,10 @@ Deno.test(
     assert.deepEqual(failed.map((x) => x.task), ["SYN0001"]);
 
     const ff = await setup(6, 2, "pipeline:\n  fail_fast: true");
+    // Bytes appended after the footer: the largest input, so taken first, and no longer Parquet.
     const first = join(ff, "bars", "SYN0000");
-    await Deno.writeTextFile(join(first, [...Deno.readDirSync(first)][0].name), "not parquet");
+    const path = join(first, [...Deno.readDirSync(first)][0].name);
+    await Deno.writeFile(path, new Uint8Array(4096).fill(88), { append: true });
     const f = await cli(["run", "--config", join(ff, "config.yaml")]);
     assert.equal(f.code, 1);
     const sf = await summaryOf(ff);
