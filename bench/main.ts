@@ -28,7 +28,7 @@ import { benchAppend } from "./append.ts";
 import { benchRecords, recordsTable } from "./records.ts";
 import { benchDcor, dcorTable } from "./dcor.ts";
 import { benchGarch, garchTable } from "./garch.ts";
-import { benchPipeline } from "./pipeline.ts";
+import { benchPipeline, ISSUE_ROWS_PER_S } from "./pipeline.ts";
 import { benchFrames, framesTable } from "./frames.ts";
 import { benchFeatures, featuresTable } from "./features.ts";
 import { peer, type Peers, runPeers } from "./peers.ts";
@@ -551,13 +551,18 @@ async function main(): Promise<void> {
         } MB/s (${g.rows} rows)`,
       );
     }
-    const p = pipeline.pipeline;
-    out.push(
-      `  run, ${p.instruments} x ${p.rows / p.instruments} bars (${p.adapter}): ${
-        fmtE(p.rows_per_s)
-      } rows/s end to end; ` +
-        `engines ${Object.entries(p.engine_ms).map(([k, v]) => `${k} ${v} ms`).join(", ")}`,
-    );
+    for (const p of pipeline.pipeline) {
+      out.push(
+        `  run, ${p.instruments} x ${
+          p.rows / p.instruments
+        } bars (${p.adapter}), task_workers ${p.task_workers} ` +
+          `(${p.workers} at a time): ${fmtE(p.rows_per_s)} rows/s end to end, ` +
+          `${fmtF(p.rows_per_s / ISSUE_ROWS_PER_S)}x the issue's ${
+            fmtE(ISSUE_ROWS_PER_S)
+          }; phases (summed over ` +
+          `tasks) ${Object.entries(p.phases_ms).map(([k, v]) => `${k} ${v} ms`).join(", ")}`,
+      );
+    }
   }
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));

@@ -243,6 +243,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       peak_rss_mb: Math.round(peakRss / 2 ** 20),
       memory_budget_mb: Math.round(config.compute.memory_budget / 2 ** 20),
       gpu_peak_mb: Math.round((compute.gpu?.pool.peakBytes ?? 0) / 2 ** 20),
+      task_workers: workers,
       engine_ms: engineMs,
       tasks: summaries,
     };

@@ -78,7 +78,9 @@ export interface RunSummary {
   memory_budget_mb?: number;
   /** Peak GPU buffer-pool usage in MiB (0 on CPU). */
   gpu_peak_mb: number;
-  /** Total wall time per engine over all tasks, in milliseconds. */
+  /** Tasks run at a time (compute.task_workers; 1: one at a time on the main thread). */
+  task_workers?: number;
+  /** Total wall time per engine over all tasks, in milliseconds (a sum of overlapping times with task workers). */
   engine_ms: Record<string, number>;
   /** Per-task outcomes, in processing order. */
   tasks: TaskSummary[];
@@ -338,7 +340,7 @@ export function summaryMarkdown(s: RunSummary): string {
     `- adapter: ${s.adapter}`,
     `- ${s.rows} rows in ${s.seconds} s (${s.rows_per_s} rows/s); peak RSS ${s.peak_rss_mb} MiB (memory budget ${
       s.memory_budget_mb ?? "-"
-    } MiB), GPU pool ${s.gpu_peak_mb} MiB`,
+    } MiB), GPU pool ${s.gpu_peak_mb} MiB, ${s.task_workers ?? 1} task(s) at a time`,
     `- engine time (ms): ${Object.entries(s.engine_ms).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
     "",
     ...table(
