@@ -99,7 +99,7 @@ Deno.test(
     assert.deepEqual([...pb.keys()].sort(), [...pa.keys()].sort());
     for (const [k, bytes] of pa) assert.deepEqual(pb.get(k), bytes, k);
     const [sa, sb] = [await summaryOf(one), await summaryOf(three)];
-  assert.deepEqual([sa.task_workers, sb.task_workers], [1, 3]);
+    assert.deepEqual([sa.task_workers, sb.task_workers], [1, 3]);
     assert.deepEqual(sb.tasks.map((t) => t.instrument), [
       "SYN0000",
       "SYN0001",
