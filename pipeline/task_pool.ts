@@ -138,6 +138,7 @@ export class TaskWorkers {
     const host: TaskHost = {
       log: this.onLog,
       reserve: async (bytes) => void releases.push(await this.ledger.reserve(bytes)),
+      sync: () => {},
     };
     try {
       const r = await Promise.race([

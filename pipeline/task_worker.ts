@@ -27,6 +27,8 @@ export interface TaskHost {
   log(level: LogLevel, msg: string, fields: Record<string, unknown>): void;
   /** Resolves once `bytes` of the memory budget are this task's. */
   reserve(bytes: number): Promise<void>;
+  /** Does nothing: its answer tells the worker that the records sent before it were handled. */
+  sync(): void;
 }
 
 /** {@link runTask}'s result in a form that crosses threads (a StorageError's class does not). */
@@ -49,6 +51,9 @@ export const taskWorkerApi = {
     try {
       return await runOne(job, host);
     } finally {
+      // The result travels on another port than the records: wait until they are in, so that none arrives
+      // after the main thread has recorded the task (or ended the run).
+      await host.sync();
       setLogSink(prev);
       host[Comlink.releaseProxy](); // closes the host's port, which would keep the main thread's event loop alive
     }
