@@ -89,6 +89,7 @@ storage:
     force_path_style: true
 compute:
   backend: cpu
+  task_workers: 2
 generator:
   if_empty: false
 ${extra}`,
@@ -134,6 +135,8 @@ Deno.test("pipeline end to end on S3: outputs, skip on re-run, bad credentials a
         const r = await runCli(["run", "--config", config]);
         printed.push(r.out, r.err);
         assert.equal(r.code, 0, `exit ${r.code}:\n${r.out}\n${r.err}`);
+        // Both instruments at once, each worker opening the bucket from the configuration.
+        assert.match(r.err, /2 tasks at a time, each in a worker thread/);
         const id = runId(r);
         const keys = (await output.list()).map((o) => o.key);
         assert.ok(keys.includes(`_runs/${id}/summary.json`), `no summary.json in ${keys}`);
