@@ -135,7 +135,8 @@ Deno.test("Slurm job array: 4 shards 2 at a time over S3, one SIGKILLed and requ
       seed: 11,
       workers: 0,
     });
-    // Shard 1's later instruments are long, so the kill after its first commit lands while it processes them.
+    // Shard 1's later instruments are long, so the kill after its first commit lands while it processes them
+    // (one task at a time, in order: task workers would start the longest first).
     const long = join(dir, "long");
     await generate({
       kind: "bars",
@@ -158,7 +159,7 @@ storage:
   output: s3://${s3.bucket}/out
   registry: ${registry}
   s3: { endpoint: "\${FG_SL_S3_ENDPOINT}", region: us-east-1, access_key_id: "\${FG_SL_S3_KEY}", secret_access_key: "\${FG_SL_S3_SECRET}" }
-compute: { backend: cpu }
+compute: { backend: cpu, task_workers: 1 }
 generator: { if_empty: false }
 features: { rolling_windows: [10, 50] }
 pipeline:
