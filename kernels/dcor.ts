@@ -21,6 +21,7 @@ import { log } from "../runtime/log.ts";
 import {
   argsort,
   bcFrom,
+  circularShift,
   completePairs,
   CrossSum,
   dcorFrom,
@@ -30,8 +31,10 @@ import {
   type DcorTestResult,
   meanSd,
   nanReason,
+  permutation,
   type PermutationScheme,
   rowDot,
+  rowDotShifted,
   schemePermutation,
   SequentialPValue,
   seriesSums,
@@ -189,6 +192,12 @@ class FastPair {
     return vStat(n, this.cross.sum(perm), rowDot(sa.rows, sb.rows, perm), sa.total, sb.total);
   }
 
+  /** `vxy` against y rotated by `s` (y'_k = y[(k + s) mod n]), without the permutation array. */
+  vxyShifted(s: number): number {
+    const { n, sa, sb } = this;
+    return vStat(n, this.cross.sumShifted(s), rowDotShifted(sa.rows, sb.rows, s), sa.total, sb.total);
+  }
+
   /** The full result (standardized units converted back for dcov2). */
   result(): DcorResult {
     const { n, sa, sb } = this;
@@ -281,7 +290,11 @@ export function dcorTest(x: Float64Array, y: Float64Array, opts: DcorTestOptions
   } else {
     const fp = new FastPair(x, y);
     observed = fp.vxy();
-    draw((b) => fp.vxy(schemePermutation(seed, b, n, block, perm)));
+    draw((b) =>
+      block === undefined
+        ? fp.vxy(permutation(seed, b, n, perm))
+        : fp.vxyShifted(circularShift(seed, b, n, block))
+    );
     statistic = fp.result().dcor;
   }
   const { p_value, stopped_at } = seq.result();

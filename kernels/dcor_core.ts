@@ -11,6 +11,8 @@
  * and Σ_ij a_ij² = 2n Σ_i (x_i - x̄)², so the dVar terms cost O(n) once the row sums are known.
  */
 import { mix32 } from "../runtime/rng.ts";
+import { UsageError } from "../runtime/errors.ts";
+import { DCOR_CROSS_WASM_BASE64 } from "./dcor_cross_wasm.ts";
 
 /** The (x, y) pairs where both values are finite, in order (NaN/Inf rows dropped pairwise). */
 export function completePairs(x: Float64Array, y: Float64Array): { x: Float64Array; y: Float64Array } {
@@ -79,13 +81,6 @@ export function argsort(v: Float64Array): Uint32Array {
   return idx;
 }
 
-/** Ranks 0..n-1 from an argsort order (ties broken by the order). */
-export function ranksOf(order: Uint32Array): Uint32Array {
-  const r = new Uint32Array(order.length);
-  for (let k = 0; k < order.length; k++) r[order[k]] = k;
-  return r;
-}
-
 /** Row sums R_i = Σ_j |v_i - v_j| in O(n) given the ascending order of v. */
 export function rowSums(v: Float64Array, order: Uint32Array): Float64Array {
   const n = v.length;
@@ -102,13 +97,68 @@ export function rowSums(v: Float64Array, order: Uint32Array): Float64Array {
   return r;
 }
 
+/** One instance of kernels/dcor_cross.wat: its memory holds the data of `owner`, the CrossSum that last ran. */
+interface CrossModule {
+  memory: WebAssembly.Memory;
+  cross: (
+    n: number,
+    x: number,
+    xo: number,
+    yr: number,
+    ys: number,
+    src: number,
+    pt: number,
+    py: number,
+    tree: number,
+  ) => number;
+  shift: (n: number, s: number, ox: number, oy: number, src: number, pt: number) => void;
+  owner: CrossSum | null;
+}
+
+let crossCompiled: WebAssembly.Module | undefined;
+let crossShared: CrossModule | undefined;
+
+/**
+ * Memory up to which the CrossSums of a thread share one instance (n <~ 2.8e5): the permutation tests and the
+ * rolling dCor's windows then cost no instantiation, while the memory of a larger one goes with its CrossSum.
+ */
+const CROSS_SHARED_BYTES = 1 << 25;
+
+/** An instance with at least `bytes` of memory: the thread's shared one, or a fresh one for large n. */
+function crossModule(bytes: number): CrossModule {
+  crossCompiled ??= new WebAssembly.Module(
+    Uint8Array.from(atob(DCOR_CROSS_WASM_BASE64), (ch) => ch.charCodeAt(0)),
+  );
+  const fresh = (): CrossModule => {
+    const { exports } = new WebAssembly.Instance(crossCompiled!);
+    return {
+      memory: exports.memory as WebAssembly.Memory,
+      cross: exports.cross as CrossModule["cross"],
+      shift: exports.shift as CrossModule["shift"],
+      owner: null,
+    };
+  };
+  const m = bytes <= CROSS_SHARED_BYTES ? (crossShared ??= fresh()) : fresh();
+  const pages = Math.ceil(bytes / 65536) - m.memory.buffer.byteLength / 65536;
+  try {
+    if (pages > 0) m.memory.grow(pages);
+  } catch {
+    throw new UsageError(
+      `dcor: ${Math.ceil(bytes / 2 ** 20)} MiB of WebAssembly memory for the cross sums is more than the ` +
+        "runtime grants (4 GiB at most): use fewer rows",
+    );
+  }
+  return m;
+}
+
 /**
  * O(n log n) cross sums S1 = Σ_ij |x_i - x_j| |y_i - y_j| for x against y and against permutations of y
  * (Huo & Székely 2016): each pair contributes +(x_i - x_j)(y_i - y_j) when concordant and minus that when
  * discordant, so S1 = Σ_ij (x_i - x_j)(y_i - y_j) - 2 Σ_discordant (...). Points are visited in x order while a
  * Fenwick tree over y ranks accumulates (1, x, y, xy) of the points already visited, which gives for every i
  * the sums over {x_j < x_i, y_j < y_i}; the other quadrants follow from prefix sums in x and in y order.
- * Ties contribute 0 whichever quadrant they fall in. Sorting is done once; each permutation costs one tree pass.
+ * Ties contribute 0 whichever quadrant they fall in. Sorting is done once; each permutation costs one tree pass,
+ * in WebAssembly (kernels/dcor_cross.wat: the same f64 operations in the same order on every machine).
  */
 export class CrossSum {
   /** Number of points. */
@@ -116,76 +166,74 @@ export class CrossSum {
   readonly #x: Float64Array;
   readonly #y: Float64Array;
   readonly #ox: Uint32Array;
-  readonly #ry: Uint32Array;
   readonly #oy: Uint32Array;
-  readonly #tree: Float64Array;
-  readonly #yp: Float64Array;
-  readonly #ryp: Uint32Array;
-  readonly #byRank: Uint32Array;
-  readonly #py: Float64Array;
+  readonly #at: Record<"x" | "xo" | "ox" | "oy" | "yr" | "ys" | "src" | "pt" | "py" | "tree", number>;
+  readonly #module: CrossModule;
+  #inverse?: Uint32Array;
 
   /** Prepares x and y (finite, equal length; best centred and scaled); `ox`/`oy` are their ascending orders. */
   constructor(x: Float64Array, y: Float64Array, ox: Uint32Array, oy: Uint32Array) {
-    this.n = x.length;
+    const n = this.n = x.length;
     this.#x = x, this.#y = y, this.#ox = ox, this.#oy = oy;
-    this.#ry = ranksOf(oy);
-    this.#tree = new Float64Array(4 * (this.n + 1));
-    this.#yp = new Float64Array(this.n);
-    this.#ryp = new Uint32Array(this.n);
-    this.#byRank = new Uint32Array(this.n);
-    this.#py = new Float64Array(3 * (this.n + 1));
+    // Byte offsets of the module's arrays (kernels/dcor_cross.wat), each 16-byte aligned.
+    let end = 0;
+    const region = (bytes: number) => [end, end += Math.ceil(bytes / 16) * 16][0];
+    this.#at = {
+      x: region(8 * n),
+      xo: region(8 * n),
+      ox: region(4 * n),
+      oy: region(4 * n),
+      yr: region(16 * n),
+      ys: region(8 * n),
+      src: region(4 * n),
+      pt: region(4 * n),
+      py: region(32 * n),
+      tree: region(32 * (n + 1)),
+    };
+    this.#module = crossModule(end);
   }
 
   /** S1 for x against y, or against y permuted (y'_k = y[perm[k]]) when `perm` is given. */
   sum(perm?: Uint32Array): number {
-    const n = this.n, x = this.#x, ox = this.#ox, tree = this.#tree;
-    let y = this.#y, ry = this.#ry;
-    const byRank = this.#byRank; // byRank[r] = the point whose y rank is r
-    if (perm) {
-      y = this.#yp, ry = this.#ryp;
-      for (let k = 0; k < n; k++) {
-        const p = perm[k];
-        y[k] = this.#y[p], ry[k] = this.#ry[p];
-        byRank[ry[k]] = k;
-      }
-    } else {
-      byRank.set(this.#oy);
-    }
-    // Prefix sums in y order of (x, y, xy): the quadrant {y_j < y_i} for every i.
-    const py = this.#py;
-    let sx = 0, sy = 0, sxy = 0;
-    for (let r = 0; r < n; r++) {
-      const k = byRank[r];
-      py[3 * r] = sx, py[3 * r + 1] = sy, py[3 * r + 2] = sxy;
-      sx += x[k], sy += y[k], sxy += x[k] * y[k];
-    }
-    const totX = sx, totY = sy, totXY = sxy;
-    tree.fill(0);
-    let s1 = 0;
-    let qx = 0, qy = 0, qxy = 0; // prefix sums in x order (the quadrant {x_j < x_i})
+    if (!perm) return this.sumShifted(0);
+    const m = this.#load(), n = this.n, at = this.#at;
+    // Point ox[k] of y' is point perm[ox[k]] of y; the point of y' with y rank r is the inverse of oy[r].
+    const inv = this.#inverse ??= new Uint32Array(n);
+    for (let k = 0; k < n; k++) inv[perm[k]] = k;
+    const src = new Uint32Array(m.memory.buffer, at.src, n), pt = new Uint32Array(m.memory.buffer, at.pt, n);
+    for (let k = 0; k < n; k++) src[k] = perm[this.#ox[k]], pt[k] = inv[this.#oy[k]];
+    return this.#cross(m);
+  }
+
+  /** S1 for x against y rotated by `s` (y'_k = y[(k + s) mod n], 0 <= s < n): `sum(shiftPermutation(...))`. */
+  sumShifted(s: number): number {
+    const m = this.#load(), at = this.#at;
+    m.shift(this.n, s, at.ox, at.oy, at.src, at.pt);
+    return this.#cross(m);
+  }
+
+  #cross(m: CrossModule): number {
+    const at = this.#at;
+    return m.cross(this.n, at.x, at.xo, at.yr, at.ys, at.src, at.pt, at.py, at.tree);
+  }
+
+  /** The module with this pair's data in its memory (written again when another CrossSum ran since). */
+  #load(): CrossModule {
+    const m = this.#module;
+    if (m.owner === this) return m;
+    const n = this.n, x = this.#x, y = this.#y, ox = this.#ox, oy = this.#oy, at = this.#at;
+    const buf = m.memory.buffer;
+    new Float64Array(buf, at.x, n).set(x);
+    new Uint32Array(buf, at.ox, n).set(ox);
+    new Uint32Array(buf, at.oy, n).set(oy);
+    const xo = new Float64Array(buf, at.xo, n), ys = new Float64Array(buf, at.ys, n);
+    const yv = new Float64Array(buf, at.yr, 2 * n), yr = new Uint32Array(buf, at.yr, 4 * n);
     for (let k = 0; k < n; k++) {
-      const i = ox[k], xi = x[i], yi = y[i], r = ry[i];
-      // Fenwick query over y ranks < r: points with x_j < x_i and y_j < y_i.
-      let c = 0, tx = 0, ty = 0, txy = 0;
-      for (let q = r; q > 0; q -= q & -q) {
-        const o = 4 * q;
-        c += tree[o], tx += tree[o + 1], ty += tree[o + 2], txy += tree[o + 3];
-      }
-      // Discordant = {x_j < x_i, y_j > y_i} + {x_j > x_i, y_j < y_i} = (xLess - LL) + (yLess - LL).
-      const dc = k + r - 2 * c;
-      const dx = qx + py[3 * r] - 2 * tx;
-      const dy = qy + py[3 * r + 1] - 2 * ty;
-      const dxy = qxy + py[3 * r + 2] - 2 * txy;
-      const full = n * xi * yi - xi * totY - yi * totX + totXY;
-      const disc = dc * xi * yi - xi * dy - yi * dx + dxy;
-      s1 += full - 2 * disc;
-      for (let q = r + 1; q <= n; q += q & -q) {
-        const o = 4 * q;
-        tree[o] += 1, tree[o + 1] += xi, tree[o + 2] += yi, tree[o + 3] += xi * yi;
-      }
-      qx += xi, qy += yi, qxy += xi * yi;
+      const j = oy[k];
+      xo[k] = x[ox[k]], ys[k] = y[j], yv[2 * j] = y[j], yr[4 * j + 2] = k; // (y_j, rank of y_j)
     }
-    return s1;
+    m.owner = this;
+    return m;
   }
 }
 
@@ -218,6 +266,15 @@ export function rowDot(ra: Float64Array, rb: Float64Array, perm?: Uint32Array): 
   if (perm) { for (let i = 0; i < ra.length; i++) s += ra[i] * rb[perm[i]]; }
   else for (let i = 0; i < ra.length; i++) s += ra[i] * rb[i];
   return s;
+}
+
+/** Σ_i R_i R'_{(i + s) mod n}: `rowDot` through `shiftPermutation`'s rotation by s (0 <= s < n), in the same order. */
+export function rowDotShifted(ra: Float64Array, rb: Float64Array, s: number): number {
+  const n = ra.length, split = n - s;
+  let t = 0;
+  for (let i = 0; i < split; i++) t += ra[i] * rb[i + s];
+  for (let i = split; i < n; i++) t += ra[i] * rb[i - split];
+  return t;
 }
 
 /** V-statistic dCov² from S1, S3 and the totals (n² dCov² = S1 - 2 S3/n + T T'/n²). */
