@@ -82,10 +82,37 @@ export function forwardReturnTime(close: Float64Array, ts: Float64Array, ms: num
   return out;
 }
 
-/** Median spacing of consecutive timestamps in ms (NaN with fewer than 2). */
+/** Median spacing of consecutive timestamps in ms (NaN with fewer than 2; timestamps are never NaN). */
 export function medianSpacing(ts: Float64Array): number {
   if (ts.length < 2) return NaN;
-  const d = Float64Array.from({ length: ts.length - 1 }, (_, i) => ts[i + 1] - ts[i]).sort();
-  const m = d.length >> 1;
-  return d.length % 2 ? d[m] : (d[m - 1] + d[m]) / 2;
+  const d = ts.subarray(1).map((t, i) => t - ts[i]);
+  const m = d.length >> 1, upper = selectInPlace(d, m);
+  if (d.length % 2) return upper;
+  let lower = d[0]; // selectInPlace left the m smallest before index m
+  for (let i = 1; i < m; i++) if (d[i] > lower) lower = d[i];
+  return (lower + upper) / 2;
+}
+
+/**
+ * The k-th smallest of `v` (0-based; no NaN) by Hoare's quickselect, O(n) on average where a sort of a quarter
+ * million bars' spacings took ~60 ms; `v` is reordered so that v[0..k-1] <= v[k] <= v[k+1..].
+ */
+function selectInPlace(v: Float64Array, k: number): number {
+  let lo = 0, hi = v.length - 1;
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i++] = v[j], v[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return v[k];
 }

@@ -15,6 +15,8 @@ import {
   type SelectionReport,
 } from "../engines/statistical_tests.ts";
 import { validateConfig } from "../config/schema.ts";
+import { medianSpacing } from "../engines/target.ts";
+import { seededNormals } from "../runtime/rng.ts";
 import { makeFrame } from "../io/frame.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -102,6 +104,26 @@ Deno.test(
     );
   },
 );
+
+Deno.test("target: the median bar spacing (quickselect) equals the median of the sorted spacings", () => {
+  for (let n = 2; n <= 200; n++) {
+    const e = seededNormals(n, 11, n);
+    // Real-valued, tied (whole minutes) and regular spacings; odd and even counts.
+    for (
+      const step of [
+        (v: number) => Math.abs(v),
+        (v: number) => Math.round(Math.abs(v) * 2) * 60_000,
+        () => 60_000,
+      ]
+    ) {
+      let t = 1.7e12;
+      const ts = e.map((v) => t += step(v));
+      const d = ts.subarray(1).map((v, i) => v - ts[i]).sort(), m = d.length >> 1;
+      assert.equal(medianSpacing(ts), d.length % 2 ? d[m] : (d[m - 1] + d[m]) / 2, `n ${n}`);
+    }
+  }
+  assert.ok(Number.isNaN(medianSpacing(new Float64Array(1))));
+});
 
 Deno.test("config: a target name that is neither bars, time nor a y_* column is rejected, naming the key", () => {
   for (const bad of ["ret_15", "y_ret_fwd_15x", "y_ret_fwd_0"]) {
