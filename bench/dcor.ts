@@ -88,6 +88,19 @@ export async function benchDcor(
       seconds: await time(() => dcorTest(x, y, { permutations: 999, seed: 1 })),
       reference_seconds: 715,
     });
+    // One feature's test as the statistical_tests stage draws it when the dependence is real: all 199 circular
+    // shifts at n = 5000 (each one cross sum, kernels/dcor_cross.wat, and a row-sum dot product).
+    {
+      const [x5, y5] = pair(5000);
+      const o = { permutations: 199, seed: 0, scheme: "circular_shift" as const, minBlock: 15 };
+      add({
+        what: "permutation test B=199 shifts",
+        n: 5000,
+        path: "cpu",
+        method: "fast",
+        seconds: await time(() => dcorTest(x5, y5, o)),
+      });
+    }
     // The statistical_tests stage's permutation tests (issue 18): 22 features x 5000 rows x 199 circular
     // shifts (the default job's selection per instrument), one thread vs every core (kernels/dcor_pool.ts,
     // ignoring the load) vs the pool as the engine runs it (workers only for idle cores: runtime/cores.ts) vs
