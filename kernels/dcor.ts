@@ -6,8 +6,8 @@
  *
  * Three ways to the same numbers:
  * - `exact`: the O(n²) definition in f64 (double-centred distance matrices, never stored) — the reference;
- * - `fast`: O(n log n) in f64 (Huo & Székely 2016; kernels/dcor_core.ts), chosen by `auto` from
- *   n >= DCOR_CROSSOVER (measured on the development machine);
+ * - `fast`: O(n log n) in f64 (Huo & Székely 2016; kernels/dcor_core.ts, its cross sum in WebAssembly:
+ *   kernels/dcor_cross.wat), chosen by `auto` from n >= DCOR_CROSSOVER (measured on the development machine);
  * - `gpu` (kernels/dcor_gpu.ts): an exact tiled O(n²) WGSL kernel in f32, batched over many pairs and many
  *   permutations per submit.
  * exact and fast agree to ~1e-12 relative (tests/dcor_test.ts: 1e-9 at n = 5000 and 1e-10 against energy);

@@ -36,8 +36,8 @@ const DEFAULT_WORKER = new URL(
 
 /**
  * Work (pairs x rows x permutations) below which no worker is started: a worker start (~50-100 ms for the
- * module graph) costs more than it can save. One permutation of 5000 rows takes ~0.4 ms on the development
- * machine, so this is ~0.1 s of tests.
+ * module graph) costs more than it can save. One permutation of 5000 rows takes ~0.15 ms on the development
+ * machine (kernels/dcor_cross.wat), so this is ~0.05 s of tests.
  */
 export const MIN_PARALLEL_WORK = 1.5e6;
 
