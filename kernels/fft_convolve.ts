@@ -12,8 +12,8 @@
  * NaN for t < W - 1 and where a NaN/Inf lies in the window (non-finite inputs are zeroed for the FFT and
  * the affected outputs marked NaN afterwards from the last bad index).
  *
- * The f64 CPU path uses a radix-4 FFT into scrambled order and back (`ScrambledFft`: no permutation
- * passes), the filter spectra computed once per call. The GPU path
+ * The f64 CPU path uses a radix-4 FFT into scrambled order and back in WebAssembly SIMD (`ScrambledFft`: no
+ * permutation passes), the filter spectra computed once per call. The GPU path
  * (shaders/fft_*.wgsl) runs a Stockham radix-2 FFT with one dispatch per stage, ping-ponging between
  * storage buffers (no workgroup barriers); loading/zero-padding is fused into the first forward stage
  * (fft_load), the spectrum product into the first inverse stage (fft_multiply) and the overlap-save
@@ -26,6 +26,7 @@
  */
 import { type Batch, type GpuRuntime, grid } from "../runtime/gpu.ts";
 import { centre, runSegmented, type SegmentIO } from "../runtime/segments.ts";
+import { FFT_RADIX4_WASM_BASE64 } from "./fft_radix4_wasm.ts";
 
 /** Largest FFT size either path picks. */
 export const MAX_FFT_SIZE = 1 << 15;
@@ -125,173 +126,103 @@ export function chooseFftSize(
 }
 
 /**
- * The CPU path's FFT: radix-4 decimation in frequency (the last stage twiddle-free, radix 2 when log2 n is
- * odd) from natural order to a scrambled (digit-reversed) order, and its exact reverse back to natural order.
- * A convolution only multiplies spectra point by point, so the order of the bins does not matter and no
- * permutation pass is needed; radix 4 halves the passes over the arrays and does ~15% fewer flops than
- * radix 2 (`FftPlan`, which the GPU path mirrors, stays the plain one).
+ * The CPU path's FFT, in WebAssembly SIMD (kernels/fft_radix4.wat, f64x2 lanes over adjacent indices, no fused
+ * multiply-add, so the same bits on every machine): radix-4 decimation in frequency (the last stage
+ * twiddle-free, radix 2 when log2 n is odd) from natural order to a scrambled (digit-reversed) order, and its
+ * exact reverse back to natural order, run depth first so that blocks of 1024 points finish in L1. A
+ * convolution only multiplies spectra point by point, so the order of the bins does not matter and no
+ * permutation pass is needed (`FftPlan`, which the GPU path mirrors, stays the plain radix-2 one).
+ *
+ * The complex arrays (slots) live in the module's memory: write a slot's `re`/`im` views, transform it in
+ * place, read it back. Views are valid until {@link reserve} grows the memory.
  */
 export class ScrambledFft {
-  /** Per radix-4 stage: the quarter span s and the twiddles e^{-2πiqj/4s} for j < s, q = 1..3, as (re, im) x 3. */
-  readonly #stages: { s: number; tw: Float64Array }[] = [];
-  /** The last stage's size: 4 (a twiddle-free radix-4 pass), 2 (a radix-2 pass) or 1 (none, n = 1). */
-  readonly #last: number;
+  readonly #memory: WebAssembly.Memory;
+  readonly #forward: Transform;
+  readonly #inverse: Transform;
+  readonly #multiply: (x: number, h: number, y: number, n: number) => void;
+  /** Byte address of slot 0 (the twiddles are at 0). */
+  readonly #base: number;
+  #slots = 0;
 
-  constructor(readonly n: number) {
+  constructor(readonly n: number, slots = 1) {
     if (n < 2 || 2 ** Math.round(Math.log2(n)) !== n) {
       throw new RangeError(`FFT size ${n} is not a power of two >= 2`);
     }
-    let len = n;
-    for (; len >= 8; len >>= 2) {
-      const s = len >> 2, tw = new Float64Array(6 * s);
-      for (let j = 0; j < s; j++) {
+    fftModule ??= new WebAssembly.Module(
+      Uint8Array.from(atob(FFT_RADIX4_WASM_BASE64), (c) => c.charCodeAt(0)),
+    );
+    const { exports } = new WebAssembly.Instance(fftModule);
+    this.#memory = exports.memory as WebAssembly.Memory;
+    this.#forward = exports.forward as Transform;
+    this.#inverse = exports.inverse as Transform;
+    this.#multiply = exports.multiply as (x: number, h: number, y: number, n: number) => void;
+    // Per radix-4 stage (block length len >= 8, quarter span s = len / 4): for each pair j, j + 1 of indices
+    // below s, the twiddles e^{-2πiqj/len}, q = 1..3, as (re, im) f64x2 with j in lane 0 (see the WAT).
+    const tw: number[] = [];
+    for (let len = n; len >= 8; len >>= 2) {
+      const s = len >> 2;
+      for (let j = 0; j < s; j += 2) {
         for (let q = 1; q <= 3; q++) {
-          const a = (-2 * Math.PI * q * j) / len;
-          tw[6 * j + 2 * q - 2] = Math.cos(a), tw[6 * j + 2 * q - 1] = Math.sin(a);
+          const a0 = (-2 * Math.PI * q * j) / len, a1 = (-2 * Math.PI * q * (j + 1)) / len;
+          tw.push(Math.cos(a0), Math.cos(a1), Math.sin(a0), Math.sin(a1));
         }
       }
-      this.#stages.push({ s, tw });
     }
-    this.#last = len;
+    this.#base = Math.ceil(tw.length / 2) * 16;
+    this.reserve(slots);
+    new Float64Array(this.#memory.buffer, 0, tw.length).set(tw);
   }
 
-  /** Forward transform (e^{-2πijk/n}) in place, from natural order to the scrambled order. */
-  forward(re: Float64Array, im: Float64Array): void {
-    this.#forwardBlock(re, im, 0, 0);
+  /** Makes room for `slots` complex arrays (growing the memory detaches earlier views). */
+  reserve(slots: number): void {
+    if (slots <= this.#slots) return;
+    const bytes = this.#base + slots * 16 * this.n;
+    const pages = Math.ceil(bytes / 65536) - this.#memory.buffer.byteLength / 65536;
+    if (pages > 0) this.#memory.grow(pages);
+    this.#slots = slots;
+  }
+
+  /** Complex array `k`: views of its n real and n imaginary parts in the module's memory. */
+  slot(k: number): { re: Float64Array; im: Float64Array } {
+    const at = this.#address(k);
+    return {
+      re: new Float64Array(this.#memory.buffer, at, this.n),
+      im: new Float64Array(this.#memory.buffer, at + 8 * this.n, this.n),
+    };
+  }
+
+  /** Forward transform (e^{-2πijk/n}) of slot k in place, from natural order to the scrambled order. */
+  forward(k: number): void {
+    this.#forward(this.#address(k), this.n, 0);
   }
 
   /**
-   * Unscaled inverse (n times the inverse DFT) in place, from the scrambled order back to natural order: the
-   * forward stages' conjugate transposes in reverse order (conjugate twiddles, then the inverse butterfly).
+   * Unscaled inverse (n times the inverse DFT) of slot k in place, from the scrambled order back to natural
+   * order: the forward stages' conjugate transposes in reverse order.
    */
-  inverse(re: Float64Array, im: Float64Array): void {
-    this.#inverseBlock(re, im, 0, 0);
+  inverse(k: number): void {
+    this.#inverse(this.#address(k), this.n, 0);
   }
 
-  /** Points in the block that stage `st` splits (the last stage's size past the radix-4 stages). */
-  #blockLength(st: number): number {
-    return st < this.#stages.length ? 4 * this.#stages[st].s : this.#last;
+  /** Slot y = slot x times slot h, point by point (y may be x). */
+  multiply(x: number, h: number, y: number): void {
+    this.#multiply(this.#address(x), this.#address(h), this.#address(y), this.n);
   }
 
-  // Depth first: a block's stage, then each quarter's later stages, so that once a block fits in L1
-  // (CACHE_LEAF points) its remaining passes stay there instead of streaming the whole array per stage.
-  #forwardBlock(re: Float64Array, im: Float64Array, base: number, st: number): void {
-    const stages = this.#stages, len = this.#blockLength(st);
-    if (len <= CACHE_LEAF) {
-      for (let t = st; t < stages.length; t++) {
-        forwardStage(re, im, base, base + len, stages[t].s, stages[t].tw);
-      }
-      lastStage(re, im, base, base + len, this.#last, -1);
-      return;
-    }
-    const { s, tw } = stages[st];
-    forwardStage(re, im, base, base + len, s, tw);
-    for (let q = 0; q < 4; q++) this.#forwardBlock(re, im, base + q * s, st + 1);
-  }
-
-  #inverseBlock(re: Float64Array, im: Float64Array, base: number, st: number): void {
-    const stages = this.#stages, len = this.#blockLength(st);
-    if (len <= CACHE_LEAF) {
-      lastStage(re, im, base, base + len, this.#last, 1);
-      for (let t = stages.length - 1; t >= st; t--) {
-        inverseStage(re, im, base, base + len, stages[t].s, stages[t].tw);
-      }
-      return;
-    }
-    const { s, tw } = stages[st];
-    for (let q = 0; q < 4; q++) this.#inverseBlock(re, im, base + q * s, st + 1);
-    inverseStage(re, im, base, base + len, s, tw);
+  #address(k: number): number {
+    if (!(k >= 0 && k < this.#slots)) throw new RangeError(`FFT slot ${k} of ${this.#slots}`);
+    return this.#base + k * 16 * this.n;
   }
 }
 
-/** Points per block below which `ScrambledFft` runs the remaining stages breadth first (16 KiB of re + im). */
-const CACHE_LEAF = 1024;
-
-/** One radix-4 DIF stage (quarter span s) on the blocks of [from, to). */
-function forwardStage(
-  re: Float64Array,
-  im: Float64Array,
-  from: number,
-  to: number,
-  s: number,
-  tw: Float64Array,
-) {
-  for (let b = from; b < to; b += 4 * s) {
-    for (let j = 0, k = 0; j < s; j++, k += 6) {
-      const i0 = b + j, i1 = i0 + s, i2 = i1 + s, i3 = i2 + s;
-      const ar = re[i0], ai = im[i0], br = re[i1], bi = im[i1];
-      const cr = re[i2], ci = im[i2], dr = re[i3], di = im[i3];
-      const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
-      const t2r = br + dr, t2i = bi + di, t3r = br - dr, t3i = bi - di;
-      re[i0] = t0r + t2r, im[i0] = t0i + t2i;
-      // y1 = t1 - i·t3, y2 = t0 - t2, y3 = t1 + i·t3, each times its twiddle.
-      const y1r = t1r + t3i, y1i = t1i - t3r, y2r = t0r - t2r, y2i = t0i - t2i;
-      const y3r = t1r - t3i, y3i = t1i + t3r;
-      const w1r = tw[k], w1i = tw[k + 1], w2r = tw[k + 2], w2i = tw[k + 3], w3r = tw[k + 4], w3i = tw[k + 5];
-      re[i1] = y1r * w1r - y1i * w1i, im[i1] = y1r * w1i + y1i * w1r;
-      re[i2] = y2r * w2r - y2i * w2i, im[i2] = y2r * w2i + y2i * w2r;
-      re[i3] = y3r * w3r - y3i * w3i, im[i3] = y3r * w3i + y3i * w3r;
-    }
-  }
-}
-
-/** The conjugate transpose of `forwardStage`: conjugate twiddles, then the inverse butterfly. */
-function inverseStage(
-  re: Float64Array,
-  im: Float64Array,
-  from: number,
-  to: number,
-  s: number,
-  tw: Float64Array,
-) {
-  for (let b = from; b < to; b += 4 * s) {
-    for (let j = 0, k = 0; j < s; j++, k += 6) {
-      const i0 = b + j, i1 = i0 + s, i2 = i1 + s, i3 = i2 + s;
-      const w1r = tw[k], w1i = tw[k + 1], w2r = tw[k + 2], w2i = tw[k + 3], w3r = tw[k + 4], w3i = tw[k + 5];
-      const ar = re[i0], ai = im[i0];
-      const xr = re[i1], xi = im[i1], br = xr * w1r + xi * w1i, bi = xi * w1r - xr * w1i;
-      const yr = re[i2], yi = im[i2], cr = yr * w2r + yi * w2i, ci = yi * w2r - yr * w2i;
-      const zr = re[i3], zi = im[i3], dr = zr * w3r + zi * w3i, di = zi * w3r - zr * w3i;
-      const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
-      const t2r = br + dr, t2i = bi + di, t3r = br - dr, t3i = bi - di;
-      // x0 = t0 + t2, x1 = t1 + i·t3, x2 = t0 - t2, x3 = t1 - i·t3.
-      re[i0] = t0r + t2r, im[i0] = t0i + t2i;
-      re[i1] = t1r - t3i, im[i1] = t1i + t3r;
-      re[i2] = t0r - t2r, im[i2] = t0i - t2i;
-      re[i3] = t1r + t3i, im[i3] = t1i - t3r;
-    }
-  }
-}
-
-/**
- * The twiddle-free last stage on adjacent groups of `size` (4 or 2) points of [from, to), forward (sign -1)
- * or inverse (sign 1); each is its own stage's conjugate transpose.
- */
-function lastStage(re: Float64Array, im: Float64Array, from: number, to: number, size: number, sign: number) {
-  if (size === 2) {
-    for (let a = from; a < to; a += 2) {
-      const r = re[a + 1], m = im[a + 1];
-      re[a + 1] = re[a] - r, im[a + 1] = im[a] - m;
-      re[a] += r, im[a] += m;
-    }
-    return;
-  }
-  for (let a = from; a < to; a += 4) {
-    const ar = re[a], ai = im[a], br = re[a + 1], bi = im[a + 1];
-    const cr = re[a + 2], ci = im[a + 2], dr = re[a + 3], di = im[a + 3];
-    const t0r = ar + cr, t0i = ai + ci, t1r = ar - cr, t1i = ai - ci;
-    const t2r = br + dr, t2i = bi + di, t3r = (br - dr) * sign, t3i = (bi - di) * sign;
-    // Output 1 is t1 + sign·i·t3 and output 3 is t1 - sign·i·t3.
-    re[a] = t0r + t2r, im[a] = t0i + t2i;
-    re[a + 1] = t1r - t3i, im[a + 1] = t1i + t3r;
-    re[a + 2] = t0r - t2r, im[a + 2] = t0i - t2i;
-    re[a + 3] = t1r + t3i, im[a + 3] = t1i - t3r;
-  }
-}
+let fftModule: WebAssembly.Module | undefined;
+/** A transform of the array at byte address x, n points, twiddles at byte address tw. */
+type Transform = (x: number, n: number, tw: number) => void;
 
 /** Spectra of the zero-padded filters, scaled by 1/N so that `inverse` returns the convolution. */
 function filterSpectra(
-  plan: FftPlan | ScrambledFft,
+  plan: FftPlan,
   filters: Float64Array[],
 ): { re: Float64Array; im: Float64Array }[] {
   return filters.map((w) => {
@@ -308,11 +239,15 @@ function checkFilters(filters: Float64Array[]): number {
   return Math.max(...filters.map((w) => w.length));
 }
 
-/** Plans by size: their twiddles cost ~16k sin/cos at N = 8192, as much as a few blocks' FFTs. */
+/**
+ * Plans by size, with room for `slots` arrays: their twiddles cost ~16k sin/cos at N = 8192, as much as a few
+ * blocks' FFTs, and their memory is touched once.
+ */
 const scrambledPlans = new Map<number, ScrambledFft>();
-function scrambledPlan(n: number): ScrambledFft {
+function scrambledPlan(n: number, slots: number): ScrambledFft {
   let p = scrambledPlans.get(n);
-  if (!p) scrambledPlans.set(n, p = new ScrambledFft(n));
+  if (!p) scrambledPlans.set(n, p = new ScrambledFft(n, slots));
+  p.reserve(slots);
   return p;
 }
 
@@ -339,12 +274,17 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], o
   const n = x.length;
   const outs = filters.map(() => new Float64Array(n));
   if (n === 0) return outs;
-  const N = cpuFftSize(M, filters.length);
-  const plan = scrambledPlan(N);
-  const spectra = filterSpectra(plan, filters);
+  const N = cpuFftSize(M, filters.length), F = filters.length;
+  // Slots: 0 the block pair's spectrum, 1..F the filters' spectra / N, F + 1 a product (when F > 1).
+  const fft = scrambledPlan(N, F + 2);
+  filters.forEach((w, f) => {
+    const { re, im } = fft.slot(1 + f);
+    re.fill(0).set(w), im.fill(0);
+    fft.forward(1 + f);
+    for (let i = 0; i < N; i++) re[i] /= N, im[i] /= N;
+  });
   const L = N - M + 1, lead = M - 1;
-  const re = new Float64Array(N), im = new Float64Array(N);
-  const yr = new Float64Array(N), yi = new Float64Array(N);
+  const pair = fft.slot(0), product = fft.slot(F + 1), { re, im } = pair;
   // Each block subtracts its own anchor (its first output's input, a causal choice), so the FFT's rounding
   // is relative to the block's spread rather than the series' level; padding and NaN/Inf count as the anchor.
   let finite = true;
@@ -368,19 +308,17 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], o
   const first = (2 * L - (origin % (2 * L))) % (2 * L);
   for (let t0 = first > 0 ? first - 2 * L : 0; t0 < n; t0 += 2 * L) {
     const a0 = load(re, t0), a1 = load(im, t0 + L);
-    plan.forward(re, im);
+    fft.forward(0);
     filters.forEach((_, f) => {
-      const { re: hr, im: hi } = spectra[f];
-      for (let i = 0; i < N; i++) {
-        yr[i] = re[i] * hr[i] - im[i] * hi[i];
-        yi[i] = re[i] * hi[i] + im[i] * hr[i];
-      }
-      plan.inverse(yr, yi);
+      // The last filter's product overwrites the pair's spectrum.
+      const k = f === F - 1 ? 0 : F + 1;
+      fft.multiply(0, 1 + f, k);
+      fft.inverse(k);
+      const { re: yr, im: yi } = k === 0 ? pair : product;
       const y = outs[f], b0 = a0 * sums[f], b1 = a1 * sums[f];
       // A pair before x[0] (a chunk's first) writes only its rows from x[0] on.
-      const m0 = Math.min(L, n - t0), m1 = Math.min(L, n - t0 - L);
-      for (let i = Math.max(0, -t0); i < m0; i++) y[t0 + i] = yr[lead + i] + b0;
-      for (let i = Math.max(0, -t0 - L); i < m1; i++) y[t0 + L + i] = yi[lead + i] + b1;
+      extract(y, t0, yr, lead, Math.max(0, -t0), Math.min(L, n - t0), b0);
+      extract(y, t0 + L, yi, lead, Math.max(0, -t0 - L), Math.min(L, n - t0 - L), b1);
     });
   }
   filters.forEach((w, f) => {
@@ -394,6 +332,19 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], o
     }
   });
   return outs;
+}
+
+/** y[at + i] = src[lead + i] + b for i in [from, to). */
+function extract(
+  y: Float64Array,
+  at: number,
+  src: Float64Array,
+  lead: number,
+  from: number,
+  to: number,
+  b: number,
+) {
+  for (let i = from; i < to; i++) y[at + i] = src[lead + i] + b;
 }
 
 const WG = 64;

@@ -16,7 +16,9 @@ import {
   ScrambledFft,
 } from "../kernels/fft_convolve.ts";
 import { convolveCausalCpu, ffdWeights, fracdiff, fracdiffGpu } from "../kernels/fracdiff.ts";
+import { FFT_RADIX4_WASM_BASE64 } from "../kernels/fft_radix4_wasm.ts";
 import { sharedGpu } from "../runtime/backend.ts";
+import { base64Lines, buildWasm } from "../scripts/build_wasm.ts";
 import { setLogLevel } from "../runtime/log.ts";
 import { inputScale, logPrice, price1e4, returns, withGaps } from "./data.ts";
 
@@ -100,36 +102,45 @@ Deno.test("FftPlan matches a naive DFT, and inverse(forward(x)) = n·x", () => {
   assert.throws(() => new FftPlan(12), RangeError);
 });
 
+/** `fft`'s transform (forward or inverse) of (re, im), through its slot 0. */
+function scrambled(fft: ScrambledFft, re: Float64Array, im: Float64Array, inverse = false): void {
+  const slot = fft.slot(0);
+  slot.re.set(re), slot.im.set(im);
+  if (inverse) fft.inverse(0);
+  else fft.forward(0);
+  re.set(slot.re), im.set(slot.im);
+}
+
 Deno.test("ScrambledFft: inverse(forward(x)) = n·x, and spectra multiply to the circular convolution", () => {
   for (const n of [2, 4, 8, 16, 32, 128, 512]) {
-    const fft = new ScrambledFft(n);
+    const fft = new ScrambledFft(n, 2);
     const ar = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) + 0.1 * i);
     const ai = Float64Array.from({ length: n }, (_, i) => Math.cos(i * 0.7));
     const br = Float64Array.from({ length: n }, (_, i) => 1 / (1 + i) - 0.2);
     const re = ar.slice(), im = ai.slice();
-    fft.forward(re, im);
+    scrambled(fft, re, im);
     // Parseval holds whatever the order of the bins.
     let e = 0;
     for (let k = 0; k < n; k++) e += re[k] ** 2 + im[k] ** 2 - n * (ar[k] ** 2 + ai[k] ** 2);
     assert.ok(Math.abs(e) < 1e-9 * n * n, `n=${n} Parseval ${e}`);
-    const hr = br.slice(), hi = new Float64Array(n);
-    fft.forward(hr, hi);
-    for (let k = 0; k < n; k++) {
-      const r = re[k] * hr[k] - im[k] * hi[k];
-      im[k] = re[k] * hi[k] + im[k] * hr[k], re[k] = r;
-    }
-    fft.inverse(re, im);
+    const h = fft.slot(1);
+    h.re.set(br), h.im.fill(0);
+    fft.forward(1);
+    const x = fft.slot(0);
+    x.re.set(re), x.im.set(im);
+    fft.multiply(0, 1, 0);
+    fft.inverse(0);
     for (let t = 0; t < n; t++) {
       let sr = 0, si = 0;
       for (let j = 0; j < n; j++) sr += ar[j] * br[(t - j + n) % n], si += ai[j] * br[(t - j + n) % n];
       assert.ok(
-        Math.abs(re[t] / n - sr) < 1e-11 * n && Math.abs(im[t] / n - si) < 1e-11 * n,
+        Math.abs(x.re[t] / n - sr) < 1e-11 * n && Math.abs(x.im[t] / n - si) < 1e-11 * n,
         `n=${n} t=${t}`,
       );
     }
     const xr = ar.slice(), xi = ai.slice();
-    fft.forward(xr, xi);
-    fft.inverse(xr, xi);
+    scrambled(fft, xr, xi);
+    scrambled(fft, xr, xi, true);
     for (let j = 0; j < n; j++) {
       assert.ok(Math.abs(xr[j] / n - ar[j]) < 1e-12 && Math.abs(xi[j] / n - ai[j]) < 1e-12);
     }
@@ -150,11 +161,19 @@ Deno.test("ScrambledFft: inverse(forward(x)) = n·x, and spectra multiply to the
       inverse(ar, ai);
       return ar;
     };
-    const got = conv((r, i) => fft.forward(r, i), (r, i) => fft.inverse(r, i));
+    const got = conv((r, i) => scrambled(fft, r, i), (r, i) => scrambled(fft, r, i, true));
     const ref = conv((r, i) => plain.forward(r, i), (r, i) => plain.inverse(r, i));
     for (let t = 0; t < n; t++) assert.ok(Math.abs(got[t] - ref[t]) < 1e-9 * n, `n=${n} t=${t}`);
   }
   assert.throws(() => new ScrambledFft(12), RangeError);
+  assert.throws(() => new ScrambledFft(16, 1).forward(1), RangeError);
+});
+
+Deno.test("kernels/fft_radix4_wasm.ts is the build of kernels/fft_radix4.wat", async () => {
+  const built = await buildWasm("fft_radix4");
+  assert.equal(base64Lines(built).join(""), FFT_RADIX4_WASM_BASE64, "run scripts/build_wasm.ts");
+  // Chromium compiles at most 4 KiB synchronously on a page's main thread (new WebAssembly.Module).
+  assert.ok(built.length <= 4096, `${built.length} bytes`);
 });
 
 Deno.test("chooseFftSize: at least max(16, M), small for short series, capped", () => {
