@@ -141,6 +141,7 @@ export class ScrambledFft {
   readonly #forward: Transform;
   readonly #inverse: Transform;
   readonly #multiply: (x: number, h: number, y: number, n: number) => void;
+  readonly #add: (x: number, n: number, c: number) => number;
   /** Byte address of slot 0 (the twiddles are at 0). */
   readonly #base: number;
   #slots = 0;
@@ -157,6 +158,7 @@ export class ScrambledFft {
     this.#forward = exports.forward as Transform;
     this.#inverse = exports.inverse as Transform;
     this.#multiply = exports.multiply as (x: number, h: number, y: number, n: number) => void;
+    this.#add = exports.add as (x: number, n: number, c: number) => number;
     // Per radix-4 stage (block length len >= 8, quarter span s = len / 4): for each pair j, j + 1 of indices
     // below s, the twiddles e^{-2πiqj/len}, q = 1..3, as (re, im) f64x2 with j in lane 0 (see the WAT).
     const tw: number[] = [];
@@ -208,6 +210,14 @@ export class ScrambledFft {
   /** Slot y = slot x times slot h, point by point (y may be x). */
   multiply(x: number, h: number, y: number): void {
     this.#multiply(this.#address(x), this.#address(h), this.#address(y), this.n);
+  }
+
+  /**
+   * Adds c to points [from, to) of slot k's real (part 0) or imaginary (part 1) parts; returns 0, or NaN when
+   * one of the sums is not finite.
+   */
+  add(k: number, part: 0 | 1, from: number, to: number, c: number): number {
+    return this.#add(this.#address(k) + 8 * (part * this.n + from), to - from, c);
   }
 
   #address(k: number): number {
@@ -284,21 +294,23 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], o
     for (let i = 0; i < N; i++) re[i] /= N, im[i] /= N;
   });
   const L = N - M + 1, lead = M - 1;
-  const pair = fft.slot(0), product = fft.slot(F + 1), { re, im } = pair;
+  const { re, im } = fft.slot(0);
   // Each block subtracts its own anchor (its first output's input, a causal choice), so the FFT's rounding
   // is relative to the block's spread rather than the series' level; padding and NaN/Inf count as the anchor.
+  // An inside block is copied and shifted in the module (which tells whether all its points are finite); a
+  // block at an end or with a NaN/Inf goes point by point.
   let finite = true;
-  for (let t = 0; t < n && finite; t++) finite = Number.isFinite(x[t]);
-  const load = (dst: Float64Array, t0: number): number => {
+  const load = (part: 0 | 1, t0: number): number => {
     const a = t0 < n && Number.isFinite(x[t0]) ? x[t0] : 0;
-    const from = t0 - lead;
-    if (finite && from >= 0 && from + N <= n) {
-      for (let i = 0; i < N; i++) dst[i] = x[from + i] - a; // an inside block of a finite series
-    } else {
-      for (let i = 0; i < N; i++) {
-        const j = from + i;
-        dst[i] = j >= 0 && j < n && Number.isFinite(x[j]) ? x[j] - a : 0;
-      }
+    const from = t0 - lead, dst = part === 0 ? re : im;
+    if (from >= 0 && from + N <= n) {
+      dst.set(x.subarray(from, from + N));
+      if (fft.add(0, part, 0, N, -a) === 0) return a;
+    }
+    for (let i = 0; i < N; i++) {
+      const j = from + i, v = j >= 0 && j < n ? x[j] : a;
+      if (!Number.isFinite(v)) finite = false;
+      dst[i] = Number.isFinite(v) ? v - a : 0;
     }
     return a;
   };
@@ -307,18 +319,28 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], o
   // transforms the same blocks as the whole series; a pair reads [t0 - lead, t0 + 2L) and no further.
   const first = (2 * L - (origin % (2 * L))) % (2 * L);
   for (let t0 = first > 0 ? first - 2 * L : 0; t0 < n; t0 += 2 * L) {
-    const a0 = load(re, t0), a1 = load(im, t0 + L);
+    const a0 = load(0, t0), a1 = load(1, t0 + L);
     fft.forward(0);
     filters.forEach((_, f) => {
       // The last filter's product overwrites the pair's spectrum.
       const k = f === F - 1 ? 0 : F + 1;
       fft.multiply(0, 1 + f, k);
       fft.inverse(k);
-      const { re: yr, im: yi } = k === 0 ? pair : product;
-      const y = outs[f], b0 = a0 * sums[f], b1 = a1 * sums[f];
-      // A pair before x[0] (a chunk's first) writes only its rows from x[0] on.
-      extract(y, t0, yr, lead, Math.max(0, -t0), Math.min(L, n - t0), b0);
-      extract(y, t0 + L, yi, lead, Math.max(0, -t0 - L), Math.min(L, n - t0 - L), b1);
+      const { re: yr, im: yi } = fft.slot(k), y = outs[f];
+      // Outputs [i0, m) of each block (a pair before x[0], a chunk's first, writes only its rows from x[0] on),
+      // plus the anchor times sum(w).
+      const i0 = Math.max(0, -t0),
+        m0 = Math.min(L, n - t0),
+        i1 = Math.max(0, -t0 - L),
+        m1 = Math.min(L, n - t0 - L);
+      if (i0 < m0) {
+        fft.add(k, 0, lead + i0, lead + m0, a0 * sums[f]);
+        y.set(yr.subarray(lead + i0, lead + m0), t0 + i0);
+      }
+      if (i1 < m1) {
+        fft.add(k, 1, lead + i1, lead + m1, a1 * sums[f]);
+        y.set(yi.subarray(lead + i1, lead + m1), t0 + L + i1);
+      }
     });
   }
   filters.forEach((w, f) => {

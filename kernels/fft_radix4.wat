@@ -292,4 +292,26 @@
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (local.set $h (i32.add (local.get $h) (i32.const 16)))
       (local.set $y (i32.add (local.get $y) (i32.const 16)))
-      (br_if $points (i32.lt_u (local.get $x) (local.get $end))))))
+      (br_if $points (i32.lt_u (local.get $x) (local.get $end)))))
+
+  ;; x[i] += c for the n f64 at x (any 8-byte alignment); returns the sum of 0·x[i] after the addition: 0,
+  ;; or NaN when one of them is not finite.
+  (func (export "add") (param $x i32) (param $n i32) (param $c f64) (result f64)
+    (local $end i32) (local $cv v128) (local $v v128) (local $z v128) (local $t f64)
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (local.set $cv (f64x2.splat (local.get $c)))
+    (local.set $z (v128.const i64x2 0 0))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (f64x2.add (v128.load (local.get $x)) (local.get $cv)))
+        (v128.store (local.get $x) (local.get $v))
+        (local.set $z (f64x2.add (local.get $z) (f64x2.mul (local.get $v) (v128.const i64x2 0 0))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $t (f64.add (f64.load (local.get $x)) (local.get $c)))
+        (f64.store (local.get $x) (local.get $t))
+        (local.set $z (f64x2.add (local.get $z) (f64x2.splat (f64.mul (local.get $t) (f64.const 0)))))))
+    (f64.add (f64x2.extract_lane 0 (local.get $z)) (f64x2.extract_lane 1 (local.get $z)))))
