@@ -192,6 +192,8 @@ Deno.test("CPU FFT equals the direct f64 reference (default FFD filters, several
     ["returns", returns(30000)],
     ["price ~1e4", price1e4(30000)],
     ["NaN runs and Inf", withGaps(20000)],
+    ["log price x 1e300", logPrice(12000).map((v) => v * 1e300)],
+    ["returns x 1e-300 (subnormal products)", returns(12000).map((v) => v * 1e-300)],
   ];
   let worst = 0;
   for (const [name, x] of cases) worst = Math.max(worst, checkCpu(x, FFD, name));
