@@ -312,7 +312,7 @@ async function main(): Promise<void> {
           r.cpu = timeCpu(kernel, params, columns, opts.budget);
           const c = r.cpu;
           line.push(
-            `cpu ${fmtE(c.pointsPerSec)} pts/s` +
+            `cpu ${fmtE(c.pointsPerSec)} pts/s (${fmtF(c.seconds, 3)} s, CPU ${fmtF(c.cpuSeconds, 3)} s)` +
               (c.scaled
                 ? ` (timed ${c.measuredColumns} x ${fmtE(c.measuredPointsPerColumn, 1)}, scaled)`
                 : ""),

@@ -1,6 +1,7 @@
 /**
  * Timing helpers and synthetic market data for the bench.
  */
+import process from "node:process";
 import type { Kernel, Params } from "../kernels/kernel.ts";
 import { seededNormals as normals } from "../runtime/rng.ts";
 
@@ -74,6 +75,11 @@ export interface CpuTiming {
   pointsPerSec: number;
   /** Seconds for the whole configuration (measured, or extrapolated from the subset when `scaled`). */
   seconds: number;
+  /**
+   * Process CPU seconds (user + system, every thread) of the timed run, scaled like `seconds`: much less than
+   * `seconds` when the run waited for a loaded machine's cores.
+   */
+  cpuSeconds: number;
   /** What was actually timed. */
   measuredColumns: number;
   measuredPointsPerColumn: number;
@@ -93,40 +99,47 @@ export function timeCpu<P extends Params>(
 ): CpuTiming {
   const n = columns[0][0].length, cols = columns.length;
   const history = kernel.history(params);
+  // CPU seconds of the run that `time` last returned the wall time of.
+  let cpu = 0;
   const time = (inputs: Float64Array[][]): number => {
-    const t0 = performance.now();
+    const u0 = process.cpuUsage(), t0 = performance.now();
     for (const c of inputs) kernel.cpu(c, params);
-    return (performance.now() - t0) / 1e3;
+    const wall = (performance.now() - t0) / 1e3, u = process.cpuUsage(u0);
+    cpu = (u.user + u.system) / 1e6;
+    return wall;
   };
   const prefix = (len: number): Float64Array[][] => [columns[0].map((x) => x.subarray(0, len))];
   // Pilot: long enough past the warm-up that per-point costs are those of the steady state.
   const pilotLen = Math.min(n, Math.max(100_000, 20 * (history + 1)));
   time(prefix(Math.min(pilotLen, 20_000))); // JIT warm-up
-  const pilot = time(prefix(pilotLen));
+  const pilot = time(prefix(pilotLen)), pilotCpu = cpu;
   const rate = pilotLen / Math.max(pilot, 1e-6);
-  let measuredColumns: number, measuredPointsPerColumn: number, seconds: number;
+  let measuredColumns: number, measuredPointsPerColumn: number, seconds: number, cpuSeconds: number;
   if (n * cols / rate <= budgetS) {
     measuredColumns = cols, measuredPointsPerColumn = n;
-    seconds = time(columns);
+    seconds = time(columns), cpuSeconds = cpu;
     // Short runs: repeat within the budget (up to 20 times) and keep the best, so a loaded machine's
     // interruptions and the JIT's later tiers do not decide the figure.
     for (let r = 0, spent = seconds; r < 19 && spent + seconds <= budgetS; r++) {
       const s = time(columns);
-      seconds = Math.min(seconds, s), spent += s;
+      if (s < seconds) seconds = s, cpuSeconds = cpu;
+      spent += s;
     }
   } else if (n / rate <= 2 * budgetS) {
     measuredColumns = Math.max(1, Math.min(cols, Math.floor(budgetS * rate / n))),
       measuredPointsPerColumn = n;
-    seconds = time(columns.slice(0, measuredColumns));
+    seconds = time(columns.slice(0, measuredColumns)), cpuSeconds = cpu;
   } else {
     measuredColumns = 1,
       measuredPointsPerColumn = Math.max(pilotLen, Math.min(n, Math.floor(budgetS * rate)));
-    seconds = measuredPointsPerColumn === pilotLen ? pilot : time(prefix(measuredPointsPerColumn));
+    if (measuredPointsPerColumn === pilotLen) seconds = pilot, cpuSeconds = pilotCpu;
+    else seconds = time(prefix(measuredPointsPerColumn)), cpuSeconds = cpu;
   }
   const pointsPerSec = measuredColumns * measuredPointsPerColumn / seconds;
   return {
     pointsPerSec,
     seconds: n * cols / pointsPerSec,
+    cpuSeconds: cpuSeconds * (n * cols / pointsPerSec) / seconds,
     measuredColumns,
     measuredPointsPerColumn,
     scaled: measuredColumns !== cols || measuredPointsPerColumn !== n,
