@@ -14,6 +14,7 @@
 import { AwsClient } from "npm:aws4fetch@1.0.20";
 import { UsageError } from "../runtime/errors.ts";
 import { sha256Hex } from "./checksum.ts";
+import { type Bytes, joinBytes } from "./bytes.ts";
 import { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./storage.ts";
 
 const MiB = 1024 * 1024;
@@ -246,8 +247,9 @@ export class S3Storage implements Storage {
   }
 
   /** Writes the object atomically: one PUT below `multipartThreshold`, else a multipart upload. */
-  async put(key: string, bytes: Uint8Array): Promise<void> {
+  async put(key: string, parts: Bytes): Promise<void> {
     const full = this.#fullKey(key);
+    const bytes = joinBytes(parts); // one body to sign and to slice into upload parts
     if (bytes.byteLength >= this.#threshold) return await this.#putMultipart(full, bytes);
     await this.#request("put", this.#objectUrl(full), await signedBody("PUT", bytes), full, { read: "none" });
   }

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { UsageError } from "../runtime/errors.ts";
 import { log } from "../runtime/log.ts";
 import { StorageError, storageError, writeFileAtomic } from "./write.ts";
+import type { Bytes } from "./bytes.ts";
 
 /** Names of in-flight (or abandoned) atomic writes: `writeFileAtomic` writes `<path>.tmp-<hex>` first. */
 const TEMP = /\.tmp-[0-9a-f]+$/;
@@ -48,8 +49,8 @@ export interface Storage {
   head(key: string): Promise<{ size: number } | null>;
   /** Ranged reads of an object (Parquet row groups are read this way, never the whole file at once). */
   reader(key: string): Promise<RangeReader>;
-  /** Writes an object atomically (replacing any old one). */
-  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** Writes an object atomically (replacing any old one): one byte array, or pieces that form it in order. */
+  put(key: string, bytes: Bytes): Promise<void>;
   /**
    * Writes an object only when none exists under `key`; true when this call created it. Atomic where the
    * store supports it (local: hard link; S3: `If-None-Match: *`); see each implementation.
@@ -194,7 +195,7 @@ export class LocalStorage implements Storage {
     };
   }
 
-  async put(key: string, bytes: Uint8Array): Promise<void> {
+  async put(key: string, bytes: Bytes): Promise<void> {
     const path = join(this.root, key);
     await this.#prepareFolder(path);
     await writeFileAtomic(path, bytes);

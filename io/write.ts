@@ -3,6 +3,7 @@
  * errors (disk full, read-only, a file where a folder should be) into one line naming the path and the fix.
  */
 import { dirname } from "node:path";
+import { type Bytes, pieces } from "./bytes.ts";
 
 /** One named f64 column to write. */
 export interface OutputColumn {
@@ -152,12 +153,13 @@ export function storageError(e: unknown, path: string, doing: string, setting?: 
 }
 
 /**
- * Writes `bytes` to `path` atomically: first to `path + ".tmp-<random>"` in the same folder, flushed to disk, then
- * renamed over `path`, so readers see either the old file or the complete new one. The temporary
+ * Writes `bytes` (one array, or pieces written one after another) to `path` atomically: first to
+ * `path + ".tmp-<random>"` in the same folder, flushed to disk, then renamed over `path`, so readers see either
+ * the old file or the complete new one. The temporary
  * file is removed if writing fails; an operating-system failure (disk full, read-only, a file where the folder
  * should be) is a {@link StorageError} naming the path.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Bytes): Promise<void> {
   // A rename would replace a device or FIFO (e.g. /dev/null, as root) by a plain file: refuse.
   if (isSpecial(await Deno.lstat(path).catch(() => null))) {
     throw new StorageError(
@@ -169,7 +171,9 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
-      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      for (const piece of pieces(bytes)) {
+        for (let at = 0; at < piece.length;) at += await file.write(piece.subarray(at));
+      }
       await file.sync();
     } finally {
       file.close();

@@ -18,6 +18,7 @@ import { loadConfigFile } from "../config/load.ts";
 import { configHash } from "../config/print.ts";
 import { generate } from "../generator/generate.ts";
 import { sha256Hex } from "../io/checksum.ts";
+import { type Bytes, joinBytes } from "../io/bytes.ts";
 import { LocalStorage } from "../io/storage.ts";
 import { StorageError, storageError, writeFileAtomic } from "../io/write.ts";
 import { Registry } from "../pipeline/registry.ts";
@@ -182,15 +183,16 @@ Deno.test("disk full (an output failing with the OS's ENOSPC): the run stops wit
     const enospc = realEnospc();
     /** Fills up while writing the third instrument, half-way through its part file. */
     class FillingUp extends LocalStorage {
-      override async put(key: string, bytes: Uint8Array): Promise<void> {
+      override async put(key: string, parts: Bytes): Promise<void> {
         if (key.startsWith("SYN0002/")) {
+          const bytes = joinBytes(parts);
           const path = join(this.root, key);
           await Deno.mkdir(dirname(path), { recursive: true });
           await Deno.writeFile(`${path}.tmp-0badf00d`, bytes.subarray(0, bytes.length >> 1)); // torn temp
           await Deno.remove(`${path}.tmp-0badf00d`); // what writeFileAtomic does on failure
           throw storageError(enospc, path, "writing");
         }
-        return await super.put(key, bytes);
+        return await super.put(key, parts);
       }
     }
     const cfg = await loadConfigFile(await config(dir, out));
