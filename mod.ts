@@ -220,6 +220,7 @@ export {
   writeFileAtomic,
 } from "./io/write.ts";
 export { type Compressor, encodeParquet } from "./io/parquet_write.ts";
+export { encodeFeather, type FeatherCompression } from "./io/feather_write.ts";
 
 export { loadConfig, loadConfigFile, type LoadOptions } from "./config/load.ts";
 export type { EnvLookup } from "./config/env.ts";
@@ -263,6 +264,7 @@ export {
 } from "./generator/bars.ts";
 export { type CsvDialect, csvDialect, type DateOrder } from "./io/csv_dialect.ts";
 export { LocalStorage, type RangeReader, type Storage, type StoredObject } from "./io/storage.ts";
+export type { Bytes } from "./io/bytes.ts";
 export { parseS3Url, type S3Connection, type S3Options, S3Storage, storageFor } from "./io/s3.ts";
 export {
   enabledEngines,
@@ -276,7 +278,6 @@ export { discoverTasks, shardTasks, type Task } from "./io/discover.ts";
 export { openStorage } from "./pipeline/storage.ts";
 export {
   type ChunkedManifest,
-  encodeFeather,
   type Manifest,
   type OutputOptions,
   readManifest,

@@ -5,24 +5,14 @@
  * exists. Re-running a committed task first removes the manifest, so a crash leaves the task uncommitted
  * (and re-run) rather than half old, half new; every object is itself written atomically.
  */
-import {
-  compressionRegistry,
-  CompressionType,
-  makeData,
-  makeVector,
-  RecordBatchFileWriter,
-  Table,
-  TimestampMillisecond,
-} from "npm:apache-arrow@21.2.0";
-import lz4 from "npm:lz4js@0.2.0";
+import { encodeFeatherParts, type FeatherCompression } from "../io/feather_write.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
-import { zstdCompress } from "../io/zstd.ts";
 import type { Storage } from "../io/storage.ts";
+import { byteLength } from "../io/bytes.ts";
 import { sha256Hex } from "../io/checksum.ts";
 import type { InputFingerprint } from "./inputs.ts";
 import type { Counts } from "./quality.ts";
 import type { ChunkedGarchState } from "../engines/garch_chunked.ts";
-import { registerArrowDecoders } from "../io/arrow.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { instrumentNameProblem } from "../io/discover.ts";
 
@@ -31,7 +21,7 @@ export interface OutputOptions {
   /** Part file format. */
   format: "feather" | "parquet";
   /** Feather buffer compression; ignored for Parquet (always ZSTD). */
-  compression: "lz4" | "zstd" | "none";
+  compression: FeatherCompression;
   /** Rows per part file. */
   rowsPerPart: number;
 }
@@ -69,65 +59,6 @@ export interface ChunkedManifest {
    * state too), JSON with non-finite numbers as text.
    */
   checkpoints: { row: number; quality: Record<string, Counts>; garch?: ChunkedGarchState }[];
-}
-
-let encodersRegistered = false;
-function registerArrowEncoders(): void {
-  if (encodersRegistered) return;
-  registerArrowDecoders();
-  const set = (type: CompressionType, encode: (b: Uint8Array) => Uint8Array) => {
-    const decode = compressionRegistry.get(type)?.decode;
-    compressionRegistry.set(type, decode ? { encode, decode } : { encode });
-  };
-  set(CompressionType.LZ4_FRAME, (b) => lz4.compress(b));
-  set(CompressionType.ZSTD, zstdCompress);
-  encodersRegistered = true;
-}
-
-/**
- * Arrow IPC file writer whose compressed body buffers carry the *uncompressed* length in their 8-byte prefix,
- * as the Arrow format requires (-1 still marks a buffer stored uncompressed because compressing did not shrink
- * it). apache-arrow 21.2.0 writes the compressed length there, which pyarrow and polars reject; remove this
- * class once a release contains the upstream fix, apache/arrow-js PR #470.
- */
-class SpecPrefixFileWriter extends RecordBatchFileWriter {
-  protected override _compressBodyBuffers(buffers: ArrayBufferView[]): ReturnType<
-    RecordBatchFileWriter["_compressBodyBuffers"]
-  > {
-    const out = super._compressBodyBuffers(buffers);
-    // `out.buffers` holds a (prefix, bytes) pair per input buffer; empty buffers get an empty prefix.
-    buffers.forEach((buffer, i) => {
-      const prefix = out.buffers[2 * i];
-      if (prefix.byteLength !== 8) return;
-      const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
-      if (view.getBigInt64(0, true) !== -1n) view.setBigInt64(0, BigInt(buffer.byteLength), true);
-    });
-    return out;
-  }
-}
-
-/**
- * Encodes columns (timestamps first, as Arrow Timestamp[ms]) as a Feather v2 (Arrow IPC file) file with
- * LZ4_FRAME, ZSTD or no buffer compression, readable by pyarrow, polars and other Arrow implementations.
- */
-export function encodeFeather(
-  columns: Map<string, Float64Array>,
-  timestamps: { name: string; values: Float64Array },
-  compression: OutputOptions["compression"],
-): Uint8Array {
-  registerArrowEncoders();
-  const n = timestamps.values.length;
-  const ts = BigInt64Array.from(timestamps.values, (v) => BigInt(Math.round(v)));
-  const vectors: Record<string, ReturnType<typeof makeVector>> = {
-    [timestamps.name]: makeVector(makeData({ type: new TimestampMillisecond(), length: n, data: ts })),
-  };
-  for (const [name, values] of columns) vectors[name] = makeVector(values);
-  const type = compression === "lz4"
-    ? CompressionType.LZ4_FRAME
-    : compression === "zstd"
-    ? CompressionType.ZSTD
-    : null;
-  return new SpecPrefixFileWriter({ compressionType: type }).writeAll(new Table(vectors)).toUint8Array(true);
 }
 
 /**
@@ -214,8 +145,9 @@ export class TaskOutput {
     columns: Map<string, Float64Array>,
     timestamps: { name: string; values: Float64Array },
   ): Promise<Manifest["files"][number]> {
+    // Feather comes as the writer's pieces: written and hashed one by one, never joined.
     const bytes = this.#opts.format === "feather"
-      ? encodeFeather(columns, timestamps, this.#opts.compression)
+      ? await encodeFeatherParts(columns, timestamps, this.#opts.compression)
       : encodeParquet(columns, timestamps);
     const ext = this.#opts.format === "feather" ? "feather" : "parquet";
     const part = String(this.#files.length).padStart(5, "0");
@@ -224,7 +156,7 @@ export class TaskOutput {
     const entry = {
       key,
       rows: timestamps.values.length,
-      bytes: bytes.length,
+      bytes: byteLength(bytes),
       sha256: await sha256Hex(bytes),
     };
     this.#files.push(entry);

@@ -1,14 +1,20 @@
 /**
- * Our Feather v2 output (pipeline/output.ts encodeFeather: the CLI's parts and the page's export) checked
+ * Our Feather v2 output (io/feather_write.ts encodeFeather: the CLI's parts and the page's export) checked
  * against the Arrow format itself and read back by an independent Arrow implementation (flechette, not
  * apache-arrow JS), so a writer bug our own reader tolerates cannot pass again.
  */
 import { strict as assert } from "node:assert";
-import { CompressionType as ArrowJsCompression, makeVector, Table, tableToIPC } from "apache-arrow";
+import {
+  compressionRegistry,
+  CompressionType as ArrowJsCompression,
+  makeVector,
+  Table,
+  tableToIPC,
+} from "apache-arrow";
 import { CompressionType, setCompressionCodec, tableFromIPC } from "@uwdata/flechette";
 import lz4 from "lz4js";
 import * as zlib from "node:zlib";
-import { encodeFeather } from "../pipeline/output.ts";
+import { encodeFeather } from "../io/feather_write.ts";
 import { decodeFrame } from "../io/read.ts";
 import { inspectArrowFile } from "./arrow_ipc_check.ts";
 
@@ -95,11 +101,12 @@ Deno.test("feather output: an empty part (0 rows) is still a valid Arrow file", 
 });
 
 Deno.test("arrow_ipc_check and flechette catch apache-arrow JS 21's compressed-length prefix (the bug encodeFeather works around)", () => {
-  // When this fails, apache-arrow writes correct prefixes (apache/arrow-js PR #470 released) and the
-  // SpecPrefixFileWriter workaround in pipeline/output.ts can go.
+  // When this fails, apache-arrow writes correct prefixes (apache/arrow-js PR #470 released): the comment on
+  // io/feather_write.ts's FeatherWriter, which compresses the buffers itself, can say so.
   const n = 3000;
   const { columns } = sample(n);
-  encodeFeather(columns, sample(n).timestamps, "lz4"); // registers the LZ4 encoder with apache-arrow
+  const lz4Frame = ArrowJsCompression.LZ4_FRAME;
+  compressionRegistry.set(lz4Frame, { ...compressionRegistry.get(lz4Frame), encode: (b) => lz4.compress(b) });
   const table = new Table(Object.fromEntries([...columns].map(([k, v]) => [k, makeVector(v)])));
   const bytes = tableToIPC(table, "file", ArrowJsCompression.LZ4_FRAME);
   const compressed = inspectArrowFile(bytes)[0].buffers.filter((b) => b.length > 0 && b.prefix !== -1);

@@ -9,7 +9,7 @@
  * mutants also goes through the CLI (exit 2, one error line naming the file).
  */
 import { strict as assert } from "node:assert";
-import { encodeFeather } from "../pipeline/output.ts";
+import { encodeFeather } from "../io/feather_write.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { checkArrowIpc } from "../io/arrow_check.ts";
 import { checkColumnChunk, checkParquetFooter } from "../io/parquet_check.ts";

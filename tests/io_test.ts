@@ -28,7 +28,7 @@ import { checkArrowIpc } from "../io/arrow_check.ts";
 import { lz4FrameDecode } from "../io/lz4.ts";
 import { checkColumnChunk, checkParquetFooter, crc32 } from "../io/parquet_check.ts";
 import { decodeParquet } from "../io/parquet.ts";
-import { encodeFeather } from "../pipeline/output.ts";
+import { encodeFeather } from "../io/feather_write.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { parquetMetadata } from "hyparquet";
 
