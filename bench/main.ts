@@ -563,6 +563,23 @@ async function main(): Promise<void> {
           `tasks) ${Object.entries(p.phases_ms).map(([k, v]) => `${k} ${v} ms`).join(", ")}`,
       );
     }
+    out.push(
+      "  write phase, one output part again (encode + fsync'd atomic write + SHA-256; peer: no fsync, no hash):",
+    );
+    for (const w of pipeline.write) {
+      out.push(
+        `    ${w.what}, ${w.rows} x ${w.columns}: ${fmtF(w.seconds * 1e3, 0)} ms (cpu ${
+          fmtF(w.cpu_seconds * 1e3, 0)
+        } ms), ` +
+          `${fmtF(w.bytes / 1e6, 1)} MB` +
+          (w.peer
+            ? `; ${w.peer.what} ${fmtF(w.peer.seconds * 1e3, 0)} ms, ${
+              fmtF(w.peer.bytes / 1e6, 1)
+            } MB: ours/peer time ` +
+              `${fmtF(w.seconds / w.peer.seconds)}x`
+            : ""),
+      );
+    }
   }
   if (garch) out.push("", ...garchTable(garch));
   if (dcor) out.push("", ...dcorTable(dcor));

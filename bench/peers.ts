@@ -7,6 +7,8 @@
 /** One peer measurement: throughput (points/s) or time (seconds) for the named shape. */
 export interface PeerFigure {
   what: string;
+  /** Size of what it wrote (the write peers). */
+  bytes?: number;
   points_per_s?: number;
   seconds?: number;
   cols?: number;
@@ -31,13 +33,14 @@ async function python(args: string[], bin: string): Promise<{ ok: boolean; out: 
 }
 
 /**
- * Runs the peer script for the named peers (`quick`: fewer repetitions, the quick suites' shapes), or says
- * why not.
+ * Runs the peer script for the named peers (`quick`: fewer repetitions, the quick suites' shapes; `extra`:
+ * more arguments, e.g. `--feather FILE`), or says why not.
  */
 export async function runPeers(
   names: string[],
   quick: boolean,
   progress: (m: string) => void,
+  extra: string[] = [],
 ): Promise<Peers> {
   const bin = Deno.env.get("BENCH_PYTHON") || "python3";
   const probe = await python(["-c", "import numpy, scipy, pandas"], bin);
@@ -45,7 +48,7 @@ export async function runPeers(
     const why = probe.err.trim().split("\n").at(-1) ?? "";
     return { skipped: `${bin} cannot import numpy, scipy and pandas (${why}); set BENCH_PYTHON` };
   }
-  const args = [SCRIPT, "--only", names.join(","), ...(quick ? ["--quick"] : [])];
+  const args = [SCRIPT, "--only", names.join(","), ...(quick ? ["--quick"] : []), ...extra];
   progress(`peers: ${bin} ${args.join(" ")}`);
   const r = await python(args, bin);
   if (!r.ok) return { skipped: `scripts/bench_peers.py failed: ${r.err.trim().split("\n").at(-1)}` };

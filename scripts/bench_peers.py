@@ -6,8 +6,10 @@ Times the Python libraries the issues compare against, on the bench's shapes, be
 Names: ffd_1e6x1, ffd_16x1e6 (d = 0.4, threshold 1e-5: the best of scipy.signal fftconvolve and
 oaconvolve, with that run's process CPU seconds), zscore_1e6x1, zscore_16x1e6 (pandas rolling(200)
 z-score), corrcoef (numpy corrcoef of 256 columns x 1e5 rows; 64 with --quick, like bench/issue7.ts), and
-without --quick corrcoef_64x1e5 and corrcoef_1024x1e4.
-Usage: python3 scripts/bench_peers.py [--quick] [--only a,b]
+without --quick corrcoef_64x1e5 and corrcoef_1024x1e4; feather_write (with --feather FILE: pyarrow writing
+that file's table as "write feather zstd", "write feather lz4", "write feather none" and "write parquet", ZSTD
+at level 3 as ours; skipped without pyarrow).
+Usage: python3 scripts/bench_peers.py [--quick] [--only a,b] [--feather FILE]
 """
 import json
 import sys
@@ -51,6 +53,31 @@ def walk(rows, cols, seed):
     return 9 + np.cumsum(rng.standard_normal((cols, rows)) * 1e-3, axis=1)
 
 
+def write_peers(path, reps, peers):
+    """pyarrow writing the table of the Feather file at `path` in each of the bench's write formats."""
+    import os
+    import tempfile
+
+    try:
+        import pyarrow
+        import pyarrow.feather as feather
+        import pyarrow.parquet as pq
+    except ImportError:
+        return {}
+    table = feather.read_table(path)
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "part")
+        writers = {
+            "write feather zstd": lambda: feather.write_feather(table, out, compression="zstd", compression_level=3),
+            "write feather lz4": lambda: feather.write_feather(table, out, compression="lz4"),
+            "write feather none": lambda: feather.write_feather(table, out, compression="uncompressed"),
+            "write parquet": lambda: pq.write_table(table, out, compression="zstd", compression_level=3),
+        }
+        for name, f in writers.items():
+            peers[name] = {"what": f"pyarrow {name[6:]}", "seconds": best(f, reps), "bytes": os.path.getsize(out)}
+    return {"pyarrow": pyarrow.__version__}
+
+
 def main():
     quick = "--quick" in sys.argv
     only = None
@@ -91,6 +118,8 @@ def main():
                            "rows": rows, "seconds": best(lambda: np.corrcoef(x), reps)}
     versions = {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
                 "pandas": pd.__version__}
+    if want("feather_write") and "--feather" in sys.argv:
+        versions.update(write_peers(sys.argv[sys.argv.index("--feather") + 1], reps, peers))
     print(json.dumps({"versions": versions, "peers": peers}))
 
 
