@@ -1,7 +1,6 @@
 /**
  * Browser stand-in for `node:zlib` (web/build.ts maps the specifier here). The library only needs
- * `zstdCompressSync` from it: for Parquet pages and ZSTD Feather buffers, and apache-arrow test-encodes with
- * every registered encoder when the Feather writer registers its codecs. Here it writes a valid ZSTD frame
+ * `zstdCompressSync` from it: for Parquet pages and ZSTD Feather buffers. Here it writes a valid ZSTD frame
  * made of raw (stored) blocks: any ZSTD decoder reads it, it is just not smaller than the input.
  * `zstdDecompressSync` (io/zstd.ts: the readers) decodes with hyparquet-compressors' pure-JS decoder.
  */
