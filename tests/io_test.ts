@@ -581,12 +581,37 @@ Deno.test("corrupt CSV: NUL bytes, a numeric first line, a damaged separator, a 
   );
 });
 
+Deno.test("encodeParquet: hyparquet-writer's own parquetWriteBuffer bytes, written into a buffer sized up front", () => {
+  const n = 5000;
+  const times = Float64Array.from({ length: n }, (_, i) => T0 + i * 60_000);
+  let s = 3;
+  const noise = Float64Array.from(
+    { length: n },
+    () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32,
+  );
+  const close = Float64Array.from({ length: n }, (_, i) => (i % 9 === 0 ? NaN : 100 + (i % 17) * 0.25));
+  const bytes = encodeParquet(new Map([["close", close], ["noise", noise]]), {
+    name: "timestamp",
+    values: times,
+  });
+  const stock = parquetWriteBuffer({
+    columnData: [
+      { name: "timestamp", data: Array.from(times, BigInt), type: "TIMESTAMP" },
+      { name: "close", data: close, type: "DOUBLE", nullable: false },
+      { name: "noise", data: noise, type: "DOUBLE", nullable: false },
+    ],
+    codec: "ZSTD",
+    compressors: { ZSTD: (b: Uint8Array) => new Uint8Array(zlib.zstdCompressSync(b)) },
+  });
+  assert.deepEqual(bytes, new Uint8Array(stock));
+});
+
 Deno.test("corrupt Parquet: a damaged run length in a compressed dictionary-index page is rejected at once, not decoded into a 2^31-entry array", async () => {
   const n = 240;
   const times = Float64Array.from({ length: n }, (_, i) => T0 + i * 60_000);
   const close = Float64Array.from({ length: n }, (_, i) => 100 + (i % 17) * 0.25); // dictionary-encoded
   const bytes = encodeParquet(new Map([["close", close]]), { name: "timestamp", values: times });
-  const meta = parquetMetadata(bytes.buffer.slice(0) as ArrayBuffer);
+  const meta = parquetMetadata(bytes.slice().buffer); // a view into the writer's buffer: its own bytes only
   const [chunk] = checkParquetFooter(meta, bytes.length, "ok.parquet", new Set(["close"]));
   const page = checkColumnChunk(bytes.subarray(chunk.start, chunk.end), chunk, "ok.parquet")
     .find((p) => p.runs?.encoding === "RLE_DICTIONARY");
