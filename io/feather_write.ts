@@ -112,7 +112,8 @@ export function encodeFeather(
 
 /**
  * The bytes of {@link encodeFeather}'s file as consecutive pieces, not joined into one buffer: the columns'
- * compressed frames (or, uncompressed, views of the Float64Arrays themselves) between the Arrow metadata.
+ * compressed frames (or views of the Float64Arrays themselves, for a column stored uncompressed) between the
+ * Arrow metadata, so the columns must stay unchanged until the pieces are written.
  */
 export async function encodeFeatherParts(
   columns: Map<string, Float64Array>,
