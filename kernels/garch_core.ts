@@ -38,6 +38,10 @@
  */
 import { UsageError } from "../runtime/errors.ts";
 import { type GarchModelParams, type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_family.ts";
+import { garchEvalFull } from "./garch_eval.ts";
+
+/** Log-likelihood, gradient, Hessian and score outer product (f64, in WebAssembly: kernels/garch_eval.ts). */
+export { garchEvalFull };
 
 /** GARCH(1,1)-normal as a model of the family (`kernels/garch_model.ts`). */
 export const GARCH11: GarchModelSpec = { name: "garch11", family: "garch", p: 1, q: 1, dist: "normal" };
@@ -224,91 +228,6 @@ export interface GarchEval {
   h: Float64Array;
   /** Sum of per-observation score outer products, packed (10). */
   opg: Float64Array;
-}
-
-/**
- * Log-likelihood, analytic gradient, analytic Hessian and score outer product at `th` (f64), for
- * pre-sample value b with db = dB/dmu and d2b = d2B/dmu2.
- */
-export function garchEvalFull(
-  x: Float64Array,
-  th: ArrayLike<number>,
-  b: number,
-  db: number,
-  d2b: number,
-): GarchEval {
-  const mu = th[0], om = th[1], al = th[2], be = th[3];
-  const ab = al + be;
-  // t = 1: s2 = om + (al + be) B(mu).
-  let h = om + ab * b;
-  let dm = ab * db, dO = 1, dA = b, dB = b; // ds2/d(mu, om, al, be)
-  // Nonzero second derivatives of s2 (mu-mu, mu-al, mu-be, om-be, al-be, be-be; the rest stay 0).
-  let hmm = ab * d2b, hma = db, hmb = db, hob = 0, hab = 0, hbb = 0;
-  let q = 0, logs = 0, prod = 1;
-  let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
-  let H00 = 0, H10 = 0, H11 = 0, H20 = 0, H21 = 0, H22 = 0, H30 = 0, H31 = 0, H32 = 0, H33 = 0;
-  let O00 = 0, O10 = 0, O11 = 0, O20 = 0, O21 = 0, O22 = 0, O30 = 0, O31 = 0, O32 = 0, O33 = 0;
-  const n = x.length;
-  for (let t = 0; t < n; t++) {
-    if (t > 0) {
-      // Advance s2 and its derivatives from (e_{t-1}, s2_{t-1}) = (ep, hp); second derivatives first.
-      const ep = x[t - 1] - mu, hp = h;
-      hbb = 2 * dB + be * hbb;
-      hab = dA + be * hab;
-      hob = dO + be * hob;
-      hmb = dm + be * hmb;
-      hma = -2 * ep + be * hma;
-      hmm = 2 * al + be * hmm;
-      dm = -2 * al * ep + be * dm;
-      dO = 1 + be * dO;
-      dA = ep * ep + be * dA;
-      dB = hp + be * dB;
-      h = om + al * ep * ep + be * hp;
-    }
-    const e = x[t] - mu, u = 1 / h, z2 = e * e * u;
-    q += z2;
-    prod *= h;
-    if ((t & (LOG_BLOCK - 1)) === LOG_BLOCK - 1) {
-      logs += Math.log(prod);
-      prod = 1;
-    }
-    const a = 0.5 * (z2 - 1) * u; // dl/ds2
-    const c = 0.5 * u * u * (1 - 2 * z2); // d2l/ds2^2
-    const eu = e * u, eu2 = eu * u;
-    // Per-observation score.
-    const s0 = a * dm + eu, s1 = a * dO, s2 = a * dA, s3 = a * dB;
-    g0 += s0;
-    g1 += s1;
-    g2 += s2;
-    g3 += s3;
-    // Hessian: c ds_i ds_j + a d2s_ij - e u^2 (d_jmu ds_i + d_imu ds_j) - u d_imu d_jmu.
-    H00 += c * dm * dm + a * hmm - 2 * eu2 * dm - u;
-    H10 += c * dO * dm - eu2 * dO;
-    H11 += c * dO * dO;
-    H20 += c * dA * dm + a * hma - eu2 * dA;
-    H21 += c * dA * dO;
-    H22 += c * dA * dA;
-    H30 += c * dB * dm + a * hmb - eu2 * dB;
-    H31 += c * dB * dO + a * hob;
-    H32 += c * dB * dA + a * hab;
-    H33 += c * dB * dB + a * hbb;
-    O00 += s0 * s0;
-    O10 += s1 * s0;
-    O11 += s1 * s1;
-    O20 += s2 * s0;
-    O21 += s2 * s1;
-    O22 += s2 * s2;
-    O30 += s3 * s0;
-    O31 += s3 * s1;
-    O32 += s3 * s2;
-    O33 += s3 * s3;
-  }
-  return {
-    ll: -0.5 * (n * LOG2PI + logs + Math.log(prod) + q),
-    g: Float64Array.of(g0, g1, g2, g3),
-    h: Float64Array.of(H00, H10, H11, H20, H21, H22, H30, H31, H32, H33),
-    opg: Float64Array.of(O00, O10, O11, O20, O21, O22, O30, O31, O32, O33),
-  };
 }
 
 /** Unpacks a packed symmetric 4x4 into row-major 16. */

@@ -4,8 +4,8 @@
  *
  *   deno run --allow-read --allow-write scripts/build_wasm.ts
  *
- * tests/corr_pca_test.ts, tests/dcor_cross_test.ts and tests/fft_convolve_test.ts check that the committed
- * bytes are this build of the committed WAT.
+ * tests/corr_pca_test.ts, tests/dcor_cross_test.ts, tests/fft_convolve_test.ts and tests/garch_eval_test.ts
+ * check that the committed bytes are this build of the committed WAT.
  */
 import wabtInit from "npm:wabt@1.0.39";
 
@@ -14,6 +14,7 @@ export const WASM_MODULES = [
   { name: "corr_gram", constant: "CORR_GRAM_WASM_BASE64" },
   { name: "dcor_cross", constant: "DCOR_CROSS_WASM_BASE64" },
   { name: "fft_radix4", constant: "FFT_RADIX4_WASM_BASE64" },
+  { name: "garch_eval", constant: "GARCH_EVAL_WASM_BASE64" },
 ] as const;
 
 /** The WebAssembly binary of kernels/<name>.wat. */
