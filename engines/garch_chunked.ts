@@ -248,7 +248,7 @@ export class ChunkedGarch {
           const f = at[m];
           st.serving = { model: m, params: f.params!, b: f.presample!, bn: f.presample_neg! };
           st.skip = this.#recursion(st.serving);
-          for (const v of x.subarray(refits[k].lo, refits[k].row)) st.skip.push(v, st.skip.variance());
+          st.skip.replay(x.subarray(refits[k].lo, refits[k].row));
         }
         if (st.serving) st.serve = this.#recursion(st.serving).restore(st.skip!.state);
         k++;

@@ -184,6 +184,32 @@ export class ModelRecursion {
     if (H.length) H[0] = h;
   }
 
+  /**
+   * `push(v, variance())` for each v of `values` in order (a refit's window replayed under its estimates). With
+   * one lag of each (GARCH(1,1), GJR(1,1)) the same operations run on locals: ~10x faster than the calls.
+   */
+  replay(values: ArrayLike<number>): void {
+    const E2 = this.#e2, EN = this.#en, H = this.#h;
+    if (E2.length !== 1 || H.length !== 1) {
+      for (let t = 0; t < values.length; t++) this.push(values[t], this.variance());
+      return;
+    }
+    const om = this.#om, al = this.#al[0], be = this.#be[0], mu = this.#mu;
+    const gjr = this.#ga.length === 1, ga = gjr ? this.#ga[0] : 0;
+    let e2 = E2[0], en = EN[0], h = H[0];
+    for (let t = 0; t < values.length; t++) {
+      // variance(): omega, + alpha e2, (+ gamma en), + beta s2, in that order.
+      let s = om + al * e2;
+      if (gjr) s += ga * en;
+      s += be * h;
+      const e = values[t] - mu;
+      if (Number.isFinite(e)) (e2 = e * e, en = e < 0 ? e * e : 0);
+      else (e2 = s, en = s / 2);
+      h = s;
+    }
+    E2[0] = e2, EN[0] = en, H[0] = h;
+  }
+
   /** The lagged values (e^2, e^2 1[e < 0], s2, newest first), to restore with `restore`. */
   get state(): number[] {
     return [...this.#e2, ...this.#en, ...this.#h];
