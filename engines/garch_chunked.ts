@@ -239,7 +239,8 @@ export class ChunkedGarch {
   ): Float64Array {
     const { r, x, refits, rows } = chunk;
     const out = new Float64Array(r.length).fill(NaN);
-    for (let t = 0, k = 0; t < r.length; t++) {
+    // Row segments between refits: the serving recursion over every row, the skip one over the finite returns.
+    for (let t = 0, k = 0; t < r.length;) {
       if (k < refits.length && rows[k] === start + t) {
         const at = fits.map((f) => f[k]);
         const m = chooseModel(at, this.#cfg.select_by ?? "aic");
@@ -248,17 +249,20 @@ export class ChunkedGarch {
           const f = at[m];
           st.serving = { model: m, params: f.params!, b: f.presample!, bn: f.presample_neg! };
           st.skip = this.#recursion(st.serving);
-          st.skip.replay(x.subarray(refits[k].lo, refits[k].row));
+          st.skip.replay(x, refits[k].lo, refits[k].row);
         }
         if (st.serving) st.serve = this.#recursion(st.serving).restore(st.skip!.state);
         k++;
       }
-      if (!st.serve) continue;
-      const v = r[t], h = st.serve.variance();
-      out[t] = Math.sqrt(h);
-      st.serve.push(v, h);
-      if (Number.isFinite(v)) st.skip!.push(v, st.skip!.variance());
-      if (st.tally.firstRow === null && Number.isFinite(out[t])) st.tally.firstRow = start + t;
+      const end = k < refits.length ? rows[k] - start : r.length;
+      if (st.serve) {
+        st.serve.filter(r, t, end, out);
+        st.skip!.replay(r, t, end);
+        for (let u = t; u < end && st.tally.firstRow === null; u++) {
+          if (Number.isFinite(out[u])) st.tally.firstRow = start + u;
+        }
+      }
+      t = end;
     }
     fits.forEach((f, k) => {
       for (const fit of f) if (fit.status === "converged") st.starts[k] = fit.params;

@@ -125,13 +125,8 @@ export function modelFilterFrom(
   out: Float64Array,
 ): void {
   const rec = new ModelRecursion(m, par, b, bn);
-  for (let t = lo; t < to; t++) {
-    const v = r[t];
-    if (t < from && !Number.isFinite(v)) continue;
-    const h = rec.variance();
-    if (t >= from) out[t] = Math.sqrt(h);
-    rec.push(v, h);
-  }
+  rec.replay(r, lo, from);
+  rec.filter(r, from, to, out);
 }
 
 /**
@@ -184,25 +179,44 @@ export class ModelRecursion {
     if (H.length) H[0] = h;
   }
 
+  /** Pushes the finite values of r[lo, hi) with their variances, skipping the others (a fit window, as the fit). */
+  replay(r: ArrayLike<number>, lo = 0, hi = r.length): void {
+    this.#run(r, lo, hi, null);
+  }
+
+  /** Writes sigma_t = sqrt(variance()) into out[t] and pushes r_t, for t in [from, to). */
+  filter(r: ArrayLike<number>, from: number, to: number, out: Float64Array): void {
+    this.#run(r, from, to, out);
+  }
+
   /**
-   * `push(v, variance())` for each v of `values` in order (a refit's window replayed under its estimates). With
-   * one lag of each (GARCH(1,1), GJR(1,1)) the same operations run on locals: ~10x faster than the calls.
+   * `replay` (out null) or `filter`: `push(v, variance())` per row. With one lag of each (GARCH(1,1), GJR(1,1))
+   * the same operations run on locals, ~10x faster than the calls.
    */
-  replay(values: ArrayLike<number>): void {
+  #run(r: ArrayLike<number>, lo: number, hi: number, out: Float64Array | null): void {
     const E2 = this.#e2, EN = this.#en, H = this.#h;
     if (E2.length !== 1 || H.length !== 1) {
-      for (let t = 0; t < values.length; t++) this.push(values[t], this.variance());
+      for (let t = lo; t < hi; t++) {
+        const v = r[t];
+        if (!out && !Number.isFinite(v)) continue;
+        const h = this.variance();
+        if (out) out[t] = Math.sqrt(h);
+        this.push(v, h);
+      }
       return;
     }
     const om = this.#om, al = this.#al[0], be = this.#be[0], mu = this.#mu;
     const gjr = this.#ga.length === 1, ga = gjr ? this.#ga[0] : 0;
     let e2 = E2[0], en = EN[0], h = H[0];
-    for (let t = 0; t < values.length; t++) {
-      // variance(): omega, + alpha e2, (+ gamma en), + beta s2, in that order.
+    for (let t = lo; t < hi; t++) {
+      const v = r[t];
+      if (!out && !Number.isFinite(v)) continue;
+      // variance(): omega, + alpha e2, (+ gamma en), + beta s2, in that order; then push(v, s).
       let s = om + al * e2;
       if (gjr) s += ga * en;
       s += be * h;
-      const e = values[t] - mu;
+      if (out) out[t] = Math.sqrt(s);
+      const e = v - mu;
       if (Number.isFinite(e)) (e2 = e * e, en = e < 0 ? e * e : 0);
       else (e2 = s, en = s / 2);
       h = s;
