@@ -38,10 +38,11 @@
  */
 import { UsageError } from "../runtime/errors.ts";
 import { type GarchModelParams, type GarchModelSpec, modelFilter, modelFilterFrom } from "./garch_family.ts";
-import { garchEvalFull } from "./garch_eval.ts";
+import { type GarchEval, garchEvalFull } from "./garch_eval.ts";
 
 /** Log-likelihood, gradient, Hessian and score outer product (f64, in WebAssembly: kernels/garch_eval.ts). */
 export { garchEvalFull };
+export type { GarchEval };
 
 /** GARCH(1,1)-normal as a model of the family (`kernels/garch_model.ts`). */
 export const GARCH11: GarchModelSpec = { name: "garch11", family: "garch", p: 1, q: 1, dist: "normal" };
@@ -217,17 +218,6 @@ export function garchEvalGrad(
     g3 += a * dB;
   }
   return { ll: -0.5 * (n * LOG2PI + logs + Math.log(prod) + q), g: Float64Array.of(g0, g1, g2, g3) };
-}
-
-/** Log-likelihood with its derivatives. */
-export interface GarchEval {
-  ll: number;
-  /** Gradient (4). */
-  g: Float64Array;
-  /** Hessian of LL, packed lower triangle (10, `TRI` order). */
-  h: Float64Array;
-  /** Sum of per-observation score outer products, packed (10). */
-  opg: Float64Array;
 }
 
 /** Unpacks a packed symmetric 4x4 into row-major 16. */

@@ -6,8 +6,18 @@
  * The series is copied into the module's memory on each call; the logs of the block products are taken here.
  */
 import { UsageError } from "../runtime/errors.ts";
-import type { GarchEval } from "./garch_core.ts";
 import { GARCH_EVAL_WASM_BASE64 } from "./garch_eval_wasm.ts";
+
+/** Log-likelihood with its derivatives. */
+export interface GarchEval {
+  ll: number;
+  /** Gradient (4). */
+  g: Float64Array;
+  /** Hessian of LL, packed lower triangle (10, garch_core `TRI` order). */
+  h: Float64Array;
+  /** Sum of per-observation score outer products, packed (10). */
+  opg: Float64Array;
+}
 
 interface EvalModule {
   memory: WebAssembly.Memory;
