@@ -1,8 +1,8 @@
 /**
  * `garchEvalFull` in WebAssembly (kernels/garch_eval.wat, shipped as bytes in kernels/garch_eval_wasm.ts): the
  * same f64 operations in the same order as the TypeScript loop it replaced (kept as the reference in
- * tests/garch_eval_test.ts), so the same bits, in about half the time (the module computes each observation's
- * 1/s2_t and the factors of its sums one step ahead, off the recursion's critical path).
+ * tests/garch_eval_test.ts), so the same bits, 1.3-1.8x faster on 10,000 returns (the module computes each
+ * observation's 1/s2_t and the factors of its sums one step ahead, off the recursion's critical path).
  * The series is copied into the module's memory on each call; the logs of the block products are taken here.
  */
 import { UsageError } from "../runtime/errors.ts";

@@ -8,7 +8,7 @@
 ;; no log: the product of each block of 8 consecutive s2_t is stored to `pb` (block k at pb + 8 k) and the
 ;; caller sums their logs in block order. The speed comes from computing each observation's u = 1/s2_t and
 ;; the factors of its sums one iteration ahead: the chain s2 -> 1/s2 -> sums is then off the loop's critical
-;; path (in the TypeScript, V8 keeps about one iteration in flight and waits on it).
+;; path (the TypeScript computed them at the start of each observation, right after s2_t).
 ;;
 ;; Memory, laid out by the caller (byte offsets): x f64[n + 1] at `x` (x[n] is read, not used), the block
 ;; products f64[n >> 3] at `pb`, and the sums at `out`: (q, prod of the last partial block, g0..g3,
