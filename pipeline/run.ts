@@ -19,7 +19,7 @@ import { HEARTBEAT_MS, Registry } from "./registry.ts";
 import { acquireOutputLease, type OutputLease } from "./lease.ts";
 import type { StorageError } from "../io/write.ts";
 import { runTask, type TaskContext } from "./task.ts";
-import { MemoryLedger, taskWorkerCount, TaskWorkers } from "./task_pool.ts";
+import { idleMeter, MemoryLedger, taskWorkerCount, TaskWorkers } from "./task_pool.ts";
 import { type RunSummary, summaryMarkdown, type TaskSummary } from "./summary.ts";
 
 export type { RunSummary, TaskSummary };
@@ -95,6 +95,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     };
     console.error(JSON.stringify(rec));
   });
+  const idle = idleMeter(); // over the run's start-up: how many cores task workers may use
   const registry = await Registry.open(o.registryPath);
   const started = new Date();
   const t0 = performance.now();
@@ -167,6 +168,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       tasks,
       source: o.source,
       output: o.output,
+      idle: config.compute.task_workers === "auto" && tasks.length > 1 ? await idle() : null,
     });
     const pool = workers > 1
       ? new TaskWorkers(

@@ -191,6 +191,14 @@ Deno.test("deploy/Dockerfile and the Slurm script: cached entry points, unprivil
   assert.match(docker, /^USER 10001$/m);
   const cached = /deno cache --frozen ([^&\n]+)/.exec(docker)![1].trim().split(/\s+/);
   for (const file of cached) assert.ok(Deno.statSync(root(file)).isFile, file);
+  // Every worker module the CLI may start is in the image's cache (the entry point runs --cached-only).
+  for (const dir of ["generator", "kernels", "pipeline", "study"]) {
+    for (const e of Deno.readDirSync(root(dir))) {
+      if (e.name.endsWith("worker.ts")) {
+        assert.ok(cached.includes(`${dir}/${e.name}`), `${dir}/${e.name} not cached`);
+      }
+    }
+  }
   const entry = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(docker)![1]) as string[];
   const task = JSON.parse(read("deno.json")).tasks.run.split(" ") as string[];
   const perms = (argv: string[]) => argv.filter((a) => a.startsWith("--allow-")).sort();

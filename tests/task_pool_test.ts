@@ -10,7 +10,7 @@ import { cli } from "./cli_harness.ts";
 import { generate } from "../generator/generate.ts";
 import { LocalStorage } from "../io/storage.ts";
 import type { RunSummary } from "../pipeline/run.ts";
-import { MemoryLedger, MIN_PARALLEL_BYTES, taskWorkerCount } from "../pipeline/task_pool.ts";
+import { idleMeter, MemoryLedger, MIN_PARALLEL_BYTES, taskWorkerCount } from "../pipeline/task_pool.ts";
 import { validateConfig } from "../config/schema.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -211,10 +211,45 @@ Deno.test("taskWorkerCount: auto needs enough input, the CPU backend and storage
   for (const s of [new LocalStorage("/elsewhere"), new Wrapped("/data/bars")]) {
     assert.equal(taskWorkerCount(config, { gpu: false, tasks: big, source: s, output }), 1);
   }
+  // auto uses the idle cores only (a busy core would run a second task's warm-up for nothing).
+  assert.equal(taskWorkerCount(config, { gpu: false, tasks: big, source, output, idle: 0.2 }), 1);
+  assert.equal(taskWorkerCount(config, { gpu: false, tasks: big, source, output, idle: 1.3 }), 1);
+  assert.equal(
+    taskWorkerCount(config, { gpu: false, tasks: big, source, output, idle: 64 }),
+    Math.min(8, cores),
+  );
+  assert.equal(
+    taskWorkerCount(config, { gpu: false, tasks: big, source, output, idle: null }),
+    Math.min(8, cores),
+  );
   config.compute.task_workers = 3;
   assert.equal(taskWorkerCount(config, { gpu: false, tasks: tasks(2, 10), source, output }), 2);
+  assert.equal(taskWorkerCount(config, { gpu: false, tasks: tasks(2, 10), source, output, idle: 0 }), 2);
   config.compute.task_workers = 0;
   assert.equal(taskWorkerCount(config, { gpu: false, tasks: big, source, output }), 1);
   assert.throws(() => validateConfig({ compute: { task_workers: -1 } }), /compute\.task_workers/);
   assert.throws(() => validateConfig({ compute: { task_workers: "many" } }), /compute\.task_workers/);
+});
+
+Deno.test("idleMeter: idle cores from the CPU counters with --allow-sys=cpus, null without", async () => {
+  const script = `import { idleMeter } from ${
+    JSON.stringify(new URL("../pipeline/task_pool.ts", import.meta.url).href)
+  };
+    console.log(JSON.stringify(await idleMeter()()));`;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, script);
+  const measure = async (perm: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...perm, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  };
+  const cores = navigator.hardwareConcurrency;
+  const idle = await measure(["--allow-sys=cpus"]);
+  assert.ok(typeof idle === "number" && idle >= 0 && idle <= cores + 1e-9, `idle ${idle} of ${cores} cores`);
+  assert.equal(await measure([]), null);
+  assert.equal(await idleMeter()(), null); // this test process has no --allow-sys=cpus
 });
