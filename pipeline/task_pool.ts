@@ -147,7 +147,9 @@ export function taskWorkerCount(
     if (!o.gpu && bytes >= MIN_PARALLEL_BYTES && free < Math.min(most, cores)) {
       log(
         "info",
-        `compute.task_workers auto: ${n} task(s) at a time, ${o.idle!.toFixed(1)} of ${cores} cores idle`,
+        `compute.task_workers auto: ${n} task(s) at a time, ${
+          o.idle!.toFixed(1)
+        } of ${cores} cores free of other work`,
       );
     }
   } else n = Math.min(most, Math.max(1, setting));
