@@ -111,8 +111,9 @@ export interface ComputeConfig {
   /** Memory budget in bytes (YAML accepts integers or sizes like "512MiB", "2GB"). */
   memory_budget: number;
   /**
-   * Instruments processed at once, each in a worker thread of its own (`auto`: one per core on the CPU
-   * backend when the pending inputs are large enough to pay for the workers' start, one with WebGPU; 0 or 1:
+   * Instruments processed at once, each in a worker thread of its own (`auto`: one per core other processes
+   * leave free, on the CPU backend, when the pending inputs are large enough to pay for the workers' start;
+   * one with WebGPU; 0 or 1:
    * one at a time on the main thread). pipeline/task_pool.ts.
    */
   task_workers: "auto" | number;
