@@ -356,19 +356,6 @@ export function fftConvolveCausalCpu(x: Float64Array, filters: Float64Array[], o
   return outs;
 }
 
-/** y[at + i] = src[lead + i] + b for i in [from, to). */
-function extract(
-  y: Float64Array,
-  at: number,
-  src: Float64Array,
-  lead: number,
-  from: number,
-  to: number,
-  b: number,
-) {
-  for (let i = from; i < to; i++) y[at + i] = src[lead + i] + b;
-}
-
 const WG = 64;
 /** Shaders of the load (first forward stage), plain, multiply (first inverse) and extract (last) stages. */
 const STAGES = ["fft_load", "fft_stage", "fft_multiply", "fft_extract"];
