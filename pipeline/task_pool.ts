@@ -72,8 +72,8 @@ export class MemoryLedger {
   }
 }
 
-/** Shortest window over which {@link idleMeter} measures (10 clock ticks per core at Linux's 100 Hz). */
-const IDLE_WINDOW_MS = 100;
+/** Shortest window over which {@link idleMeter} measures (5 clock ticks per core at Linux's 100 Hz: a fifth of a core). */
+const IDLE_WINDOW_MS = 50;
 
 /**
  * Starts measuring how many cores this process may use now; the returned function resolves to the cores' worth
