@@ -108,7 +108,8 @@ export function idleMeter(): () => Promise<number | null> {
     const b = sample();
     if (!b || b.total <= a.total) return null;
     const idle = (cpus().length * (b.idle - a.idle)) / (b.total - a.total);
-    return idle + (b.ownMs - a.ownMs) / (b.at - a.at);
+    // Clamped: the counters tick at 100 Hz, this process's own time is exact.
+    return Math.min(cpus().length, idle + (b.ownMs - a.ownMs) / (b.at - a.at));
   };
 }
 

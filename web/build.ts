@@ -9,8 +9,8 @@
  *   config.yaml                the `features` and `pipeline` sections of examples/config.yaml
  *
  * The worker imports mod.ts, which also reaches CLI-only modules importing `node:zlib`, `node:path`,
- * `node:sqlite`, `node:crypto` and `npm:postgres`; a generated import map points those at small browser stand-ins in web/stubs/ (unused by the
- * page's code paths).
+ * `node:sqlite`, `node:crypto`, `node:os`, `node:process` and `npm:postgres`; a generated import map points those
+ * at small browser stand-ins in web/stubs/ (unused by the page's code paths).
  *
  * `deno run -A web/build.ts [OUT_DIR]` builds; `deno task serve` builds and serves.
  */
@@ -24,6 +24,8 @@ const STUBS: Record<string, string> = {
   "node:path": "stubs/node_path.ts",
   "node:sqlite": "stubs/node_sqlite.ts",
   "node:crypto": "stubs/node_crypto.ts",
+  "node:os": "stubs/node_os.ts",
+  "node:process": "stubs/node_process.ts",
   "npm:postgres@3.4.9": "stubs/postgres.ts",
 };
 
