@@ -10,7 +10,8 @@ import { makeFrame } from "../io/frame.ts";
 import { load } from "../pipeline/loader.ts";
 import { encodeParquet } from "../io/parquet_write.ts";
 import { LocalStorage } from "../io/storage.ts";
-import { corrMatrixCpu, corrMatrixGpu, corrMatrixParallel } from "../kernels/corr_matrix.ts";
+import { corrMatrixBlas, corrMatrixCpu, corrMatrixGpu, corrMatrixParallel } from "../kernels/corr_matrix.ts";
+import { nativeBlas } from "../runtime/blas.ts";
 import type { PeerFigure } from "./peers.ts";
 import { symmetricEigen } from "../kernels/eigen.ts";
 import { jacobiEigen, pca } from "../kernels/pca.ts";
@@ -87,6 +88,8 @@ export async function benchFrames(
   };
   const useGpu = opts.backend !== "cpu", useCpu = opts.backend !== "webgpu";
   const rt = useGpu ? await GpuRuntime.create() : null;
+  const blas = nativeBlas();
+  progress(`frames: native BLAS ${blas ? blas.name : "none (the correlation matrix stays on WebAssembly)"}`);
   try {
     // Resampling.
     const n = opts.quick ? 1e6 : 1e7;
@@ -196,11 +199,21 @@ export async function benchFrames(
           seconds: await time(() => corrMatrixCpu(cols)),
         });
         add({
-          what: "corr matrix, 2 threads",
+          what: "corr matrix, WebAssembly 2 threads",
           path: "cpu",
           size: csize,
-          seconds: await time(() => corrMatrixParallel(cols, { threads: 2, respectLoad: false })),
+          seconds: await time(() =>
+            corrMatrixParallel(cols, { threads: 2, respectLoad: false, blas: false })
+          ),
         });
+        for (const threads of blas ? [1, 2] : []) {
+          add({
+            what: `corr matrix, BLAS ${threads} thread${threads > 1 ? "s" : ""}`,
+            path: "cpu",
+            size: csize,
+            seconds: await time(() => corrMatrixBlas(cols, blas!, { threads })),
+          });
+        }
         add({
           what: "corr matrix, auto threads",
           path: "cpu",
@@ -260,7 +273,7 @@ export function framesTable(rows: FrameTiming[], corrPeers: PeerFigure[] = []): 
     return [
       `  ${peer.what} (peer, this run): ${peer.seconds.toFixed(3)} s; ours (x the peer's speed): ` +
       ours.map((r) =>
-        `${r.what.replace("corr matrix, ", "").replace("corr matrix", "1 thread")} ${
+        `${r.what.replace("corr matrix, ", "").replace("corr matrix", "WebAssembly 1 thread")} ${
           r.seconds.toFixed(3)
         } s = ${(peer.seconds! / r.seconds).toFixed(2)}x`
       ).join(", "),

@@ -19,6 +19,8 @@ import type { GpuRuntime } from "../runtime/gpu.ts";
 import * as Comlink from "npm:comlink@4.4.2";
 import { idleCores } from "../runtime/cores.ts";
 import { startWorkers } from "../runtime/workers.ts";
+import { type NativeBlas, nativeBlas } from "../runtime/blas.ts";
+import { gramBlas } from "./corr_blas.ts";
 import { gramProduct, PANEL } from "./corr_gram.ts";
 import type { CorrGramWorkerApi } from "./corr_gram_worker.ts";
 import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
@@ -59,7 +61,11 @@ function completeRows(columns: Float64Array[]): Uint32Array {
   return rows;
 }
 
-/** Mean and standard deviation (ddof 1; two passes, f64) of each column over `rows`. */
+/**
+ * Mean and standard deviation (ddof 1) of each column over `rows`: two passes in f64, the second also summing
+ * the deviations to correct the first pass's mean (corrected two-pass, Chan, Golub and LeVeque 1983: at an
+ * offset of 1e9 the plain mean's error moved correlations by ~1e-12).
+ */
 function moments(columns: Float64Array[], rows: Uint32Array) {
   const p = columns.length, n = rows.length;
   const mean = new Float64Array(p), std = new Float64Array(p);
@@ -67,10 +73,14 @@ function moments(columns: Float64Array[], rows: Uint32Array) {
     let s = 0;
     for (let k = 0; k < n; k++) s += c[rows[k]];
     const m = s / n;
-    let ss = 0;
-    for (let k = 0; k < n; k++) ss += (c[rows[k]] - m) ** 2;
-    mean[j] = m;
-    std[j] = n > 1 ? Math.sqrt(ss / (n - 1)) : NaN;
+    let ss = 0, d = 0;
+    for (let k = 0; k < n; k++) {
+      const t = c[rows[k]] - m;
+      d += t;
+      ss += t * t;
+    }
+    mean[j] = m + d / n;
+    std[j] = n > 1 ? Math.sqrt(Math.max(0, ss - (d * d) / n) / (n - 1)) : NaN;
   });
   return { mean, std };
 }
@@ -81,16 +91,26 @@ function usable(std: number, mean: number): boolean {
 }
 
 /**
- * Divides the Gram matrix's upper triangle by n - 1, sets the diagonal to 1, clamps, NaNs constant columns and
- * mirrors it into the lower triangle in 64 x 64 blocks (so the column-order writes stay within a few cached
+ * Divides the Gram matrix's upper triangle by n - 1 (of standardized columns; of centered ones, multiplies
+ * element (i, j) by norm_i norm_j = 1 / sqrt(g_ii g_jj) instead), sets the diagonal to 1, clamps, NaNs constant columns and
+ * mirrors it into the lower triangle in 64 x 64 blocks, in place (a fresh p x p array costs page faults:
+ * ~25 ms at p = 1024 here) (so the column-order writes stay within a few cached
  * rows when p x p x 8 bytes outgrows the cache).
  */
-function finish(g: Float64Array, p: number, n: number, mean: Float64Array, std: Float64Array): Float64Array {
-  const c = new Float64Array(p * p);
+function finish(
+  g: Float64Array,
+  p: number,
+  n: number,
+  mean: Float64Array,
+  std: Float64Array,
+  norm?: Float64Array,
+): Float64Array {
+  const c = g; // in place: every caller's Gram matrix is its own
   const ok = Uint8Array.from(std, (s, j) => (n >= 2 && usable(s, mean[j]) ? 1 : 0));
   for (let i = 0; i < p; i++) {
     for (let j = i, at = i * p + i; j < p; j++, at++) {
-      c[at] = !ok[i] || !ok[j] ? NaN : i === j ? 1 : Math.max(-1, Math.min(1, g[at] / (n - 1)));
+      const r = norm ? g[at] * norm[i] * norm[j] : g[at] / (n - 1);
+      c[at] = !ok[i] || !ok[j] ? NaN : i === j ? 1 : Math.max(-1, Math.min(1, r));
     }
   }
   const B = 64;
@@ -189,6 +209,59 @@ export function corrMatrixCpu(columns: Float64Array[]): CorrMatrix {
   return fromTiles(product.tiles(), prep);
 }
 
+/** Column means over `rows` (or the first n rows when null), four running sums a column (~17 GB/s here). */
+function means(columns: Float64Array[], rows: Uint32Array | null, n: number): Float64Array {
+  return Float64Array.from(columns, (c) => {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+    if (rows) {
+      for (; k + 4 <= n; k += 4) {
+        s0 += c[rows[k]], s1 += c[rows[k + 1]], s2 += c[rows[k + 2]], s3 += c[rows[k + 3]];
+      }
+      for (; k < n; k++) s0 += c[rows[k]];
+    } else {
+      for (; k + 4 <= n; k += 4) s0 += c[k], s1 += c[k + 1], s2 += c[k + 2], s3 += c[k + 3];
+      for (; k < n; k++) s0 += c[k];
+    }
+    return (s0 + s1 + (s2 + s3)) / n;
+  });
+}
+
+/**
+ * f64 CPU path on the system's BLAS (runtime/blas.ts, kernels/corr_blas.ts): the same complete rows, the Gram
+ * product of the centered columns with the means corrected in the same pass (corrected two-pass), normalized by
+ * its diagonal (as `numpy.corrcoef`), so the standard deviations are sqrt(g_jj / (n - 1)). It sums in the BLAS's order rather than the WebAssembly
+ * product's: results agree with {@link corrMatrixCpu}'s to ~1e-15, not bit for bit, and may differ in the
+ * last bits between machines (the BLAS picks its kernel for the CPU). The first pass sums every column; only
+ * when a sum is not finite are the complete rows looked for (one more pass), so complete data is read twice.
+ */
+export async function corrMatrixBlas(
+  columns: Float64Array[],
+  blas: NativeBlas,
+  { threads = 1, chunkRows }: { threads?: number; chunkRows?: number } = {},
+): Promise<CorrMatrix> {
+  const p = columns.length, n0 = columns[0]?.length ?? 0;
+  for (const c of columns) {
+    if (c.length !== n0) {
+      throw new UsageError(`correlation matrix: columns differ in length (${c.length} != ${n0})`);
+    }
+  }
+  let rows: Uint32Array | null = null, n = n0, mean = means(columns, null, n0);
+  if (!mean.every(Number.isFinite)) {
+    rows = completeRows(columns);
+    n = rows.length;
+    mean = means(columns, rows, n);
+  }
+  let g: Float64Array = new Float64Array(p * p);
+  if (n >= 2) {
+    const product = await gramBlas(blas, columns, mean, rows, n, threads, chunkRows);
+    g = product.gram;
+    mean = mean.map((m, j) => m + product.shift[j]);
+  }
+  const std = Float64Array.from(mean, (_, j) => (n > 1 ? Math.sqrt(g[j * p + j] / (n - 1)) : NaN));
+  const norm = Float64Array.from(mean, (_, j) => 1 / Math.sqrt(g[j * p + j]));
+  return { p, n, corr: finish(g, p, n, mean, std, norm), mean, std };
+}
+
 /** Options of {@link corrMatrixParallel}. */
 export interface CorrMatrixPoolOptions {
   /**
@@ -202,6 +275,11 @@ export interface CorrMatrixPoolOptions {
   workerUrl?: string | URL;
   /** Tile-rows below which no worker starts (default {@link MIN_PARALLEL_TILE_ROWS}). */
   minTileRows?: number;
+  /**
+   * Use the system's BLAS when runtime/blas.ts finds one (default true); false keeps the WebAssembly product,
+   * whose results are the same bit for bit on every machine.
+   */
+  blas?: boolean;
 }
 
 const DEFAULT_WORKER = new URL(
@@ -226,7 +304,9 @@ const WORKER_SHARE = 0.6;
 const IN_FLIGHT = 4;
 
 /**
- * {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the
+ * The f64 CPU correlation matrix on the best placement: {@link corrMatrixBlas} when the system's BLAS loads
+ * (`pool.blas` not false; two threads when `threads` allows and {@link idleCores} finds a core idle, more only
+ * when asked and free), else {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the
  * last tile rows of the upper triangle (a triangle of the last column groups, ~60% of the tiles), this thread
  * the first ones, and each packed panel's last groups go to the worker as a copy. Every tile is summed by one
  * thread over the panels in order, so the result equals corrMatrixCpu's bit for bit. Small products (under
@@ -243,6 +323,10 @@ export async function corrMatrixParallel(
   }
   const groups = Math.ceil(columns.length / 4), n = columns[0]?.length ?? 0;
   const free = pool.respectLoad === false ? Infinity : idleCores();
+  const blas = pool.blas === false ? null : nativeBlas();
+  if (blas && columns.length >= 2) {
+    return corrMatrixBlas(columns, blas, { threads: Math.max(1, Math.min(threads, free + 1, 64)) });
+  }
   const work = (groups * (groups + 1)) / 2 * n;
   if (threads < 2 || free < 1 || groups < 2 || work < (pool.minTileRows ?? MIN_PARALLEL_TILE_ROWS)) {
     return corrMatrixCpu(columns);

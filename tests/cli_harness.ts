@@ -39,6 +39,7 @@ export function spawnCli(argv: string[], env: Record<string, string> = {}, cwd =
     args: [
       "run",
       "--allow-read",
+      "--allow-ffi",
       "--allow-write",
       "--allow-env",
       "--allow-net",

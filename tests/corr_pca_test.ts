@@ -7,13 +7,16 @@
 import { strict as assert } from "node:assert";
 import { makeFrame } from "../io/frame.ts";
 import {
+  type CorrMatrix,
   corrMatrix,
+  corrMatrixBlas,
   corrMatrixCpu,
   corrMatrixGpu,
   corrMatrixParallel,
   covarianceOf,
   KCHUNK,
 } from "../kernels/corr_matrix.ts";
+import { nativeBlas } from "../runtime/blas.ts";
 import { CORR_GRAM_WASM_BASE64 } from "../kernels/corr_gram_wasm.ts";
 import { symmetricEigen } from "../kernels/eigen.ts";
 import { jacobiEigen, pca, pcaFromCorr } from "../kernels/pca.ts";
@@ -229,7 +232,8 @@ function naiveCorr(cols: Float64Array[]): { n: number; corr: Float64Array } {
   const keep = [...cols[0].keys()].filter((i) => cols.every((c) => Number.isFinite(c[i])));
   const z = cols.map((c) => {
     const v = keep.map((i) => c[i]);
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const m0 = v.reduce((a, b) => a + b, 0) / v.length;
+    const m = m0 + v.reduce((a, b) => a + (b - m0), 0) / v.length; // corrected two-pass
     const d = v.map((t) => t - m);
     const norm = Math.sqrt(d.reduce((a, b) => a + b * b, 0));
     return d.map((t) => t / norm);
@@ -268,7 +272,8 @@ Deno.test("correlation matrix: the blocked f64 product vs a naive reference, wit
   }
 });
 
-Deno.test("correlation matrix: the WebAssembly product on adversarial data vs a naive reference", () => {
+/** Realistic and adversarial column sets: offsets of 1e9, near-constant and constant columns, NaN and Inf rows. */
+function adversarialCases(): [string, Float64Array[]][] {
   const cases: [string, Float64Array[]][] = [];
   for (const [q, n] of [[1, 2], [2, 3], [2, 513], [7, 257], [13, 1031]] as const) {
     const base = matrix(q, n, 100 + q * n);
@@ -289,24 +294,95 @@ Deno.test("correlation matrix: the WebAssembly product on adversarial data vs a 
     holes[q - 1][n - 1] = -Infinity;
     cases.push([`${q} x ${n} NaN rows`, holes]);
   }
-  for (const [name, cols] of cases) {
-    const got = corrMatrixCpu(cols), ref = naiveCorr(cols), q = cols.length;
-    assert.equal(got.n, ref.n, name);
-    for (let i = 0; i < q * q; i++) {
-      const [r, c] = [Math.floor(i / q), i % q];
-      const constant = got.std[r] === 0 || got.std[c] === 0 || got.n < 2;
-      if (constant) assert.ok(Number.isNaN(got.corr[i]), `${name} [${r}, ${c}]: NaN for a constant column`);
-      else if (r === c) assert.equal(got.corr[i], 1, name);
-      else {
-        const e = Math.abs(got.corr[i] - ref.corr[i]);
-        assert.ok(e <= 1e-12, `${name} [${r}, ${c}]: ${got.corr[i]} vs ${ref.corr[i]} (${e})`);
-      }
+  return cases;
+}
+
+/** `got` against the naive f64 reference: 1e-12 off the diagonal, 1 on it, NaN for a constant column. */
+function assertNearReference(got: CorrMatrix, cols: Float64Array[], name: string): void {
+  const ref = naiveCorr(cols), q = cols.length;
+  assert.equal(got.n, ref.n, name);
+  for (let i = 0; i < q * q; i++) {
+    const [r, c] = [Math.floor(i / q), i % q];
+    const constant = got.std[r] === 0 || got.std[c] === 0 || got.n < 2;
+    if (constant) assert.ok(Number.isNaN(got.corr[i]), `${name} [${r}, ${c}]: NaN for a constant column`);
+    else if (r === c) assert.equal(got.corr[i], 1, name);
+    else {
+      const e = Math.abs(got.corr[i] - ref.corr[i]);
+      assert.ok(e <= 1e-12, `${name} [${r}, ${c}]: ${got.corr[i]} vs ${ref.corr[i]} (${e})`);
     }
   }
+}
+
+Deno.test("correlation matrix: the WebAssembly product on adversarial data vs a naive reference", () => {
+  for (const [name, cols] of adversarialCases()) assertNearReference(corrMatrixCpu(cols), cols, name);
 });
 
-Deno.test("correlation matrix on two threads equals one thread bit for bit", async () => {
-  const force = { threads: 2, respectLoad: false, minTileRows: 0 };
+const blas = nativeBlas();
+
+Deno.test({
+  name:
+    "correlation matrix: the BLAS product on adversarial data vs a naive reference, any threads or chunks",
+  ignore: !blas,
+  fn: async () => {
+    for (const [name, cols] of adversarialCases()) {
+      const one = await corrMatrixBlas(cols, blas!);
+      assertNearReference(one, cols, `${name} (BLAS)`);
+      // The sum order does not depend on the threads; 256-row chunks cross chunk boundaries (odd counts too).
+      for (const o of [{ threads: 2 }, { threads: 3 }, { threads: 2, chunkRows: 256 }]) {
+        const got = await corrMatrixBlas(cols, blas!, o);
+        if (o.chunkRows) assertNearReference(got, cols, `${name} (BLAS, ${JSON.stringify(o)})`);
+        else assert.deepStrictEqual(got, one, `${name} ${JSON.stringify(o)}`);
+      }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "correlation matrix: BLAS products at once keep their own buffers; the default placement uses the BLAS",
+  ignore: !blas,
+  fn: async () => {
+    const a = matrix(40, 3000, 11), b = matrix(7, 5000, 12);
+    b[3][10] = NaN;
+    const alone = [await corrMatrixBlas(a, blas!, { chunkRows: 300 }), await corrMatrixBlas(b, blas!)];
+    const together = await Promise.all([
+      corrMatrixBlas(a, blas!, { chunkRows: 300, threads: 2 }),
+      corrMatrixBlas(b, blas!, { threads: 2 }),
+    ]);
+    assert.deepStrictEqual(together, alone);
+    const placed = await corrMatrixParallel(a, { threads: 2, respectLoad: false });
+    assert.deepStrictEqual(placed, await corrMatrixBlas(a, blas!));
+    assert.ok(maxDiff(placed.corr, corrMatrixCpu(a).corr) <= 1e-14);
+  },
+});
+
+Deno.test("correlation matrix: FEATURE_GENESIS_BLAS off keeps the WebAssembly path, a bad path is one clear error", async () => {
+  const probe = `import { nativeBlas } from ${
+    JSON.stringify(new URL("../runtime/blas.ts", import.meta.url).href)
+  };
+    console.log(nativeBlas() === null ? "none" : "loaded");`;
+  const run = async (value: string) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--allow-ffi", "--allow-env", probe],
+      env: { FEATURE_GENESIS_BLAS: value, NO_COLOR: "1" },
+    }).output();
+    return {
+      code: out.code,
+      out: new TextDecoder().decode(out.stdout),
+      err: new TextDecoder().decode(out.stderr),
+    };
+  };
+  assert.equal((await run("off")).out.trim(), "none");
+  const bad = await run("/nonexistent/libblas-fg.so");
+  assert.notEqual(bad.code, 0);
+  assert.match(
+    bad.err,
+    /FEATURE_GENESIS_BLAS=\/nonexistent\/libblas-fg\.so: cannot load it as a CBLAS library/,
+  );
+});
+
+Deno.test("correlation matrix: the WebAssembly product on two threads equals one thread bit for bit", async () => {
+  const force = { threads: 2, respectLoad: false, minTileRows: 0, blas: false };
   for (const [q, n] of [[5, 1000], [8, 513], [13, 3 * 256 + 1], [33, 2100]] as const) {
     const cols = matrix(q, n, q * n);
     cols[q - 1][7] = NaN;
@@ -320,7 +396,12 @@ Deno.test("correlation matrix on two threads equals one thread bit for bit", asy
     corrMatrixParallel(cols, { ...force, workerUrl: bogus }),
     /correlation matrix: a worker failed/,
   );
-  const small = await corrMatrixParallel(cols, { threads: 2, respectLoad: false, workerUrl: bogus });
+  const small = await corrMatrixParallel(cols, {
+    threads: 2,
+    respectLoad: false,
+    workerUrl: bogus,
+    blas: false,
+  });
   assert.deepStrictEqual(small, corrMatrixCpu(cols));
 });
 
@@ -426,13 +507,13 @@ Deno.test("kernel corr_matrix / pca on the CLI: --columns (or every column), JSO
     return JSON.parse(await Deno.readTextFile(out)).result;
   };
   const corr = await run("corr_matrix", "--columns", "a,b");
-  const want = corrMatrixCpu([a, b]);
+  const want = await corrMatrixParallel([a, b]); // the CLI's placement (the BLAS when it loads)
   assert.deepEqual(corr.columns, ["a", "b"]);
   assert.equal(corr.n, n);
   assert.deepEqual(corr.corr.flat(), Array.from(want.corr));
   const all = await run("pca", "--standardize", "true");
   assert.deepEqual(all.features, ["a", "b", "c"]);
-  const lib = pcaFromCorr(corrMatrixCpu([a, b, c]), ["a", "b", "c"], {
+  const lib = pcaFromCorr(await corrMatrixParallel([a, b, c]), ["a", "b", "c"], {
     standardize: true,
     varianceToKeep: 0.95,
   });

@@ -1,0 +1,149 @@
+/**
+ * The system's BLAS (OpenBLAS) through Deno's FFI, for the f64 CPU path's large matrix products (the correlation
+ * matrix's Gram product): WebAssembly SIMD is 128-bit without a deterministic fused multiply-add, a quarter of
+ * what OpenBLAS's AVX2/AVX-512 kernels do per instruction. Optional: without Deno, without `--allow-ffi` or
+ * without the library, {@link nativeBlas} returns null and callers keep their WebAssembly path.
+ *
+ * `FEATURE_GENESIS_BLAS` picks the library: unset or `auto` tries OpenBLAS's usual names, `off` disables it, a
+ * path loads that file (a file that does not load is a UsageError naming it).
+ */
+import { UsageError } from "./errors.ts";
+
+/** CBLAS enums (cblas.h). */
+const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112, UPPER = 121;
+
+const SYMBOLS = {
+  cblas_dsyrk: {
+    parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "buffer", "i32", "f64", "buffer", "i32"],
+    result: "void",
+    nonblocking: true,
+  },
+  cblas_dgemm: {
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f64",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f64",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+    nonblocking: true,
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
+  openblas_get_config: { parameters: [], result: "pointer", optional: true },
+} as const;
+
+/** Library names tried under `auto`, per platform (Debian/Ubuntu/Fedora, Homebrew, MSYS2/vcpkg). */
+const CANDIDATES: Record<string, string[]> = {
+  linux: ["libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"],
+  darwin: [
+    "libopenblas.dylib",
+    "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+    "/usr/local/opt/openblas/lib/libopenblas.dylib",
+  ],
+  windows: ["libopenblas.dll", "openblas.dll"],
+};
+
+/** Row-major f64 operations of a native BLAS; each runs on a thread of its own and resolves when done. */
+export interface NativeBlas {
+  /** What was loaded: the file and, for OpenBLAS, its configuration string. */
+  name: string;
+  /**
+   * The upper triangle of C (n x n, row stride ldc) += A A^T, A n x k row-major with row stride lda (k-long
+   * rows: one column of the data per row). `beta` 0 overwrites C.
+   */
+  syrkUpper(
+    n: number,
+    k: number,
+    a: Float64Array,
+    lda: number,
+    beta: number,
+    c: Float64Array,
+    ldc: number,
+  ): Promise<void>;
+  /** C (m x n, row stride ldc) = beta C + A B^T, A m x k and B n x k row-major (row strides lda, ldb). */
+  gemmNT(
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    beta: number,
+    c: Float64Array,
+    ldc: number,
+  ): Promise<void>;
+  /**
+   * Threads each call may use from now on, process-wide (OpenBLAS's own pool); false when the library cannot
+   * set it (then callers make one call at a time).
+   */
+  setThreads(n: number): boolean;
+}
+
+let loaded: NativeBlas | null | undefined;
+
+/**
+ * The native BLAS, loaded once per thread; null without Deno's FFI (the page, no `--allow-ffi`), with
+ * `FEATURE_GENESIS_BLAS=off`, or when no candidate library loads.
+ */
+export function nativeBlas(): NativeBlas | null {
+  if (loaded !== undefined) return loaded;
+  // deno-lint-ignore no-explicit-any
+  const D = (globalThis as any).Deno;
+  let choice = "auto";
+  try {
+    if (typeof D?.dlopen !== "function") return (loaded = null);
+    if (D.permissions.querySync({ name: "env", variable: "FEATURE_GENESIS_BLAS" }).state === "granted") {
+      choice = D.env.get("FEATURE_GENESIS_BLAS")?.trim() || "auto";
+    }
+    if (choice === "off" || D.permissions.querySync({ name: "ffi" }).state !== "granted") {
+      return (loaded = null);
+    }
+  } catch {
+    return (loaded = null);
+  }
+  const names = choice === "auto" ? CANDIDATES[D.build.os] ?? [] : [choice];
+  for (const file of names) {
+    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+    try {
+      lib = D.dlopen(file, SYMBOLS);
+    } catch (e) {
+      if (choice === "auto") continue;
+      throw new UsageError(
+        `FEATURE_GENESIS_BLAS=${file}: cannot load it as a CBLAS library (${
+          (e as Error).message.split("\n")[0]
+        })`,
+      );
+    }
+    loaded = wrap(lib, file);
+    return loaded;
+  }
+  return (loaded = null);
+}
+
+function wrap(lib: Deno.DynamicLibrary<typeof SYMBOLS>, file: string): NativeBlas {
+  const s = lib.symbols;
+  const config = s.openblas_get_config?.();
+  return {
+    name: config ? `${file} (${Deno.UnsafePointerView.getCString(config)})` : file,
+    syrkUpper: (n, k, a, lda, beta, c, ldc) =>
+      s.cblas_dsyrk(ROW_MAJOR, UPPER, NO_TRANS, n, k, 1, a, lda, beta, c, ldc),
+    gemmNT: (m, n, k, a, lda, b, ldb, beta, c, ldc) =>
+      s.cblas_dgemm(ROW_MAJOR, NO_TRANS, TRANS, m, n, k, 1, a, lda, b, ldb, beta, c, ldc),
+    setThreads: (n) => {
+      if (!s.openblas_set_num_threads) return false;
+      s.openblas_set_num_threads(n);
+      return true;
+    },
+  };
+}
