@@ -17,7 +17,7 @@ import { type Compute, withFallback } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import type { GpuRuntime } from "../runtime/gpu.ts";
 import * as Comlink from "npm:comlink@4.4.2";
-import { idleCores } from "../runtime/cores.ts";
+import { coreCap, idleCores } from "../runtime/cores.ts";
 import { startWorkers } from "../runtime/workers.ts";
 import { type NativeBlas, nativeBlas } from "../runtime/blas.ts";
 import { gramBlas } from "./corr_blas.ts";
@@ -305,8 +305,7 @@ const IN_FLIGHT = 4;
 
 /**
  * The f64 CPU correlation matrix on the best placement: {@link corrMatrixBlas} when the system's BLAS loads
- * (`pool.blas` not false; two threads when `threads` allows and {@link idleCores} finds a core idle, more only
- * when asked and free), else {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the
+ * (`pool.blas` not false; on `threads` threads, one inside a pipeline task worker), else {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the
  * last tile rows of the upper triangle (a triangle of the last column groups, ~60% of the tiles), this thread
  * the first ones, and each packed panel's last groups go to the worker as a copy. Every tile is summed by one
  * thread over the panels in order, so the result equals corrMatrixCpu's bit for bit. Small products (under
@@ -322,11 +321,13 @@ export async function corrMatrixParallel(
     throw new UsageError(`corrMatrixParallel: threads must be an integer >= 0, got ${threads}`);
   }
   const groups = Math.ceil(columns.length / 4), n = columns[0]?.length ?? 0;
-  const free = pool.respectLoad === false ? Infinity : idleCores();
   const blas = pool.blas === false ? null : nativeBlas();
   if (blas && columns.length >= 2) {
-    return corrMatrixBlas(columns, blas, { threads: Math.max(1, Math.min(threads, free + 1, 64)) });
+    // Native threads start in microseconds, and beside a busy process two still beat one here (256 x 1e5:
+    // 0.20-0.23 s against 0.23-0.34 s): only a task worker's cap (this thread alone) holds them back.
+    return corrMatrixBlas(columns, blas, { threads: Math.max(1, Math.min(threads, coreCap() + 1, 64)) });
   }
+  const free = pool.respectLoad === false ? Infinity : idleCores();
   const work = (groups * (groups + 1)) / 2 * n;
   if (threads < 2 || free < 1 || groups < 2 || work < (pool.minTileRows ?? MIN_PARALLEL_TILE_ROWS)) {
     return corrMatrixCpu(columns);

@@ -5,6 +5,7 @@
  * sweeps (kernels/pca.ts `jacobiEigen`, kept as the reference it is tested against); backward stable, so
  * eigenvalues are within ~p * 2^-52 * ||A|| of the exact ones.
  */
+import type { NativeBlas } from "../runtime/blas.ts";
 import { UsageError } from "../runtime/errors.ts";
 
 /** Eigenvalues and eigenvectors of a symmetric matrix. */
@@ -33,6 +34,23 @@ export function orderedEigen(diag: Float64Array, rows: Float64Array, p: number, 
     for (let k = 0; k < p; k++) vectors[r * p + k] = sign * row[k];
   });
   return { values, vectors, sweeps };
+}
+
+/**
+ * {@link symmetricEigen} on the system's LAPACK (dsyevd, divide and conquer, runtime/blas.ts): the same ordering
+ * and sign normalization, ~1e-14 relative from the QL solver's values; `sweeps` is 0 (LAPACK does not report
+ * its steps). Falls back to {@link symmetricEigen} when the library has no LAPACK, the matrix is not finite or
+ * LAPACK does not converge.
+ */
+export function symmetricEigenNative(matrix: Float64Array, p: number, blas: NativeBlas): Eigen {
+  if (!blas.syevd || p < 2 || matrix.length !== p * p || !matrix.every(Number.isFinite)) {
+    return symmetricEigen(matrix, p);
+  }
+  const a = matrix.slice(), w = new Float64Array(p);
+  blas.setThreads(1); // dsyevd's tridiagonal reduction is mostly matrix-vector work: 2 threads gained nothing
+
+  if (blas.syevd(p, a, w) !== 0) return symmetricEigen(matrix, p);
+  return orderedEigen(w, a, p, 0);
 }
 
 /** Most implicit QL steps for one eigenvalue (2-3 are typical); beyond it the value is taken as it stands. */

@@ -15,7 +15,8 @@
 import type { Compute } from "../runtime/backend.ts";
 import { UsageError } from "../runtime/errors.ts";
 import { type CorrMatrix, corrMatrix, type CorrMatrixPoolOptions } from "./corr_matrix.ts";
-import { type Eigen, orderedEigen, symmetricEigen } from "./eigen.ts";
+import { nativeBlas } from "../runtime/blas.ts";
+import { type Eigen, orderedEigen, symmetricEigen, symmetricEigenNative } from "./eigen.ts";
 import { defineScalarKernel, type ScalarKernel } from "./kernel.ts";
 import { LIMITS } from "../runtime/limits.ts";
 
@@ -108,7 +109,7 @@ export interface PcaResult {
   mean: number[];
   /** Column scales: std (ddof 1) with `standardize`, else 1. */
   scale: number[];
-  /** Implicit QL steps of the eigensolver (kernels/eigen.ts). */
+  /** Implicit QL steps of the eigensolver (kernels/eigen.ts); 0 when LAPACK's dsyevd solved it. */
   sweeps: number;
 }
 
@@ -124,7 +125,8 @@ export function pcaFromCorr(c: CorrMatrix, features: string[], opts: PcaOptions 
       m[i * p + j] = Number.isNaN(v) ? 0 : standardize ? v : v * std[i] * std[j];
     }
   }
-  const eig = symmetricEigen(m, p);
+  const blas = nativeBlas();
+  const eig = blas ? symmetricEigenNative(m, p, blas) : symmetricEigen(m, p);
   const values = Array.from(eig.values, (v) => Math.max(0, v));
   const total = values.reduce((a, v) => a + v, 0);
   const ratio = values.map((v) => (total > 0 ? v / total : NaN));

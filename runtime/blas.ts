@@ -38,6 +38,27 @@ const SYMBOLS = {
     result: "void",
     nonblocking: true,
   },
+  // LAPACK's Fortran entry (OpenBLAS bundles LAPACK): every argument by reference, then the two CHARACTER
+  // arguments' lengths (gfortran's hidden trailing size_t arguments).
+  dsyevd_: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "usize",
+      "usize",
+    ],
+    result: "void",
+    optional: true,
+  },
   openblas_set_num_threads: { parameters: ["i32"], result: "void", optional: true },
   openblas_get_config: { parameters: [], result: "pointer", optional: true },
 } as const;
@@ -83,6 +104,13 @@ export interface NativeBlas {
     c: Float64Array,
     ldc: number,
   ): Promise<void>;
+  /**
+   * LAPACK's dsyevd (divide and conquer) on the symmetric n x n matrix `a` (either triangle; row- and
+   * column-major alike), on this thread: the eigenvalues into `w` in increasing order, `a` overwritten so that
+   * its row k is the unit eigenvector of w[k]. Returns LAPACK's INFO (0: converged); absent when the library
+   * has no LAPACK.
+   */
+  syevd?: (n: number, a: Float64Array, w: Float64Array) => number;
   /**
    * Threads each call may use from now on, process-wide (OpenBLAS's own pool); false when the library cannot
    * set it (then callers make one call at a time).
@@ -134,12 +162,36 @@ export function nativeBlas(): NativeBlas | null {
 function wrap(lib: Deno.DynamicLibrary<typeof SYMBOLS>, file: string): NativeBlas {
   const s = lib.symbols;
   const config = s.openblas_get_config?.();
+  const chars = new TextEncoder().encode("VU");
+  const int = (v: number) => Int32Array.of(v);
+  const syevd = s.dsyevd_ &&
+    ((n: number, a: Float64Array, w: Float64Array) => {
+      // Workspace sizes from dsyevd's documentation for JOBZ = 'V'.
+      const lwork = 1 + 6 * n + 2 * n * n, liwork = 3 + 5 * n, info = int(0);
+      s.dsyevd_!(
+        chars.subarray(0, 1),
+        chars.subarray(1, 2),
+        int(n),
+        a,
+        int(Math.max(1, n)),
+        w,
+        new Float64Array(lwork),
+        int(lwork),
+        new Int32Array(liwork),
+        int(liwork),
+        info,
+        1n,
+        1n,
+      );
+      return info[0];
+    });
   return {
     name: config ? `${file} (${Deno.UnsafePointerView.getCString(config)})` : file,
     syrkUpper: (n, k, a, lda, beta, c, ldc) =>
       s.cblas_dsyrk(ROW_MAJOR, UPPER, NO_TRANS, n, k, 1, a, lda, beta, c, ldc),
     gemmNT: (m, n, k, a, lda, b, ldb, beta, c, ldc) =>
       s.cblas_dgemm(ROW_MAJOR, NO_TRANS, TRANS, m, n, k, 1, a, lda, b, ldb, beta, c, ldc),
+    ...(syevd ? { syevd } : {}),
     setThreads: (n) => {
       if (!s.openblas_set_num_threads) return false;
       s.openblas_set_num_threads(n);

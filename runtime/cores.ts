@@ -22,6 +22,14 @@ export function idleCores(): number {
 let cap = Infinity;
 
 /**
+ * The cap {@link capIdleCores} set on this thread (Infinity when none): what bounds pools that start no worker
+ * (the BLAS's threads), which the load average does not (an extra native thread costs no start-up).
+ */
+export function coreCap(): number {
+  return cap;
+}
+
+/**
  * Caps {@link idleCores} on this thread from now on. A pipeline task worker sets 0: the task pool already runs
  * one task per core, so the pools inside a task (permutation tests, feature sets, correlation matrix) stay on
  * its thread instead of oversubscribing the cores.

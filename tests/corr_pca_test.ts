@@ -18,7 +18,7 @@ import {
 } from "../kernels/corr_matrix.ts";
 import { nativeBlas } from "../runtime/blas.ts";
 import { CORR_GRAM_WASM_BASE64 } from "../kernels/corr_gram_wasm.ts";
-import { symmetricEigen } from "../kernels/eigen.ts";
+import { symmetricEigen, symmetricEigenNative } from "../kernels/eigen.ts";
 import { jacobiEigen, pca, pcaFromCorr } from "../kernels/pca.ts";
 import { base64Lines, buildCorrGram } from "../scripts/build_wasm.ts";
 import { finiteVariance, selectionFilters } from "../engines/selection_filters.ts";
@@ -129,63 +129,77 @@ Deno.test("PCA: components to keep by cumulative variance; constant columns have
   }
 });
 
-Deno.test("symmetricEigen (tridiagonal QL) equals the Jacobi reference: random, repeated, singular, tiny", () => {
-  const check = (a: Float64Array, n: number, what: string) => {
-    const got = symmetricEigen(a, n), ref = jacobiEigen(a, n);
-    const big = Math.max(1, ...Array.from(ref.values, Math.abs));
-    assert.ok(
-      maxDiff(got.values, ref.values) <= 1e-13 * big,
-      `${what}: values ${got.values} vs ${ref.values}`,
-    );
-    // A = V^T diag(values) V and V V^T = I, whatever the basis chosen inside repeated eigenvalues.
-    const v = got.vectors;
-    let recon = 0, ortho = 0;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0, o = 0;
-        for (let k = 0; k < n; k++) {
-          s += v[k * n + i] * got.values[k] * v[k * n + j];
-          o += v[i * n + k] * v[j * n + k];
+const nativeLapack = nativeBlas()?.syevd ? nativeBlas()! : null;
+
+for (
+  const [solver, solve] of [
+    ["symmetricEigen (tridiagonal QL)", symmetricEigen],
+    ...(nativeLapack
+      ? [[
+        "symmetricEigenNative (LAPACK dsyevd)",
+        (a: Float64Array, n: number) => symmetricEigenNative(a, n, nativeLapack),
+      ]] as const
+      : []),
+  ] as const
+) {
+  Deno.test(`${solver} equals the Jacobi reference: random, repeated, singular, tiny`, () => {
+    const check = (a: Float64Array, n: number, what: string) => {
+      const got = solve(a, n), ref = jacobiEigen(a, n);
+      const big = Math.max(1, ...Array.from(ref.values, Math.abs));
+      assert.ok(
+        maxDiff(got.values, ref.values) <= 1e-13 * big,
+        `${what}: values ${got.values} vs ${ref.values}`,
+      );
+      // A = V^T diag(values) V and V V^T = I, whatever the basis chosen inside repeated eigenvalues.
+      const v = got.vectors;
+      let recon = 0, ortho = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0, o = 0;
+          for (let k = 0; k < n; k++) {
+            s += v[k * n + i] * got.values[k] * v[k * n + j];
+            o += v[i * n + k] * v[j * n + k];
+          }
+          recon = Math.max(recon, Math.abs(s - a[i * n + j]));
+          ortho = Math.max(ortho, Math.abs(o - (i === j ? 1 : 0)));
         }
-        recon = Math.max(recon, Math.abs(s - a[i * n + j]));
-        ortho = Math.max(ortho, Math.abs(o - (i === j ? 1 : 0)));
       }
+      assert.ok(
+        recon <= 1e-12 * big && ortho <= 1e-12,
+        `${what}: reconstruction ${recon}, orthogonality ${ortho}`,
+      );
+      // Separated eigenvalues: the same sign-normalized vectors as Jacobi.
+      for (let k = 0; k < n; k++) {
+        const gap = Math.min(
+          k > 0 ? ref.values[k - 1] - ref.values[k] : Infinity,
+          k < n - 1 ? ref.values[k] - ref.values[k + 1] : Infinity,
+        ) / big;
+        if (gap < 1e-6) continue;
+        const err = maxDiff(v.subarray(k * n, (k + 1) * n), ref.vectors.subarray(k * n, (k + 1) * n));
+        assert.ok(err <= 1e-12 / gap, `${what}: vector ${k} differs by ${err} (gap ${gap})`);
+      }
+    };
+    for (const n of [1, 2, 3, 17, 60]) {
+      const e = seededNormals(n * n, 40 + n);
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = e[i * n + j];
+      check(a, n, `random ${n}`);
     }
-    assert.ok(
-      recon <= 1e-12 * big && ortho <= 1e-12,
-      `${what}: reconstruction ${recon}, orthogonality ${ortho}`,
+    // The fixture's correlation matrix (factor structure), a rank-2 matrix (repeated zeros), the identity and 0.
+    const fixture = Float64Array.from(flat(fx.corr));
+    check(fixture, p, "fixture correlation");
+    const [u, w] = [seededNormals(9, 1), seededNormals(9, 2)];
+    check(
+      Float64Array.from({ length: 81 }, (_, i) => u[i % 9] * u[(i / 9) | 0] + w[i % 9] * w[(i / 9) | 0]),
+      9,
+      "rank 2",
     );
-    // Separated eigenvalues: the same sign-normalized vectors as Jacobi.
-    for (let k = 0; k < n; k++) {
-      const gap = Math.min(
-        k > 0 ? ref.values[k - 1] - ref.values[k] : Infinity,
-        k < n - 1 ? ref.values[k] - ref.values[k + 1] : Infinity,
-      ) / big;
-      if (gap < 1e-6) continue;
-      const err = maxDiff(v.subarray(k * n, (k + 1) * n), ref.vectors.subarray(k * n, (k + 1) * n));
-      assert.ok(err <= 1e-12 / gap, `${what}: vector ${k} differs by ${err} (gap ${gap})`);
-    }
-  };
-  for (const n of [1, 2, 3, 17, 60]) {
-    const e = seededNormals(n * n, 40 + n);
-    const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = e[i * n + j];
-    check(a, n, `random ${n}`);
-  }
-  // The fixture's correlation matrix (factor structure), a rank-2 matrix (repeated zeros), the identity and 0.
-  const fixture = Float64Array.from(flat(fx.corr));
-  check(fixture, p, "fixture correlation");
-  const [u, w] = [seededNormals(9, 1), seededNormals(9, 2)];
-  check(
-    Float64Array.from({ length: 81 }, (_, i) => u[i % 9] * u[(i / 9) | 0] + w[i % 9] * w[(i / 9) | 0]),
-    9,
-    "rank 2",
-  );
-  check(Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 1 : 0)), 4, "identity");
-  check(new Float64Array(9), 3, "zero");
-  assert.deepEqual(Array.from(symmetricEigen(new Float64Array(0), 0).values), []);
-  assert.throws(() => symmetricEigen(new Float64Array(3), 2), /symmetricEigen: expected 4 values, got 3/);
-});
+    check(Float64Array.from({ length: 16 }, (_, i) => (i % 5 === 0 ? 1 : 0)), 4, "identity");
+    check(new Float64Array(9), 3, "zero");
+    assert.deepEqual(Array.from(symmetricEigen(new Float64Array(0), 0).values), []);
+    assert.throws(() => symmetricEigen(new Float64Array(3), 2), /symmetricEigen: expected 4 values, got 3/);
+  });
+}
 
 Deno.test("Jacobi: known spectra, reconstruction, repeated eigenvalues", () => {
   const two = jacobiEigen(Float64Array.of(2, 1, 1, 2), 2);
