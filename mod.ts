@@ -17,6 +17,7 @@ export { Batch, type GpuLimits, type GpuOptions, GpuRuntime, MAX_WORKGROUP } fro
 export type { BufferPool } from "./runtime/pool.ts";
 export { log, type LogLevel, type LogSink, setLogLevel, setLogSink } from "./runtime/log.ts";
 export { Rng } from "./runtime/rng.ts";
+export { type NativeBlas, nativeBlas } from "./runtime/blas.ts";
 export {
   centre,
   type ColumnPrep,
@@ -402,6 +403,7 @@ export {
 export {
   type CorrMatrix,
   corrMatrix,
+  corrMatrixBlas,
   corrMatrixCpu,
   corrMatrixGpu,
   corrMatrixParallel,
@@ -409,7 +411,7 @@ export {
   covarianceOf,
   MIN_PARALLEL_TILE_ROWS,
 } from "./kernels/corr_matrix.ts";
-export { type Eigen, symmetricEigen } from "./kernels/eigen.ts";
+export { type Eigen, symmetricEigen, symmetricEigenNative } from "./kernels/eigen.ts";
 export { jacobiEigen, pca, pcaFromCorr, type PcaOptions, type PcaResult } from "./kernels/pca.ts";
 export {
   type DroppedFeature,

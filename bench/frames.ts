@@ -13,7 +13,7 @@ import { LocalStorage } from "../io/storage.ts";
 import { corrMatrixBlas, corrMatrixCpu, corrMatrixGpu, corrMatrixParallel } from "../kernels/corr_matrix.ts";
 import { nativeBlas } from "../runtime/blas.ts";
 import type { PeerFigure } from "./peers.ts";
-import { symmetricEigen } from "../kernels/eigen.ts";
+import { symmetricEigen, symmetricEigenNative } from "../kernels/eigen.ts";
 import { jacobiEigen, pca } from "../kernels/pca.ts";
 import { resampleCpu, resampleGpu } from "../kernels/resample.ts";
 import { GpuRuntime } from "../runtime/gpu.ts";
@@ -243,11 +243,19 @@ export async function benchFrames(
       }
       const cm = corrMatrixCpu(cols.map((c) => c.subarray(0, 5000)));
       add({
-        what: "eigensolver (f64, tridiagonal QL; PCA's)",
+        what: "eigensolver (f64, tridiagonal QL; PCA's without a BLAS)",
         path: "cpu",
         size: `p = ${p}`,
         seconds: await time(() => symmetricEigen(cm.corr, p), 2),
       });
+      if (blas?.syevd) {
+        add({
+          what: "eigensolver (LAPACK dsyevd; PCA's with the BLAS)",
+          path: "cpu",
+          size: `p = ${p}`,
+          seconds: await time(() => symmetricEigenNative(cm.corr, p, blas), 2),
+        });
+      }
       add({
         what: "Jacobi eigensolver (f64, the reference)",
         path: "cpu",
@@ -265,7 +273,11 @@ export async function benchFrames(
  * Table lines for the human summary, with numpy's corrcoef beside ours (one thread, two, the default) for each
  * shape the peers measured.
  */
-export function framesTable(rows: FrameTiming[], corrPeers: PeerFigure[] = []): string[] {
+export function framesTable(
+  rows: FrameTiming[],
+  corrPeers: PeerFigure[] = [],
+  pcaPeer?: PeerFigure,
+): string[] {
   const side = corrPeers.flatMap((peer) => {
     const size = `${peer.cols} x ${fmt(peer.rows ?? 1e5)}`;
     const ours = rows.filter((r) => r.what.startsWith("corr matrix") && r.path === "cpu" && r.size === size);
@@ -279,6 +291,15 @@ export function framesTable(rows: FrameTiming[], corrPeers: PeerFigure[] = []): 
       ).join(", "),
     ];
   });
+  const pcaSize = pcaPeer && `${pcaPeer.cols} x ${fmt(pcaPeer.rows ?? 1e5)}`;
+  const ourPca = rows.find((r) => r.what.startsWith("PCA") && r.size === pcaSize);
+  if (pcaPeer?.seconds && ourPca) {
+    side.push(
+      `  ${pcaPeer.what} (peer, this run): ${pcaPeer.seconds.toFixed(3)} s; our PCA ${
+        ourPca.seconds.toFixed(3)
+      } s = ${(pcaPeer.seconds / ourPca.seconds).toFixed(2)}x`,
+    );
+  }
   return [
     "frames (resampling, loader, correlation matrix, PCA):",
     ...rows.map((r) =>

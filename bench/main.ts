@@ -585,7 +585,7 @@ async function main(): Promise<void> {
   if (dcor) out.push("", ...dcorTable(dcor));
   if (frames) {
     const corr = ["corrcoef", "corrcoef_64x1e5", "corrcoef_1024x1e4"].map((n) => peer(peers, n));
-    out.push("", ...framesTable(frames, corr.filter((f) => f !== undefined)));
+    out.push("", ...framesTable(frames, corr.filter((f) => f !== undefined), peer(peers, "pca")));
   }
   if (peers && "skipped" in peers) out.push(`peers skipped: ${peers.skipped}`);
   else if (peers) out.push(`peers: ${peers.python} ${JSON.stringify(peers.versions)}`);

@@ -107,10 +107,16 @@ function finish(
 ): Float64Array {
   const c = g; // in place: every caller's Gram matrix is its own
   const ok = Uint8Array.from(std, (s, j) => (n >= 2 && usable(s, mean[j]) ? 1 : 0));
+  // A column that is not usable scales by NaN, so its row and column come out NaN without a test per element.
+  const nanIfBad = (v: number, j: number) => (ok[j] ? v : NaN);
+  const scale = norm ? norm.map(nanIfBad) : Float64Array.from(ok, (_, j) => nanIfBad(1, j));
+  const d = n - 1;
   for (let i = 0; i < p; i++) {
-    for (let j = i, at = i * p + i; j < p; j++, at++) {
-      const r = norm ? g[at] * norm[i] * norm[j] : g[at] / (n - 1);
-      c[at] = !ok[i] || !ok[j] ? NaN : i === j ? 1 : Math.max(-1, Math.min(1, r));
+    const si = scale[i], row = i * p;
+    c[row + i] = ok[i] ? 1 : NaN;
+    for (let j = i + 1, at = row + i + 1; j < p; j++, at++) {
+      const r = norm ? g[at] * si * scale[j] : (g[at] / d) * si * scale[j];
+      c[at] = r > 1 ? 1 : r < -1 ? -1 : r;
     }
   }
   const B = 64;

@@ -5,7 +5,8 @@ Times the Python libraries the issues compare against, on the bench's shapes, be
   {"versions": {...}, "peers": {name: {"what": ..., "points_per_s" | "seconds": ..., ...}}}
 Names: ffd_1e6x1, ffd_16x1e6 (d = 0.4, threshold 1e-5: the best of scipy.signal fftconvolve and
 oaconvolve, with that run's process CPU seconds), zscore_1e6x1, zscore_16x1e6 (pandas rolling(200)
-z-score), corrcoef (numpy corrcoef of 256 columns x 1e5 rows; 64 with --quick, like bench/issue7.ts), and
+z-score), corrcoef (numpy corrcoef of 256 columns x 1e5 rows; 64 with --quick, like bench/issue7.ts; and "pca",
+numpy eigh of that correlation matrix on top), and
 without --quick corrcoef_64x1e5 and corrcoef_1024x1e4; feather_write (with --feather FILE: pyarrow writing
 that file's table as "write feather zstd", "write feather lz4", "write feather none" and "write parquet", ZSTD
 at level 3 as ours; skipped without pyarrow).
@@ -116,6 +117,10 @@ def main():
             name = "corrcoef" if i == 0 else f"corrcoef_{cols}x{rows:.0e}".replace("+0", "")
             peers[name] = {"what": f"numpy corrcoef, {cols} x {rows:.0e}".replace("+0", ""), "cols": cols,
                            "rows": rows, "seconds": best(lambda: np.corrcoef(x), reps)}
+            if i == 0:  # "pca": the PCA on top (correlation matrix, then numpy's LAPACK eigh)
+                peers["pca"] = {"what": f"numpy corrcoef + eigh, {cols} x {rows:.0e}".replace("+0", ""),
+                                "cols": cols, "rows": rows,
+                                "seconds": best(lambda: np.linalg.eigh(np.corrcoef(x)), reps)}
     versions = {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__,
                 "pandas": pd.__version__}
     if want("feather_write") and "--feather" in sys.argv:
