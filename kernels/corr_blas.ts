@@ -16,7 +16,8 @@ const MIN_CHUNK_ROWS = 256;
 
 /**
  * The last product's chunk buffers (3 x 8 MiB at most) and scratch accumulator, kept for the next one on this
- * thread (fresh pages cost ~12 µs each on this VM: ~75 ms for 24 MiB); a product takes them while it runs, so concurrent products never share them.
+ * thread (fresh pages cost ~12 µs each on this VM: ~75 ms for 24 MiB); a product takes them while it runs, so
+ * concurrent products never share them.
  */
 let spare: { bufs: Float64Array[]; acc: Float64Array } | undefined;
 

@@ -44,14 +44,22 @@ export const KCHUNK = 2048;
 /** Output tile edge of the shader (64 x 64 per workgroup of 16 x 16 invocations). */
 const TILE = 64;
 
-/** Indices of the rows where every column is finite (marked column by column: sequential reads). */
-function completeRows(columns: Float64Array[]): Uint32Array {
+/** The columns' common length (a UsageError when they differ). */
+function commonLength(columns: Float64Array[]): number {
   const n = columns[0]?.length ?? 0;
-  const bad = new Uint8Array(n);
   for (const c of columns) {
     if (c.length !== n) {
       throw new UsageError(`correlation matrix: columns differ in length (${c.length} != ${n})`);
     }
+  }
+  return n;
+}
+
+/** Indices of the rows where every column is finite (marked column by column: sequential reads). */
+function completeRows(columns: Float64Array[]): Uint32Array {
+  const n = commonLength(columns);
+  const bad = new Uint8Array(n);
+  for (const c of columns) {
     for (let i = 0; i < n; i++) if (!Number.isFinite(c[i])) bad[i] = 1;
   }
   let m = 0;
@@ -61,6 +69,23 @@ function completeRows(columns: Float64Array[]): Uint32Array {
   return rows;
 }
 
+/** Column means over `rows` (or the first n rows when null), four running sums a column (~17 GB/s here). */
+function means(columns: Float64Array[], rows: Uint32Array | null, n: number): Float64Array {
+  return Float64Array.from(columns, (c) => {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+    if (rows) {
+      for (; k + 4 <= n; k += 4) {
+        s0 += c[rows[k]], s1 += c[rows[k + 1]], s2 += c[rows[k + 2]], s3 += c[rows[k + 3]];
+      }
+      for (; k < n; k++) s0 += c[rows[k]];
+    } else {
+      for (; k + 4 <= n; k += 4) s0 += c[k], s1 += c[k + 1], s2 += c[k + 2], s3 += c[k + 3];
+      for (; k < n; k++) s0 += c[k];
+    }
+    return (s0 + s1 + (s2 + s3)) / n;
+  });
+}
+
 /**
  * Mean and standard deviation (ddof 1) of each column over `rows`: two passes in f64, the second also summing
  * the deviations to correct the first pass's mean (corrected two-pass, Chan, Golub and LeVeque 1983: at an
@@ -68,11 +93,9 @@ function completeRows(columns: Float64Array[]): Uint32Array {
  */
 function moments(columns: Float64Array[], rows: Uint32Array) {
   const p = columns.length, n = rows.length;
-  const mean = new Float64Array(p), std = new Float64Array(p);
+  const mean = means(columns, rows, n), std = new Float64Array(p);
   columns.forEach((c, j) => {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += c[rows[k]];
-    const m = s / n;
+    const m = mean[j];
     let ss = 0, d = 0;
     for (let k = 0; k < n; k++) {
       const t = c[rows[k]] - m;
@@ -92,10 +115,10 @@ function usable(std: number, mean: number): boolean {
 
 /**
  * Divides the Gram matrix's upper triangle by n - 1 (of standardized columns; of centered ones, multiplies
- * element (i, j) by norm_i norm_j = 1 / sqrt(g_ii g_jj) instead), sets the diagonal to 1, clamps, NaNs constant columns and
- * mirrors it into the lower triangle in 64 x 64 blocks, in place (a fresh p x p array costs page faults:
- * ~25 ms at p = 1024 here) (so the column-order writes stay within a few cached
- * rows when p x p x 8 bytes outgrows the cache).
+ * element (i, j) by norm_i norm_j = 1 / sqrt(g_ii g_jj) instead), sets the diagonal to 1, clamps, NaNs
+ * constant columns and mirrors it into the lower triangle in 64 x 64 blocks (so the column-order writes stay
+ * within a few cached rows when p x p x 8 bytes outgrows the cache). In place: a fresh p x p array costs page
+ * faults (~25 ms at p = 1024 here).
  */
 function finish(
   g: Float64Array,
@@ -215,42 +238,21 @@ export function corrMatrixCpu(columns: Float64Array[]): CorrMatrix {
   return fromTiles(product.tiles(), prep);
 }
 
-/** Column means over `rows` (or the first n rows when null), four running sums a column (~17 GB/s here). */
-function means(columns: Float64Array[], rows: Uint32Array | null, n: number): Float64Array {
-  return Float64Array.from(columns, (c) => {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
-    if (rows) {
-      for (; k + 4 <= n; k += 4) {
-        s0 += c[rows[k]], s1 += c[rows[k + 1]], s2 += c[rows[k + 2]], s3 += c[rows[k + 3]];
-      }
-      for (; k < n; k++) s0 += c[rows[k]];
-    } else {
-      for (; k + 4 <= n; k += 4) s0 += c[k], s1 += c[k + 1], s2 += c[k + 2], s3 += c[k + 3];
-      for (; k < n; k++) s0 += c[k];
-    }
-    return (s0 + s1 + (s2 + s3)) / n;
-  });
-}
-
 /**
  * f64 CPU path on the system's BLAS (runtime/blas.ts, kernels/corr_blas.ts): the same complete rows, the Gram
- * product of the centered columns with the means corrected in the same pass (corrected two-pass), normalized by
- * its diagonal (as `numpy.corrcoef`), so the standard deviations are sqrt(g_jj / (n - 1)). It sums in the BLAS's order rather than the WebAssembly
- * product's: results agree with {@link corrMatrixCpu}'s to ~1e-15, not bit for bit, and may differ in the
- * last bits between machines (the BLAS picks its kernel for the CPU). The first pass sums every column; only
- * when a sum is not finite are the complete rows looked for (one more pass), so complete data is read twice.
+ * product of the centered columns with the means corrected in the same pass (corrected two-pass), normalized
+ * by its diagonal (as `numpy.corrcoef`), so the standard deviations are sqrt(g_jj / (n - 1)). It sums in the
+ * BLAS's order rather than the WebAssembly product's: results agree with {@link corrMatrixCpu}'s to ~1e-15,
+ * not bit for bit, and may differ in the last bits between machines (the BLAS picks its kernel for the CPU).
+ * The first pass sums every column; only when a sum is not finite are the complete rows looked for (one more
+ * pass), so complete data is read twice.
  */
 export async function corrMatrixBlas(
   columns: Float64Array[],
   blas: NativeBlas,
   { threads = 1, chunkRows }: { threads?: number; chunkRows?: number } = {},
 ): Promise<CorrMatrix> {
-  const p = columns.length, n0 = columns[0]?.length ?? 0;
-  for (const c of columns) {
-    if (c.length !== n0) {
-      throw new UsageError(`correlation matrix: columns differ in length (${c.length} != ${n0})`);
-    }
-  }
+  const p = columns.length, n0 = commonLength(columns);
   let rows: Uint32Array | null = null, n = n0, mean = means(columns, null, n0);
   if (!mean.every(Number.isFinite)) {
     rows = completeRows(columns);
@@ -311,9 +313,10 @@ const IN_FLIGHT = 4;
 
 /**
  * The f64 CPU correlation matrix on the best placement: {@link corrMatrixBlas} when the system's BLAS loads
- * (`pool.blas` not false; on `threads` threads, one inside a pipeline task worker), else {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the
- * last tile rows of the upper triangle (a triangle of the last column groups, ~60% of the tiles), this thread
- * the first ones, and each packed panel's last groups go to the worker as a copy. Every tile is summed by one
+ * (`pool.blas` not false; on `threads` threads, one inside a pipeline task worker), else
+ * {@link corrMatrixCpu} on this thread and a Web Worker (kernels/corr_gram_worker.ts): the worker takes the last
+ * tile rows of the upper triangle (a triangle of the last column groups, ~60% of the tiles), this thread the
+ * first ones, and each packed panel's last groups go to the worker as a copy. Every tile is summed by one
  * thread over the panels in order, so the result equals corrMatrixCpu's bit for bit. Small products (under
  * {@link MIN_PARALLEL_TILE_ROWS}), fewer than 8 columns, `threads` 1 and a busy machine run corrMatrixCpu on
  * this thread.

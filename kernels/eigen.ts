@@ -48,7 +48,6 @@ export function symmetricEigenNative(matrix: Float64Array, p: number, blas: Nati
   }
   const a = matrix.slice(), w = new Float64Array(p);
   blas.setThreads(1); // dsyevd's tridiagonal reduction is mostly matrix-vector work: 2 threads gained nothing
-
   if (blas.syevd(p, a, w) !== 0) return symmetricEigen(matrix, p);
   return orderedEigen(w, a, p, 0);
 }

@@ -10,31 +10,11 @@
 import { UsageError } from "./errors.ts";
 
 /** CBLAS enums (cblas.h). */
-const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112, UPPER = 121;
+const ROW_MAJOR = 101, NO_TRANS = 111, UPPER = 121;
 
 const SYMBOLS = {
   cblas_dsyrk: {
     parameters: ["i32", "i32", "i32", "i32", "i32", "f64", "buffer", "i32", "f64", "buffer", "i32"],
-    result: "void",
-    nonblocking: true,
-  },
-  cblas_dgemm: {
-    parameters: [
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "i32",
-      "f64",
-      "buffer",
-      "i32",
-      "buffer",
-      "i32",
-      "f64",
-      "buffer",
-      "i32",
-    ],
     result: "void",
     nonblocking: true,
   },
@@ -91,19 +71,6 @@ export interface NativeBlas {
     c: Float64Array,
     ldc: number,
   ): Promise<void>;
-  /** C (m x n, row stride ldc) = beta C + A B^T, A m x k and B n x k row-major (row strides lda, ldb). */
-  gemmNT(
-    m: number,
-    n: number,
-    k: number,
-    a: Float64Array,
-    lda: number,
-    b: Float64Array,
-    ldb: number,
-    beta: number,
-    c: Float64Array,
-    ldc: number,
-  ): Promise<void>;
   /**
    * LAPACK's dsyevd (divide and conquer) on the symmetric n x n matrix `a` (either triangle; row- and
    * column-major alike), on this thread: the eigenvalues into `w` in increasing order, `a` overwritten so that
@@ -112,10 +79,10 @@ export interface NativeBlas {
    */
   syevd?: (n: number, a: Float64Array, w: Float64Array) => number;
   /**
-   * Threads each call may use from now on, process-wide (OpenBLAS's own pool); false when the library cannot
-   * set it (then callers make one call at a time).
+   * Threads each call may use from now on, process-wide (OpenBLAS's own pool); a library without
+   * `openblas_set_num_threads` keeps its own setting.
    */
-  setThreads(n: number): boolean;
+  setThreads(n: number): void;
 }
 
 let loaded: NativeBlas | null | undefined;
@@ -189,13 +156,7 @@ function wrap(lib: Deno.DynamicLibrary<typeof SYMBOLS>, file: string): NativeBla
     name: config ? `${file} (${Deno.UnsafePointerView.getCString(config)})` : file,
     syrkUpper: (n, k, a, lda, beta, c, ldc) =>
       s.cblas_dsyrk(ROW_MAJOR, UPPER, NO_TRANS, n, k, 1, a, lda, beta, c, ldc),
-    gemmNT: (m, n, k, a, lda, b, ldb, beta, c, ldc) =>
-      s.cblas_dgemm(ROW_MAJOR, NO_TRANS, TRANS, m, n, k, 1, a, lda, b, ldb, beta, c, ldc),
     ...(syevd ? { syevd } : {}),
-    setThreads: (n) => {
-      if (!s.openblas_set_num_threads) return false;
-      s.openblas_set_num_threads(n);
-      return true;
-    },
+    setThreads: (n) => s.openblas_set_num_threads?.(n),
   };
 }
