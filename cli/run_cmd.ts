@@ -87,6 +87,7 @@ export async function runCommand(args: Args): Promise<number> {
   const counts = ["done", "skipped", "failed"].map((s) =>
     `${summary.tasks.filter((t) => t.status === s).length} ${s}`
   );
+  if (summary.not_started) counts.push(`${summary.not_started.length} not started`);
   console.log(
     [
       `run ${summary.run_id}: ${summary.status} (${

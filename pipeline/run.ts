@@ -225,6 +225,8 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       pool?.close();
     }
     summaries.push(...byTask.filter((r) => r)); // the tasks' order, whatever order they ended in
+    // Tasks a fail-fast (or storage) stop never handed out: named, so that none goes missing silently.
+    const notStarted = order.slice(next).sort((a, b) => a - b).map((i) => tasks[i].instrument);
     if (storageFailure) throw storageFailure;
     const seconds = (performance.now() - t0) / 1000;
     const rows = summaries.filter((s) => s.status === "done").reduce((a, s) => a + s.rows, 0);
@@ -248,6 +250,7 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
       task_workers: workers,
       engine_ms: engineMs,
       tasks: summaries,
+      ...(notStarted.length ? { not_started: notStarted } : {}),
     };
     const enc = new TextEncoder();
     for (const [key, pca] of splitPca(summary)) {

@@ -84,6 +84,8 @@ export interface RunSummary {
   engine_ms: Record<string, number>;
   /** Per-task outcomes, in processing order. */
   tasks: TaskSummary[];
+  /** Instruments this run did not start because a failure stopped it (fail-fast, or storage failing). */
+  not_started?: string[];
 }
 
 /**
@@ -348,6 +350,9 @@ export function summaryMarkdown(s: RunSummary): string {
       s.tasks.map((t) => [t.instrument, t.status, t.rows, t.ms, t.error ?? ""]),
     ),
   ];
+  if (s.not_started) {
+    lines.push("", `Not started (the run stopped after a failure): ${s.not_started.map(cell).join(", ")}`);
+  }
   for (const t of s.tasks) {
     const body = [
       ...inputLines(t),

@@ -155,16 +155,29 @@ Deno.test(
     assert.deepEqual(failed.map((x) => x.task), ["SYN0001"]);
 
     const ff = await setup(6, 2, "pipeline:\n  fail_fast: true");
-    // Bytes appended after the footer: the largest input, so taken first, and no longer Parquet.
+    // Bytes appended after the footer, more than any other input holds: the largest input, so taken first by
+    // the first worker, and no longer Parquet (its failure comes within milliseconds, the other worker's task
+    // takes the whole pipeline).
     const first = join(ff, "bars", "SYN0000");
     const path = join(first, [...Deno.readDirSync(first)][0].name);
-    await Deno.writeFile(path, new Uint8Array(4096).fill(88), { append: true });
+    const sizes = [...Deno.readDirSync(join(ff, "bars"))].flatMap((d) =>
+      [...Deno.readDirSync(join(ff, "bars", d.name))].map((f) =>
+        Deno.statSync(join(ff, "bars", d.name, f.name)).size
+      )
+    );
+    await Deno.writeFile(path, new Uint8Array(Math.max(...sizes) + 4096).fill(88), { append: true });
     const f = await cli(["run", "--config", join(ff, "config.yaml")]);
     assert.equal(f.code, 1);
     const sf = await summaryOf(ff);
-    assert.equal(sf.tasks[0].status, "failed");
-    // The other worker ends the task it has; no task starts after the failure.
-    assert.ok(sf.tasks.length <= 3, `${sf.tasks.length} tasks ran after a fail-fast failure`);
+    assert.deepEqual([sf.tasks[0].instrument, sf.tasks[0].status], ["SYN0000", "failed"]);
+    // The other worker ends the task it has; no task starts after the failure, and those not started are named.
+    assert.ok(sf.tasks.length <= 2, `${sf.tasks.length} tasks ran after a fail-fast failure`);
+    const ran = sf.tasks.map((t) => t.instrument);
+    assert.deepEqual(
+      [...ran, ...sf.not_started!].sort(),
+      ["SYN0000", "SYN0001", "SYN0002", "SYN0003", "SYN0004", "SYN0005"],
+    );
+    assert.match(f.out, new RegExp(`, ${sf.not_started!.length} not started;`));
   },
 );
 
