@@ -196,6 +196,8 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
         const row = r.row;
         if (row.status === "failed") status = "failed";
         storageFailure ??= r.storageFailure;
+        // Decided before the awaits below, so that no other lane takes a task once the failure is known.
+        if (row.status === "failed" && (o.failFast || storageFailure)) stop = true;
         for (const [k, ms] of Object.entries(row.engines_ms ?? {})) engineMs[k] = (engineMs[k] ?? 0) + ms;
         await registry.recordTask({
           run_id: runId,
@@ -209,7 +211,6 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
         peakRss = Math.max(peakRss, r.peakRss, Deno.memoryUsage().rss);
         progress.tick(t.instrument, row.status, row.rows);
         task = "";
-        if (row.status === "failed" && (o.failFast || storageFailure)) stop = true;
       }
     };
     try {
