@@ -68,7 +68,7 @@ export async function gramBlas(
   const parallel = threads >= 2;
   blas.setThreads(Math.max(1, threads >> 1));
   const lane: Promise<void>[] = [Promise.resolve(), Promise.resolve()];
-  const using: Promise<void>[] = [];
+  const reading: Promise<void>[] = [];
   let chunks = 0;
   try {
     for (let r0 = 0; r0 < n; chunks++, r0 += chunk) {
@@ -77,10 +77,10 @@ export async function gramBlas(
         b = i % bufs.length,
         l = parallel ? i & 1 : 0,
         a = bufs[b];
-      await using[b]; // the call that last read this buffer
+      await reading[b]; // the call that last read this buffer
       pack(a, columns, mean, rows, r0, m);
       a.fill(1, p * m, q * m);
-      using[b] = lane[l] = lane[l].then(() => blas.syrkUpper(q, m, a, m, i < 2 ? 0 : 1, acc[i & 1], q));
+      reading[b] = lane[l] = lane[l].then(() => blas.syrkUpper(q, m, a, m, i < 2 ? 0 : 1, acc[i & 1], q));
     }
     await Promise.all(lane);
   } finally {

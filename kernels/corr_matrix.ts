@@ -128,7 +128,6 @@ function finish(
   std: Float64Array,
   norm?: Float64Array,
 ): Float64Array {
-  const c = g; // in place: every caller's Gram matrix is its own
   const ok = Uint8Array.from(std, (s, j) => (n >= 2 && usable(s, mean[j]) ? 1 : 0));
   // A column that is not usable scales by NaN, so its row and column come out NaN without a test per element.
   const nanIfBad = (v: number, j: number) => (ok[j] ? v : NaN);
@@ -136,21 +135,21 @@ function finish(
   const d = n - 1;
   for (let i = 0; i < p; i++) {
     const si = scale[i], row = i * p;
-    c[row + i] = ok[i] ? 1 : NaN;
+    g[row + i] = ok[i] ? 1 : NaN;
     for (let j = i + 1, at = row + i + 1; j < p; j++, at++) {
       const r = norm ? g[at] * si * scale[j] : (g[at] / d) * si * scale[j];
-      c[at] = r > 1 ? 1 : r < -1 ? -1 : r;
+      g[at] = r > 1 ? 1 : r < -1 ? -1 : r;
     }
   }
   const B = 64;
   for (let i0 = 0; i0 < p; i0 += B) {
     for (let j0 = i0; j0 < p; j0 += B) {
       for (let i = i0; i < Math.min(i0 + B, p); i++) {
-        for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, p); j++) c[j * p + i] = c[i * p + j];
+        for (let j = Math.max(j0, i + 1); j < Math.min(j0 + B, p); j++) g[j * p + i] = g[i * p + j];
       }
     }
   }
-  return c;
+  return g; // in place: every caller's Gram matrix is its own
 }
 
 /**
@@ -259,12 +258,9 @@ export async function corrMatrixBlas(
     n = rows.length;
     mean = means(columns, rows, n);
   }
-  let g: Float64Array = new Float64Array(p * p);
-  if (n >= 2) {
-    const product = await gramBlas(blas, columns, mean, rows, n, threads, chunkRows);
-    g = product.gram;
-    mean = mean.map((m, j) => m + product.shift[j]);
-  }
+  const product = n >= 2 ? await gramBlas(blas, columns, mean, rows, n, threads, chunkRows) : null;
+  const g = product?.gram ?? new Float64Array(p * p);
+  if (product) mean = mean.map((m, j) => m + product.shift[j]);
   const std = Float64Array.from(mean, (_, j) => (n > 1 ? Math.sqrt(g[j * p + j] / (n - 1)) : NaN));
   const norm = Float64Array.from(mean, (_, j) => 1 / Math.sqrt(g[j * p + j]));
   return { p, n, corr: finish(g, p, n, mean, std, norm), mean, std };

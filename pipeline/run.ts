@@ -228,6 +228,11 @@ export async function runPipeline(o: RunOptions): Promise<RunSummary> {
     summaries.push(...byTask.filter((r) => r)); // the tasks' order, whatever order they ended in
     // Tasks a fail-fast (or storage) stop never handed out: named, so that none goes missing silently.
     const notStarted = order.slice(next).sort((a, b) => a - b).map((i) => tasks[i].instrument);
+    if (notStarted.length) {
+      log("warn", `${notStarted.length} instrument(s) not started: the run stopped after a failure`, {
+        instruments: notStarted,
+      });
+    }
     if (storageFailure) throw storageFailure;
     const seconds = (performance.now() - t0) / 1000;
     const rows = summaries.filter((s) => s.status === "done").reduce((a, s) => a + s.rows, 0);

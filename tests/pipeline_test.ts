@@ -220,6 +220,10 @@ Deno.test(
     const ff = await cli(["run", "--config", config, "--fail-fast"]);
     assert.equal(ff.code, 1);
     assert.match(ff.out, /0 done, 0 skipped, 1 failed, 4 not started;/);
+    assert.match(
+      ff.err,
+      /"4 instrument\(s\) not started: the run stopped after a failure".*"DDD_OHLC","SYN0000"/,
+    );
     const stopped = join(dir, "out", "_runs", /^run (\S+):/m.exec(ff.out)![1]);
     const sf = JSON.parse(await Deno.readTextFile(join(stopped, "summary.json")));
     assert.deepEqual(sf.not_started, ["BBB_ORDER", "CCC_EMPTY", "DDD_OHLC", "SYN0000"]);
