@@ -13,6 +13,24 @@ const BUSY_TIMEOUT_MS = 15_000;
 
 type Param = string | number | null;
 
+/**
+ * Puts a new database file in WAL mode (a no-op once it is). Two processes switching one new file at once can
+ * deadlock on its locks, and SQLite then fails one of them at once with SQLITE_BUSY instead of calling the busy
+ * handler (about 1 in 10 pairs here): that one tries again, within the busy timeout.
+ */
+async function switchToWal(db: DatabaseSync): Promise<void> {
+  const end = Date.now() + BUSY_TIMEOUT_MS;
+  while (true) {
+    try {
+      db.exec("pragma journal_mode = wal;");
+      return;
+    } catch (e) {
+      if (!/locked|busy/i.test((e as Error)?.message ?? "") || Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+    }
+  }
+}
+
 /** A registry database in the SQLite file at `path`. */
 export class SqliteDb implements SqlDb {
   readonly where: string;
@@ -38,7 +56,7 @@ export class SqliteDb implements SqlDb {
       db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
       // The busy timeout is set when the connection opens (DatabaseSync's timeout), before switching to WAL:
       // that switch takes a lock, and without the timeout a second process fails at once with "database is locked".
-      db.exec("pragma journal_mode = wal;");
+      await switchToWal(db);
       return new SqliteDb(db, path);
     } catch (e) {
       db?.close();

@@ -125,6 +125,10 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 60_000): Promi
 
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
 
+/** Whether `_lease.json` in `out` is process `pid`'s (not one an earlier job's shards left to go stale). */
+const leaseOf = (out: string, pid: number) =>
+  Deno.readTextFile(join(out, LEASE_OBJECT)).then((t) => JSON.parse(t).pid === pid, () => false);
+
 Deno.test("concurrent runs on one output: one writes, the others exit 2 naming it; the output is one config's", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
   try {
@@ -177,9 +181,10 @@ Deno.test("shards of one job share the output; a run of another config beside th
     assert.match(m[3] ?? "", /, shard [01]\/2/, "the holder is named as a shard of its job");
     const hashes = await manifestHashes(out);
     assert.equal(new Set(hashes).size, 1, `every task from the sharded job: ${hashes}`);
-    // The same shard twice is a duplicate, not a partner.
+    // The same shard twice is a duplicate, not a partner. Two shards finishing together may leave the lease
+    // object behind (stale): wait for the first run's own.
     const first = spawnRun(a, ["--shard", "1/2", "--force"]);
-    await until(() => exists(join(out, LEASE_OBJECT)));
+    await until(() => leaseOf(out, first.child.pid));
     const dup = await spawnRun(a, ["--shard", "1/2", "--force"]).result;
     assert.equal((await first.result).code, 0);
     assert.equal(dup.code, 2, errorLine(dup.err));
@@ -391,6 +396,32 @@ Deno.test("the registry waits for another process's transaction instead of faili
       await r.close();
     }
     assert.equal((await holder.status).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("processes opening one new registry at once all open it (none fails with 'database is locked')", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
+  const registry = JSON.stringify(new URL("../pipeline/registry.ts", import.meta.url).href);
+  try {
+    // Shards of a job start together on a fresh output: each switches the new file to WAL mode.
+    for (let round = 0; round < 8; round++) {
+      // Each process loads its modules, then opens at an agreed moment, 1-4 ms apart (the race SQLite loses).
+      const path = JSON.stringify(join(dir, `registry-${round}.sqlite`)), at = Date.now() + 1200;
+      const opens = Array.from({ length: 4 }, (_, k) =>
+        new Deno.Command(Deno.execPath(), {
+          args: [
+            "eval",
+            `import { Registry } from ${registry}; while (Date.now() < ${at + k * (1 + (round % 4))}) {}
+             await (await Registry.open(${path})).close();`,
+          ],
+          stderr: "piped",
+        }).output());
+      for (const o of await Promise.all(opens)) {
+        assert.equal(o.code, 0, `round ${round}: ${new TextDecoder().decode(o.stderr)}`);
+      }
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
