@@ -133,9 +133,10 @@ Deno.test("concurrent runs on one output: one writes, the others exit 2 naming i
   const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
   try {
     const out = join(dir, "out");
-    const a = await config(dir, "a.yaml", out, { windows: [10, 20] });
-    const b = await config(dir, "b.yaml", out, { windows: [5, 30] });
-    // Two configurations and a second copy of the first, started together.
+    const a = await config(dir, "a.yaml", out, { windows: [10, 20], slow: true });
+    const b = await config(dir, "b.yaml", out, { windows: [5, 30], slow: true });
+    // Two configurations and a second copy of the first, started together (slow: the winner outlasts the
+    // others' start on any machine load).
     const runs = [spawnRun(a), spawnRun(b), spawnRun(a)];
     const results = await Promise.all(runs.map((r) => r.result));
     const codes = results.map((r) => r.code);
@@ -167,7 +168,8 @@ Deno.test("shards of one job share the output; a run of another config beside th
   const dir = await Deno.makeTempDir({ prefix: "fg-concurrency-" });
   try {
     const out = join(dir, "out");
-    const a = await config(dir, "a.yaml", out);
+    // A slow job: its shards (and the duplicate below) still run when the other process starts.
+    const a = await config(dir, "a.yaml", out, { slow: true });
     const b = await config(dir, "b.yaml", out, { windows: [7] });
     const shards = [spawnRun(a, ["--shard", "0/2"]), spawnRun(a, ["--shard", "1/2"])];
     await until(() => exists(join(out, LEASE_OBJECT)));
@@ -182,7 +184,7 @@ Deno.test("shards of one job share the output; a run of another config beside th
     const hashes = await manifestHashes(out);
     assert.equal(new Set(hashes).size, 1, `every task from the sharded job: ${hashes}`);
     // The same shard twice is a duplicate, not a partner. Two shards finishing together may leave the lease
-    // object behind (stale): wait for the first run's own.
+    // object behind (stale): wait for the first copy's own.
     const first = spawnRun(a, ["--shard", "1/2", "--force"]);
     await until(() => leaseOf(out, first.child.pid));
     const dup = await spawnRun(a, ["--shard", "1/2", "--force"]).result;
